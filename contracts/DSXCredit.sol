@@ -1,0 +1,50 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.30;
+
+import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
+import {ERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/ERC20Permit.sol";
+import {IDSXCredit} from "./interfaces/IDSXCredit.sol";
+
+/// @title DSXCredit
+/// @notice DSX Compute Credit (DSXC): 1.000000 DSXC is 1 US dollar of list-price compute.
+/// @dev Deployed by the ledger, which is its only minter and burner.
+contract DSXCredit is ERC20Permit, IDSXCredit {
+    /// @inheritdoc IDSXCredit
+    address public immutable ledger;
+
+    constructor(address ledger_) ERC20("DSX Compute Credit", "DSXC") ERC20Permit("DSX Compute Credit") {
+        ledger = ledger_;
+    }
+
+    modifier onlyLedger() {
+        if (msg.sender != ledger) revert OnlyLedger(msg.sender);
+        _;
+    }
+
+    function decimals() public pure override returns (uint8) {
+        return 6;
+    }
+
+    /// @inheritdoc IDSXCredit
+    function canTransfer(address from, address to, uint256 amount) external view returns (bool) {
+        if (from == address(0)) return to != address(0);
+        if (to != address(0)) return false;
+        return balanceOf(from) >= amount;
+    }
+
+    /// @inheritdoc IDSXCredit
+    function mint(address to, uint256 amount) external onlyLedger {
+        _mint(to, amount);
+    }
+
+    /// @inheritdoc IDSXCredit
+    function burn(address from, uint256 amount) external onlyLedger {
+        _burn(from, amount);
+    }
+
+    /// @dev The one hook every balance change passes through: only mints and burns.
+    function _update(address from, address to, uint256 value) internal override {
+        if (from != address(0) && to != address(0)) revert TransferRestricted(from, to);
+        super._update(from, to, value);
+    }
+}

@@ -1,0 +1,41 @@
+import { HardhatUserConfig, subtask } from "hardhat/config";
+import { TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD } from "hardhat/builtin-tasks/task-names";
+import "@nomicfoundation/hardhat-toolbox";
+
+// The machines cannot download compilers: serve the `solc` npm package's soljson.js.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const SOLC_VERSION: string = require("solc/package.json").version;
+subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD, async (args: { solcVersion: string }, _hre, runSuper) =>
+  args.solcVersion === SOLC_VERSION
+    ? {
+        compilerPath: require.resolve("solc/soljson.js"),
+        isSolcJs: true,
+        version: SOLC_VERSION,
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        longVersion: require("solc").version(),
+      }
+    : runSuper(),
+);
+
+const remote = (envUrl: string | undefined) =>
+  envUrl ? { url: envUrl, accounts: process.env.DEPLOYER_PRIVATE_KEY ? [process.env.DEPLOYER_PRIVATE_KEY] : [] } : undefined;
+
+const config: HardhatUserConfig = {
+  solidity: {
+    version: SOLC_VERSION,
+    settings: { optimizer: { enabled: true, runs: 200 }, evmVersion: "prague" },
+  },
+  networks: {
+    hardhat: { hardfork: "prague", allowUnlimitedContractSize: false },
+    localhost: { url: process.env.RPC_URL ?? "http://127.0.0.1:8545" },
+    ...(remote(process.env.REMOTE_RPC_URL) ? { remote: remote(process.env.REMOTE_RPC_URL)! } : {}),
+  },
+  mocha: {
+    timeout: 120_000,
+    reporter: "./test/helpers/summary-reporter.cjs",
+  },
+  gasReporter: { enabled: process.env.REPORT_GAS === "true", offline: true, gasPrice: 1, tokenPrice: "1" },
+  typechain: { outDir: "typechain-types", target: "ethers-v6" },
+};
+
+export default config;
