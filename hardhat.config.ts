@@ -26,7 +26,8 @@ const config: HardhatUserConfig = {
     settings: { optimizer: { enabled: true, runs: 200 }, evmVersion: "prague" },
   },
   networks: {
-    hardhat: { hardfork: "prague", allowUnlimitedContractSize: false },
+    // A fixed start keeps test clocks deterministic and lets PROTOCOL §13 run on its own dates.
+    hardhat: { hardfork: "prague", allowUnlimitedContractSize: false, initialDate: "2026-09-01T00:00:00Z" },
     localhost: { url: process.env.RPC_URL ?? "http://127.0.0.1:8545" },
     ...(remote(process.env.REMOTE_RPC_URL) ? { remote: remote(process.env.REMOTE_RPC_URL)! } : {}),
   },

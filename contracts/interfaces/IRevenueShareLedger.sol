@@ -93,6 +93,9 @@ interface IRevenueShareLedger is ILedgerErrors {
     event Distributed(uint256 indexed agreementId, address indexed beneficiary, uint256 amount);
     /// @notice The program's claim has beneficiary `address(0)` and `to` the treasury.
     event Claimed(address indexed beneficiary, address to, uint256 amount);
+    /// @notice OpenZeppelin Pausable's events; the block of `Unpaused` gives `lastUnpausedAt`.
+    event Paused(address account);
+    event Unpaused(address account);
     event AuditRecorded(
         uint256 indexed agreementId,
         address indexed auditor,
@@ -290,6 +293,4 @@ interface IRevenueShareLedger is ILedgerErrors {
         uint64 periodEnd,
         bytes32 recordsRoot
     ) external pure returns (bytes32);
-    function usageBatchDigest(UsageBatch calldata batch) external view returns (bytes32);
-    function revenueReportDigest(RevenueReport calldata report) external view returns (bytes32);
 }

@@ -1,0 +1,289 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.30;
+
+import {IRevenueShareLedger} from "../interfaces/IRevenueShareLedger.sol";
+import {ILedgerErrors} from "../interfaces/ILedgerErrors.sol";
+import {IDSXCredit} from "../interfaces/IDSXCredit.sol";
+import {
+    Terms,
+    AgreementStatus,
+    AcceptedUsageLine,
+    UsageDisputeState
+} from "../types/LedgerTypes.sol";
+import {Agreement, Limits, Position, LedgerState, UsageDispute} from "../types/LedgerStorage.sol";
+import {AgreementMath} from "./AgreementMath.sol";
+import {ShareMath} from "./ShareMath.sol";
+
+/// @title AgreementLogic
+/// @notice The agreement lifecycle, partner authorizations and usage credit notes (PROTOCOL §4, §6).
+/// @dev An external library: the ledger delegates these colder paths here to stay under the code-size limit.
+/// Role checks happen in the ledger before the call.
+library AgreementLogic {
+    using AgreementMath for Agreement;
+
+    uint256 internal constant MAX_PERIODS = 120;
+    uint256 internal constant MAX_PARTNERS = 16;
+    uint256 internal constant MIN_PERIOD = 1 days;
+
+    function createAgreement(
+        LedgerState storage s,
+        Terms calldata t,
+        IDSXCredit credit
+    ) external returns (uint256 id) {
+        if (t.startup == address(0)) revert ILedgerErrors.ZeroAddress();
+        if (t.creditLimit == 0 || t.creditLimit > type(uint64).max) revert ILedgerErrors.InvalidTerms("creditLimit");
+        if (t.revenueShareBps == 0 || t.revenueShareBps > ShareMath.BPS) {
+            revert ILedgerErrors.BpsOutOfRange(t.revenueShareBps, 1, ShareMath.BPS);
+        }
+        if (t.capMultipleBps < ShareMath.BPS) {
+            revert ILedgerErrors.BpsOutOfRange(t.capMultipleBps, ShareMath.BPS, type(uint32).max);
+        }
+        if (t.partnerFirstBps > ShareMath.BPS) revert ILedgerErrors.BpsOutOfRange(t.partnerFirstBps, 0, ShareMath.BPS);
+        if (t.periodDuration < MIN_PERIOD) revert ILedgerErrors.InvalidTerms("periodDuration");
+        if (t.endTime <= t.startTime || t.endTime > type(uint40).max) revert ILedgerErrors.InvalidTerms("endTime");
+        uint256 span = t.endTime - t.startTime;
+        uint256 periods = span / t.periodDuration;
+        if (span % t.periodDuration != 0 || periods > MAX_PERIODS) revert ILedgerErrors.InvalidTerms("endTime");
+        _checkWalletFree(s, t.startup, credit);
+
+        id = ++s.agreementCount;
+        Agreement storage a = s.agreements[id];
+        a.startup = t.startup;
+        a.status = AgreementStatus.Proposed;
+        a.startTime = uint40(t.startTime);
+        a.endTime = uint40(t.endTime);
+        a.periodDuration = t.periodDuration;
+        a.gracePeriod = t.gracePeriod;
+        a.revenueShareBps = t.revenueShareBps;
+        a.capMultipleBps = t.capMultipleBps;
+        a.partnerFirstBps = t.partnerFirstBps;
+        a.periodCount = uint8(periods);
+        a.creditLimit = uint64(t.creditLimit);
+        a.termsHash = t.termsHash;
+        s.openAgreementOf[t.startup] = id;
+        emit IRevenueShareLedger.AgreementCreated(id, t.startup, t);
+    }
+
+    function acceptAgreement(LedgerState storage s, uint256 id, IDSXCredit credit) external {
+        Agreement storage a = _agreement(s, id);
+        _requireStatus(a, id, AgreementStatus.Proposed);
+        if (msg.sender != a.startup) revert ILedgerErrors.NotStartup(id, msg.sender);
+        if (block.timestamp >= a.endTime) revert ILedgerErrors.AcceptanceClosed(id, a.endTime);
+        uint256 balance = credit.balanceOf(msg.sender);
+        if (balance != 0) revert ILedgerErrors.WalletHoldsCredits(msg.sender, balance);
+        a.status = AgreementStatus.Active;
+        a.acceptedAt = uint40(block.timestamp);
+        uint256 minted = a.creditLimit;
+        emit IRevenueShareLedger.AgreementAccepted(id, minted);
+        credit.mint(msg.sender, minted);
+    }
+
+    function cancelAgreement(LedgerState storage s, uint256 id) external {
+        Agreement storage a = _agreement(s, id);
+        _requireStatus(a, id, AgreementStatus.Proposed);
+        a.status = AgreementStatus.Cancelled;
+        delete s.openAgreementOf[a.startup];
+        emit IRevenueShareLedger.AgreementCancelled(id);
+    }
+
+    function terminateAgreement(LedgerState storage s, uint256 id, bytes32 reasonHash) external {
+        Agreement storage a = _agreement(s, id);
+        _requireStatus(a, id, AgreementStatus.Active);
+        a.status = AgreementStatus.Terminated;
+        a.terminatedAt = uint40(block.timestamp);
+        emit IRevenueShareLedger.AgreementTerminated(id, uint64(block.timestamp), reasonHash);
+    }
+
+    function expireCredits(
+        LedgerState storage s,
+        uint256 id,
+        IDSXCredit credit,
+        uint256 reportingGrace
+    ) external {
+        Agreement storage a = _agreement(s, id);
+        AgreementStatus status = a.status;
+        if (status != AgreementStatus.Active && status != AgreementStatus.Terminated) {
+            revert ILedgerErrors.AgreementWrongStatus(id, status);
+        }
+        uint256 close = AgreementMath.reportingClose(s, a, reportingGrace);
+        if (block.timestamp < close) revert ILedgerErrors.ReportingStillOpen(id, close);
+        address startup = a.startup;
+        a.status = AgreementStatus.Expired;
+        delete s.openAgreementOf[startup];
+        uint256 burned = credit.balanceOf(startup);
+        emit IRevenueShareLedger.CreditsExpired(id, burned);
+        if (burned != 0) credit.burn(startup, burned);
+    }
+
+    function migrateStartup(LedgerState storage s, uint256 id, address newWallet, IDSXCredit credit) external {
+        Agreement storage a = _agreement(s, id);
+        if (!AgreementMath.isOpen(a.status)) revert ILedgerErrors.AgreementWrongStatus(id, a.status);
+        if (newWallet == address(0)) revert ILedgerErrors.ZeroAddress();
+        _checkWalletFree(s, newWallet, credit);
+        address from = a.startup;
+        uint256 moved = credit.balanceOf(from);
+        a.startup = newWallet;
+        delete s.openAgreementOf[from];
+        s.openAgreementOf[newWallet] = id;
+        emit IRevenueShareLedger.StartupMigrated(id, from, newWallet, moved);
+        if (moved != 0) {
+            credit.burn(from, moved);
+            credit.mint(newWallet, moved);
+        }
+    }
+
+    function authorizePartner(
+        LedgerState storage s,
+        uint256 id,
+        address partner,
+        uint256 spendLimit,
+        uint32 maxGpus,
+        uint256 authNotice
+    ) external {
+        Agreement storage a = _agreement(s, id);
+        if (!AgreementMath.isOpen(a.status)) revert ILedgerErrors.AgreementWrongStatus(id, a.status);
+        if (msg.sender != a.startup) revert ILedgerErrors.NotStartup(id, msg.sender);
+        if (!s.partners[partner].registered) revert ILedgerErrors.PartnerNotRegistered(partner);
+        if (spendLimit > type(uint64).max) revert ILedgerErrors.ValueTooLarge(spendLimit, type(uint64).max);
+        if (maxGpus > type(uint24).max) revert ILedgerErrors.ValueTooLarge(maxGpus, type(uint24).max);
+        uint256 spent = a.positions[partner].spent;
+        if (spendLimit < spent) revert ILedgerErrors.SpendLimitBelowSpent(id, partner, spendLimit, spent);
+
+        if (!_isListed(a, partner)) {
+            if (a.partnerList.length >= MAX_PARTNERS) revert ILedgerErrors.TooManyPartners(id);
+            a.partnerList.push(partner);
+        }
+        Limits memory l = a.limits[partner];
+        (uint256 currentSpend, uint256 currentGpus) = AgreementMath.inForce(l, block.timestamp);
+        uint256 effectiveAt = block.timestamp;
+        uint256 decreaseAt = block.timestamp + authNotice;
+        Limits memory next;
+        if (spendLimit >= currentSpend) {
+            next.spendLimit = uint64(spendLimit);
+        } else {
+            next.spendLimit = uint64(currentSpend);
+            next.pendingSpendLimit = uint64(spendLimit);
+            next.pendingSpendLimitAt = uint40(decreaseAt);
+            effectiveAt = decreaseAt;
+        }
+        if (maxGpus >= currentGpus) {
+            next.maxGpus = uint24(maxGpus);
+        } else {
+            next.maxGpus = uint24(currentGpus);
+            next.pendingMaxGpus = uint24(maxGpus);
+            next.pendingMaxGpusAt = uint40(decreaseAt);
+            effectiveAt = decreaseAt;
+        }
+        a.limits[partner] = next;
+        emit IRevenueShareLedger.PartnerAuthorized(id, partner, spendLimit, maxGpus, uint64(effectiveAt));
+    }
+
+    function disputeUsage(
+        LedgerState storage s,
+        bytes32 batchId,
+        uint256 agreementId,
+        bytes32 reasonHash,
+        bool callerIsAuditor,
+        uint256 disputeWindow
+    ) external {
+        uint256 submittedAt = s.batches[batchId].submittedAt;
+        if (submittedAt == 0) revert ILedgerErrors.UsageBatchNotFound(batchId);
+        Agreement storage a = _agreement(s, agreementId);
+        if (!callerIsAuditor && msg.sender != a.startup) revert ILedgerErrors.UsageDisputeNotAllowed(msg.sender);
+        uint256 closesAt = submittedAt + disputeWindow;
+        if (block.timestamp >= closesAt) revert ILedgerErrors.UsageDisputeWindowClosed(batchId, closesAt);
+        UsageDispute storage d = s.usageDisputes[batchId][agreementId];
+        if (d.state != UsageDisputeState.None) {
+            revert ILedgerErrors.UsageDisputeWrongState(batchId, agreementId, d.state);
+        }
+        d.state = UsageDisputeState.Open;
+        emit IRevenueShareLedger.UsageDisputed(batchId, agreementId, msg.sender, reasonHash);
+    }
+
+    function resolveUsageDispute(
+        LedgerState storage s,
+        bytes32 batchId,
+        uint256 agreementId,
+        address partner,
+        AcceptedUsageLine[] calldata acceptedLines,
+        uint256 refund,
+        IDSXCredit credit
+    ) external {
+        UsageDispute storage d = s.usageDisputes[batchId][agreementId];
+        if (d.state != UsageDisputeState.Open) {
+            revert ILedgerErrors.UsageDisputeWrongState(batchId, agreementId, d.state);
+        }
+        uint256 maxRefund = _creditsInBatch(s, batchId, agreementId, partner, acceptedLines);
+        if (refund > maxRefund) revert ILedgerErrors.RefundTooLarge(refund, maxRefund);
+        d.state = UsageDisputeState.Resolved;
+        d.refund = uint64(refund);
+        uint256 receivableRemoved = refund == 0 ? 0 : _refund(s, agreementId, partner, refund);
+        emit IRevenueShareLedger.UsageDisputeResolved(batchId, agreementId, refund, receivableRemoved);
+        Agreement storage a = s.agreements[agreementId];
+        if (refund != 0 && a.status != AgreementStatus.Expired) {
+            a.refundsMinted += uint64(refund);
+            credit.mint(a.startup, refund);
+        }
+    }
+
+    /// @dev The agreement's credits in the batch, once `partner` and `lines` are proven to be the batch's.
+    function _creditsInBatch(
+        LedgerState storage s,
+        bytes32 batchId,
+        uint256 agreementId,
+        address partner,
+        AcceptedUsageLine[] calldata lines
+    ) private view returns (uint256 total) {
+        if (bytes24(keccak256(abi.encode(partner, lines))) != s.batches[batchId].linesHash) {
+            revert ILedgerErrors.UsageLinesMismatch(batchId);
+        }
+        uint256 n = lines.length;
+        for (uint256 i; i < n; ++i) {
+            if (lines[i].agreementId == agreementId) total += lines[i].credits;
+        }
+    }
+
+    /// @dev consumed and spent fall by `refund`; the receivable by its payout share, never below what was paid.
+    function _refund(
+        LedgerState storage s,
+        uint256 agreementId,
+        address partner,
+        uint256 refund
+    ) private returns (uint256 receivableRemoved) {
+        Agreement storage a = s.agreements[agreementId];
+        Position memory p = a.positions[partner];
+        uint256 reduction = ShareMath.applyBps(refund, s.partners[partner].payoutBps);
+        uint256 unpaid = p.receivable - p.paidToPartner;
+        receivableRemoved = reduction < unpaid ? reduction : unpaid;
+        // refund <= this batch's credits for the agreement, which are part of `spent`
+        p.spent -= uint64(refund);
+        p.receivable -= uint64(receivableRemoved);
+        a.positions[partner] = p;
+        s.refundedAt[agreementId][partner] += uint64(refund);
+    }
+
+    function _checkWalletFree(LedgerState storage s, address wallet, IDSXCredit credit) private view {
+        uint256 open = s.openAgreementOf[wallet];
+        if (open != 0) revert ILedgerErrors.WalletHasOpenAgreement(wallet, open);
+        uint256 balance = credit.balanceOf(wallet);
+        if (balance != 0) revert ILedgerErrors.WalletHoldsCredits(wallet, balance);
+    }
+
+    function _agreement(LedgerState storage s, uint256 id) private view returns (Agreement storage a) {
+        a = s.agreements[id];
+        if (a.status == AgreementStatus.None) revert ILedgerErrors.AgreementNotFound(id);
+    }
+
+    function _requireStatus(Agreement storage a, uint256 id, AgreementStatus expected) private view {
+        if (a.status != expected) revert ILedgerErrors.AgreementWrongStatus(id, a.status);
+    }
+
+    function _isListed(Agreement storage a, address partner) private view returns (bool) {
+        address[] storage list = a.partnerList;
+        uint256 n = list.length;
+        for (uint256 i; i < n; ++i) {
+            if (list[i] == partner) return true;
+        }
+        return false;
+    }
+}

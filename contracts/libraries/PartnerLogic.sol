@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.30;
+
+import {IRevenueShareLedger} from "../interfaces/IRevenueShareLedger.sol";
+import {ILedgerErrors} from "../interfaces/ILedgerErrors.sol";
+import {RateEntry} from "../types/LedgerTypes.sol";
+import {LedgerState, PartnerConfig} from "../types/LedgerStorage.sol";
+import {ShareMath} from "./ShareMath.sol";
+import {SignatureQuorum} from "./SignatureQuorum.sol";
+
+/// @title PartnerLogic
+/// @notice Partner registration, signer sets and rate cards (PROTOCOL §5), and the revenue signer set (§7).
+/// @dev An external library; role checks happen in the ledger before the call.
+library PartnerLogic {
+    uint256 internal constant HOUR = 3600;
+
+    function registerPartner(
+        LedgerState storage s,
+        address partner,
+        address[] calldata signers,
+        uint8 threshold,
+        uint16 payoutBps
+    ) external {
+        if (partner == address(0)) revert ILedgerErrors.ZeroAddress();
+        PartnerConfig storage p = s.partners[partner];
+        if (p.registered) revert ILedgerErrors.PartnerAlreadyRegistered(partner);
+        if (payoutBps > ShareMath.BPS) revert ILedgerErrors.BpsOutOfRange(payoutBps, 0, ShareMath.BPS);
+        SignatureQuorum.replace(s.partnerSigners[partner], signers, threshold);
+        p.registered = true;
+        p.active = true;
+        p.payoutBps = payoutBps;
+        emit IRevenueShareLedger.PartnerRegistered(partner, signers, threshold, payoutBps);
+    }
+
+    function setPartnerSigners(
+        LedgerState storage s,
+        address partner,
+        address[] calldata signers,
+        uint8 threshold
+    ) external {
+        _requireRegistered(s, partner);
+        SignatureQuorum.replace(s.partnerSigners[partner], signers, threshold);
+        emit IRevenueShareLedger.PartnerSignersSet(partner, signers, threshold);
+    }
+
+    function setPartnerActive(LedgerState storage s, address partner, bool active) external {
+        _requireRegistered(s, partner);
+        s.partners[partner].active = active;
+        emit IRevenueShareLedger.PartnerActiveSet(partner, active);
+    }
+
+    function scheduleRate(
+        LedgerState storage s,
+        address partner,
+        bytes32 sku,
+        uint64 creditsPerGpuHour,
+        uint64 effectiveFrom,
+        uint256 rateNotice
+    ) external {
+        _requireRegistered(s, partner);
+        if (sku == bytes32(0)) revert ILedgerErrors.InvalidSku(sku);
+        if (creditsPerGpuHour == 0) revert ILedgerErrors.InvalidRate(creditsPerGpuHour);
+        if (effectiveFrom % HOUR != 0) revert ILedgerErrors.RateNotOnHour(effectiveFrom);
+        RateEntry[] storage entries = s.rates[partner][sku];
+        uint256 n = entries.length;
+        if (n == 0) {
+            // a first rate may start in the current hour, not earlier
+            uint256 hourStart = block.timestamp - (block.timestamp % HOUR);
+            if (effectiveFrom < hourStart) revert ILedgerErrors.RateTooEarly(effectiveFrom, hourStart);
+            entries.push(RateEntry(creditsPerGpuHour, effectiveFrom));
+        } else {
+            uint256 earliest = block.timestamp + rateNotice;
+            if (effectiveFrom < earliest) revert ILedgerErrors.RateTooEarly(effectiveFrom, earliest);
+            uint64 last = entries[n - 1].effectiveFrom;
+            if (effectiveFrom == last) {
+                // effectiveFrom > now, so the replaced entry is not in effect yet
+                entries[n - 1].creditsPerGpuHour = creditsPerGpuHour;
+            } else if (effectiveFrom > last) {
+                entries.push(RateEntry(creditsPerGpuHour, effectiveFrom));
+            } else {
+                revert ILedgerErrors.RateOutOfOrder(effectiveFrom, last);
+            }
+        }
+        emit IRevenueShareLedger.RateScheduled(partner, sku, creditsPerGpuHour, effectiveFrom);
+    }
+
+    function setRevenueSigners(LedgerState storage s, address[] calldata signers, uint8 threshold) external {
+        SignatureQuorum.replace(s.revenueSigners, signers, threshold);
+        emit IRevenueShareLedger.RevenueSignersSet(signers, threshold);
+    }
+
+    function _requireRegistered(LedgerState storage s, address partner) private view {
+        if (!s.partners[partner].registered) revert ILedgerErrors.PartnerNotRegistered(partner);
+    }
+}

@@ -1,0 +1,31 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.30;
+
+import {ShareMath} from "../libraries/ShareMath.sol";
+
+/// @notice Exposes ShareMath for the shared JSON test vectors.
+contract ShareMathHarness {
+    function credits(uint256 gpuSeconds, uint256 creditsPerGpuHour) external pure returns (uint256) {
+        return ShareMath.credits(gpuSeconds, creditsPerGpuHour);
+    }
+
+    function applyBps(uint256 amount, uint256 bps) external pure returns (uint256) {
+        return ShareMath.applyBps(amount, bps);
+    }
+
+    function owed(uint256 revenue, uint256 shareBps, uint256 cap, uint256 obligation) external pure returns (uint256) {
+        return ShareMath.owed(revenue, shareBps, cap, obligation);
+    }
+
+    function due(uint256 periodEnd, uint256 finalizedAt, uint256 gracePeriod) external pure returns (uint256) {
+        return ShareMath.due(periodEnd, finalizedAt, gracePeriod);
+    }
+
+    function toPartners(uint256 amount, uint256 partnerFirstBps, uint256 stillOwed) external pure returns (uint256) {
+        return ShareMath.toPartners(amount, partnerFirstBps, stillOwed);
+    }
+
+    function partnerPart(uint256 total, uint256 owedToPartner, uint256 stillOwed) external pure returns (uint256) {
+        return ShareMath.partnerPart(total, owedToPartner, stillOwed);
+    }
+}
