@@ -7,7 +7,7 @@ import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
 /// @notice A hostile 6-decimal token that calls back into `target` with `payload` on every transfer.
 /// @dev With `bubble` set, a failed call-back reverts the transfer; otherwise the failure is recorded.
 contract ReentrantToken is ERC20 {
-    address public target;
+    address public callbackTarget;
     bytes public payload;
     bool public bubble;
     bool public reentryAttempted;
@@ -25,16 +25,16 @@ contract ReentrantToken is ERC20 {
     }
 
     function arm(address target_, bytes calldata payload_, bool bubble_) external {
-        target = target_;
+        callbackTarget = target_;
         payload = payload_;
         bubble = bubble_;
     }
 
     function _update(address from, address to, uint256 value) internal override {
         super._update(from, to, value);
-        address t = target;
+        address t = callbackTarget;
         if (t == address(0) || from == address(0)) return;
-        target = address(0); // one call-back per arming
+        callbackTarget = address(0); // one call-back per arming
         reentryAttempted = true;
         (bool ok, bytes memory ret) = t.call(payload);
         reentrySucceeded = ok;

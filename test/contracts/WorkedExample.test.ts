@@ -5,6 +5,7 @@ import {
   deployLedgerFixture, signUsageBatch, signRevenueReport, addressesOf, H100, B200, DAY, HOUR, USDC,
   DISPUTE_WINDOW,
 } from "../helpers/fixture";
+import type { Address, Hex } from "viem";
 
 const at = (iso: string) => BigInt(Date.parse(iso) / 1000);
 const START = at("2026-10-01T00:00:00Z");
@@ -47,11 +48,11 @@ describe("PROTOCOL §13 worked example", function () {
     await time.increaseTo(periodEnd + 60n);
 
     // Usage F: 8 GPUs x 100 h = 2 880 000 GPU-s -> 2 000 DSXC burned; F receivable 1 400 USDC
-    const batchF = { partner: partnerF.address, sequence: 0n, periodStart, periodEnd, recordsRoot: ethers.id("F-records"),
+    const batchF = { partner: partnerF.address as Address, sequence: 0n, periodStart, periodEnd, recordsRoot: ethers.id("F-records") as Hex,
       lines: [{ agreementId: id, sku: H100, gpuSeconds: 2_880_000n }] };
     await ledger.submitUsage(batchF, await signUsageBatch([fKey], batchF, chainId, ledgerAddress));
     // Usage B: 4 GPUs x 50 h = 720 000 GPU-s -> 1 000 DSXC burned; B receivable 800 USDC
-    const batchB = { partner: partnerB.address, sequence: 0n, periodStart, periodEnd, recordsRoot: ethers.id("B-records"),
+    const batchB = { partner: partnerB.address as Address, sequence: 0n, periodStart, periodEnd, recordsRoot: ethers.id("B-records") as Hex,
       lines: [{ agreementId: id, sku: B200, gpuSeconds: 720_000n }] };
     await ledger.submitUsage(batchB, await signUsageBatch([bKey], batchB, chainId, ledgerAddress));
 
@@ -66,7 +67,7 @@ describe("PROTOCOL §13 worked example", function () {
 
     // Period 0 revenue 20 000 USD -> share 1 600 -> owed 1 600 (obligation 1 600)
     await time.increaseTo(START + PERIOD);
-    const report0 = { agreementId: id, periodIndex: 0, revenue: 20_000n * USDC, evidenceHash: ethers.id("p0"), version: 1 };
+    const report0 = { agreementId: id, periodIndex: 0, revenue: 20_000n * USDC, evidenceHash: ethers.id("p0") as Hex, version: 1 };
     await ledger.submitRevenue(report0, await signRevenueReport([revKey], report0, chainId, ledgerAddress));
     await time.increase(DISPUTE_WINDOW);
     await expect(ledger.finalizeRevenue(id, 0)).to.emit(ledger, "RevenueFinalized");
@@ -75,7 +76,7 @@ describe("PROTOCOL §13 worked example", function () {
 
     // Period 1 revenue 50 000 USD -> share 4 000 -> owed min(4 000, 2 900) = 2 900 (obligation 4 500 = cap)
     await time.increaseTo(START + 2n * PERIOD);
-    const report1 = { agreementId: id, periodIndex: 1, revenue: 50_000n * USDC, evidenceHash: ethers.id("p1"), version: 1 };
+    const report1 = { agreementId: id, periodIndex: 1, revenue: 50_000n * USDC, evidenceHash: ethers.id("p1") as Hex, version: 1 };
     await ledger.submitRevenue(report1, await signRevenueReport([revKey], report1, chainId, ledgerAddress));
     await time.increase(DISPUTE_WINDOW);
     await ledger.finalizeRevenue(id, 1);

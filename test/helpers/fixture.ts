@@ -1,8 +1,11 @@
 import { ethers } from "hardhat";
 import { Wallet, type Signer } from "ethers";
+import type { Address, Hex } from "viem";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { deployLedger, DEFAULT_CONSTANTS } from "../../scripts/lib/deployLedger";
-import { ledgerDomain, usageBatchTypes, revenueReportTypes, skuToBytes32, type UsageBatch, type RevenueReport } from "../../sdk/eip712";
+import {
+  ledgerDomain, usageBatchTypes, revenueReportTypes, skuToBytes32, sortSignaturesBySigner, type UsageBatch, type RevenueReport,
+} from "../../sdk/eip712";
 import type { DSXCredit, MockUSDC, RevenueShareLedger } from "../../typechain-types";
 
 export const HOUR = 3_600n;
@@ -64,8 +67,9 @@ export async function signUsageBatch(
   keys: Wallet[], batch: UsageBatch, chainId: number, ledger: string,
 ): Promise<string[]> {
   const domain = ledgerDomain(chainId, ledger as `0x${string}`);
-  const signed = await Promise.all(keys.map(async (k) => ({ signer: k.address, sig: await k.signTypedData(domain, usageBatchTypes, batch) })));
-  return sortBySigner(signed);
+  return sortSignaturesBySigner(
+    await Promise.all(keys.map(async (k) => ({ signer: k.address as Address, signature: (await k.signTypedData(domain, usageBatchTypes, batch)) as Hex }))),
+  );
 }
 
 /** Signs a revenue report as the revenue oracle would. */
@@ -73,12 +77,9 @@ export async function signRevenueReport(
   keys: Wallet[], report: RevenueReport, chainId: number, ledger: string,
 ): Promise<string[]> {
   const domain = ledgerDomain(chainId, ledger as `0x${string}`);
-  const signed = await Promise.all(keys.map(async (k) => ({ signer: k.address, sig: await k.signTypedData(domain, revenueReportTypes, report) })));
-  return sortBySigner(signed);
-}
-
-function sortBySigner(signed: { signer: string; sig: string }[]): string[] {
-  return [...signed].sort((a, b) => (BigInt(a.signer) < BigInt(b.signer) ? -1 : 1)).map((x) => x.sig);
+  return sortSignaturesBySigner(
+    await Promise.all(keys.map(async (k) => ({ signer: k.address as Address, signature: (await k.signTypedData(domain, revenueReportTypes, report)) as Hex }))),
+  );
 }
 
 /** Addresses of `keys` in ascending order (how signer sets are usually registered). */
