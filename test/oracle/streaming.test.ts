@@ -1,0 +1,53 @@
+import { expect } from "chai";
+import { mkdtempSync, rmSync, statSync, writeFileSync, appendFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { readSlurmFile } from "../../oracle/sources/slurm";
+import { countEvent, emptyCounts } from "../../oracle/sources/types";
+import { sydneyConfig } from "./support";
+
+// 300 000 rows (~48 MB) by default; DSX_BIG_ROWS=1000000 runs the full million (~20 s).
+const ROWS = Number(process.env.DSX_BIG_ROWS ?? 300_000);
+
+describe("readSlurmFile (large export)", function () {
+  this.timeout(300_000);
+  let dir: string;
+  let path: string;
+
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), "dsx-sacct-"));
+    path = join(dir, "sacct-big.txt");
+    writeFileSync(path, "JobIDRaw|Cluster|User|Account|Partition|State|Start|End|ElapsedRaw|AllocTRES|NodeList\n");
+    const base = Date.UTC(2026, 10, 1) / 1000;
+    const iso = (t: number) => new Date(t * 1000).toISOString().slice(0, 19);
+    for (let from = 0; from < ROWS; from += 10_000) {
+      const chunk: string[] = [];
+      for (let i = from; i < Math.min(from + 10_000, ROWS); i++) {
+        const start = base + (i % 400_000) * 7;
+        chunk.push(
+          `${1_000_000 + i}|firmus-syd1|u${i % 50}|startup-${"abc"[i % 3]}|gpu-h100|COMPLETED|${iso(start)}|${iso(start + 3600)}|3600|` +
+            `billing=128,cpu=128,gres/gpu:h100=8,gres/gpu=8,mem=1T,node=1|gpu-a${i % 100}\n`,
+        );
+      }
+      appendFileSync(path, chunk.join(""));
+    }
+  });
+
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it(`when a ${ROWS}-row export is streamed, it bills every row and its heap stays far below the file size`, async () => {
+    const fileBytes = statSync(path).size;
+    const counts = emptyCounts();
+    let gpuSeconds = 0n;
+    const baseline = process.memoryUsage().heapUsed;
+    let peak = baseline;
+    for await (const event of readSlurmFile(path, sydneyConfig)) {
+      countEvent(counts, event);
+      if (event.kind === "record") gpuSeconds += event.record.gpuSeconds;
+      if (counts.read % 20_000 === 0) peak = Math.max(peak, process.memoryUsage().heapUsed);
+    }
+    expect(counts).to.deep.equal({ read: ROWS, records: ROWS, quarantined: 0, ignored: 0, waiting: 0 });
+    expect(gpuSeconds).to.equal(BigInt(ROWS) * 3600n * 8n);
+    expect(peak - baseline).to.be.below(fileBytes / 2);
+  });
+});
