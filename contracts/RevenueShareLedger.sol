@@ -28,15 +28,7 @@ import {
     RevenuePeriodView,
     UsageDisputeState
 } from "./types/LedgerTypes.sol";
-import {
-    Agreement,
-    Position,
-    Limits,
-    RevenuePeriod,
-    PartnerConfig,
-    UsageBatchRecord,
-    LedgerState
-} from "./types/LedgerStorage.sol";
+import {Agreement, Position, PartnerConfig, RateCard, UsageBatchRecord, LedgerState} from "./types/LedgerStorage.sol";
 import {AgreementMath} from "./libraries/AgreementMath.sol";
 import {AgreementLogic} from "./libraries/AgreementLogic.sol";
 import {PartnerLogic} from "./libraries/PartnerLogic.sol";
@@ -70,7 +62,7 @@ contract RevenueShareLedger is IRevenueShareLedger, AccessControl, ReentrancyGua
         );
 
     uint256 internal constant MAX_LINES = 256;
-    uint8 internal constant NO_REJECTION = type(uint8).max;
+    uint256 internal constant NO_REJECTION = type(uint256).max;
 
     /// @notice How long a usage batch or revenue report can be disputed after submission.
     uint256 public immutable DISPUTE_WINDOW;
@@ -86,18 +78,28 @@ contract RevenueShareLedger is IRevenueShareLedger, AccessControl, ReentrancyGua
 
     LedgerState internal _s;
 
-    /// @dev A usage line's agreement context, loaded once per agreement group of a batch.
-    struct Group {
+    /// @dev A batch's running context, kept in memory: the current agreement group and the rate cache.
+    /// `position` is the raw storage word of the (agreement, partner) Position, updated in place.
+    struct Cursor {
         uint256 id;
         address startup;
-        uint8 rejection;
+        uint256 rejection;
+        uint256 positionSlot;
+        uint256 position;
         uint256 lastUsageEndBefore;
         uint256 spendLimit;
         uint256 gpuBound;
         uint256 gpuSeconds;
         uint256 balance;
         uint256 burn;
-        Position position;
+        bytes32 sku;
+        uint256 rate;
+        bytes32 batchId;
+        uint256 payoutBps;
+        address partner;
+        uint256 periodStart;
+        uint256 periodEnd;
+        bytes32 previousSku;
     }
 
     constructor(
@@ -222,125 +224,173 @@ contract RevenueShareLedger is IRevenueShareLedger, AccessControl, ReentrancyGua
         UsageBatch calldata batch,
         bytes[] calldata signatures
     ) external whenNotPaused returns (bytes32 batchId) {
-        address partnerAddr = batch.partner;
+        // [typehash, partner, sequence, periodStart, periodEnd, recordsRoot, lines hash]: the EIP-712 struct
+        // encoding, whose words 1..5 are also abi.encode(partner, sequence, periodStart, periodEnd, recordsRoot)
+        bytes32[7] memory typed = [
+            USAGE_BATCH_TYPEHASH,
+            bytes32(uint256(uint160(batch.partner))),
+            bytes32(uint256(batch.sequence)),
+            bytes32(uint256(batch.periodStart)),
+            bytes32(uint256(batch.periodEnd)),
+            batch.recordsRoot,
+            bytes32(0)
+        ];
+        address partnerAddr = address(uint160(uint256(typed[1])));
         PartnerConfig memory p = _s.partners[partnerAddr];
         if (!p.registered) revert PartnerNotRegistered(partnerAddr);
         if (!p.active) revert PartnerInactive(partnerAddr);
-        if (batch.sequence != p.nextSequence) revert UsageSequenceMismatch(partnerAddr, p.nextSequence, batch.sequence);
+        if (uint256(typed[2]) != p.nextSequence) {
+            revert UsageSequenceMismatch(partnerAddr, p.nextSequence, uint64(uint256(typed[2])));
+        }
         uint256 lineCount = batch.lines.length;
         if (lineCount == 0 || lineCount > MAX_LINES) revert UsageLineCount(lineCount);
-        if (batch.periodStart >= batch.periodEnd || batch.periodEnd > block.timestamp) {
-            revert UsageWindowInvalid(batch.periodStart, batch.periodEnd);
+        if (typed[3] >= typed[4] || uint256(typed[4]) > block.timestamp) {
+            revert UsageWindowInvalid(uint64(uint256(typed[3])), uint64(uint256(typed[4])));
         }
-        SignatureQuorum.verify(_s.partnerSigners[partnerAddr], _usageBatchDigest(batch), signatures);
-
-        batchId = keccak256(
-            abi.encode(partnerAddr, batch.sequence, batch.periodStart, batch.periodEnd, batch.recordsRoot)
-        );
-        _s.partners[partnerAddr].nextSequence = p.nextSequence + 1;
-
-        (AcceptedUsageLine[] memory accepted, uint256 acceptedCount) = _recordLines(batch, batchId, p.payoutBps);
+        typed[6] = _linesTypedHash(batch.lines);
+        bytes32 structHash;
         assembly ("memory-safe") {
-            mstore(accepted, acceptedCount)
+            structHash := keccak256(typed, 0xe0)
+            batchId := keccak256(add(typed, 0x20), 0xa0)
         }
-        _s.batches[batchId] = UsageBatchRecord({
-            submittedAt: uint64(block.timestamp),
-            linesHash: bytes24(keccak256(abi.encode(partnerAddr, accepted)))
-        });
+        SignatureQuorum.verify(
+            _s.partnerSigners[partnerAddr],
+            p.signerEpoch,
+            p.threshold,
+            _hashTypedDataV4(structHash),
+            signatures
+        );
+
+        _s.partners[partnerAddr].nextSequence = p.nextSequence + 1;
+        (uint256 accepted, bytes32 linesHash) = _recordLines(batch, batchId, p.payoutBps);
+        _s.batches[batchId] = UsageBatchRecord(uint64(block.timestamp), bytes24(linesHash));
         emit UsageBatchRecorded(
             batchId,
             partnerAddr,
-            batch.sequence,
-            batch.periodStart,
-            batch.periodEnd,
-            batch.recordsRoot,
-            acceptedCount,
-            lineCount - acceptedCount
+            uint64(uint256(typed[2])),
+            uint64(uint256(typed[3])),
+            uint64(uint256(typed[4])),
+            typed[5],
+            accepted,
+            lineCount - accepted
         );
     }
 
     /// @dev Applies the line checks of PROTOCOL §6 in order; accepted lines burn credits and book receivables.
+    /// Returns the accepted count and keccak256(abi.encode(partner, AcceptedUsageLine[])), built in place.
     function _recordLines(
         UsageBatch calldata batch,
         bytes32 batchId,
-        uint16 payoutBps
-    ) private returns (AcceptedUsageLine[] memory accepted, uint256 acceptedCount) {
-        uint256 lineCount = batch.lines.length;
-        accepted = new AcceptedUsageLine[](lineCount);
-        Group memory g;
-        bytes32 rateSku;
-        uint256 rateValue;
-        for (uint256 i; i < lineCount; ++i) {
-            UsageLine calldata line = batch.lines[i];
-            if (line.gpuSeconds == 0) revert UsageLineEmpty(i);
-            if (i != 0) {
-                UsageLine calldata prev = batch.lines[i - 1];
-                if (line.agreementId < prev.agreementId || (line.agreementId == prev.agreementId && line.sku <= prev.sku)) {
-                    revert UsageLinesNotAscending(i);
-                }
+        uint256 payoutBps
+    ) private returns (uint256 accepted, bytes32 linesHash) {
+        UsageLine[] calldata lines = batch.lines;
+        uint256 n = lines.length;
+        Cursor memory c;
+        c.batchId = batchId;
+        c.payoutBps = payoutBps;
+        c.partner = batch.partner;
+        c.periodStart = batch.periodStart;
+        c.periodEnd = batch.periodEnd;
+        // abi.encode(partner, AcceptedUsageLine[]): partner, offset 0x40, length, then 4 words per line
+        uint256[] memory encoded = new uint256[](3 + 4 * n);
+        encoded[0] = uint160(c.partner);
+        encoded[1] = 0x40;
+        for (uint256 i; i < n; ++i) {
+            uint256 id;
+            bytes32 sku;
+            uint256 gpuSeconds;
+            assembly ("memory-safe") {
+                let line := add(lines.offset, mul(i, 0x60))
+                id := calldataload(line)
+                sku := calldataload(add(line, 0x20))
+                gpuSeconds := calldataload(add(line, 0x40))
             }
-            if (i == 0 || line.sku != rateSku) {
-                rateSku = line.sku;
-                rateValue = _rateFor(batch.partner, line.sku, batch.periodStart, batch.periodEnd);
-            }
-            if (i == 0 || line.agreementId != g.id) {
-                _closeGroup(g, batch.partner, batch.periodEnd);
-                _openGroup(g, line.agreementId, batch);
-            }
-
-            uint8 rejection = g.rejection;
-            uint256 credits;
-            if (rejection == NO_REJECTION) {
-                credits = ShareMath.credits(line.gpuSeconds, rateValue);
-                if (rateValue == 0) rejection = uint8(UsageRejection.NoRate);
-                else if (batch.periodStart < g.lastUsageEndBefore) rejection = uint8(UsageRejection.Overlap);
-                else if (g.gpuSeconds + line.gpuSeconds > g.gpuBound) rejection = uint8(UsageRejection.OverGpuBound);
-                else if (g.position.spent + credits > g.spendLimit) {
-                    rejection = uint8(UsageRejection.OverAuthorization);
-                } else if (credits > g.balance) rejection = uint8(UsageRejection.InsufficientCredits);
-            }
+            if (gpuSeconds == 0 || gpuSeconds > type(uint64).max) revert UsageLineEmpty(i);
+            _enterLine(c, i, id, sku);
+            (uint256 rejection, uint256 credits) = _checkLine(c, gpuSeconds);
             if (rejection != NO_REJECTION) {
-                emit UsageLineRejected(batchId, line.agreementId, line.sku, UsageRejection(rejection));
+                emit UsageLineRejected(c.batchId, id, sku, UsageRejection(rejection));
                 continue;
             }
-            uint256 receivableAdded = ShareMath.applyBps(credits, payoutBps);
-            unchecked {
-                // bounded by spendLimit (< 2^64) and the startup's balance checked above
-                g.gpuSeconds += line.gpuSeconds;
-                g.position.spent += uint64(credits);
-                g.position.receivable += uint64(receivableAdded);
-                g.balance -= credits;
-                g.burn += credits;
+            uint256 receivableAdded = _book(c, gpuSeconds, credits);
+            assembly ("memory-safe") {
+                let at := add(encoded, mul(add(3, mul(accepted, 4)), 0x20))
+                mstore(add(at, 0x20), id)
+                mstore(add(at, 0x40), sku)
+                mstore(add(at, 0x60), gpuSeconds)
+                mstore(add(at, 0x80), credits)
             }
-            accepted[acceptedCount++] = AcceptedUsageLine(line.agreementId, line.sku, line.gpuSeconds, credits);
-            emit UsageRecorded(
-                batchId,
-                line.agreementId,
-                batch.partner,
-                line.sku,
-                line.gpuSeconds,
-                credits,
-                receivableAdded
-            );
+            ++accepted;
+            emit UsageRecorded(c.batchId, id, c.partner, sku, uint64(gpuSeconds), credits, receivableAdded);
         }
-        _closeGroup(g, batch.partner, batch.periodEnd);
+        _closeGroup(c);
+        encoded[2] = accepted;
+        assembly ("memory-safe") {
+            linesHash := keccak256(add(encoded, 0x20), mul(add(3, mul(accepted, 4)), 0x20))
+        }
+    }
+
+    /// @dev Checks line i's order, refreshes the rate cache on a new sku and opens a new agreement group.
+    function _enterLine(Cursor memory c, uint256 i, uint256 id, bytes32 sku) private {
+        if (i == 0 || sku != c.sku) {
+            c.sku = sku;
+            c.rate = _rateFor(c.partner, sku, c.periodStart, c.periodEnd);
+        }
+        if (i == 0 || id != c.id) {
+            if (i != 0 && id < c.id) revert UsageLinesNotAscending(i);
+            _closeGroup(c);
+            _openGroup(c, id);
+        } else if (sku <= c.previousSku) {
+            revert UsageLinesNotAscending(i);
+        }
+        c.previousSku = sku;
+    }
+
+    /// @dev The per-line checks after the agreement-wide ones, in the order of PROTOCOL §6.
+    function _checkLine(Cursor memory c, uint256 gpuSeconds) private pure returns (uint256 rejection, uint256 credits) {
+        if (c.rejection != NO_REJECTION) return (c.rejection, 0);
+        if (c.rate == 0) return (uint256(UsageRejection.NoRate), 0);
+        if (c.periodStart < c.lastUsageEndBefore) return (uint256(UsageRejection.Overlap), 0);
+        if (c.gpuSeconds + gpuSeconds > c.gpuBound) return (uint256(UsageRejection.OverGpuBound), 0);
+        credits = ShareMath.credits(gpuSeconds, c.rate);
+        if (uint64(c.position) + credits > c.spendLimit) return (uint256(UsageRejection.OverAuthorization), 0);
+        if (credits > c.balance) return (uint256(UsageRejection.InsufficientCredits), 0);
+        return (NO_REJECTION, credits);
+    }
+
+    /// @dev Books an accepted line into the cursor: spent and receivable in the position word, the burn total.
+    function _book(
+        Cursor memory c,
+        uint256 gpuSeconds,
+        uint256 credits
+    ) private pure returns (uint256 receivableAdded) {
+        receivableAdded = ShareMath.applyBps(credits, c.payoutBps);
+        uint256 receivable = uint64(c.position >> 64) + receivableAdded;
+        if (receivable > type(uint64).max) revert ValueTooLarge(receivable, type(uint64).max);
+        unchecked {
+            // spent + credits <= spendLimit < 2^64 and credits <= balance (checked in _checkLine)
+            c.position = (c.position & ~uint256(type(uint128).max)) | (receivable << 64) | (uint64(c.position) + credits);
+            c.gpuSeconds += gpuSeconds;
+            c.balance -= credits;
+            c.burn += credits;
+        }
     }
 
     /// @dev Loads an agreement's context and decides the checks that hold for all its lines in the batch.
-    function _openGroup(Group memory g, uint256 id, UsageBatch calldata batch) private view {
-        g.id = id;
-        g.gpuSeconds = 0;
-        g.burn = 0;
-        g.rejection = NO_REJECTION;
+    function _openGroup(Cursor memory c, uint256 id) private view {
+        c.id = id;
+        c.gpuSeconds = 0;
+        c.burn = 0;
+        c.rejection = NO_REJECTION;
         Agreement storage a = _s.agreements[id];
-        AgreementStatus status = a.status;
+        (address startup, AgreementStatus status, uint256 startTime, uint256 end) = AgreementMath.hotFields(a);
         if (status != AgreementStatus.Active && status != AgreementStatus.Terminated) {
-            g.rejection = uint8(UsageRejection.NotOpen);
+            c.rejection = uint256(UsageRejection.NotOpen);
             return;
         }
-        uint256 end = status == AgreementStatus.Active ? a.endTime : a.effectiveEnd();
-        if (batch.periodStart < a.startTime || batch.periodEnd > end) {
-            g.rejection = uint8(UsageRejection.OutsideTerm);
+        if (status == AgreementStatus.Terminated) end = a.effectiveEnd();
+        if (c.periodStart < startTime || c.periodEnd > end) {
+            c.rejection = uint256(UsageRejection.OutsideTerm);
             return;
         }
         // not paused here; the last period can only have been finalized once now >= end + grace
@@ -350,44 +400,89 @@ contract RevenueShareLedger is IRevenueShareLedger, AccessControl, ReentrancyGua
             block.timestamp >= close ||
             (block.timestamp >= end + REPORTING_GRACE && a.nextPeriodToFinalize == a.periodCount)
         ) {
-            g.rejection = uint8(UsageRejection.ReportingClosed);
+            c.rejection = uint256(UsageRejection.ReportingClosed);
             return;
         }
-        g.startup = a.startup;
-        g.position = a.positions[batch.partner];
-        g.lastUsageEndBefore = g.position.lastUsageEnd;
-        (uint256 spendLimit, uint256 maxGpus) = AgreementMath.inForce(a.limits[batch.partner], block.timestamp);
-        g.spendLimit = spendLimit;
-        g.gpuBound = maxGpus * (batch.periodEnd - batch.periodStart);
-        g.balance = _CREDIT.balanceOf(g.startup);
+        c.startup = startup;
+        _loadPosition(c, a);
+        c.balance = _creditBalanceOf(startup);
     }
 
-    /// @dev Writes back a group's position and burns its credits.
-    function _closeGroup(Group memory g, address partnerAddr, uint64 periodEnd) private {
-        if (g.burn == 0) return;
-        g.position.lastUsageEnd = uint40(periodEnd);
-        _s.agreements[g.id].positions[partnerAddr] = g.position;
-        _CREDIT.burn(g.startup, g.burn);
+    /// @dev Loads the (agreement, partner) position word, its authorization in force and the window's GPU bound.
+    function _loadPosition(Cursor memory c, Agreement storage a) private view {
+        Position storage position = a.positions[c.partner];
+        uint256 slot;
+        uint256 word;
+        assembly ("memory-safe") {
+            slot := position.slot
+            word := sload(slot)
+        }
+        c.positionSlot = slot;
+        c.position = word;
+        c.lastUsageEndBefore = AgreementMath.lastUsageEndOf(word);
+        (uint256 spendLimit, uint256 maxGpus) = AgreementMath.limitsInForce(word, a.extras[c.partner], block.timestamp);
+        c.spendLimit = spendLimit;
+        c.gpuBound = maxGpus * (c.periodEnd - c.periodStart);
+    }
+
+    /// @dev Writes back the position of a group that accepted lines (lastUsageEnd = periodEnd), burns its credits.
+    function _closeGroup(Cursor memory c) private {
+        if (c.gpuSeconds == 0) return;
+        uint256 word = AgreementMath.withLastUsageEnd(c.position, c.periodEnd);
+        uint256 slot = c.positionSlot;
+        assembly ("memory-safe") {
+            sstore(slot, word)
+        }
+        if (c.burn != 0) _burnCredits(c.startup, c.burn);
+    }
+
+    /// @dev DSXC balance of `account` (a lean call: the token is the ledger's own, deployed by it).
+    function _creditBalanceOf(address account) private view returns (uint256 amount) {
+        address token = address(_CREDIT);
+        uint256 selector = uint32(IERC20.balanceOf.selector);
+        assembly ("memory-safe") {
+            mstore(0x00, shl(224, selector))
+            mstore(0x04, and(account, 0xffffffffffffffffffffffffffffffffffffffff))
+            if iszero(staticcall(gas(), token, 0x00, 0x24, 0x00, 0x20)) {
+                revert(0, 0)
+            }
+            amount := mload(0x00)
+        }
+    }
+
+    /// @dev Burns `amount` DSXC from `account` (a lean call to the ledger's own token; bubbles a revert).
+    function _burnCredits(address account, uint256 amount) private {
+        address token = address(_CREDIT);
+        uint256 selector = uint32(IDSXCredit.burn.selector);
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            mstore(ptr, shl(224, selector))
+            mstore(add(ptr, 0x04), and(account, 0xffffffffffffffffffffffffffffffffffffffff))
+            mstore(add(ptr, 0x24), amount)
+            if iszero(call(gas(), token, 0, ptr, 0x44, 0, 0)) {
+                returndatacopy(ptr, 0, returndatasize())
+                revert(ptr, returndatasize())
+            }
+        }
     }
 
     /// @dev The rate in force at `start` (0 if none); reverts when a scheduled rate starts inside (start, end).
     function _rateFor(address partnerAddr, bytes32 sku, uint256 start, uint256 end) private view returns (uint256) {
-        RateEntry[] storage entries = _s.rates[partnerAddr][sku];
-        uint256 n = entries.length;
-        if (n == 0) return 0;
-        RateEntry memory last = entries[n - 1];
-        if (last.effectiveFrom <= start) return last.creditsPerGpuHour;
-        // first entry with effectiveFrom > start
+        RateCard memory card = _s.rateCards[partnerAddr][sku];
+        if (card.count == 0) return 0;
+        if (card.effectiveFrom <= start) return card.creditsPerGpuHour;
+        // the first entry with effectiveFrom > start; the latest one qualifies
+        mapping(uint256 => RateEntry) storage history = _s.rateHistory[partnerAddr][sku];
         uint256 lo;
-        uint256 hi = n - 1;
+        uint256 hi = card.count - 1;
         while (lo < hi) {
             uint256 mid = (lo + hi) / 2;
-            if (entries[mid].effectiveFrom > start) hi = mid;
+            if (history[mid].effectiveFrom > start) hi = mid;
             else lo = mid + 1;
         }
-        uint64 nextFrom = entries[hi].effectiveFrom;
-        if (nextFrom < end) revert UsageRateStraddled(sku, nextFrom);
-        return hi == 0 ? 0 : entries[hi - 1].creditsPerGpuHour;
+        uint256 nextFrom = hi == card.count - 1 ? card.effectiveFrom : history[hi].effectiveFrom;
+        if (nextFrom < end) revert UsageRateStraddled(sku, uint64(nextFrom));
+        return hi == 0 ? 0 : history[hi - 1].creditsPerGpuHour;
     }
 
     /// @inheritdoc IRevenueShareLedger
@@ -540,7 +635,7 @@ contract RevenueShareLedger is IRevenueShareLedger, AccessControl, ReentrancyGua
 
     /// @inheritdoc IRevenueShareLedger
     function rateSchedule(address partner_, bytes32 sku) external view returns (RateEntry[] memory) {
-        return _s.rates[partner_][sku];
+        return LedgerViews.rateSchedule(_s, partner_, sku);
     }
 
     /// @inheritdoc IRevenueShareLedger
@@ -550,7 +645,7 @@ contract RevenueShareLedger is IRevenueShareLedger, AccessControl, ReentrancyGua
 
     /// @inheritdoc IRevenueShareLedger
     function revenueSigners() external view returns (address[] memory, uint8) {
-        return (_s.revenueSigners.signers, _s.revenueSigners.threshold);
+        return LedgerViews.revenueSigners(_s);
     }
 
     /// @inheritdoc IRevenueShareLedger
@@ -615,27 +710,25 @@ contract RevenueShareLedger is IRevenueShareLedger, AccessControl, ReentrancyGua
         return keccak256(abi.encode(partner_, sequence, periodStart, periodEnd, recordsRoot));
     }
 
-    function _usageBatchDigest(UsageBatch calldata batch) private view returns (bytes32) {
-        uint256 n = batch.lines.length;
-        bytes32[] memory lineHashes = new bytes32[](n);
-        for (uint256 i; i < n; ++i) {
-            UsageLine calldata line = batch.lines[i];
-            lineHashes[i] = keccak256(abi.encode(USAGE_LINE_TYPEHASH, line.agreementId, line.sku, line.gpuSeconds));
+    /// @dev hashStruct of the lines array for EIP-712: keccak256 of the concatenated UsageLine struct hashes.
+    function _linesTypedHash(UsageLine[] calldata lines) private pure returns (bytes32 linesHash) {
+        bytes32 lineTypehash = USAGE_LINE_TYPEHASH;
+        assembly ("memory-safe") {
+            // scratch past the free memory pointer: n line hashes, then one typehash + line buffer
+            let hashes := mload(0x40)
+            let n := lines.length
+            let buffer := add(hashes, mul(n, 0x20))
+            mstore(buffer, lineTypehash)
+            for {
+                let i := 0
+            } lt(i, n) {
+                i := add(i, 1)
+            } {
+                calldatacopy(add(buffer, 0x20), add(lines.offset, mul(i, 0x60)), 0x60)
+                mstore(add(hashes, mul(i, 0x20)), keccak256(buffer, 0x80))
+            }
+            linesHash := keccak256(hashes, mul(n, 0x20))
         }
-        return
-            _hashTypedDataV4(
-                keccak256(
-                    abi.encode(
-                        USAGE_BATCH_TYPEHASH,
-                        batch.partner,
-                        batch.sequence,
-                        batch.periodStart,
-                        batch.periodEnd,
-                        batch.recordsRoot,
-                        keccak256(abi.encodePacked(lineHashes))
-                    )
-                )
-            );
     }
 
     function _revenueReportDigest(RevenueReport calldata report) private view returns (bytes32) {

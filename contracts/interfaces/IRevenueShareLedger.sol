@@ -114,7 +114,7 @@ interface IRevenueShareLedger is ILedgerErrors {
     /// - caller has PROGRAM_ROLE; not paused;
     /// - 1 <= revenueShareBps <= 10_000, capMultipleBps >= 10_000, partnerFirstBps <= 10_000;
     /// - periodDuration >= 1 day; endTime = startTime + n x periodDuration with 1 <= n <= 120;
-    /// - 0 < creditLimit < 2^64; the wallet has no open agreement and holds no DSXC.
+    /// - 0 < creditLimit < 2^56 (as every spend limit); the wallet has no open agreement and holds no DSXC.
     function createAgreement(Terms calldata terms) external returns (uint256 id);
 
     /// @notice Accepts a proposal: mints `creditLimit` DSXC to the startup.
@@ -142,7 +142,7 @@ interface IRevenueShareLedger is ILedgerErrors {
     /// @dev Emits {PartnerAuthorized}. Each field on its own: an increase applies at once, a decrease after
     /// AUTH_NOTICE (the old value rules until then); a new call replaces a pending decrease.
     /// Requirements: caller is the startup; Proposed, Active or Terminated; the partner is registered;
-    /// spendLimit >= spent; at most 16 partners per agreement.
+    /// spendLimit >= spent; spendLimit < 2^56 and maxGpus < 2^24; at most 16 partners per agreement.
     function authorizePartner(uint256 id, address partner, uint256 spendLimit, uint32 maxGpus) external;
 
     // =================================================================================================

@@ -10,7 +10,7 @@ import {
     AcceptedUsageLine,
     UsageDisputeState
 } from "../types/LedgerTypes.sol";
-import {Agreement, Limits, Position, LedgerState, UsageDispute} from "../types/LedgerStorage.sol";
+import {Agreement, Position, PositionExtra, LedgerState, UsageDispute} from "../types/LedgerStorage.sol";
 import {AgreementMath} from "./AgreementMath.sol";
 import {ShareMath} from "./ShareMath.sol";
 
@@ -31,7 +31,7 @@ library AgreementLogic {
         IDSXCredit credit
     ) external returns (uint256 id) {
         if (t.startup == address(0)) revert ILedgerErrors.ZeroAddress();
-        if (t.creditLimit == 0 || t.creditLimit > type(uint64).max) revert ILedgerErrors.InvalidTerms("creditLimit");
+        if (t.creditLimit == 0 || t.creditLimit > type(uint56).max) revert ILedgerErrors.InvalidTerms("creditLimit");
         if (t.revenueShareBps == 0 || t.revenueShareBps > ShareMath.BPS) {
             revert ILedgerErrors.BpsOutOfRange(t.revenueShareBps, 1, ShareMath.BPS);
         }
@@ -144,37 +144,35 @@ library AgreementLogic {
         if (!AgreementMath.isOpen(a.status)) revert ILedgerErrors.AgreementWrongStatus(id, a.status);
         if (msg.sender != a.startup) revert ILedgerErrors.NotStartup(id, msg.sender);
         if (!s.partners[partner].registered) revert ILedgerErrors.PartnerNotRegistered(partner);
-        if (spendLimit > type(uint64).max) revert ILedgerErrors.ValueTooLarge(spendLimit, type(uint64).max);
+        if (spendLimit > type(uint56).max) revert ILedgerErrors.ValueTooLarge(spendLimit, type(uint56).max);
         if (maxGpus > type(uint24).max) revert ILedgerErrors.ValueTooLarge(maxGpus, type(uint24).max);
-        uint256 spent = a.positions[partner].spent;
-        if (spendLimit < spent) revert ILedgerErrors.SpendLimitBelowSpent(id, partner, spendLimit, spent);
-
+        Position memory p = a.positions[partner];
+        if (spendLimit < p.spent) revert ILedgerErrors.SpendLimitBelowSpent(id, partner, spendLimit, p.spent);
         if (!_isListed(a, partner)) {
             if (a.partnerList.length >= MAX_PARTNERS) revert ILedgerErrors.TooManyPartners(id);
             a.partnerList.push(partner);
         }
-        Limits memory l = a.limits[partner];
-        (uint256 currentSpend, uint256 currentGpus) = AgreementMath.inForce(l, block.timestamp);
+        PositionExtra memory e = a.extras[partner];
+        // what rules now: a matured pending decrease has taken effect
+        uint256 currentSpend = e.pendingSpendLimitAt != 0 && block.timestamp >= e.pendingSpendLimitAt
+            ? e.pendingSpendLimit
+            : p.spendLimit;
+        uint256 currentGpus = e.pendingMaxGpusAt != 0 && block.timestamp >= e.pendingMaxGpusAt
+            ? e.pendingMaxGpus
+            : p.maxGpus;
         uint256 effectiveAt = block.timestamp;
-        uint256 decreaseAt = block.timestamp + authNotice;
-        Limits memory next;
-        if (spendLimit >= currentSpend) {
-            next.spendLimit = uint64(spendLimit);
-        } else {
-            next.spendLimit = uint64(currentSpend);
-            next.pendingSpendLimit = uint64(spendLimit);
-            next.pendingSpendLimitAt = uint40(decreaseAt);
-            effectiveAt = decreaseAt;
-        }
-        if (maxGpus >= currentGpus) {
-            next.maxGpus = uint24(maxGpus);
-        } else {
-            next.maxGpus = uint24(currentGpus);
-            next.pendingMaxGpus = uint24(maxGpus);
-            next.pendingMaxGpusAt = uint40(decreaseAt);
-            effectiveAt = decreaseAt;
-        }
-        a.limits[partner] = next;
+        uint40 decreaseAt = uint40(block.timestamp + authNotice);
+        (p.spendLimit, e.pendingSpendLimit, e.pendingSpendLimitAt) = spendLimit >= currentSpend
+            ? (uint56(spendLimit), uint56(0), uint40(0))
+            : (uint56(currentSpend), uint56(spendLimit), decreaseAt);
+        (p.maxGpus, e.pendingMaxGpus, e.pendingMaxGpusAt) = maxGpus >= currentGpus
+            ? (uint24(maxGpus), uint24(0), uint40(0))
+            : (uint24(currentGpus), uint24(maxGpus), decreaseAt);
+        p.hasPendingDecrease = e.pendingSpendLimitAt != 0 || e.pendingMaxGpusAt != 0;
+        if (p.hasPendingDecrease) effectiveAt = decreaseAt;
+        e.initialized = true;
+        a.positions[partner] = p;
+        a.extras[partner] = e;
         emit IRevenueShareLedger.PartnerAuthorized(id, partner, spendLimit, maxGpus, uint64(effectiveAt));
     }
 
@@ -253,7 +251,7 @@ library AgreementLogic {
         Agreement storage a = s.agreements[agreementId];
         Position memory p = a.positions[partner];
         uint256 reduction = ShareMath.applyBps(refund, s.partners[partner].payoutBps);
-        uint256 unpaid = p.receivable - p.paidToPartner;
+        uint256 unpaid = p.receivable - a.extras[partner].paidToPartner;
         receivableRemoved = reduction < unpaid ? reduction : unpaid;
         // refund <= this batch's credits for the agreement, which are part of `spent`
         p.spent -= uint64(refund);

@@ -10,7 +10,7 @@ import {
     RevenueReport,
     Terms
 } from "../types/LedgerTypes.sol";
-import {Agreement, Limits, Position, LedgerState, RevenuePeriod, PartnerConfig} from "../types/LedgerStorage.sol";
+import {Agreement, Position, PositionExtra, LedgerState, RevenuePeriod, PartnerConfig, RateCard} from "../types/LedgerStorage.sol";
 import {AgreementMath} from "./AgreementMath.sol";
 
 /// @title LedgerViews
@@ -54,28 +54,35 @@ library LedgerViews {
         address partner_
     ) external view returns (PartnerPositionView memory v) {
         Agreement storage a = s.agreements[id];
-        Limits memory l = a.limits[partner_];
         Position memory p = a.positions[partner_];
-        (v.spendLimit, v.maxGpus) = _inForce(l);
-        if (l.pendingSpendLimitAt > block.timestamp) {
-            v.pendingSpendLimit = l.pendingSpendLimit;
-            v.pendingSpendLimitAt = l.pendingSpendLimitAt;
+        PositionExtra memory e = a.extras[partner_];
+        uint256 word;
+        Position storage ps = a.positions[partner_];
+        assembly ("memory-safe") {
+            word := sload(ps.slot)
         }
-        if (l.pendingMaxGpusAt > block.timestamp) {
-            v.pendingMaxGpus = l.pendingMaxGpus;
-            v.pendingMaxGpusAt = l.pendingMaxGpusAt;
+        uint256 maxGpus;
+        (v.spendLimit, maxGpus) = AgreementMath.limitsInForce(word, a.extras[partner_], block.timestamp);
+        v.maxGpus = uint32(maxGpus);
+        if (e.pendingSpendLimitAt > block.timestamp) {
+            v.pendingSpendLimit = e.pendingSpendLimit;
+            v.pendingSpendLimitAt = e.pendingSpendLimitAt;
+        }
+        if (e.pendingMaxGpusAt > block.timestamp) {
+            v.pendingMaxGpus = e.pendingMaxGpus;
+            v.pendingMaxGpusAt = e.pendingMaxGpusAt;
         }
         v.spent = p.spent;
         v.burnedAt = uint256(p.spent) + s.refundedAt[id][partner_];
         v.receivable = p.receivable;
-        v.paidToPartner = p.paidToPartner;
+        v.paidToPartner = e.paidToPartner;
         v.lastUsageEnd = p.lastUsageEnd;
     }
 
     function partner(LedgerState storage s, address partner_) external view returns (PartnerView memory v) {
         PartnerConfig memory p = s.partners[partner_];
         v.signers = s.partnerSigners[partner_].signers;
-        v.threshold = s.partnerSigners[partner_].threshold;
+        v.threshold = p.threshold;
         v.payoutBps = p.payoutBps;
         v.active = p.active;
         v.registered = p.registered;
@@ -88,10 +95,22 @@ library LedgerViews {
         bytes32 sku,
         uint64 at
     ) external view returns (RateEntry memory entry) {
-        RateEntry[] storage entries = s.rates[partner_][sku];
+        RateEntry[] memory entries = _schedule(s, partner_, sku);
         for (uint256 i = entries.length; i > 0; --i) {
             if (entries[i - 1].effectiveFrom <= at) return entries[i - 1];
         }
+    }
+
+    function rateSchedule(
+        LedgerState storage s,
+        address partner_,
+        bytes32 sku
+    ) external view returns (RateEntry[] memory) {
+        return _schedule(s, partner_, sku);
+    }
+
+    function revenueSigners(LedgerState storage s) external view returns (address[] memory, uint8) {
+        return (s.revenueSigners.signers, s.revenueThreshold);
     }
 
     function revenuePeriod(
@@ -129,9 +148,17 @@ library LedgerViews {
         delinquent = block.timestamp >= nextDue;
     }
 
-    function _inForce(Limits memory l) private view returns (uint256 spendLimit, uint32 maxGpus) {
-        uint256 gpus;
-        (spendLimit, gpus) = AgreementMath.inForce(l, block.timestamp);
-        maxGpus = uint32(gpus);
+    function _schedule(
+        LedgerState storage s,
+        address partner_,
+        bytes32 sku
+    ) private view returns (RateEntry[] memory entries) {
+        RateCard memory card = s.rateCards[partner_][sku];
+        entries = new RateEntry[](card.count);
+        if (card.count == 0) return entries;
+        for (uint256 i; i + 1 < card.count; ++i) {
+            entries[i] = s.rateHistory[partner_][sku][i];
+        }
+        entries[card.count - 1] = RateEntry(card.creditsPerGpuHour, card.effectiveFrom);
     }
 }

@@ -4,7 +4,7 @@ pragma solidity ^0.8.30;
 import {IRevenueShareLedger} from "../interfaces/IRevenueShareLedger.sol";
 import {ILedgerErrors} from "../interfaces/ILedgerErrors.sol";
 import {RateEntry} from "../types/LedgerTypes.sol";
-import {LedgerState, PartnerConfig} from "../types/LedgerStorage.sol";
+import {LedgerState, PartnerConfig, RateCard} from "../types/LedgerStorage.sol";
 import {ShareMath} from "./ShareMath.sol";
 import {SignatureQuorum} from "./SignatureQuorum.sol";
 
@@ -25,10 +25,12 @@ library PartnerLogic {
         PartnerConfig storage p = s.partners[partner];
         if (p.registered) revert ILedgerErrors.PartnerAlreadyRegistered(partner);
         if (payoutBps > ShareMath.BPS) revert ILedgerErrors.BpsOutOfRange(payoutBps, 0, ShareMath.BPS);
-        SignatureQuorum.replace(s.partnerSigners[partner], signers, threshold);
+        SignatureQuorum.replace(s.partnerSigners[partner], 1, signers, threshold);
         p.registered = true;
         p.active = true;
         p.payoutBps = payoutBps;
+        p.threshold = threshold;
+        p.signerEpoch = 1;
         emit IRevenueShareLedger.PartnerRegistered(partner, signers, threshold, payoutBps);
     }
 
@@ -39,7 +41,11 @@ library PartnerLogic {
         uint8 threshold
     ) external {
         _requireRegistered(s, partner);
-        SignatureQuorum.replace(s.partnerSigners[partner], signers, threshold);
+        PartnerConfig storage p = s.partners[partner];
+        uint32 epoch = p.signerEpoch + 1;
+        SignatureQuorum.replace(s.partnerSigners[partner], epoch, signers, threshold);
+        p.threshold = threshold;
+        p.signerEpoch = epoch;
         emit IRevenueShareLedger.PartnerSignersSet(partner, signers, threshold);
     }
 
@@ -61,31 +67,34 @@ library PartnerLogic {
         if (sku == bytes32(0)) revert ILedgerErrors.InvalidSku(sku);
         if (creditsPerGpuHour == 0) revert ILedgerErrors.InvalidRate(creditsPerGpuHour);
         if (effectiveFrom % HOUR != 0) revert ILedgerErrors.RateNotOnHour(effectiveFrom);
-        RateEntry[] storage entries = s.rates[partner][sku];
-        uint256 n = entries.length;
-        if (n == 0) {
+        RateCard storage card = s.rateCards[partner][sku];
+        RateCard memory latest = card;
+        if (latest.count == 0) {
             // a first rate may start in the current hour, not earlier
             uint256 hourStart = block.timestamp - (block.timestamp % HOUR);
             if (effectiveFrom < hourStart) revert ILedgerErrors.RateTooEarly(effectiveFrom, hourStart);
-            entries.push(RateEntry(creditsPerGpuHour, effectiveFrom));
+            s.rateCards[partner][sku] = RateCard(creditsPerGpuHour, effectiveFrom, 1);
         } else {
             uint256 earliest = block.timestamp + rateNotice;
             if (effectiveFrom < earliest) revert ILedgerErrors.RateTooEarly(effectiveFrom, earliest);
-            uint64 last = entries[n - 1].effectiveFrom;
-            if (effectiveFrom == last) {
-                // effectiveFrom > now, so the replaced entry is not in effect yet
-                entries[n - 1].creditsPerGpuHour = creditsPerGpuHour;
-            } else if (effectiveFrom > last) {
-                entries.push(RateEntry(creditsPerGpuHour, effectiveFrom));
+            if (effectiveFrom == latest.effectiveFrom) {
+                // effectiveFrom > now, so the replaced rate is not in effect yet
+                card.creditsPerGpuHour = creditsPerGpuHour;
+            } else if (effectiveFrom > latest.effectiveFrom) {
+                s.rateHistory[partner][sku][latest.count - 1] = RateEntry(latest.creditsPerGpuHour, latest.effectiveFrom);
+                s.rateCards[partner][sku] = RateCard(creditsPerGpuHour, effectiveFrom, latest.count + 1);
             } else {
-                revert ILedgerErrors.RateOutOfOrder(effectiveFrom, last);
+                revert ILedgerErrors.RateOutOfOrder(effectiveFrom, latest.effectiveFrom);
             }
         }
         emit IRevenueShareLedger.RateScheduled(partner, sku, creditsPerGpuHour, effectiveFrom);
     }
 
     function setRevenueSigners(LedgerState storage s, address[] calldata signers, uint8 threshold) external {
-        SignatureQuorum.replace(s.revenueSigners, signers, threshold);
+        uint32 epoch = s.revenueSignerEpoch + 1;
+        SignatureQuorum.replace(s.revenueSigners, epoch, signers, threshold);
+        s.revenueThreshold = threshold;
+        s.revenueSignerEpoch = epoch;
         emit IRevenueShareLedger.RevenueSignersSet(signers, threshold);
     }
 

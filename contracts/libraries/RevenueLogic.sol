@@ -36,7 +36,7 @@ library RevenueLogic {
         }
         if (report.version <= period.version) revert ILedgerErrors.RevenueVersionNotHigher(report.version, period.version);
         if (report.revenue > type(uint128).max) revert ILedgerErrors.ValueTooLarge(report.revenue, type(uint128).max);
-        SignatureQuorum.verify(s.revenueSigners, digest, signatures);
+        SignatureQuorum.verify(s.revenueSigners, s.revenueSignerEpoch, s.revenueThreshold, digest, signatures);
 
         period.state = RevenueState.Pending;
         period.version = report.version;

@@ -5,7 +5,7 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {IRevenueShareLedger} from "../interfaces/IRevenueShareLedger.sol";
 import {ILedgerErrors} from "../interfaces/ILedgerErrors.sol";
-import {Agreement, LedgerState, Position} from "../types/LedgerStorage.sol";
+import {Agreement, LedgerState} from "../types/LedgerStorage.sol";
 import {ShareMath} from "./ShareMath.sol";
 
 /// @title SettlementLogic
@@ -52,8 +52,7 @@ library SettlementLogic {
         uint256[] memory unpaid = new uint256[](n);
         uint256 stillOwed;
         for (uint256 i; i < n; ++i) {
-            Position storage pos = a.positions[list[i]];
-            unpaid[i] = pos.receivable - pos.paidToPartner;
+            unpaid[i] = a.positions[list[i]].receivable - a.extras[list[i]].paidToPartner;
             stillOwed += unpaid[i];
         }
         uint256 partnersTotal = ShareMath.toPartners(amount, a.partnerFirstBps, stillOwed);
@@ -62,7 +61,7 @@ library SettlementLogic {
                 uint256 part = ShareMath.partnerPart(partnersTotal, unpaid[i], stillOwed);
                 if (part == 0) continue;
                 // part <= unpaid[i], so paidToPartner stays <= receivable < 2^64
-                a.positions[list[i]].paidToPartner += uint64(part);
+                a.extras[list[i]].paidToPartner += uint64(part);
                 s.claimable[list[i]] += part;
                 toPartners += part;
                 emit IRevenueShareLedger.Distributed(id, list[i], part);

@@ -10,30 +10,32 @@ import {SignerSet} from "../types/LedgerStorage.sol";
 library SignatureQuorum {
     uint256 internal constant MAX_SIGNERS = 16;
 
-    /// @dev Replaces the set. Old members are forgotten by moving to a new epoch (no loop over old signers).
-    function replace(SignerSet storage set, address[] calldata signers, uint8 threshold) internal {
+    /// @dev Replaces the set's members with `signers` under the new `epoch` (old members are forgotten by the epoch
+    /// change, with no loop over them). The caller stores `epoch` and `threshold`.
+    function replace(SignerSet storage set, uint32 epoch, address[] calldata signers, uint8 threshold) internal {
         uint256 n = signers.length;
         if (threshold == 0 || threshold > n || n > MAX_SIGNERS) revert ILedgerErrors.InvalidSignerSet(n, threshold);
-        uint32 epoch = set.epoch + 1;
         for (uint256 i; i < n; ++i) {
             address signer = signers[i];
             if (signer == address(0)) revert ILedgerErrors.ZeroAddress();
             if (set.memberEpoch[signer] == epoch) revert ILedgerErrors.DuplicateSigner(signer);
             set.memberEpoch[signer] = epoch;
         }
-        set.epoch = epoch;
-        set.threshold = threshold;
         set.signers = signers;
     }
 
     /// @dev Reverts unless `signatures` are >= threshold valid, non-malleable signatures over `digest` by
     /// distinct members, in strictly ascending signer order.
-    function verify(SignerSet storage set, bytes32 digest, bytes[] calldata signatures) internal view {
+    function verify(
+        SignerSet storage set,
+        uint256 epoch,
+        uint256 threshold,
+        bytes32 digest,
+        bytes[] calldata signatures
+    ) internal view {
         uint256 count = signatures.length;
-        uint256 threshold = set.threshold;
         if (count > MAX_SIGNERS) revert ILedgerErrors.TooManySignatures(count);
         if (count < threshold || threshold == 0) revert ILedgerErrors.BelowThreshold(count, threshold);
-        uint32 epoch = set.epoch;
         address previous;
         for (uint256 i; i < count; ++i) {
             (address signer, ECDSA.RecoverError err, ) = ECDSA.tryRecoverCalldata(digest, signatures[i]);

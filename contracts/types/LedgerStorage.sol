@@ -30,53 +30,64 @@ struct Agreement {
     bytes32 termsHash;
     address[] partnerList;
     mapping(address partner => Position) positions;
-    mapping(address partner => Limits) limits;
+    mapping(address partner => PositionExtra) extras;
     mapping(uint256 periodIndex => RevenuePeriod) periods;
 }
 
-/// @dev A partner's running figures under one agreement, one slot. `spent` summed over partners is `consumed`.
+/// @dev A partner's standing under one agreement that every usage line reads and writes, in one slot:
+/// its figures (`spent` summed over partners is `consumed`) and the authorization in force.
 struct Position {
     uint64 spent;
     uint64 receivable;
-    uint64 paidToPartner;
     uint40 lastUsageEnd;
+    uint56 spendLimit;
+    uint24 maxGpus;
+    bool hasPendingDecrease;
 }
 
-/// @dev A partner authorization with its pending decreases, one slot.
-struct Limits {
-    uint64 spendLimit;
-    uint24 maxGpus;
-    uint64 pendingSpendLimit;
+/// @dev The rest of a partner's standing, one slot: what it was paid and pending authorization decreases.
+struct PositionExtra {
+    // set on the first authorization, so the first payment to the partner rewrites a warm, non-zero slot
+    bool initialized;
+    uint64 paidToPartner;
+    uint56 pendingSpendLimit;
     uint40 pendingSpendLimitAt;
     uint24 pendingMaxGpus;
     uint40 pendingMaxGpusAt;
 }
 
+/// @dev Slot 0 holds everything finalization writes; the reported revenue and evidence follow.
 struct RevenuePeriod {
-    // slot 0
     RevenueState state;
     uint32 version;
     uint40 submittedAt;
     uint40 due;
-    // slot 1
-    uint128 revenue;
     uint128 cumulativeObligation;
-    // slot 2
+    uint128 revenue;
     bytes32 evidenceHash;
 }
 
+/// @dev A partner, one slot: everything a usage batch reads about it, its signer quorum included.
 struct PartnerConfig {
     bool registered;
     bool active;
     uint16 payoutBps;
     uint64 nextSequence;
+    uint8 threshold;
+    uint32 signerEpoch;
 }
 
+/// @dev A signer set's members; the owner keeps its threshold and current epoch beside its hot fields.
 struct SignerSet {
-    uint8 threshold;
-    uint32 epoch;
     address[] signers;
     mapping(address signer => uint32 epoch) memberEpoch;
+}
+
+/// @dev The latest rate of a (partner, sku) and the schedule's length, one slot; older entries are in a history.
+struct RateCard {
+    uint64 creditsPerGpuHour;
+    uint64 effectiveFrom;
+    uint32 count;
 }
 
 struct UsageBatchRecord {
@@ -96,11 +107,14 @@ struct LedgerState {
     mapping(address wallet => uint256 id) openAgreementOf;
     mapping(address partner => PartnerConfig) partners;
     mapping(address partner => SignerSet) partnerSigners;
-    mapping(address partner => mapping(bytes32 sku => RateEntry[])) rates;
+    mapping(address partner => mapping(bytes32 sku => RateCard)) rateCards;
+    mapping(address partner => mapping(bytes32 sku => mapping(uint256 index => RateEntry))) rateHistory;
     mapping(bytes32 batchId => UsageBatchRecord) batches;
     mapping(bytes32 batchId => mapping(uint256 agreementId => UsageDispute)) usageDisputes;
     mapping(uint256 agreementId => mapping(address partner => uint64)) refundedAt;
     SignerSet revenueSigners;
+    uint8 revenueThreshold;
+    uint32 revenueSignerEpoch;
     mapping(address beneficiary => uint256) claimable;
     uint256 programClaimable;
     address treasury;

@@ -1,0 +1,865 @@
+// An independent TypeScript model of the revenue-share ledger (PROTOCOL §4–§8), written from the spec and the
+// decisions of test/brief, not from the contract: it keeps every figure the ledger shows, predicts whether each
+// call succeeds (and with which custom error it is refused), and which usage lines are accepted or rejected.
+// The arithmetic is sdk/shareMath.ts. Where the spec leaves the order of checks open, the model follows the order
+// the contract documents (role, pause, existence, status, caller, values).
+// Addresses are kept lower-case; the caller of every method is the `from` of the transaction.
+import { AbiCoder } from "ethers";
+import type { Hex, Address } from "viem";
+import * as shareMath from "../../sdk/shareMath";
+import { usageBatchId } from "../../sdk/eip712";
+
+export const MAX_UINT256 = 2n ** 256n - 1n;
+/** The widest spend limit the ledger stores (its position slot keeps it in 56 bits). */
+const MAX_SPEND_LIMIT = 2n ** 56n - 1n;
+const MAX_UINT24 = 2n ** 24n - 1n;
+const MAX_UINT40 = 2n ** 40n - 1n;
+const MAX_UINT128 = 2n ** 128n - 1n;
+const MAX_UINT32 = 2n ** 32n - 1n;
+const ZERO = "0x0000000000000000000000000000000000000000";
+const MIN_PERIOD = 86_400n;
+const MAX_PERIODS = 120n;
+const MAX_PARTNERS = 16;
+const MAX_LINES = 256;
+const MAX_SIGNERS = 16;
+
+export enum Status { None, Proposed, Active, Terminated, Expired, Cancelled }
+export enum RevState { None, Pending, Disputed, Rejected, Cleared, Finalized }
+export enum Rejection { NotOpen, OutsideTerm, ReportingClosed, NoRate, Overlap, OverGpuBound, OverAuthorization, InsufficientCredits }
+export enum DisputeState { None, Open, Resolved }
+
+export interface Constants { disputeWindow: bigint; rateNotice: bigint; authNotice: bigint; reportingGrace: bigint }
+
+export interface Terms {
+  startup: string;
+  creditLimit: bigint;
+  revenueShareBps: bigint;
+  capMultipleBps: bigint;
+  partnerFirstBps: bigint;
+  startTime: bigint;
+  endTime: bigint;
+  periodDuration: bigint;
+  gracePeriod: bigint;
+  termsHash: string;
+}
+
+export interface UsageLine { agreementId: bigint; sku: string; gpuSeconds: bigint }
+export interface UsageBatch { partner: string; sequence: bigint; periodStart: bigint; periodEnd: bigint; recordsRoot: string; lines: UsageLine[] }
+export interface AcceptedLine { agreementId: bigint; sku: string; gpuSeconds: bigint; credits: bigint }
+export interface RevenueReport { agreementId: bigint; periodIndex: bigint; revenue: bigint; evidenceHash: string; version: bigint }
+
+/** What the model expects of one usage line: accepted with its credits, or rejected with a reason. */
+export type LineOutcome =
+  | { agreementId: bigint; sku: string; gpuSeconds: bigint; accepted: true; credits: bigint; receivableAdded: bigint }
+  | { agreementId: bigint; sku: string; gpuSeconds: bigint; accepted: false; reason: Rejection };
+
+export interface ModelError { name: string; args: unknown[] }
+export type Outcome<T> = { ok: true; value: T } | { ok: false; error: ModelError };
+
+/** Thrown inside the model when the ledger would revert; turned into an Outcome by `attempt`. */
+class Revert extends Error {
+  constructor(readonly errorName: string, readonly args: unknown[]) {
+    super(`${errorName}(${args.map(String).join(", ")})`);
+  }
+}
+
+function fail(name: string, ...args: unknown[]): never {
+  throw new Revert(name, args);
+}
+
+const lc = (a: string) => a.toLowerCase();
+const max = (a: bigint, b: bigint) => (a > b ? a : b);
+const min = (a: bigint, b: bigint) => (a < b ? a : b);
+
+/** A field of an authorization with the decrease that waits for AUTH_NOTICE. */
+interface Limit { value: bigint; pending?: { value: bigint; at: bigint } }
+
+export interface PositionModel {
+  spendLimit: Limit;
+  maxGpus: Limit;
+  spent: bigint;
+  burnedAt: bigint;
+  receivable: bigint;
+  paidToPartner: bigint;
+  lastUsageEnd: bigint;
+}
+
+export interface PeriodModel {
+  state: RevState;
+  version: bigint;
+  submittedAt: bigint;
+  revenue: bigint;
+  evidenceHash: string;
+  owed: bigint;
+  cumulativeObligation: bigint;
+  due: bigint;
+  finalizations: number;
+}
+
+export interface AgreementModel {
+  id: bigint;
+  terms: Terms;
+  status: Status;
+  acceptedAt: bigint;
+  terminatedAt: bigint;
+  periodCount: bigint;
+  nextPeriodToFinalize: bigint;
+  consumed: bigint;
+  obligation: bigint;
+  paid: bigint;
+  refundsMinted: bigint;
+  partnerList: string[];
+  positions: Map<string, PositionModel>;
+  periods: PeriodModel[];
+}
+
+export interface BatchModel {
+  id: string;
+  partner: string;
+  sequence: bigint;
+  periodStart: bigint;
+  periodEnd: bigint;
+  submittedAt: bigint;
+  accepted: AcceptedLine[];
+}
+
+export interface PartnerModel { payoutBps: bigint; active: boolean; nextSequence: bigint; signers: string[]; threshold: number }
+export interface RateEntry { creditsPerGpuHour: bigint; effectiveFrom: bigint }
+
+export interface ModelConfig {
+  now: bigint;
+  ledger: string;
+  treasury: string;
+  constants: Constants;
+  roles: { program: { hash: string; holders: string[] }; auditor: { hash: string; holders: string[] }; pauser: { hash: string; holders: string[] } };
+  partners: { address: string; payoutBps: bigint; signers: string[]; threshold: number }[];
+  revenueSigners: { signers: string[]; threshold: number };
+  rates: { partner: string; sku: string; creditsPerGpuHour: bigint; effectiveFrom: bigint }[];
+  /** Settlement-token balances and allowances to the ledger of the accounts that pay or are paid. */
+  usdcBalances: Record<string, bigint>;
+  usdcAllowances: Record<string, bigint>;
+}
+
+/** The views of PROTOCOL §12 as the model computes them (same field names as the contract's structs). */
+export interface AgreementViewModel {
+  startup: string; creditLimit: bigint; revenueShareBps: bigint; capMultipleBps: bigint; partnerFirstBps: bigint;
+  startTime: bigint; endTime: bigint; periodDuration: bigint; gracePeriod: bigint; termsHash: string;
+  status: bigint; acceptedAt: bigint; terminatedAt: bigint; creditsMinted: bigint; consumed: bigint; cap: bigint;
+  obligation: bigint; paid: bigint; outstanding: bigint; delinquent: boolean; nextDue: bigint;
+  nextPeriodToFinalize: bigint; periodCount: bigint; partnerCount: bigint;
+}
+
+export interface PartnerPositionViewModel {
+  spendLimit: bigint; maxGpus: bigint; pendingSpendLimit: bigint; pendingSpendLimitAt: bigint; pendingMaxGpus: bigint;
+  pendingMaxGpusAt: bigint; spent: bigint; burnedAt: bigint; receivable: bigint; paidToPartner: bigint; lastUsageEnd: bigint;
+}
+
+export interface RevenuePeriodViewModel {
+  revenue: bigint; evidenceHash: string; version: bigint; state: bigint; submittedAt: bigint; periodStart: bigint;
+  periodEnd: bigint; owed: bigint; cumulativeObligation: bigint; due: bigint;
+}
+
+const ACCEPTED_LINES = "tuple(uint256 agreementId, bytes32 sku, uint64 gpuSeconds, uint256 credits)[]";
+
+export class LedgerModel {
+  now: bigint;
+  readonly constants: Constants;
+  readonly ledger: string;
+  treasury: string;
+  paused = false;
+  lastUnpausedAt = 0n;
+  agreementCount = 0n;
+  readonly agreements = new Map<bigint, AgreementModel>();
+  readonly openAgreementOf = new Map<string, bigint>();
+  readonly partners = new Map<string, PartnerModel>();
+  readonly revenueSigners: { signers: string[]; threshold: number };
+  readonly rates = new Map<string, RateEntry[]>();
+  readonly batches = new Map<string, BatchModel>();
+  readonly batchOrder: string[] = [];
+  readonly usageDisputes = new Map<string, { batchId: string; agreementId: bigint; state: DisputeState; refund: bigint }>();
+  // credits (DSXC)
+  readonly dsxc = new Map<string, bigint>();
+  dsxcMinted = 0n;
+  dsxcBurned = 0n;
+  // settlement
+  readonly claimable = new Map<string, bigint>();
+  programClaimable = 0n;
+  appliedTotal = 0n;
+  distributedTotal = 0n;
+  claimedTotal = 0n;
+  readonly usdc = new Map<string, bigint>();
+  readonly usdcAllowance = new Map<string, bigint>();
+  private readonly roles: ModelConfig["roles"];
+
+  constructor(config: ModelConfig) {
+    this.now = config.now;
+    this.constants = config.constants;
+    this.ledger = lc(config.ledger);
+    this.treasury = lc(config.treasury);
+    this.roles = {
+      program: { hash: config.roles.program.hash, holders: config.roles.program.holders.map(lc) },
+      auditor: { hash: config.roles.auditor.hash, holders: config.roles.auditor.holders.map(lc) },
+      pauser: { hash: config.roles.pauser.hash, holders: config.roles.pauser.holders.map(lc) },
+    };
+    for (const p of config.partners) {
+      this.partners.set(lc(p.address), { payoutBps: p.payoutBps, active: true, nextSequence: 0n, signers: p.signers.map(lc), threshold: p.threshold });
+    }
+    this.revenueSigners = { signers: config.revenueSigners.signers.map(lc), threshold: config.revenueSigners.threshold };
+    for (const r of config.rates) {
+      const key = rateKey(r.partner, r.sku);
+      const list = this.rates.get(key) ?? [];
+      list.push({ creditsPerGpuHour: r.creditsPerGpuHour, effectiveFrom: r.effectiveFrom });
+      this.rates.set(key, list);
+    }
+    for (const [a, v] of Object.entries(config.usdcBalances)) this.usdc.set(lc(a), v);
+    for (const [a, v] of Object.entries(config.usdcAllowances)) this.usdcAllowance.set(lc(a), v);
+  }
+
+  // ------------------------------------------------------------------------------------------ helpers
+
+  private attempt<T>(fn: () => T): Outcome<T> {
+    try {
+      return { ok: true, value: fn() };
+    } catch (e) {
+      if (e instanceof Revert) return { ok: false, error: { name: e.errorName, args: e.args } };
+      throw e;
+    }
+  }
+
+  private requireRole(caller: string, role: "program" | "auditor" | "pauser"): void {
+    if (!this.roles[role].holders.includes(lc(caller))) fail("AccessControlUnauthorizedAccount", caller, this.roles[role].hash);
+  }
+
+  private hasRole(caller: string, role: "program" | "auditor" | "pauser"): boolean {
+    return this.roles[role].holders.includes(lc(caller));
+  }
+
+  private existing(id: bigint): AgreementModel {
+    const a = this.agreements.get(id);
+    if (!a) fail("AgreementNotFound", id);
+    return a;
+  }
+
+  balanceOf(wallet: string): bigint {
+    return this.dsxc.get(lc(wallet)) ?? 0n;
+  }
+
+  get totalSupply(): bigint {
+    let total = 0n;
+    for (const v of this.dsxc.values()) total += v;
+    return total;
+  }
+
+  private mint(wallet: string, amount: bigint): void {
+    if (amount === 0n) return;
+    this.dsxc.set(lc(wallet), this.balanceOf(wallet) + amount);
+    this.dsxcMinted += amount;
+  }
+
+  private burn(wallet: string, amount: bigint): void {
+    if (amount === 0n) return;
+    const balance = this.balanceOf(wallet);
+    if (balance < amount) throw new Error(`model: burning ${amount} from ${wallet} holding ${balance}`);
+    this.dsxc.set(lc(wallet), balance - amount);
+    this.dsxcBurned += amount;
+  }
+
+  usdcBalance(account: string): bigint {
+    return this.usdc.get(lc(account)) ?? 0n;
+  }
+
+  claimableOf(account: string): bigint {
+    return this.claimable.get(lc(account)) ?? 0n;
+  }
+
+  private static isOpen(status: Status): boolean {
+    return status === Status.Proposed || status === Status.Active || status === Status.Terminated;
+  }
+
+  private checkWalletFree(wallet: string): void {
+    const open = this.openAgreementOf.get(lc(wallet));
+    if (open !== undefined) fail("WalletHasOpenAgreement", wallet, open);
+    const balance = this.balanceOf(wallet);
+    if (balance !== 0n) fail("WalletHoldsCredits", wallet, balance);
+  }
+
+  /** min(endTime, terminatedAt) once terminated. */
+  effectiveEnd(a: AgreementModel): bigint {
+    return a.terminatedAt !== 0n && a.terminatedAt < a.terms.endTime ? a.terminatedAt : a.terms.endTime;
+  }
+
+  /** R = paused ? ∞ : max(effectiveEnd, lastUnpausedAt) + REPORTING_GRACE (PROTOCOL §3). */
+  reportingClose(a: AgreementModel): bigint {
+    if (this.paused) return MAX_UINT256;
+    return max(this.effectiveEnd(a), this.lastUnpausedAt) + this.constants.reportingGrace;
+  }
+
+  periodEnd(a: AgreementModel, k: bigint): bigint {
+    return a.terms.startTime + (k + 1n) * a.terms.periodDuration;
+  }
+
+  cap(a: AgreementModel): bigint {
+    return shareMath.cap(a.consumed, a.terms.capMultipleBps);
+  }
+
+  private static inForce(limit: Limit, now: bigint): bigint {
+    return limit.pending && now >= limit.pending.at ? limit.pending.value : limit.value;
+  }
+
+  position(a: AgreementModel, partner: string): PositionModel {
+    return a.positions.get(lc(partner)) ?? emptyPosition();
+  }
+
+  private positionFor(a: AgreementModel, partner: string): PositionModel {
+    let p = a.positions.get(lc(partner));
+    if (!p) {
+      p = emptyPosition();
+      a.positions.set(lc(partner), p);
+    }
+    return p;
+  }
+
+  private verifyQuorum(set: { signers: string[]; threshold: number }, signers: string[]): void {
+    const count = signers.length;
+    if (count > MAX_SIGNERS) fail("TooManySignatures", count);
+    if (count < set.threshold || set.threshold === 0) fail("BelowThreshold", count, set.threshold);
+    let previous = 0n;
+    let previousAddress = ZERO;
+    for (const signer of signers) {
+      if (BigInt(signer) <= previous) fail("SignersNotAscending", previousAddress, signer);
+      if (!set.signers.includes(lc(signer))) fail("UnknownSigner", signer);
+      previous = BigInt(signer);
+      previousAddress = signer;
+    }
+  }
+
+  /** The rate in force at `start`, or a straddle error when a scheduled rate starts inside (start, end). */
+  private rateFor(partner: string, sku: string, start: bigint, end: bigint): bigint {
+    const entries = this.rates.get(rateKey(partner, sku)) ?? [];
+    const inside = entries.find((e) => e.effectiveFrom > start && e.effectiveFrom < end);
+    if (inside) fail("UsageRateStraddled", sku, inside.effectiveFrom);
+    let rate = 0n;
+    for (const e of entries) if (e.effectiveFrom <= start) rate = e.creditsPerGpuHour;
+    return rate;
+  }
+
+  /** Whether an accepted agreement's last period has been finalized. */
+  private lastPeriodFinalized(a: AgreementModel): boolean {
+    return a.periods[a.periods.length - 1].state === RevState.Finalized;
+  }
+
+  // ------------------------------------------------------------------------------------------ agreements
+
+  createAgreement(caller: string, terms: Terms): Outcome<{ id: bigint }> {
+    return this.attempt(() => {
+      this.requireRole(caller, "program");
+      if (this.paused) fail("LedgerPaused");
+      if (lc(terms.startup) === ZERO) fail("ZeroAddress");
+      if (terms.creditLimit === 0n || terms.creditLimit > 2n ** 64n - 1n) fail("InvalidTerms", "creditLimit");
+      if (terms.revenueShareBps === 0n || terms.revenueShareBps > 10_000n) fail("BpsOutOfRange", terms.revenueShareBps, 1n, 10_000n);
+      if (terms.capMultipleBps < 10_000n) fail("BpsOutOfRange", terms.capMultipleBps, 10_000n, MAX_UINT32);
+      if (terms.partnerFirstBps > 10_000n) fail("BpsOutOfRange", terms.partnerFirstBps, 0n, 10_000n);
+      if (terms.periodDuration < MIN_PERIOD) fail("InvalidTerms", "periodDuration");
+      if (terms.endTime <= terms.startTime || terms.endTime > MAX_UINT40) fail("InvalidTerms", "endTime");
+      const span = terms.endTime - terms.startTime;
+      if (span % terms.periodDuration !== 0n || span / terms.periodDuration > MAX_PERIODS) fail("InvalidTerms", "endTime");
+      this.checkWalletFree(terms.startup);
+
+      const id = ++this.agreementCount;
+      const periodCount = span / terms.periodDuration;
+      this.agreements.set(id, {
+        id, terms: { ...terms, startup: lc(terms.startup) }, status: Status.Proposed, acceptedAt: 0n, terminatedAt: 0n,
+        periodCount, nextPeriodToFinalize: 0n, consumed: 0n, obligation: 0n, paid: 0n, refundsMinted: 0n,
+        partnerList: [], positions: new Map(),
+        periods: Array.from({ length: Number(periodCount) }, () => emptyPeriod()),
+      });
+      this.openAgreementOf.set(lc(terms.startup), id);
+      return { id };
+    });
+  }
+
+  acceptAgreement(caller: string, id: bigint): Outcome<{ minted: bigint }> {
+    return this.attempt(() => {
+      if (this.paused) fail("LedgerPaused");
+      const a = this.existing(id);
+      if (a.status !== Status.Proposed) fail("AgreementWrongStatus", id, a.status);
+      if (lc(caller) !== a.terms.startup) fail("NotStartup", id, caller);
+      if (this.now >= a.terms.endTime) fail("AcceptanceClosed", id, a.terms.endTime);
+      const balance = this.balanceOf(caller);
+      if (balance !== 0n) fail("WalletHoldsCredits", caller, balance);
+      a.status = Status.Active;
+      a.acceptedAt = this.now;
+      this.mint(a.terms.startup, a.terms.creditLimit);
+      return { minted: a.terms.creditLimit };
+    });
+  }
+
+  cancelAgreement(caller: string, id: bigint): Outcome<void> {
+    return this.attempt(() => {
+      this.requireRole(caller, "program");
+      const a = this.existing(id);
+      if (a.status !== Status.Proposed) fail("AgreementWrongStatus", id, a.status);
+      a.status = Status.Cancelled;
+      this.openAgreementOf.delete(a.terms.startup);
+    });
+  }
+
+  terminateAgreement(caller: string, id: bigint): Outcome<{ terminatedAt: bigint }> {
+    return this.attempt(() => {
+      this.requireRole(caller, "program");
+      const a = this.existing(id);
+      if (a.status !== Status.Active) fail("AgreementWrongStatus", id, a.status);
+      a.status = Status.Terminated;
+      a.terminatedAt = this.now;
+      return { terminatedAt: this.now };
+    });
+  }
+
+  expireCredits(_caller: string, id: bigint): Outcome<{ burned: bigint }> {
+    return this.attempt(() => {
+      const a = this.existing(id);
+      if (a.status !== Status.Active && a.status !== Status.Terminated) fail("AgreementWrongStatus", id, a.status);
+      const close = this.reportingClose(a);
+      if (this.now < close) fail("ReportingStillOpen", id, close);
+      a.status = Status.Expired;
+      this.openAgreementOf.delete(a.terms.startup);
+      const burned = this.balanceOf(a.terms.startup);
+      this.burn(a.terms.startup, burned);
+      return { burned };
+    });
+  }
+
+  migrateStartup(caller: string, id: bigint, newWallet: string): Outcome<{ from: string; moved: bigint }> {
+    return this.attempt(() => {
+      this.requireRole(caller, "program");
+      const a = this.existing(id);
+      if (!LedgerModel.isOpen(a.status)) fail("AgreementWrongStatus", id, a.status);
+      if (lc(newWallet) === ZERO) fail("ZeroAddress");
+      this.checkWalletFree(newWallet);
+      const from = a.terms.startup;
+      const moved = this.balanceOf(from);
+      this.burn(from, moved);
+      this.mint(newWallet, moved);
+      this.openAgreementOf.delete(from);
+      this.openAgreementOf.set(lc(newWallet), id);
+      a.terms.startup = lc(newWallet);
+      return { from, moved };
+    });
+  }
+
+  authorizePartner(caller: string, id: bigint, partner: string, spendLimit: bigint, maxGpus: bigint): Outcome<{ effectiveAt: bigint }> {
+    return this.attempt(() => {
+      const a = this.existing(id);
+      if (!LedgerModel.isOpen(a.status)) fail("AgreementWrongStatus", id, a.status);
+      if (lc(caller) !== a.terms.startup) fail("NotStartup", id, caller);
+      if (!this.partners.has(lc(partner))) fail("PartnerNotRegistered", partner);
+      if (spendLimit > MAX_SPEND_LIMIT) fail("ValueTooLarge", spendLimit, MAX_SPEND_LIMIT);
+      if (maxGpus > MAX_UINT24) fail("ValueTooLarge", maxGpus, MAX_UINT24);
+      const spent = this.position(a, partner).spent;
+      if (spendLimit < spent) fail("SpendLimitBelowSpent", id, partner, spendLimit, spent);
+      if (!a.partnerList.includes(lc(partner)) && a.partnerList.length >= MAX_PARTNERS) fail("TooManyPartners", id);
+
+      if (!a.partnerList.includes(lc(partner))) a.partnerList.push(lc(partner));
+      const p = this.positionFor(a, partner);
+      const decreaseAt = this.now + this.constants.authNotice;
+      let effectiveAt = this.now;
+      // each field on its own: an increase (or the same value) applies at once and drops a pending decrease;
+      // a decrease waits AUTH_NOTICE while the value in force keeps ruling
+      const update = (limit: Limit, wanted: bigint): Limit => {
+        const current = LedgerModel.inForce(limit, this.now);
+        if (wanted >= current) return { value: wanted };
+        effectiveAt = decreaseAt;
+        return { value: current, pending: { value: wanted, at: decreaseAt } };
+      };
+      p.spendLimit = update(p.spendLimit, spendLimit);
+      p.maxGpus = update(p.maxGpus, maxGpus);
+      return { effectiveAt };
+    });
+  }
+
+  setPartnerActive(caller: string, partner: string, active: boolean): Outcome<void> {
+    return this.attempt(() => {
+      this.requireRole(caller, "program");
+      const p = this.partners.get(lc(partner));
+      if (!p) fail("PartnerNotRegistered", partner);
+      p.active = active;
+    });
+  }
+
+  pause(caller: string): Outcome<void> {
+    return this.attempt(() => {
+      this.requireRole(caller, "pauser");
+      if (this.paused) fail("PauseStateUnchanged", true);
+      this.paused = true;
+    });
+  }
+
+  unpause(caller: string): Outcome<void> {
+    return this.attempt(() => {
+      this.requireRole(caller, "pauser");
+      if (!this.paused) fail("PauseStateUnchanged", false);
+      this.paused = false;
+      this.lastUnpausedAt = this.now;
+    });
+  }
+
+  // ------------------------------------------------------------------------------------------ usage (§6)
+
+  /**
+   * `signers` are the recovered signers of the signatures, in the order given. Returns the batch id and, line by
+   * line, whether it was accepted (with its credits) or rejected (with its reason).
+   */
+  submitUsage(batch: UsageBatch, signers: string[]): Outcome<{ batchId: string; lines: LineOutcome[]; accepted: AcceptedLine[] }> {
+    return this.attempt(() => {
+      if (this.paused) fail("LedgerPaused");
+      const partnerAddress = lc(batch.partner);
+      const partner = this.partners.get(partnerAddress);
+      if (!partner) fail("PartnerNotRegistered", batch.partner);
+      if (!partner.active) fail("PartnerInactive", batch.partner);
+      if (batch.sequence !== partner.nextSequence) fail("UsageSequenceMismatch", batch.partner, partner.nextSequence, batch.sequence);
+      if (batch.lines.length === 0 || batch.lines.length > MAX_LINES) fail("UsageLineCount", batch.lines.length);
+      if (batch.periodStart >= batch.periodEnd || batch.periodEnd > this.now) fail("UsageWindowInvalid", batch.periodStart, batch.periodEnd);
+      this.verifyQuorum(partner, signers);
+
+      // refusals of the whole batch found line by line, in line order (per line as the contract checks them:
+      // empty, rate straddled, order)
+      const rates: bigint[] = [];
+      batch.lines.forEach((line, i) => {
+        if (line.gpuSeconds === 0n) fail("UsageLineEmpty", i);
+        rates.push(this.rateFor(partnerAddress, line.sku, batch.periodStart, batch.periodEnd));
+        if (i > 0) {
+          const prev = batch.lines[i - 1];
+          if (line.agreementId < prev.agreementId || (line.agreementId === prev.agreementId && BigInt(line.sku) <= BigInt(prev.sku))) {
+            fail("UsageLinesNotAscending", i);
+          }
+        }
+      });
+
+      // the batch is recorded: line checks in the order of PROTOCOL §6
+      const batchId = usageBatchId(batch.partner as Address, batch.sequence, batch.periodStart, batch.periodEnd, batch.recordsRoot as Hex);
+      partner.nextSequence += 1n;
+      const lastUsageEndBefore = new Map<bigint, bigint>();
+      const gpuSecondsAccepted = new Map<bigint, bigint>();
+      const outcomes: LineOutcome[] = [];
+      const accepted: AcceptedLine[] = [];
+      const duration = batch.periodEnd - batch.periodStart;
+      batch.lines.forEach((line, i) => {
+        const a = this.agreements.get(line.agreementId);
+        const base = { agreementId: line.agreementId, sku: line.sku, gpuSeconds: line.gpuSeconds };
+        const reject = (reason: Rejection) => outcomes.push({ ...base, accepted: false, reason });
+        if (!a || (a.status !== Status.Active && a.status !== Status.Terminated)) return reject(Rejection.NotOpen);
+        if (batch.periodStart < a.terms.startTime || batch.periodEnd > this.effectiveEnd(a)) return reject(Rejection.OutsideTerm);
+        if (this.now >= this.reportingClose(a) || this.lastPeriodFinalized(a)) return reject(Rejection.ReportingClosed);
+        const rate = rates[i];
+        if (rate === 0n) return reject(Rejection.NoRate);
+        const p = this.position(a, partnerAddress);
+        if (!lastUsageEndBefore.has(a.id)) lastUsageEndBefore.set(a.id, p.lastUsageEnd);
+        if (batch.periodStart < lastUsageEndBefore.get(a.id)!) return reject(Rejection.Overlap);
+        const gpuSoFar = gpuSecondsAccepted.get(a.id) ?? 0n;
+        if (gpuSoFar + line.gpuSeconds > LedgerModel.inForce(p.maxGpus, this.now) * duration) return reject(Rejection.OverGpuBound);
+        const credits = shareMath.credits(line.gpuSeconds, rate);
+        if (p.spent + credits > LedgerModel.inForce(p.spendLimit, this.now)) return reject(Rejection.OverAuthorization);
+        if (credits > this.balanceOf(a.terms.startup)) return reject(Rejection.InsufficientCredits);
+
+        const receivableAdded = shareMath.applyBps(credits, partner.payoutBps);
+        const position = this.positionFor(a, partnerAddress);
+        gpuSecondsAccepted.set(a.id, gpuSoFar + line.gpuSeconds);
+        this.burn(a.terms.startup, credits);
+        position.spent += credits;
+        position.burnedAt += credits;
+        position.receivable += receivableAdded;
+        position.lastUsageEnd = batch.periodEnd;
+        a.consumed += credits;
+        outcomes.push({ ...base, accepted: true, credits, receivableAdded });
+        accepted.push({ ...base, credits });
+      });
+      this.batches.set(batchId, {
+        id: batchId, partner: partnerAddress, sequence: batch.sequence, periodStart: batch.periodStart,
+        periodEnd: batch.periodEnd, submittedAt: this.now, accepted,
+      });
+      this.batchOrder.push(batchId);
+      return { batchId, lines: outcomes, accepted };
+    });
+  }
+
+  disputeUsage(caller: string, batchId: string, agreementId: bigint): Outcome<void> {
+    return this.attempt(() => {
+      const batch = this.batches.get(batchId);
+      if (!batch) fail("UsageBatchNotFound", batchId);
+      const a = this.existing(agreementId);
+      if (!this.hasRole(caller, "auditor") && lc(caller) !== a.terms.startup) fail("UsageDisputeNotAllowed", caller);
+      const closesAt = batch.submittedAt + this.constants.disputeWindow;
+      if (this.now >= closesAt) fail("UsageDisputeWindowClosed", batchId, closesAt);
+      const key = disputeKey(batchId, agreementId);
+      const dispute = this.usageDisputes.get(key);
+      if (dispute) fail("UsageDisputeWrongState", batchId, agreementId, dispute.state);
+      this.usageDisputes.set(key, { batchId, agreementId, state: DisputeState.Open, refund: 0n });
+    });
+  }
+
+  resolveUsageDispute(
+    caller: string, batchId: string, agreementId: bigint, partner: string, lines: AcceptedLine[], refund: bigint,
+  ): Outcome<{ receivableRemoved: bigint; reminted: bigint }> {
+    return this.attempt(() => {
+      this.requireRole(caller, "program");
+      const key = disputeKey(batchId, agreementId);
+      const dispute = this.usageDisputes.get(key);
+      if (!dispute || dispute.state !== DisputeState.Open) fail("UsageDisputeWrongState", batchId, agreementId, dispute?.state ?? DisputeState.None);
+      const batch = this.batches.get(batchId)!;
+      if (lc(partner) !== batch.partner || !sameLines(lines, batch.accepted)) fail("UsageLinesMismatch", batchId);
+      const maxRefund = batch.accepted.filter((l) => l.agreementId === agreementId).reduce((s, l) => s + l.credits, 0n);
+      if (refund > maxRefund) fail("RefundTooLarge", refund, maxRefund);
+
+      dispute.state = DisputeState.Resolved;
+      dispute.refund = refund;
+      let receivableRemoved = 0n;
+      let reminted = 0n;
+      if (refund !== 0n) {
+        const a = this.agreements.get(agreementId)!;
+        const p = this.positionFor(a, partner);
+        const payoutBps = this.partners.get(lc(partner))!.payoutBps;
+        // the receivable falls by the refund's payout share, never below what was already paid
+        receivableRemoved = min(shareMath.applyBps(refund, payoutBps), p.receivable - p.paidToPartner);
+        p.spent -= refund;
+        p.receivable -= receivableRemoved;
+        a.consumed -= refund;
+        if (a.status !== Status.Expired) {
+          reminted = refund;
+          a.refundsMinted += refund;
+          this.mint(a.terms.startup, refund);
+        }
+      }
+      return { receivableRemoved, reminted };
+    });
+  }
+
+  // ------------------------------------------------------------------------------------------ revenue (§7)
+
+  submitRevenue(report: RevenueReport, signers: string[]): Outcome<void> {
+    return this.attempt(() => {
+      if (this.paused) fail("LedgerPaused");
+      const id = report.agreementId;
+      const k = report.periodIndex;
+      const a = this.existing(id);
+      if (a.acceptedAt === 0n) fail("RevenueAgreementNotAccepted", id);
+      if (k >= a.periodCount) fail("RevenuePeriodOutOfRange", id, k, a.periodCount);
+      const end = this.periodEnd(a, k);
+      if (this.now < end) fail("RevenuePeriodNotEnded", id, k, end);
+      const period = a.periods[Number(k)];
+      if (period.state === RevState.Disputed || period.state === RevState.Finalized) fail("RevenueWrongState", id, k, period.state);
+      if (report.version <= period.version) fail("RevenueVersionNotHigher", report.version, period.version);
+      if (report.revenue > MAX_UINT128) fail("ValueTooLarge", report.revenue, MAX_UINT128);
+      this.verifyQuorum(this.revenueSigners, signers);
+      period.state = RevState.Pending;
+      period.version = report.version;
+      period.submittedAt = this.now;
+      period.revenue = report.revenue;
+      period.evidenceHash = report.evidenceHash;
+    });
+  }
+
+  private periodOf(a: AgreementModel, k: bigint): PeriodModel {
+    return a.periods[Number(k)] ?? emptyPeriod();
+  }
+
+  disputeRevenue(caller: string, id: bigint, k: bigint): Outcome<void> {
+    return this.attempt(() => {
+      this.requireRole(caller, "auditor");
+      const a = this.existing(id);
+      const period = this.periodOf(a, k);
+      if (period.state !== RevState.Pending) fail("RevenueWrongState", id, k, period.state);
+      const closesAt = period.submittedAt + this.constants.disputeWindow;
+      if (this.now >= closesAt) fail("RevenueDisputeWindowClosed", id, k, closesAt);
+      period.state = RevState.Disputed;
+    });
+  }
+
+  resolveRevenueDispute(caller: string, id: bigint, k: bigint, upheld: boolean): Outcome<void> {
+    return this.attempt(() => {
+      this.requireRole(caller, "program");
+      const a = this.existing(id);
+      const period = this.periodOf(a, k);
+      if (period.state !== RevState.Disputed) fail("RevenueWrongState", id, k, period.state);
+      period.state = upheld ? RevState.Rejected : RevState.Cleared;
+    });
+  }
+
+  finalizeRevenue(_caller: string, id: bigint, k: bigint): Outcome<{ revenue: bigint; owed: bigint; due: bigint }> {
+    return this.attempt(() => {
+      const a = this.existing(id);
+      if (k >= a.periodCount) fail("RevenuePeriodOutOfRange", id, k, a.periodCount);
+      if (k !== a.nextPeriodToFinalize) fail("RevenueOutOfOrder", id, k, a.nextPeriodToFinalize);
+      const period = a.periods[Number(k)];
+      if (period.state === RevState.Pending) {
+        const closesAt = period.submittedAt + this.constants.disputeWindow;
+        if (this.now < closesAt) fail("RevenueDisputeWindowOpen", id, k, closesAt);
+      } else if (period.state !== RevState.Cleared) {
+        fail("RevenueWrongState", id, k, period.state);
+      }
+      if (k === a.periodCount - 1n) {
+        const close = this.reportingClose(a);
+        if (this.now < close) fail("ReportingStillOpen", id, close);
+      }
+      const owed = shareMath.owed(period.revenue, a.terms.revenueShareBps, this.cap(a), a.obligation);
+      a.obligation += owed;
+      const due = shareMath.due(this.periodEnd(a, k), this.now, a.terms.gracePeriod);
+      period.state = RevState.Finalized;
+      period.owed = owed;
+      period.cumulativeObligation = a.obligation;
+      period.due = due;
+      period.finalizations += 1;
+      a.nextPeriodToFinalize = k + 1n;
+      return { revenue: period.revenue, owed, due };
+    });
+  }
+
+  // ------------------------------------------------------------------------------------------ settlement (§8)
+
+  pay(caller: string, id: bigint, amount: bigint): Outcome<{ applied: bigint; toPartners: bigint; toProgram: bigint; parts: [string, bigint][] }> {
+    return this.attempt(() => {
+      if (amount === 0n) fail("ZeroAmount");
+      const a = this.agreements.get(id);
+      const outstanding = a ? a.obligation - a.paid : 0n;
+      if (!a || outstanding === 0n) fail("NothingOwed", id);
+      const applied = min(amount, outstanding);
+      const allowance = this.usdcAllowance.get(lc(caller)) ?? 0n;
+      if (allowance < applied) fail("ERC20InsufficientAllowance", this.ledger, allowance, applied);
+      const balance = this.usdcBalance(caller);
+      if (balance < applied) fail("ERC20InsufficientBalance", caller, balance, applied);
+
+      const owedList = a.partnerList.map((p) => {
+        const pos = this.position(a, p);
+        return pos.receivable - pos.paidToPartner;
+      });
+      const split = shareMath.split(applied, a.terms.partnerFirstBps, owedList);
+      const parts: [string, bigint][] = [];
+      a.partnerList.forEach((p, i) => {
+        const part = split.perPartner[i];
+        if (part === 0n) return;
+        this.positionFor(a, p).paidToPartner += part;
+        this.claimable.set(p, this.claimableOf(p) + part);
+        parts.push([p, part]);
+      });
+      this.programClaimable += split.toProgram;
+      a.paid += applied;
+      this.usdcAllowance.set(lc(caller), allowance === MAX_UINT256 ? allowance : allowance - applied);
+      this.usdc.set(lc(caller), balance - applied);
+      this.usdc.set(this.ledger, this.usdcBalance(this.ledger) + applied);
+      this.appliedTotal += applied;
+      this.distributedTotal += applied;
+      return { applied, toPartners: split.toPartners, toProgram: split.toProgram, parts };
+    });
+  }
+
+  claim(_caller: string, beneficiary: string): Outcome<{ amount: bigint }> {
+    return this.attempt(() => {
+      const amount = this.claimableOf(beneficiary);
+      if (amount === 0n) fail("NothingToClaim", beneficiary);
+      this.claimable.set(lc(beneficiary), 0n);
+      this.usdc.set(this.ledger, this.usdcBalance(this.ledger) - amount);
+      this.usdc.set(lc(beneficiary), this.usdcBalance(beneficiary) + amount);
+      this.claimedTotal += amount;
+      return { amount };
+    });
+  }
+
+  claimProgram(_caller: string): Outcome<{ amount: bigint; to: string }> {
+    return this.attempt(() => {
+      const amount = this.programClaimable;
+      if (amount === 0n) fail("NothingToClaim", ZERO);
+      this.programClaimable = 0n;
+      this.usdc.set(this.ledger, this.usdcBalance(this.ledger) - amount);
+      this.usdc.set(this.treasury, this.usdcBalance(this.treasury) + amount);
+      this.claimedTotal += amount;
+      return { amount, to: this.treasury };
+    });
+  }
+
+  // ------------------------------------------------------------------------------------------ views (§12)
+
+  /** nextDue and delinquent read literally from PROTOCOL §8 (any unsettled period whose due date has come). */
+  settlement(a: AgreementModel): { nextDue: bigint; delinquent: boolean } {
+    let nextDue = 0n;
+    let delinquent = false;
+    for (let k = 0; k < Number(a.nextPeriodToFinalize); k++) {
+      const period = a.periods[k];
+      if (a.paid >= period.cumulativeObligation) continue; // settled
+      if (nextDue === 0n) nextDue = period.due;
+      if (this.now >= period.due) delinquent = true;
+    }
+    return { nextDue, delinquent };
+  }
+
+  agreementView(id: bigint): AgreementViewModel {
+    const a = this.agreements.get(id)!;
+    const { nextDue, delinquent } = this.settlement(a);
+    return {
+      ...a.terms,
+      status: BigInt(a.status), acceptedAt: a.acceptedAt, terminatedAt: a.terminatedAt,
+      creditsMinted: a.acceptedAt === 0n ? 0n : a.terms.creditLimit + a.refundsMinted,
+      consumed: a.consumed, cap: this.cap(a), obligation: a.obligation, paid: a.paid, outstanding: a.obligation - a.paid,
+      delinquent, nextDue, nextPeriodToFinalize: a.nextPeriodToFinalize, periodCount: a.periodCount,
+      partnerCount: BigInt(a.partnerList.length),
+    };
+  }
+
+  partnerPositionView(id: bigint, partner: string): PartnerPositionViewModel {
+    const a = this.agreements.get(id)!;
+    const p = this.position(a, partner);
+    const pending = (l: Limit) => (l.pending && l.pending.at > this.now ? l.pending : { value: 0n, at: 0n });
+    return {
+      spendLimit: LedgerModel.inForce(p.spendLimit, this.now), maxGpus: LedgerModel.inForce(p.maxGpus, this.now),
+      pendingSpendLimit: pending(p.spendLimit).value, pendingSpendLimitAt: pending(p.spendLimit).at,
+      pendingMaxGpus: pending(p.maxGpus).value, pendingMaxGpusAt: pending(p.maxGpus).at,
+      spent: p.spent, burnedAt: p.burnedAt, receivable: p.receivable, paidToPartner: p.paidToPartner, lastUsageEnd: p.lastUsageEnd,
+    };
+  }
+
+  revenuePeriodView(id: bigint, k: bigint): RevenuePeriodViewModel {
+    const a = this.agreements.get(id)!;
+    const period = this.periodOf(a, k);
+    return {
+      revenue: period.revenue, evidenceHash: period.evidenceHash, version: period.version, state: BigInt(period.state),
+      submittedAt: period.submittedAt, periodStart: a.terms.startTime + k * a.terms.periodDuration, periodEnd: this.periodEnd(a, k),
+      owed: period.owed, cumulativeObligation: period.cumulativeObligation, due: period.due,
+    };
+  }
+
+  /** The spend limit in force now for (agreement, partner). */
+  spendLimitInForce(id: bigint, partner: string): bigint {
+    return LedgerModel.inForce(this.position(this.agreements.get(id)!, partner).spendLimit, this.now);
+  }
+
+  /** The batch's stored lines hash: bytes24(keccak256(abi.encode(partner, AcceptedUsageLine[]))). */
+  static linesHash(partner: string, lines: AcceptedLine[], keccak: (data: string) => string): string {
+    const encoded = AbiCoder.defaultAbiCoder().encode(
+      ["address", ACCEPTED_LINES],
+      [partner, lines.map((l) => [l.agreementId, l.sku, l.gpuSeconds, l.credits])],
+    );
+    return keccak(encoded).slice(0, 2 + 48);
+  }
+}
+
+function emptyPosition(): PositionModel {
+  return { spendLimit: { value: 0n }, maxGpus: { value: 0n }, spent: 0n, burnedAt: 0n, receivable: 0n, paidToPartner: 0n, lastUsageEnd: 0n };
+}
+
+function emptyPeriod(): PeriodModel {
+  return {
+    state: RevState.None, version: 0n, submittedAt: 0n, revenue: 0n, evidenceHash: `0x${"00".repeat(32)}`, owed: 0n,
+    cumulativeObligation: 0n, due: 0n, finalizations: 0,
+  };
+}
+
+function rateKey(partner: string, sku: string): string {
+  return `${lc(partner)}:${lc(sku)}`;
+}
+
+export function disputeKey(batchId: string, agreementId: bigint): string {
+  return `${lc(batchId)}:${agreementId}`;
+}
+
+function sameLines(a: AcceptedLine[], b: AcceptedLine[]): boolean {
+  return a.length === b.length && a.every((l, i) =>
+    l.agreementId === b[i].agreementId && lc(l.sku) === lc(b[i].sku) && l.gpuSeconds === b[i].gpuSeconds && l.credits === b[i].credits);
+}
