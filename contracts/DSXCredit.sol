@@ -9,16 +9,20 @@ import {IDSXCredit} from "./interfaces/IDSXCredit.sol";
 /// @notice DSX Compute Credit (DSXC): 1.000000 DSXC is 1 US dollar of list-price compute.
 /// @dev Deployed by the ledger, which is its only minter and burner.
 contract DSXCredit is ERC20Permit, IDSXCredit {
-    /// @inheritdoc IDSXCredit
-    address public immutable ledger;
+    address private immutable _LEDGER;
 
     constructor(address ledger_) ERC20("DSX Compute Credit", "DSXC") ERC20Permit("DSX Compute Credit") {
-        ledger = ledger_;
+        _LEDGER = ledger_;
     }
 
     modifier onlyLedger() {
-        if (msg.sender != ledger) revert OnlyLedger(msg.sender);
+        if (msg.sender != _LEDGER) revert OnlyLedger(msg.sender);
         _;
+    }
+
+    /// @inheritdoc IDSXCredit
+    function ledger() external view returns (address) {
+        return _LEDGER;
     }
 
     function decimals() public pure override returns (uint8) {

@@ -20,7 +20,6 @@ import {
     UsageRejection,
     AcceptedUsageLine,
     RevenueReport,
-    RevenueState,
     AgreementView,
     PartnerPositionView,
     PartnerView,
@@ -50,7 +49,8 @@ contract RevenueShareLedger is IRevenueShareLedger, AccessControl, ReentrancyGua
     bytes32 public constant AUDITOR_ROLE = keccak256("AUDITOR_ROLE");
     bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
 
-    bytes32 public constant USAGE_LINE_TYPEHASH = keccak256("UsageLine(uint256 agreementId,bytes32 sku,uint64 gpuSeconds)");
+    bytes32 public constant USAGE_LINE_TYPEHASH =
+        keccak256("UsageLine(uint256 agreementId,bytes32 sku,uint64 gpuSeconds)");
     bytes32 public constant USAGE_BATCH_TYPEHASH =
         keccak256(
             "UsageBatch(address partner,uint64 sequence,uint64 periodStart,uint64 periodEnd,bytes32 recordsRoot,"
@@ -136,9 +136,7 @@ contract RevenueShareLedger is IRevenueShareLedger, AccessControl, ReentrancyGua
     // =================================================================================================
 
     /// @inheritdoc IRevenueShareLedger
-    function createAgreement(
-        Terms calldata terms
-    ) external onlyRole(PROGRAM_ROLE) whenNotPaused returns (uint256) {
+    function createAgreement(Terms calldata terms) external onlyRole(PROGRAM_ROLE) whenNotPaused returns (uint256) {
         return AgreementLogic.createAgreement(_s, terms, _CREDIT);
     }
 
@@ -369,7 +367,10 @@ contract RevenueShareLedger is IRevenueShareLedger, AccessControl, ReentrancyGua
         if (receivable > type(uint64).max) revert ValueTooLarge(receivable, type(uint64).max);
         unchecked {
             // spent + credits <= spendLimit < 2^64 and credits <= balance (checked in _checkLine)
-            c.position = (c.position & ~uint256(type(uint128).max)) | (receivable << 64) | (uint64(c.position) + credits);
+            c.position =
+                (c.position & ~uint256(type(uint128).max)) |
+                (receivable << 64) |
+                (uint64(c.position) + credits);
             c.gpuSeconds += gpuSeconds;
             c.balance -= credits;
             c.burn += credits;

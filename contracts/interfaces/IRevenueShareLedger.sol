@@ -25,11 +25,17 @@ interface IRevenueShareLedger is ILedgerErrors {
     //                                             EVENTS
     // =================================================================================================
 
+    /// @notice A proposal to `startup` with its terms.
     event AgreementCreated(uint256 indexed id, address indexed startup, Terms terms);
+    /// @notice The startup accepted; `creditsMinted` DSXC were minted to it.
     event AgreementAccepted(uint256 indexed id, uint256 creditsMinted);
+    /// @notice A Proposed agreement was cancelled; its wallet is free again.
     event AgreementCancelled(uint256 indexed id);
+    /// @notice The program terminated an Active agreement for breach; usage after `terminatedAt` is refused.
     event AgreementTerminated(uint256 indexed id, uint64 terminatedAt, bytes32 reasonHash);
+    /// @notice The reporting close passed: the startup's remaining `burned` DSXC were burned.
     event CreditsExpired(uint256 indexed id, uint256 burned);
+    /// @notice The agreement moved from wallet `from` to `to` with `credits` DSXC.
     event StartupMigrated(uint256 indexed id, address indexed from, address indexed to, uint256 credits);
     /// @param effectiveAt when the whole authorization is in force (increases apply at once).
     event PartnerAuthorized(
@@ -39,12 +45,19 @@ interface IRevenueShareLedger is ILedgerErrors {
         uint32 maxGpus,
         uint64 effectiveAt
     );
+    /// @notice A cloud partner with its k-of-n usage signers and payout share.
     event PartnerRegistered(address indexed partner, address[] signers, uint8 threshold, uint16 payoutBps);
+    /// @notice A partner's signer set was rotated.
     event PartnerSignersSet(address indexed partner, address[] signers, uint8 threshold);
+    /// @notice A partner was (de)activated.
     event PartnerActiveSet(address indexed partner, bool active);
+    /// @notice A partner's rate for `sku` from `effectiveFrom` (6-decimal credits per GPU-hour).
     event RateScheduled(address indexed partner, bytes32 indexed sku, uint64 creditsPerGpuHour, uint64 effectiveFrom);
+    /// @notice The program-wide revenue signer set.
     event RevenueSignersSet(address[] signers, uint8 threshold);
+    /// @notice The treasury that `claimProgram` pays.
     event TreasurySet(address indexed treasury);
+    /// @notice A usage batch passed the batch checks; its lines were accepted or rejected one by one.
     event UsageBatchRecorded(
         bytes32 indexed batchId,
         address indexed partner,
@@ -55,6 +68,7 @@ interface IRevenueShareLedger is ILedgerErrors {
         uint256 linesAccepted,
         uint256 linesRejected
     );
+    /// @notice An accepted usage line: `credits` burned from the startup, `receivableAdded` booked for the partner.
     event UsageRecorded(
         bytes32 indexed batchId,
         uint256 indexed agreementId,
@@ -64,14 +78,18 @@ interface IRevenueShareLedger is ILedgerErrors {
         uint256 credits,
         uint256 receivableAdded
     );
+    /// @notice A skipped usage line; it leaves no trace and can be reported again.
     event UsageLineRejected(bytes32 indexed batchId, uint256 indexed agreementId, bytes32 sku, UsageRejection reason);
+    /// @notice A usage dispute (credit-note request) for one agreement's lines of a batch.
     event UsageDisputed(bytes32 indexed batchId, uint256 indexed agreementId, address by, bytes32 reasonHash);
+    /// @notice A usage dispute's outcome: `refund` credits re-minted, `receivableRemoved` taken off the partner.
     event UsageDisputeResolved(
         bytes32 indexed batchId,
         uint256 indexed agreementId,
         uint256 refund,
         uint256 receivableRemoved
     );
+    /// @notice A revenue report (version `version`) is Pending with a new dispute window.
     event RevenueReported(
         uint256 indexed agreementId,
         uint32 indexed periodIndex,
@@ -79,9 +97,19 @@ interface IRevenueShareLedger is ILedgerErrors {
         uint256 revenue,
         bytes32 evidenceHash
     );
+    /// @notice An auditor disputed a Pending report.
     event RevenueDisputed(uint256 indexed agreementId, uint32 indexed periodIndex, address by, bytes32 reasonHash);
+    /// @notice A revenue dispute's outcome: upheld -> Rejected, else Cleared.
     event RevenueDisputeResolved(uint256 indexed agreementId, uint32 indexed periodIndex, bool upheld);
-    event RevenueFinalized(uint256 indexed agreementId, uint32 indexed periodIndex, uint256 revenue, uint256 owed, uint64 due);
+    /// @notice A period was finalized: `owed` booked (sequential cap), due at `due`.
+    event RevenueFinalized(
+        uint256 indexed agreementId,
+        uint32 indexed periodIndex,
+        uint256 revenue,
+        uint256 owed,
+        uint64 due
+    );
+    /// @notice A payment of `amount` applied: `toPartners` credited to partners, `toProgram` to the program.
     event PaymentApplied(
         uint256 indexed agreementId,
         address indexed payer,
@@ -96,6 +124,7 @@ interface IRevenueShareLedger is ILedgerErrors {
     /// @notice OpenZeppelin Pausable's events; the block of `Unpaused` gives `lastUnpausedAt`.
     event Paused(address account);
     event Unpaused(address account);
+    /// @notice An auditor verified the agreement's books through `throughBlock`; the report hashes to `reportHash`.
     event AuditRecorded(
         uint256 indexed agreementId,
         address indexed auditor,

@@ -4,12 +4,7 @@ pragma solidity ^0.8.30;
 import {IRevenueShareLedger} from "../interfaces/IRevenueShareLedger.sol";
 import {ILedgerErrors} from "../interfaces/ILedgerErrors.sol";
 import {IDSXCredit} from "../interfaces/IDSXCredit.sol";
-import {
-    Terms,
-    AgreementStatus,
-    AcceptedUsageLine,
-    UsageDisputeState
-} from "../types/LedgerTypes.sol";
+import {Terms, AgreementStatus, AcceptedUsageLine, UsageDisputeState} from "../types/LedgerTypes.sol";
 import {Agreement, Position, PositionExtra, LedgerState, UsageDispute} from "../types/LedgerStorage.sol";
 import {AgreementMath} from "./AgreementMath.sol";
 import {ShareMath} from "./ShareMath.sol";
@@ -25,11 +20,7 @@ library AgreementLogic {
     uint256 internal constant MAX_PARTNERS = 16;
     uint256 internal constant MIN_PERIOD = 1 days;
 
-    function createAgreement(
-        LedgerState storage s,
-        Terms calldata t,
-        IDSXCredit credit
-    ) external returns (uint256 id) {
+    function createAgreement(LedgerState storage s, Terms calldata t, IDSXCredit credit) external returns (uint256 id) {
         if (t.startup == address(0)) revert ILedgerErrors.ZeroAddress();
         if (t.creditLimit == 0 || t.creditLimit > type(uint56).max) revert ILedgerErrors.InvalidTerms("creditLimit");
         if (t.revenueShareBps == 0 || t.revenueShareBps > ShareMath.BPS) {
@@ -94,12 +85,7 @@ library AgreementLogic {
         emit IRevenueShareLedger.AgreementTerminated(id, uint64(block.timestamp), reasonHash);
     }
 
-    function expireCredits(
-        LedgerState storage s,
-        uint256 id,
-        IDSXCredit credit,
-        uint256 reportingGrace
-    ) external {
+    function expireCredits(LedgerState storage s, uint256 id, IDSXCredit credit, uint256 reportingGrace) external {
         Agreement storage a = _agreement(s, id);
         AgreementStatus status = a.status;
         if (status != AgreementStatus.Active && status != AgreementStatus.Terminated) {

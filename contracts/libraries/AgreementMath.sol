@@ -87,9 +87,10 @@ library AgreementMath {
         spendLimit = uint56(positionWord >> SPEND_LIMIT_SHIFT);
         maxGpus = uint24(positionWord >> MAX_GPUS_SHIFT);
         if (uint8(positionWord >> PENDING_SHIFT) == 0) return (spendLimit, maxGpus);
-        PositionExtra memory e = extra;
-        if (e.pendingSpendLimitAt != 0 && timestamp >= e.pendingSpendLimitAt) spendLimit = e.pendingSpendLimit;
-        if (e.pendingMaxGpusAt != 0 && timestamp >= e.pendingMaxGpusAt) maxGpus = e.pendingMaxGpus;
+        uint256 spendAt = extra.pendingSpendLimitAt;
+        uint256 gpusAt = extra.pendingMaxGpusAt;
+        if (spendAt != 0 && timestamp >= spendAt) spendLimit = extra.pendingSpendLimit;
+        if (gpusAt != 0 && timestamp >= gpusAt) maxGpus = extra.pendingMaxGpus;
     }
 
     /// @notice Whether the agreement is Proposed, Active or Terminated (its wallet is taken).

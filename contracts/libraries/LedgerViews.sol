@@ -2,7 +2,7 @@
 pragma solidity ^0.8.30;
 
 import {
-        AgreementView,
+    AgreementView,
     PartnerPositionView,
     PartnerView,
     RateEntry,
@@ -10,7 +10,15 @@ import {
     RevenueReport,
     Terms
 } from "../types/LedgerTypes.sol";
-import {Agreement, Position, PositionExtra, LedgerState, RevenuePeriod, PartnerConfig, RateCard} from "../types/LedgerStorage.sol";
+import {
+    Agreement,
+    Position,
+    PositionExtra,
+    LedgerState,
+    RevenuePeriod,
+    PartnerConfig,
+    RateCard
+} from "../types/LedgerStorage.sol";
 import {AgreementMath} from "./AgreementMath.sol";
 
 /// @title LedgerViews

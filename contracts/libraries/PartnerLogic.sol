@@ -81,7 +81,10 @@ library PartnerLogic {
                 // effectiveFrom > now, so the replaced rate is not in effect yet
                 card.creditsPerGpuHour = creditsPerGpuHour;
             } else if (effectiveFrom > latest.effectiveFrom) {
-                s.rateHistory[partner][sku][latest.count - 1] = RateEntry(latest.creditsPerGpuHour, latest.effectiveFrom);
+                s.rateHistory[partner][sku][latest.count - 1] = RateEntry(
+                    latest.creditsPerGpuHour,
+                    latest.effectiveFrom
+                );
                 s.rateCards[partner][sku] = RateCard(creditsPerGpuHour, effectiveFrom, latest.count + 1);
             } else {
                 revert ILedgerErrors.RateOutOfOrder(effectiveFrom, latest.effectiveFrom);

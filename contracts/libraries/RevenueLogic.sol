@@ -34,7 +34,8 @@ library RevenueLogic {
         if (state == RevenueState.Disputed || state == RevenueState.Finalized) {
             revert ILedgerErrors.RevenueWrongState(id, k, state);
         }
-        if (report.version <= period.version) revert ILedgerErrors.RevenueVersionNotHigher(report.version, period.version);
+        if (report.version <= period.version)
+            revert ILedgerErrors.RevenueVersionNotHigher(report.version, period.version);
         if (report.revenue > type(uint128).max) revert ILedgerErrors.ValueTooLarge(report.revenue, type(uint128).max);
         SignatureQuorum.verify(s.revenueSigners, s.revenueSignerEpoch, s.revenueThreshold, digest, signatures);
 

@@ -73,5 +73,4 @@ library SettlementLogic {
             emit IRevenueShareLedger.Distributed(id, address(0), toProgram);
         }
     }
-
 }

@@ -46,7 +46,11 @@ library ShareMath {
     }
 
     /// @notice Partner i's pro-rata part of `partnersTotal`: partnersTotal x owed_i / stillOwed.
-    function partnerPart(uint256 partnersTotal, uint256 owedToPartner, uint256 stillOwed) internal pure returns (uint256) {
+    function partnerPart(
+        uint256 partnersTotal,
+        uint256 owedToPartner,
+        uint256 stillOwed
+    ) internal pure returns (uint256) {
         return Math.mulDiv(partnersTotal, owedToPartner, stillOwed);
     }
 }

@@ -36,6 +36,7 @@ contract ReentrantToken is ERC20 {
         if (t == address(0) || from == address(0)) return;
         callbackTarget = address(0); // one call-back per arming
         reentryAttempted = true;
+        // solhint-disable-next-line avoid-low-level-calls
         (bool ok, bytes memory ret) = t.call(payload);
         reentrySucceeded = ok;
         if (!ok) {

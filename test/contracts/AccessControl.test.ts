@@ -195,6 +195,9 @@ describe("RevenueShareLedger: access-control matrix", function () {
           const f = await loadFixture(row.fixture);
           if (row.setup) await row.setup(f);
           const signer = signerOf(f, caller);
+          // resolve the role first: the call's promise must have its handler attached before any other await
+          const role = row.guard === "DEFAULT_ADMIN_ROLE" ? ethers.ZeroHash
+            : row.guard.endsWith("_ROLE") ? await f.ledger[row.guard as "PROGRAM_ROLE" | "AUDITOR_ROLE" | "PAUSER_ROLE"]() : undefined;
           const tx = row.call(f, signer);
           if (allowed) {
             await expect(tx).to.emit(f.ledger, row.event);
@@ -203,7 +206,6 @@ describe("RevenueShareLedger: access-control matrix", function () {
           } else if (row.guard === "UsageDisputeNotAllowed") {
             await expect(tx).to.be.revertedWithCustomError(f.ledger, "UsageDisputeNotAllowed").withArgs(signer.address);
           } else {
-            const role = row.guard === "DEFAULT_ADMIN_ROLE" ? ethers.ZeroHash : await f.ledger[row.guard]();
             await expect(tx).to.be.revertedWithCustomError(f.ledger, "AccessControlUnauthorizedAccount").withArgs(signer.address, role);
           }
         });
