@@ -1,0 +1,86 @@
+// The revenue evidence folder (SERVICES §3): per report, the canonical evidence JSON under its
+// hash (an auditor hashes the file and compares it with the on-chain evidenceHash) and a
+// description of the report (figures, signatures, transaction).
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
+import { dirname, join } from "node:path";
+import type { Hex } from "viem";
+import type { RevenueReport } from "../../sdk/eip712";
+import type { RevenueBase } from "./periods";
+
+/** Writes `text` to `path` atomically and durably: a temporary file, fsync, rename. */
+export function writeFileAtomic(path: string, text: string): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = `${path}.${process.pid}.tmp`;
+  const fd = openSync(tmp, "w");
+  try {
+    writeSync(fd, text);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, path);
+}
+
+/** `<evidenceDir>/revenue-<evidenceHash>.json`: the canonical JSON, byte for byte. */
+export function evidenceFile(evidenceDir: string, evidenceHash: Hex): string {
+  return join(evidenceDir, `revenue-${evidenceHash.toLowerCase()}.json`);
+}
+
+/** `<evidenceDir>/revenue-<agreementId>-<periodIndex>-v<version>.json`: the report's description. */
+export function reportFile(evidenceDir: string, report: RevenueReport): string {
+  return join(evidenceDir, `revenue-${report.agreementId}-${report.periodIndex}-v${report.version}.json`);
+}
+
+/** The description of a report kept beside its evidence. Amounts are decimal strings of 6-decimal units. */
+export interface ReportDescription {
+  chainId: number;
+  ledger: string;
+  agreementId: string;
+  periodIndex: number;
+  version: number;
+  periodStart: string;
+  periodEnd: string;
+  base: RevenueBase;
+  /** Σ of the period's transactions. */
+  sum: string;
+  carryIn: string;
+  revenue: string;
+  carryOut: string;
+  transactions: number;
+  evidenceHash: Hex;
+  evidenceFile: string;
+  signatures: Hex[];
+  /** Set once the report is confirmed on chain. */
+  txHash?: Hex;
+  blockNumber?: string;
+}
+
+/** Writes the evidence JSON (if not there yet: it is content-addressed) and the report description. */
+export function writeEvidence(evidenceDir: string, evidenceJson: string, description: ReportDescription, report: RevenueReport): void {
+  writeFileAtomic(evidenceFile(evidenceDir, report.evidenceHash), evidenceJson);
+  writeFileAtomic(reportFile(evidenceDir, report), `${JSON.stringify(description, null, 2)}\n`);
+}
+
+/** Adds the confirming transaction to a report's description (rebuilding a minimal one if it is gone). */
+export function recordReportTransaction(
+  evidenceDir: string,
+  report: RevenueReport,
+  evidenceJson: string,
+  tx: { txHash: Hex; blockNumber: bigint },
+): void {
+  const file = reportFile(evidenceDir, report);
+  let description: Record<string, unknown>;
+  try {
+    description = JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
+  } catch {
+    description = {
+      agreementId: report.agreementId.toString(),
+      periodIndex: report.periodIndex,
+      version: report.version,
+      revenue: report.revenue.toString(),
+      evidenceHash: report.evidenceHash,
+    };
+  }
+  writeFileAtomic(evidenceFile(evidenceDir, report.evidenceHash), evidenceJson);
+  writeFileAtomic(file, `${JSON.stringify({ ...description, txHash: tx.txHash, blockNumber: tx.blockNumber.toString() }, null, 2)}\n`);
+}
