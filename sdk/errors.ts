@@ -4,6 +4,7 @@ import {
   LimitExceededRpcError,
   SocketClosedError,
   TimeoutError,
+  WaitForTransactionReceiptTimeoutError,
   WebSocketRequestError,
 } from "viem";
 
@@ -110,6 +111,7 @@ function classify(err: unknown): boolean | undefined {
   if (err instanceof HttpRequestError) return err.status === undefined || isRetryableStatus(err.status);
   if (
     err instanceof TimeoutError ||
+    err instanceof WaitForTransactionReceiptTimeoutError ||
     err instanceof WebSocketRequestError ||
     err instanceof SocketClosedError ||
     err instanceof LimitExceededRpcError

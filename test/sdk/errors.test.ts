@@ -6,6 +6,7 @@ import {
   ContractFunctionRevertedError,
   HttpRequestError,
   TimeoutError,
+  WaitForTransactionReceiptTimeoutError,
 } from "viem";
 import { ConfigError, DsxError, FatalError, RetryableError, ValidationError, isRetryable } from "../../sdk/errors";
 
@@ -44,6 +45,7 @@ describe("isRetryable", () => {
     ["viem HttpRequestError 408", http(408)],
     ["viem HttpRequestError without a status (no response)", http()],
     ["viem TimeoutError", new TimeoutError({ body: {}, url: "http://127.0.0.1:8545" })],
+    ["viem WaitForTransactionReceiptTimeoutError", new WaitForTransactionReceiptTimeoutError({ hash: "0x01" })],
     ["an AbortSignal.timeout DOMException", new DOMException("The operation was aborted due to timeout", "TimeoutError")],
     ["ethers NETWORK_ERROR", makeError("network changed", "NETWORK_ERROR", { event: "changed" })],
     ["ethers TIMEOUT", makeError("timeout", "TIMEOUT", { operation: "request", reason: "timeout" })],
