@@ -1,9 +1,10 @@
 // An independent TypeScript model of the revenue-share ledger (PROTOCOL §4–§8), written from the spec and the
-// decisions of test/brief, not from the contract: it keeps every figure the ledger shows, predicts whether each
-// call succeeds (and with which custom error it is refused), and which usage lines are accepted or rejected.
-// The arithmetic is sdk/shareMath.ts. Where the spec leaves the order of checks open, the model follows the order
-// the contract documents (role, pause, existence, status, caller, values).
-// Addresses are kept lower-case; the caller of every method is the `from` of the transaction.
+// decisions the spec left open (the test brief), not from the contract's code: it keeps every figure the ledger
+// shows, predicts whether each call succeeds (and with which custom error and arguments it is refused), and which
+// usage lines are accepted or rejected with which reason. The arithmetic is sdk/shareMath.ts.
+// Where the spec leaves the order of checks open, the model checks in the order the contract does (role, pause,
+// existence, status, caller, values; within a usage batch, line by line: empty, rate straddled, order).
+// Addresses are kept lower-case; `caller` is the `from` of the transaction and `now` its block time.
 import { AbiCoder } from "ethers";
 import type { Hex, Address } from "viem";
 import * as shareMath from "../../sdk/shareMath";
