@@ -2,7 +2,7 @@
 // slices; `recordsRoot = tree.root`. Any record can then be proven from the tree dump kept in
 // the evidence bundle.
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
-import type { Hex } from "viem";
+import { keccak256, type Hex } from "viem";
 import { bytes32ToSku, skuToBytes32 } from "../../sdk/eip712";
 import { ValidationError } from "../../sdk/errors";
 import type { UsageSlice } from "./slicing";
@@ -65,13 +65,60 @@ export function decodeUsageLeaf(leaf: UsageLeaf): DecodedUsageLeaf {
 }
 
 /**
- * The evidence tree of a batch's slices (its `leaves`).
+ * The standard leaf hash of a usage leaf, `keccak256(keccak256(abi.encode(leaf)))`, equal to
+ * OpenZeppelin's `standardLeafHash(USAGE_LEAF_ENCODING, leaf)` but encoded by hand for this one
+ * leaf shape (the generic ABI encoder dominates the cost of large trees).
+ */
+export function usageLeafHash(leaf: UsageLeaf): Buffer {
+  const text = Buffer.from(leaf[0], "utf8");
+  const padded = Math.ceil(text.length / 32) * 32;
+  const encoded = Buffer.alloc(32 * 7 + padded);
+  encoded.writeUInt32BE(0xc0, 28); // offset of the string: after the 6 head words
+  encoded.write(BigInt(leaf[1]).toString(16).padStart(64, "0"), 32, "hex");
+  encoded.write(leaf[2].slice(2), 64, "hex");
+  for (let i = 3; i <= 5; i++) encoded.write(BigInt(leaf[i]).toString(16).padStart(64, "0"), 32 * i, "hex");
+  encoded.writeUInt32BE(text.length, 32 * 6 + 28);
+  text.copy(encoded, 32 * 7);
+  return Buffer.from(keccak256(keccak256(encoded, "bytes"), "bytes"));
+}
+
+/** Builds a StandardMerkleTree from precomputed parts (its constructor is protected). */
+class PrecomputedUsageTree extends StandardMerkleTree<UsageLeaf> {
+  static from(tree: string[], values: { value: UsageLeaf; treeIndex: number }[]): StandardMerkleTree<UsageLeaf> {
+    return new PrecomputedUsageTree(tree, values, USAGE_LEAF_ENCODING);
+  }
+}
+
+/**
+ * The evidence tree of a batch's slices (its `leaves`): the same tree, root and dump as
+ * `StandardMerkleTree.of(slices.map(usageLeaf), USAGE_LEAF_ENCODING)` (leaves sorted by hash,
+ * sorted-pair node hashing), built with {@link usageLeafHash} and Buffer comparisons.
  * @throws ValidationError for an empty batch (a tree needs one leaf).
  * @example const tree = buildUsageTree(batch.leaves); const recordsRoot = tree.root;
  */
 export function buildUsageTree(slices: readonly UsageSlice[]): StandardMerkleTree<UsageLeaf> {
-  if (slices.length === 0) throw new ValidationError("A usage tree needs at least one slice.");
-  return StandardMerkleTree.of(slices.map(usageLeaf), USAGE_LEAF_ENCODING);
+  return usageTreeOf(slices.map(usageLeaf));
+}
+
+/** {@link buildUsageTree} from leaves already encoded (e.g. read back from the state). */
+export function usageTreeOf(leaves: readonly UsageLeaf[]): StandardMerkleTree<UsageLeaf> {
+  if (leaves.length === 0) throw new ValidationError("A usage tree needs at least one slice.");
+  const hashed = leaves.map((value, valueIndex) => ({ valueIndex, hash: usageLeafHash(value) }));
+  hashed.sort((a, b) => Buffer.compare(a.hash, b.hash));
+  const nodes: Buffer[] = new Array(2 * hashed.length - 1);
+  hashed.forEach((h, i) => (nodes[nodes.length - 1 - i] = h.hash));
+  for (let i = nodes.length - 1 - hashed.length; i >= 0; i--) {
+    const a = nodes[2 * i + 1];
+    const b = nodes[2 * i + 2];
+    const pair = Buffer.compare(a, b) <= 0 ? Buffer.concat([a, b]) : Buffer.concat([b, a]);
+    nodes[i] = Buffer.from(keccak256(pair, "bytes"));
+  }
+  const values = leaves.map((value) => ({ value, treeIndex: 0 }));
+  hashed.forEach((h, leafIndex) => (values[h.valueIndex].treeIndex = nodes.length - leafIndex - 1));
+  return PrecomputedUsageTree.from(
+    nodes.map((n) => `0x${n.toString("hex")}`),
+    values,
+  );
 }
 
 /** `recordsRoot` of a batch's slices. */

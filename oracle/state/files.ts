@@ -1,0 +1,36 @@
+// Files the usage oracle keeps beside its database: quarantine.jsonl (SERVICES §2) and the
+// evidence bundles. Each is written whole to a temporary file, synced and renamed, so a
+// reader (or a process killed mid-write) never sees half a file.
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, writeSync } from "node:fs";
+import { dirname, join } from "node:path";
+import type { UsageState } from "./usageState";
+
+/** File name of the quarantine inside the state folder. */
+export const QUARANTINE_FILE = "quarantine.jsonl";
+
+/** Writes `text` to `path` atomically (temporary file, fsync, rename). */
+export function writeFileAtomic(path: string, text: string): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = `${path}.${process.pid}.tmp`;
+  const fd = openSync(tmp, "w");
+  try {
+    writeSync(fd, text);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, path);
+}
+
+/**
+ * Rewrites `<stateDir>/quarantine.jsonl` from the database: one JSON object per line with
+ * `file`, `line`, `raw`, `reason`, `detail` and any extra fields, in the order the entries
+ * were quarantined. The database is the record; the file is its readable copy, so a crash
+ * between the two never loses or repeats an entry.
+ */
+export function writeQuarantineFile(state: UsageState): string {
+  const path = join(state.dir, QUARANTINE_FILE);
+  const lines = state.quarantine().map((q) => JSON.stringify({ file: q.file, line: q.line, reason: q.reason, detail: q.detail, raw: q.raw, ...q.extra }));
+  writeFileAtomic(path, lines.length === 0 ? "" : `${lines.join("\n")}\n`);
+  return path;
+}

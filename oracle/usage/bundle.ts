@@ -1,0 +1,80 @@
+// Evidence bundles (SERVICES §2): `<evidence>/<batchId>.json` holds the batch, the
+// signatures, the Merkle tree dump, the transaction hash and the rejected lines, so an
+// auditor can prove any record against the batch's on-chain recordsRoot.
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import type { Address } from "viem";
+import { writeFileAtomic } from "../state/files";
+import type { BatchRow, UsageState } from "../state/usageState";
+import type { BatchJson } from "./batch";
+import { usageTreeOf, type UsageLeaf, type UsageTreeDump } from "./evidence";
+
+/** An evidence bundle file. */
+export interface EvidenceBundle {
+  kind: "dsx-usage-evidence";
+  version: 1;
+  chainId: number;
+  ledger: Address;
+  batchId: string;
+  batch: BatchJson;
+  signatures: { signer: Address; signature: string }[];
+  tree: UsageTreeDump;
+  transactionHash: string | null;
+  blockNumber: string | null;
+  gasUsed: string | null;
+  /** Lines the ledger refused (UsageLineRejected). */
+  rejectedLines: { agreementId: string; sku: string; reason: string }[];
+  /** Lines the preflight took out before signing (their records stay pending). */
+  preflightRejectedLines: { agreementId: string; sku: string; reason: string }[];
+}
+
+/** The stored receipt summary of a confirmed batch. */
+export interface ReceiptSummary {
+  transactionHash: string;
+  blockNumber: string;
+  gasUsed: string;
+}
+
+/** The bundle of a stored batch. */
+export function bundleOf(row: BatchRow, meta: { chainId: number; ledger: Address }): EvidenceBundle {
+  const leaves = JSON.parse(row.leavesJson) as UsageLeaf[];
+  const receipt = row.receiptJson ? (JSON.parse(row.receiptJson) as ReceiptSummary) : undefined;
+  return {
+    kind: "dsx-usage-evidence",
+    version: 1,
+    chainId: meta.chainId,
+    ledger: meta.ledger,
+    batchId: row.batchId,
+    batch: JSON.parse(row.batchJson) as BatchJson,
+    signatures: JSON.parse(row.signaturesJson) as EvidenceBundle["signatures"],
+    tree: usageTreeOf(leaves).dump(),
+    transactionHash: receipt?.transactionHash ?? row.txHash,
+    blockNumber: receipt?.blockNumber ?? null,
+    gasUsed: receipt?.gasUsed ?? null,
+    rejectedLines: row.rejectedJson ? (JSON.parse(row.rejectedJson) as EvidenceBundle["rejectedLines"]) : [],
+    preflightRejectedLines: JSON.parse(row.predictedRejectionsJson) as EvidenceBundle["preflightRejectedLines"],
+  };
+}
+
+/** Path of a batch's bundle. */
+export function bundlePath(evidenceDir: string, batchId: string): string {
+  return join(evidenceDir, `${batchId}.json`);
+}
+
+/** Writes the bundle of a batch (atomically). */
+export function writeEvidenceBundle(evidenceDir: string, row: BatchRow, meta: { chainId: number; ledger: Address }): string {
+  const path = bundlePath(evidenceDir, row.batchId);
+  writeFileAtomic(path, `${JSON.stringify(bundleOf(row, meta), null, 2)}\n`);
+  return path;
+}
+
+/** Writes the bundles that a crash may have left unwritten: every confirmed batch without its file. */
+export function ensureEvidenceBundles(state: UsageState, evidenceDir: string, meta: { chainId: number; ledger: Address }): number {
+  let written = 0;
+  for (const row of state.confirmedBatches()) {
+    if (existsSync(bundlePath(evidenceDir, row.batchId))) continue;
+    writeEvidenceBundle(evidenceDir, row, meta);
+    written += 1;
+  }
+  return written;
+}

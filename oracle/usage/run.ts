@@ -1,0 +1,334 @@
+// The usage pipeline (SERVICES §2), one pass: settle the batches a previous run left signed,
+// read the exports, then batch by batch: plan (late carry, closed piece, lines, preflight) →
+// sign (k of n local keys, or a batch file for co-signers) → simulate the exact transaction →
+// persist → send → commit the receipt → write the evidence bundle.
+import { join } from "node:path";
+import type { Address, LocalAccount } from "viem";
+import { createChainClients, withRetry, type ChainClients } from "../../sdk/chain";
+import { loadDeployment, type Deployment } from "../../sdk/config";
+import { ConfigError, FatalError } from "../../sdk/errors";
+import { ledgerDomain, usageBatchId, type LedgerDomain, type UsageBatch } from "../../sdk/eip712";
+import { loadAccount } from "../../sdk/keys";
+import { compileUsageConfig, type UsageSourceSettings } from "../sources/usage";
+import { writeFileAtomic, writeQuarantineFile } from "../state/files";
+import { UsageState, type BatchRow } from "../state/usageState";
+import { batchToJson, signBatch, submitUsageCalldata, type BatchFile } from "./batch";
+import { ensureEvidenceBundles, writeEvidenceBundle } from "./bundle";
+import { cutsOf, readChainContext, type ChainContext } from "./chainContext";
+import { sourceConfigOf, type UsageConfig } from "./config";
+import { buildUsageTree, usageLeaf } from "./evidence";
+import { faultPoint } from "./faults";
+import { ingestFiles, listInputFiles, type IngestCounts } from "./ingest";
+import { planNextBatch, type PlannedBatch } from "./plan";
+import { WindowGrid } from "./slicing";
+import { settleBatch, signedTransaction, simulate, type Settlement, type SubmitContext } from "./submit";
+
+/** The figures every run prints (SERVICES §2). */
+export interface UsageRunSummary {
+  read: number;
+  new: number;
+  duplicate: number;
+  quarantined: number;
+  ignored: number;
+  waiting: number;
+  /** Batches built and signed (or prepared for co-signers) in this run. */
+  batched: number;
+  /** Batches recorded on chain in this run (including ones a previous run had sent). */
+  submitted: number;
+  /** Lines refused: by the preflight and by the ledger. */
+  rejected: number;
+  gasUsed: bigint;
+  /** Batches waiting for co-signers' signature files. */
+  awaitingSignatures: string[];
+  /** Why the run stopped early, when it did (partner inactive, ledger paused, …). */
+  blocked?: string;
+}
+
+export function emptySummary(): UsageRunSummary {
+  return {
+    read: 0,
+    new: 0,
+    duplicate: 0,
+    quarantined: 0,
+    ignored: 0,
+    waiting: 0,
+    batched: 0,
+    submitted: 0,
+    rejected: 0,
+    gasUsed: 0n,
+    awaitingSignatures: [],
+  };
+}
+
+/** The one summary line. */
+export function formatSummary(s: UsageRunSummary): string {
+  const parts = [
+    `read ${s.read}`,
+    `new ${s.new}`,
+    `duplicate ${s.duplicate}`,
+    `quarantined ${s.quarantined}`,
+    `batched ${s.batched}`,
+    `submitted ${s.submitted}`,
+    `rejected ${s.rejected}`,
+    `gas used ${s.gasUsed}`,
+  ];
+  let line = `usage: ${parts.join(", ")}`;
+  if (s.awaitingSignatures.length > 0) line += `; awaiting signatures: ${s.awaitingSignatures.join(", ")}`;
+  if (s.blocked) line += `; stopped: ${s.blocked}`;
+  return line;
+}
+
+/** Progress of a run, for a progress bar. */
+export type UsageProgress =
+  | { phase: "ingest"; files: number; totalFiles: number; read: number }
+  | { phase: "batches"; batched: number; submitted: number };
+
+/** Everything a run needs, opened once (follow mode runs many passes on it). */
+export interface UsageRuntime {
+  config: UsageConfig;
+  deployment: Deployment;
+  state: UsageState;
+  settings: UsageSourceSettings;
+  signers: LocalAccount[];
+  clients: ChainClients;
+  domain: LedgerDomain;
+  submit: SubmitContext;
+  log: (message: string) => void;
+}
+
+/**
+ * Opens the deployment, keys, chain clients and state of a usage oracle.
+ * @throws ConfigError for a missing key, a relayer-less config or a node on another chain.
+ */
+export async function openUsageRuntime(config: UsageConfig, log: (message: string) => void = () => {}): Promise<UsageRuntime> {
+  const deployment = loadDeployment(config.deployments, config.chainId);
+  const signers = await Promise.all(config.signers.map((k) => loadAccount({ chainId: config.chainId, ...k })));
+  const relayer = config.relayer ? await loadAccount({ chainId: config.chainId, ...config.relayer }) : signers[0];
+  if (relayer === undefined) {
+    throw new ConfigError("relayer", "No key to send transactions with.", { fix: "Configure a relayer key or at least one signer key." });
+  }
+  const clients = createChainClients({ rpcUrl: config.rpcUrl, chainId: config.chainId, account: relayer });
+  const retry = { ...config.retry, onRetry: (err: unknown, attempt: number, delay: number) => log(`RPC failed (${(err as Error).message.split("\n")[0]}); retry ${attempt} in ${delay} ms`) };
+  const nodeChainId = await withRetry(() => clients.publicClient.getChainId(), retry);
+  if (nodeChainId !== config.chainId) {
+    throw new ConfigError("chainId", `The node at rpcUrl is on chain ${nodeChainId}, not ${config.chainId}.`, { fix: "Correct rpcUrl or chainId." });
+  }
+  const state = UsageState.open(config.stateDir, { chainId: config.chainId, ledger: deployment.ledger, partner: config.partner });
+  return {
+    config,
+    deployment,
+    state,
+    settings: compileUsageConfig(sourceConfigOf(config)),
+    signers,
+    clients,
+    domain: ledgerDomain(config.chainId, deployment.ledger),
+    submit: {
+      state,
+      publicClient: clients.publicClient,
+      walletClient: clients.walletClient!,
+      ledger: deployment.ledger,
+      partner: config.partner,
+      deploymentBlock: BigInt(deployment.deploymentBlock),
+      retry,
+      log,
+    },
+    log,
+  };
+}
+
+/** Reads the chain context for this partner's agreements and skus. */
+export async function readContext(rt: UsageRuntime): Promise<ChainContext> {
+  return withRetry(
+    () =>
+      readChainContext(rt.clients.publicClient, {
+        ledger: rt.deployment.ledger,
+        credit: rt.deployment.credit,
+        partner: rt.config.partner,
+        agreementIds: [...rt.settings.accounts.values()],
+        skus: [...rt.settings.knownSkus],
+      }),
+    rt.submit.retry,
+  );
+}
+
+function evidenceMeta(rt: UsageRuntime): { chainId: number; ledger: Address } {
+  return { chainId: rt.config.chainId, ledger: rt.deployment.ledger };
+}
+
+/** Applies a settlement to the summary; true when the run may go on. */
+export function applySettlement(rt: UsageRuntime, row: BatchRow, settlement: Settlement, summary: UsageRunSummary): boolean {
+  if (settlement.kind === "confirmed") {
+    summary.submitted += 1;
+    summary.gasUsed += settlement.gasUsed;
+    summary.rejected += settlement.rejectedLines;
+    faultPoint("after-confirm");
+    writeEvidenceBundle(rt.config.evidenceDir, rt.state.getBatch(row.batchId) as BatchRow, evidenceMeta(rt));
+    return true;
+  }
+  if (settlement.kind === "rebuild") {
+    rt.log(`batch ${row.batchId} (sequence ${row.sequence}) is rebuilt: ${settlement.reason}`);
+    rt.state.transaction(() => rt.state.supersedeBatch(row.batchId));
+    return true;
+  }
+  summary.blocked = settlement.reason;
+  return false;
+}
+
+/** Path of the batch file co-signers sign. */
+export function outboxPath(config: UsageConfig, batchId: string): string {
+  return join(config.stateDir, "outbox", `${batchId}.json`);
+}
+
+/**
+ * Builds, signs, simulates and persists a planned batch (the rows → batched, in the same
+ * transaction as the batch with its signatures, calldata and signed transaction). With
+ * fewer local signer keys than the threshold it is persisted `awaiting-signatures` and a
+ * batch file is written for the co-signers. Returns undefined when the sequence moved
+ * meanwhile (plan again).
+ */
+async function persistBatch(rt: UsageRuntime, ctx: ChainContext, planned: PlannedBatch): Promise<BatchRow | undefined> {
+  const { draft } = planned;
+  const leaves = draft.leaves.map(usageLeaf);
+  const tree = buildUsageTree(draft.leaves);
+  const batch: UsageBatch = {
+    partner: rt.config.partner,
+    sequence: ctx.partner.nextSequence,
+    periodStart: draft.periodStart,
+    periodEnd: draft.periodEnd,
+    recordsRoot: tree.root as `0x${string}`,
+    lines: draft.lines,
+  };
+  const batchId = usageBatchId(batch.partner, batch.sequence, batch.periodStart, batch.periodEnd, batch.recordsRoot);
+  const members = new Set(ctx.partner.signers.map((s) => s.toLowerCase()));
+  const keys = rt.signers.filter((a) => members.has(a.address.toLowerCase()));
+  if (rt.signers.length > 0 && keys.length === 0) {
+    throw new ConfigError("signers", `None of the configured signer keys is among partner ${rt.config.partner}'s signers on the ledger.`, {
+      fix: "Configure the partner's current oracle keys (the program may have rotated them).",
+    });
+  }
+  const signatures = await signBatch(keys, rt.domain, batch);
+  const complete = signatures.length >= ctx.partner.threshold;
+  let calldata: `0x${string}` | null = null;
+  let tx: { raw: `0x${string}`; hash: `0x${string}` } | null = null;
+  if (complete) {
+    calldata = submitUsageCalldata(batch, signatures);
+    const refusal = await simulate(rt.submit, calldata);
+    if (refusal === "UsageSequenceMismatch") return undefined;
+    if (refusal !== undefined) {
+      throw new FatalError(`The ledger refuses the batch for window [${batch.periodStart}, ${batch.periodEnd}) (${refusal}).`, {
+        fix: refusal === "PartnerInactive" || refusal === "LedgerPaused" ? "Run again once the program has resolved it." : "Check the partner's signer keys and rate card.",
+      });
+    }
+    tx = await signedTransaction(rt.submit, calldata);
+  }
+  const row: Omit<BatchRow, "confirmedAt" | "receiptJson" | "rejectedJson"> = {
+    batchId,
+    sequence: batch.sequence,
+    periodStart: batch.periodStart,
+    periodEnd: batch.periodEnd,
+    recordsRoot: batch.recordsRoot,
+    batchJson: JSON.stringify(batchToJson(batch)),
+    leavesJson: JSON.stringify(leaves),
+    signaturesJson: JSON.stringify(signatures),
+    calldata,
+    rawTx: tx?.raw ?? null,
+    txHash: tx?.hash ?? null,
+    status: complete ? "signed" : "awaiting-signatures",
+    predictedRejectionsJson: JSON.stringify(
+      planned.rejected.map((r) => ({ agreementId: r.line.agreementId.toString(), sku: r.line.sku, reason: r.reason })),
+    ),
+    createdAt: Date.now(),
+  };
+  rt.state.transaction(() => {
+    rt.state.db.prepare("DELETE FROM batches WHERE batch_id = ? AND status = 'superseded'").run(batchId);
+    rt.state.insertBatch(row);
+    for (const slice of planned.rows) rt.state.setSliceState(slice.id, "batched", batchId, null);
+  });
+  if (!complete) {
+    const file: BatchFile = { kind: "dsx-usage-batch", chainId: rt.config.chainId, ledger: rt.deployment.ledger, batchId, batch: batchToJson(batch) };
+    writeFileAtomic(outboxPath(rt.config, batchId), `${JSON.stringify(file, null, 2)}\n`);
+  }
+  faultPoint("after-persist");
+  return rt.state.getBatch(batchId);
+}
+
+function addIngest(summary: UsageRunSummary, counts: IngestCounts): void {
+  summary.read += counts.read;
+  summary.new += counts.new;
+  summary.duplicate += counts.duplicate;
+  summary.quarantined += counts.quarantined;
+  summary.ignored += counts.ignored;
+  summary.waiting += counts.waiting;
+}
+
+/** Options of {@link runUsageOnce}. */
+export interface RunOptions {
+  /** Export files or folders; default the config's inputs. */
+  inputs?: readonly string[];
+  onProgress?: (progress: UsageProgress) => void;
+  /** Filled as the run goes, so a caller can print what was done even when the run throws. */
+  summary?: UsageRunSummary;
+}
+
+/** One pass of the pipeline. Safe to kill at any point and run again. */
+export async function runUsageOnce(rt: UsageRuntime, options: RunOptions = {}): Promise<UsageRunSummary> {
+  const { state, config } = rt;
+  const summary = options.summary ?? emptySummary();
+  ensureEvidenceBundles(state, config.evidenceDir, evidenceMeta(rt));
+  try {
+    // 1. Batches a previous run persisted: resend exactly them (or find them on chain).
+    for (const row of state.openBatches()) {
+      if (row.status === "awaiting-signatures") {
+        summary.awaitingSignatures.push(row.batchId);
+        continue;
+      }
+      if (!applySettlement(rt, row, await settleBatch(rt.submit, row), summary)) return summary;
+    }
+
+    // 2. The exports.
+    let ctx = await readContext(rt);
+    const files = listInputFiles(options.inputs ?? config.inputs);
+    const counts = await ingestFiles(state, files, {
+      settings: rt.settings,
+      grid: new WindowGrid({ windowSeconds: BigInt(config.windowSeconds), cuts: cutsOf(ctx) }),
+      now: ctx.now,
+      onProgress: (c) => {
+        options.onProgress?.({ phase: "ingest", files: c.files + c.skippedFiles, totalFiles: files.length, read: c.read });
+        faultPoint("after-ingest-chunk");
+      },
+    });
+    addIngest(summary, counts);
+    writeQuarantineFile(state);
+    if (summary.awaitingSignatures.length > 0) return summary;
+
+    // 3. Batch by batch.
+    const excluded = new Set<number>();
+    for (;;) {
+      ctx = await readContext(rt);
+      if (!ctx.partner.registered || !ctx.partner.active) {
+        summary.blocked = `partner ${config.partner} is ${ctx.partner.registered ? "deactivated" : "not registered"} on the ledger`;
+        break;
+      }
+      const grid = new WindowGrid({ windowSeconds: BigInt(config.windowSeconds), cuts: cutsOf(ctx) });
+      const current = ctx;
+      const step = state.transaction(() => planNextBatch(state, current, grid, { lagSeconds: BigInt(config.lagSeconds), excluded }));
+      summary.quarantined += step.quarantined;
+      summary.rejected += step.rejected.length;
+      faultPoint("after-plan");
+      if (!step.batch) break;
+      const row = await persistBatch(rt, ctx, step.batch);
+      if (row === undefined) continue;
+      summary.batched += 1;
+      if (row.status === "awaiting-signatures") {
+        summary.awaitingSignatures.push(row.batchId);
+        break;
+      }
+      const settled = await settleBatch(rt.submit, row);
+      if (!applySettlement(rt, row, settled, summary)) break;
+      options.onProgress?.({ phase: "batches", batched: summary.batched, submitted: summary.submitted });
+    }
+    return summary;
+  } finally {
+    writeQuarantineFile(state);
+  }
+}

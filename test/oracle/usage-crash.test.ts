@@ -1,0 +1,131 @@
+// Crash safety of the usage oracle (SERVICES §2 "Submission"): the oracle runs as a child
+// process and is killed with SIGKILL at random moments (and at the named points where a crash
+// hurts most: after a chunk of rows is committed, after planning, after the signed batch is
+// persisted, after the transaction is sent, after the receipt is committed), then started
+// again. After every trial the chain must hold exactly the GPU-seconds of the exports per
+// agreement: nothing twice, nothing lost.
+import { expect } from "chai";
+import { readdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { UsageState } from "../../oracle/state/usageState";
+import {
+  bundleUsageCli,
+  chainGpuSeconds,
+  HOUR,
+  runUsageCli,
+  SACCT_HEADER,
+  sacctLine,
+  setChainTime,
+  setupUsageChain,
+  tempOracleDir,
+  writeUsageConfig,
+  type UsageChain,
+} from "./crash/usageChain";
+
+const TRIALS = 20;
+const FAULTS = ["after-ingest-chunk", "after-plan", "after-persist", "after-send", "after-confirm"] as const;
+
+/** A small deterministic PRNG (mulberry32), so a failing trial can be replayed from its seed. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+describe("usage oracle: SIGKILL at random points, restart, exact totals", function () {
+  this.timeout(240_000);
+  let chain: UsageChain;
+  let dir: string;
+  let config: string;
+  let cli: string;
+  const seed = Number(process.env.DSX_CRASH_SEED ?? Date.now() % 1_000_000);
+
+  before(async function () {
+    chain = await setupUsageChain({ signers: 1, threshold: 1, days: 10n });
+    dir = tempOracleDir();
+    config = writeUsageConfig(chain, dir, { retry: { attempts: 6, baseDelayMs: 100, maxDelayMs: 1000 } });
+    cli = bundleUsageCli(dir);
+  });
+  after(async function () {
+    await chain?.node.stop();
+  });
+
+  it(`when killed in ${TRIALS} trials and restarted, the chain ends with exactly the exported GPU-seconds per agreement`, async function () {
+    const random = prng(seed);
+    const expected = new Map<bigint, bigint>([
+      [1n, 0n],
+      [2n, 0n],
+    ]);
+    let killed = 0;
+    let previousLine: string | undefined;
+    for (let trial = 0; trial < TRIALS; trial++) {
+      const base = chain.h0 + BigInt(trial) * 3n * HOUR;
+      const lines = [SACCT_HEADER];
+      const meter: string[] = [];
+      for (const agreement of chain.agreements) {
+        const jobs = 2 + Math.floor(random() * 3);
+        for (let j = 0; j < jobs; j++) {
+          const start = base + BigInt(Math.floor(random() * 80)) * 60n;
+          const end = start + BigInt(1 + Math.floor(random() * 30)) * 60n + BigInt(Math.floor(random() * 60));
+          const gpus = 1 + Math.floor(random() * 4);
+          lines.push(sacctLine({ id: `${trial}${j}${agreement.id}`, account: agreement.account, start, end, gpus }));
+          expected.set(agreement.id, expected.get(agreement.id)! + BigInt(gpus) * (end - start));
+        }
+        const mStart = base + 100n * 60n;
+        meter.push(
+          JSON.stringify({
+            recordId: `m-${trial}-${agreement.id}`,
+            account: agreement.account,
+            sku: "b200",
+            start: new Date(Number(mStart) * 1000).toISOString(),
+            end: new Date(Number(mStart + 600n) * 1000).toISOString(),
+            gpus: 2,
+          }),
+        );
+        expected.set(agreement.id, expected.get(agreement.id)! + 1200n);
+      }
+      // A re-exported row of the previous trial: a duplicate the watermark must absorb.
+      if (previousLine) lines.push(previousLine);
+      previousLine = lines[1];
+      writeFileSync(join(dir, "inbox", `sacct-${String(trial).padStart(2, "0")}.txt`), `${lines.join("\n")}\n`);
+      writeFileSync(join(dir, "inbox", `meter-${String(trial).padStart(2, "0")}.jsonl`), `${meter.join("\n")}\n`);
+      await setChainTime(chain, base + 2n * HOUR + 20n * 60n);
+
+      // Until one kill has landed (a random moment may come after the run ended), then sometimes one more.
+      const kills = random() < 0.3 ? 2 : 1;
+      let landed = 0;
+      for (let attempts = 0; landed < kills && attempts < 4; attempts++) {
+        const fault = random() < 0.5 ? FAULTS[Math.floor(random() * FAULTS.length)] : undefined;
+        const result = fault
+          ? await runUsageCli(cli, ["run", "--config", config], { env: { DSX_USAGE_FAULT: fault } })
+          : await runUsageCli(cli, ["run", "--config", config], { killAfterMs: 100 + Math.floor(random() * 900) });
+        if (result.signal === "SIGKILL") landed += 1;
+        else expect(result.code, `trial ${trial} (seed ${seed}): ${result.stderr}`).to.equal(0);
+      }
+      killed += landed;
+      const done = await runUsageCli(cli, ["run", "--config", config]);
+      expect(done.code, `trial ${trial} (seed ${seed}): ${done.stderr}`).to.equal(0);
+      const onChain = await chainGpuSeconds(chain);
+      for (const [id, gpuSeconds] of expected) {
+        expect(onChain.get(id) ?? 0n, `agreement ${id} after trial ${trial} (seed ${seed})`).to.equal(gpuSeconds);
+      }
+    }
+    expect(killed, `processes killed (seed ${seed})`).to.be.at.least(20);
+
+    const state = UsageState.open(join(dir, "state"), { chainId: 31337, ledger: chain.deployment.ledger, partner: chain.partner });
+    try {
+      expect(state.openBatches()).to.have.length(0);
+      expect(state.sliceTotals().pending.slices).to.equal(0);
+      const confirmed = state.confirmedBatches();
+      expect(confirmed.map((b) => b.sequence)).to.deep.equal(confirmed.map((_, i) => BigInt(i)));
+      expect(readdirSync(join(dir, "evidence")).filter((f) => f.endsWith(".json"))).to.have.length(confirmed.length);
+    } finally {
+      state.close();
+    }
+  });
+});
