@@ -1,0 +1,205 @@
+// The HTTP app, built by a factory from its dependencies (no globals): Express 5, helmet, CORS, a rate
+// limit, a body size limit, pino request logs, zod-parsed input, problem+json errors, OpenAPI and docs.
+import { randomUUID } from "node:crypto";
+import express, { type Express, type NextFunction, type Request, type RequestHandler, type Response } from "express";
+import { rateLimit } from "express-rate-limit";
+import helmet from "helmet";
+import type { Kysely } from "kysely";
+import type { Logger } from "pino";
+import { pinoHttp } from "pino-http";
+import type { Database } from "./db/schema";
+import { errorHandler, HttpProblem, notFoundHandler, PROBLEM, sendProblem, validationProblem } from "./http/problem";
+import { buildOpenApiDocument, renderDocsPage } from "./openapi";
+import { ResponseCache } from "./http/responseCache";
+import { notIndexedYet, routes, type RouteDeps, type RouteSpec } from "./routes/definitions";
+import { metaOf, readState, type ReadContext } from "./services/snapshot";
+
+export interface AppOptions {
+  db: Kysely<Database>;
+  logger: Logger;
+  /** The chain the deployment lives on (every `meta.chainId`). */
+  chainId: number;
+  /** Folder of usage evidence bundles (`<batchId>.json`) for record proofs. */
+  evidenceDir?: string;
+  /** Allowed CORS origins: "*" or a list; empty: no CORS headers. */
+  corsOrigins?: "*" | string[];
+  /** Requests per minute per client IP; 0 disables the limit. Default 600. */
+  rateLimitPerMinute?: number;
+  /** Largest request body accepted (default "16kb"); the API only reads. */
+  bodyLimit?: string;
+  /** Log one line per request (default true). */
+  logRequests?: boolean;
+  /** How long a client should wait for `minBlock` (Retry-After seconds, default 1). */
+  retryAfterSeconds?: number;
+  /** The version shown in the OpenAPI document. */
+  version?: string;
+  /**
+   * How stale the cached checkpoint may be (ms) before answers are looked up again; 0 disables the
+   * response cache. Default 100. `?minBlock=` beyond it always re-reads.
+   */
+  cacheTtlMs?: number;
+}
+
+function cors(origins: "*" | string[]): RequestHandler {
+  const allowed = origins === "*" ? undefined : new Set(origins);
+  return (req, res, next) => {
+    const origin = req.headers.origin;
+    if (origin && (allowed === undefined || allowed.has(origin))) {
+      res.setHeader("Access-Control-Allow-Origin", allowed === undefined ? "*" : origin);
+      res.setHeader("Access-Control-Expose-Headers", "Retry-After, RateLimit, RateLimit-Policy, X-Request-Id");
+      if (allowed !== undefined) res.vary("Origin");
+      if (req.method === "OPTIONS") {
+        res.setHeader("Access-Control-Allow-Methods", "GET, HEAD, OPTIONS");
+        res.setHeader("Access-Control-Allow-Headers", String(req.headers["access-control-request-headers"] ?? "Content-Type"));
+        res.setHeader("Access-Control-Max-Age", "600");
+        res.status(204).end();
+        return;
+      }
+    }
+    next();
+  };
+}
+
+/**
+ * Builds the API app.
+ * @example const app = createApp({ db, logger, chainId: 31337 }); app.listen(8080);
+ */
+export function createApp(options: AppOptions): Express {
+  const { db, logger, chainId } = options;
+  const deps: RouteDeps = { evidenceDir: options.evidenceDir };
+  const retryAfter = String(options.retryAfterSeconds ?? 1);
+  const cache = new ResponseCache(db, chainId, options.cacheTtlMs ?? 100);
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("etag", false);
+  app.set("query parser", "simple");
+  // "/v1/partners/" is not "/v1/partners": an empty path segment is a 404, never another route's answer
+  app.set("strict routing", true);
+
+  if (options.logRequests !== false) {
+    app.use(
+      pinoHttp({
+        logger,
+        genReqId: (req, res) => {
+          const given = req.headers["x-request-id"];
+          const id = typeof given === "string" && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();
+          res.setHeader("X-Request-Id", id);
+          return id;
+        },
+        customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? "error" : res.statusCode >= 400 ? "warn" : "info"),
+      }),
+    );
+  }
+  app.use(helmet());
+  if (options.corsOrigins && (options.corsOrigins === "*" || options.corsOrigins.length > 0)) app.use(cors(options.corsOrigins));
+  const perMinute = options.rateLimitPerMinute ?? 600;
+  if (perMinute > 0) {
+    app.use(
+      rateLimit({
+        windowMs: 60_000,
+        limit: perMinute,
+        standardHeaders: "draft-8",
+        legacyHeaders: false,
+        handler: (req, res) =>
+          sendProblem(
+            res,
+            new HttpProblem(429, PROBLEM.rateLimited, "Too Many Requests", `More than ${perMinute} requests a minute; slow down.`, {
+              headers: { "Retry-After": String(Math.ceil(60)) },
+            }),
+            req.originalUrl,
+          ),
+      }),
+    );
+  }
+  app.use(express.json({ limit: options.bodyLimit ?? "16kb" }));
+  app.use(express.urlencoded({ extended: false, limit: options.bodyLimit ?? "16kb" }));
+
+  const document = buildOpenApiDocument(options.version ?? "1.0.0");
+  const documentJson = JSON.stringify(document);
+  const docsPage = renderDocsPage(document);
+  app.get("/openapi.json", (_req, res) => {
+    res.type("application/json").send(documentJson);
+  });
+  app.get("/docs", (_req, res) => {
+    res.type("text/html").send(docsPage);
+  });
+
+  app.get("/v1/health", async (_req, res) => {
+    const state = await readState(db).catch(() => undefined);
+    res.json({ data: { status: "ok" }, meta: metaOf(state, chainId) });
+  });
+
+  app.get("/v1/ready", async (req, res, next) => {
+    try {
+      const state = await readState(db);
+      const meta = metaOf(state, chainId);
+      res.locals.meta = meta;
+      const indexed = state?.checkpoint_number ?? null;
+      const head = state?.head_number ?? null;
+      const leaseFresh = state?.lease_expires_at ? state.lease_expires_at.getTime() > Date.now() : false;
+      if (indexed === null || head === null || indexed < head || !leaseFresh) {
+        const why =
+          indexed === null
+            ? "nothing is indexed yet"
+            : !leaseFresh
+              ? "no indexer holds the writer lease"
+              : `indexed block ${indexed} is behind the head ${head}`;
+        throw new HttpProblem(503, PROBLEM.notReady, "Service Unavailable", `Not caught up: ${why}.`, { headers: { "Retry-After": retryAfter } });
+      }
+      res.json({ data: { status: "ready", indexedBlock: indexed, headBlock: head }, meta });
+    } catch (err) {
+      next(err);
+    }
+  });
+
+  for (const route of routes) app.get(route.path, handler(route));
+
+  app.use(notFoundHandler);
+  app.use(errorHandler(logger));
+  return app;
+
+  function handler(route: RouteSpec): RequestHandler {
+    return async (req: Request, res: Response, next: NextFunction) => {
+      try {
+        const params = route.params ? route.params.safeParse(req.params) : { success: true as const, data: {} };
+        if (!params.success) throw validationProblem("path", params.error);
+        const query = route.query.safeParse(req.query);
+        if (!query.success) throw validationProblem("query", query.error);
+        const input = { params: params.data as Record<string, unknown>, query: query.data as Record<string, unknown> };
+        const minBlock = input.query.minBlock as number | undefined;
+        if (cache.enabled) {
+          let snap = await cache.current();
+          if (minBlock !== undefined && (snap.meta.blockNumber ?? -1) < minBlock) snap = await cache.current(true);
+          const hit = cache.get(snap.meta, req.originalUrl);
+          if (hit !== undefined && (minBlock === undefined || (snap.meta.blockNumber ?? -1) >= minBlock)) {
+            res.type("application/json").send(hit);
+            return;
+          }
+        }
+        const body = await db
+          .transaction()
+          .setIsolationLevel("repeatable read")
+          .setAccessMode("read only")
+          .execute(async (trx) => {
+            const state = await readState(trx);
+            const meta = metaOf(state, chainId);
+            res.locals.meta = meta;
+            if (!state || meta.blockNumber === null || state.checkpoint_number! < state.deployment_block) {
+              throw notIndexedYet("Nothing is indexed yet; try again shortly.", Number(retryAfter));
+            }
+            if (minBlock !== undefined && meta.blockNumber < minBlock) {
+              throw notIndexedYet(`Block ${minBlock} is not indexed yet (indexed: ${meta.blockNumber}).`, Number(retryAfter));
+            }
+            const ctx: ReadContext = { db: trx, meta, now: state.checkpoint_timestamp ?? 0, state };
+            return route.handler(ctx, input, deps);
+          });
+        const payload = route.list ? { ...(body as object), meta: res.locals.meta } : { data: body, meta: res.locals.meta };
+        const json = JSON.stringify(payload);
+        cache.set(res.locals.meta, req.originalUrl, json);
+        res.type("application/json").send(json);
+      } catch (err) {
+        next(err);
+      }
+    };
+  }
+}

@@ -1,0 +1,95 @@
+// Opens the read side's database: PGlite in a data folder (the default, nothing to install) or a
+// PostgreSQL server when a URL is given, behind one Kysely instance and one schema (schema.ts).
+import fs from "node:fs";
+import { Kysely, PostgresDialect, sql } from "kysely";
+import pg from "pg";
+import { PGliteDialect } from "./pgliteDialect";
+import { DDL, SCHEMA_VERSION, type Database } from "./schema";
+
+/** Which engine serves the database. */
+export type Engine = "pglite" | "postgres";
+
+export interface OpenDatabaseOptions {
+  /** A PostgreSQL connection string; when set, PGlite is not used. */
+  databaseUrl?: string;
+  /** PGlite's data folder; omitted: an in-memory database (tests). */
+  dataDir?: string;
+  /** PostgreSQL pool size (default 10). */
+  poolSize?: number;
+  /** PGlite only: start from this data-folder dump (`dumpDataDir()`), e.g. a migrated template in tests. */
+  loadDataDir?: Blob;
+}
+
+/** An open database: the query builder, its engine and how to close it. */
+export interface DatabaseHandle {
+  db: Kysely<Database>;
+  engine: Engine;
+  close(): Promise<void>;
+  /** The embedded instance (PGlite only), e.g. to dump it. */
+  pglite?: import("@electric-sql/pglite").PGlite;
+}
+
+const INT8_OID = 20;
+const NUMERIC_OID = 1700;
+
+/** int8 → JS number (block numbers and unix times are far below 2^53); numeric stays a decimal string. */
+function int8ToNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n)) throw new RangeError(`int8 value ${value} is beyond 2^53`);
+  return n;
+}
+
+/**
+ * Opens (and migrates) the database.
+ * @example const { db, close } = await openDatabase({ dataDir: ".dsx/index" });
+ */
+export async function openDatabase(options: OpenDatabaseOptions): Promise<DatabaseHandle> {
+  let handle: DatabaseHandle;
+  if (options.databaseUrl) {
+    const pool = new pg.Pool({
+      connectionString: options.databaseUrl,
+      max: options.poolSize ?? 10,
+      types: {
+        getTypeParser: ((oid: number, format?: "text" | "binary") =>
+          oid === INT8_OID ? int8ToNumber : oid === NUMERIC_OID ? (v: string) => v : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+      },
+    });
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    handle = { db, engine: "postgres", close: () => db.destroy() };
+  } else {
+    // PGlite is an ES module; load it lazily so PostgreSQL deployments never pay for the WebAssembly.
+    const { PGlite, types } = await import("@electric-sql/pglite");
+    if (options.dataDir) fs.mkdirSync(options.dataDir, { recursive: true });
+    const instance = await PGlite.create(options.dataDir, {
+      loadDataDir: options.loadDataDir,
+      parsers: { [types.INT8]: (v: string) => int8ToNumber(v), [types.NUMERIC]: (v: string) => v },
+    });
+    const db = new Kysely<Database>({ dialect: new PGliteDialect(instance) });
+    handle = { db, engine: "pglite", close: () => db.destroy(), pglite: instance };
+  }
+  try {
+    await migrate(handle.db);
+  } catch (err) {
+    await handle.close();
+    throw err;
+  }
+  return handle;
+}
+
+/** Creates the schema if needed; refuses a database written by another schema version. */
+export async function migrate(db: Kysely<Database>): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    // one migrator at a time on a shared PostgreSQL (the lock ends with the transaction)
+    await sql`select pg_advisory_xact_lock(7361001)`.execute(trx);
+    for (const statement of DDL) await sql.raw(statement).execute(trx);
+    const rows = await sql<{ version: number }>`select version from schema_version`.execute(trx);
+    if (rows.rows.length === 0) {
+      await sql`insert into schema_version (version) values (${SCHEMA_VERSION})`.execute(trx);
+    } else if (rows.rows[0].version !== SCHEMA_VERSION) {
+      throw new Error(
+        `The database holds index schema version ${rows.rows[0].version}, this build writes ${SCHEMA_VERSION}: ` +
+          "point it at a new database (DATABASE_URL or API_DATA_DIR) and let it re-index.",
+      );
+    }
+  });
+}

@@ -1,0 +1,366 @@
+// The read side's one schema, for PGlite and PostgreSQL alike (SERVICES §4). uint256 values are
+// numeric(78) and travel as decimal strings; block numbers and unix times are bigint (int8) read as JS
+// numbers (both engines are configured so: see database.ts); addresses and hashes are lower-case hex text.
+import type { ColumnType } from "kysely";
+
+/** numeric(78): written and read as a decimal string. */
+type Uint = string;
+/** int8 holding a block number, a unix time or a small counter. */
+type Int8 = number;
+
+export interface IndexerStateTable {
+  id: number;
+  chain_id: Int8;
+  ledger: string;
+  credit: string;
+  settlement_token: string;
+  deployment_block: Int8;
+  dispute_window: Int8;
+  rate_notice: Int8;
+  auth_notice: Int8;
+  reporting_grace: Int8;
+  /** The last block indexed, its hash and time (null before the first chunk). */
+  checkpoint_number: Int8 | null;
+  checkpoint_hash: string | null;
+  checkpoint_timestamp: Int8 | null;
+  /** The chain head the indexer last saw, and head − confirmations. */
+  head_number: Int8 | null;
+  final_number: Int8 | null;
+  lease_owner: string | null;
+  lease_expires_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export interface ProgramTable {
+  id: number;
+  treasury: string | null;
+  paused: boolean;
+  last_unpaused_at: Int8;
+  program_claimable: Uint;
+  program_claimed: Uint;
+  /** JSON array of addresses. */
+  revenue_signers: string;
+  revenue_threshold: number;
+  agreement_count: Int8;
+}
+
+export interface BlocksTable {
+  number: Int8;
+  hash: string;
+  timestamp: Int8;
+}
+
+/** Every decoded log of the ledger and its credit token, as the chain gave it (the replay source). */
+export interface EventsTable {
+  block_number: Int8;
+  log_index: number;
+  block_hash: string;
+  tx_hash: string;
+  address: string;
+  name: string;
+  /** JSON array of topics. */
+  topics: string;
+  data: string;
+  timestamp: Int8;
+}
+
+export interface AgreementsTable {
+  id: Uint;
+  startup: string;
+  status: string;
+  credit_limit: Uint;
+  revenue_share_bps: number;
+  cap_multiple_bps: Int8;
+  partner_first_bps: number;
+  start_time: Int8;
+  end_time: Int8;
+  period_duration: Int8;
+  grace_period: Int8;
+  terms_hash: string;
+  created_block: Int8;
+  created_at: Int8;
+  accepted_at: Int8;
+  terminated_at: Int8;
+  credits_minted: Uint;
+  consumed: Uint;
+  cap: Uint;
+  obligation: Uint;
+  paid: Uint;
+  next_due: Int8;
+  next_period_to_finalize: number;
+  period_count: number;
+  partner_count: number;
+  updated_block: Int8;
+}
+
+export interface PositionsTable {
+  agreement_id: Uint;
+  partner: string;
+  list_index: number;
+  spend_limit: Uint;
+  max_gpus: Int8;
+  pending_spend_limit: Uint;
+  pending_spend_limit_at: Int8;
+  pending_max_gpus: Int8;
+  pending_max_gpus_at: Int8;
+  spent: Uint;
+  burned_at: Uint;
+  receivable: Uint;
+  paid_to_partner: Uint;
+  last_usage_end: Int8;
+}
+
+export interface PartnersTable {
+  address: string;
+  /** JSON array of addresses. */
+  signers: string;
+  threshold: number;
+  payout_bps: number;
+  active: boolean;
+  next_sequence: Int8;
+  registered_block: Int8;
+  registered_at: Int8;
+}
+
+export interface RatesTable {
+  partner: string;
+  sku: string;
+  effective_from: Int8;
+  credits_per_gpu_hour: Uint;
+  scheduled_block: Int8;
+}
+
+export interface AccountsTable {
+  address: string;
+  credit_balance: Uint;
+  claimable: Uint;
+  claimed: Uint;
+}
+
+export interface RevenuePeriodsTable {
+  agreement_id: Uint;
+  period_index: number;
+  state: string;
+  version: Int8;
+  revenue: Uint;
+  evidence_hash: string;
+  submitted_at: Int8;
+  disputed_by: string | null;
+  owed: Uint;
+  cumulative_obligation: Uint;
+  due: Int8;
+  finalized_at: Int8;
+}
+
+export interface UsageBatchesTable {
+  batch_id: string;
+  partner: string;
+  sequence: Int8;
+  period_start: Int8;
+  period_end: Int8;
+  records_root: string;
+  lines_accepted: Int8;
+  lines_rejected: Int8;
+  block_number: Int8;
+  log_index: number;
+  tx_hash: string;
+  submitted_at: Int8;
+}
+
+export interface UsageLinesTable {
+  block_number: Int8;
+  log_index: number;
+  batch_id: string;
+  agreement_id: Uint;
+  partner: string;
+  sku: string;
+  gpu_seconds: Uint;
+  accepted: boolean;
+  reason: string | null;
+  credits: Uint;
+  receivable_added: Uint;
+  tx_hash: string;
+  timestamp: Int8;
+}
+
+export interface UsageDisputesTable {
+  batch_id: string;
+  agreement_id: Uint;
+  state: string;
+  disputed_by: string;
+  reason_hash: string;
+  disputed_at: Int8;
+  refund: Uint;
+  receivable_removed: Uint;
+  resolved_at: Int8;
+}
+
+/** PaymentApplied, Distributed, Claimed and AuditRecorded rows share the (block_number, log_index) key. */
+interface EventRow {
+  block_number: Int8;
+  log_index: number;
+  tx_hash: string;
+  timestamp: Int8;
+}
+
+export interface PaymentsTable extends EventRow {
+  agreement_id: Uint;
+  payer: string;
+  amount: Uint;
+  to_partners: Uint;
+  to_program: Uint;
+}
+
+export interface DistributionsTable extends EventRow {
+  agreement_id: Uint;
+  beneficiary: string;
+  amount: Uint;
+}
+
+export interface ClaimsTable extends EventRow {
+  beneficiary: string;
+  recipient: string;
+  amount: Uint;
+}
+
+export interface AuditsTable extends EventRow {
+  agreement_id: Uint;
+  auditor: string;
+  through_block: Uint;
+  report_hash: string;
+  clean: boolean;
+}
+
+export interface Database {
+  indexer_state: IndexerStateTable;
+  program: ProgramTable;
+  blocks: BlocksTable;
+  events: EventsTable;
+  agreements: AgreementsTable;
+  positions: PositionsTable;
+  partners: PartnersTable;
+  rates: RatesTable;
+  accounts: AccountsTable;
+  revenue_periods: RevenuePeriodsTable;
+  usage_batches: UsageBatchesTable;
+  usage_lines: UsageLinesTable;
+  usage_disputes: UsageDisputesTable;
+  payments: PaymentsTable;
+  distributions: DistributionsTable;
+  claims: ClaimsTable;
+  audits: AuditsTable;
+}
+
+/** Tables derived by replaying `events` (rebuilt whole after a reorg). */
+export const STATE_TABLES = [
+  "program",
+  "agreements",
+  "positions",
+  "partners",
+  "rates",
+  "accounts",
+  "revenue_periods",
+  "usage_disputes",
+] as const satisfies readonly (keyof Database)[];
+
+/** Tables with one row per log (or block): a reorg deletes their rows above the common ancestor. */
+export const LOG_TABLES = [
+  "events",
+  "blocks",
+  "usage_batches",
+  "usage_lines",
+  "payments",
+  "distributions",
+  "claims",
+  "audits",
+] as const satisfies readonly (keyof Database)[];
+
+const U = "numeric(78, 0)";
+
+/** The schema, idempotent (`if not exists`). Bump SCHEMA_VERSION when it changes. */
+export const SCHEMA_VERSION = 1;
+export const DDL: readonly string[] = [
+  `create table if not exists schema_version (version int primary key)`,
+  `create table if not exists indexer_state (
+    id int primary key check (id = 1),
+    chain_id bigint not null, ledger text not null, credit text not null, settlement_token text not null,
+    deployment_block bigint not null,
+    dispute_window bigint not null, rate_notice bigint not null, auth_notice bigint not null, reporting_grace bigint not null,
+    checkpoint_number bigint, checkpoint_hash text, checkpoint_timestamp bigint,
+    head_number bigint, final_number bigint,
+    lease_owner text, lease_expires_at timestamptz,
+    updated_at timestamptz not null default now())`,
+  `create table if not exists program (
+    id int primary key check (id = 1), treasury text, paused boolean not null, last_unpaused_at bigint not null,
+    program_claimable ${U} not null, program_claimed ${U} not null, revenue_signers text not null,
+    revenue_threshold int not null, agreement_count bigint not null)`,
+  `create table if not exists blocks (number bigint primary key, hash text not null, timestamp bigint not null)`,
+  `create table if not exists events (
+    block_number bigint not null, log_index int not null, block_hash text not null, tx_hash text not null,
+    address text not null, name text not null, topics text not null, data text not null, timestamp bigint not null,
+    primary key (block_number, log_index))`,
+  `create table if not exists agreements (
+    id ${U} primary key, startup text not null, status text not null, credit_limit ${U} not null,
+    revenue_share_bps int not null, cap_multiple_bps bigint not null, partner_first_bps int not null,
+    start_time bigint not null, end_time bigint not null, period_duration bigint not null, grace_period bigint not null,
+    terms_hash text not null, created_block bigint not null, created_at bigint not null,
+    accepted_at bigint not null, terminated_at bigint not null, credits_minted ${U} not null, consumed ${U} not null,
+    cap ${U} not null, obligation ${U} not null, paid ${U} not null, next_due bigint not null,
+    next_period_to_finalize int not null, period_count int not null, partner_count int not null, updated_block bigint not null)`,
+  `create index if not exists agreements_startup on agreements (startup, id)`,
+  `create index if not exists agreements_status on agreements (status, id)`,
+  `create index if not exists agreements_created on agreements (created_at, id)`,
+  `create table if not exists positions (
+    agreement_id ${U} not null, partner text not null, list_index int not null,
+    spend_limit ${U} not null, max_gpus bigint not null, pending_spend_limit ${U} not null,
+    pending_spend_limit_at bigint not null, pending_max_gpus bigint not null, pending_max_gpus_at bigint not null,
+    spent ${U} not null, burned_at ${U} not null, receivable ${U} not null, paid_to_partner ${U} not null,
+    last_usage_end bigint not null, primary key (agreement_id, partner))`,
+  `create index if not exists positions_partner on positions (partner, agreement_id)`,
+  `create table if not exists partners (
+    address text primary key, signers text not null, threshold int not null, payout_bps int not null,
+    active boolean not null, next_sequence bigint not null, registered_block bigint not null, registered_at bigint not null)`,
+  `create table if not exists rates (
+    partner text not null, sku text not null, effective_from bigint not null, credits_per_gpu_hour ${U} not null,
+    scheduled_block bigint not null, primary key (partner, sku, effective_from))`,
+  `create table if not exists accounts (
+    address text primary key, credit_balance ${U} not null, claimable ${U} not null, claimed ${U} not null)`,
+  `create table if not exists revenue_periods (
+    agreement_id ${U} not null, period_index int not null, state text not null, version bigint not null,
+    revenue ${U} not null, evidence_hash text not null, submitted_at bigint not null, disputed_by text,
+    owed ${U} not null, cumulative_obligation ${U} not null, due bigint not null, finalized_at bigint not null,
+    primary key (agreement_id, period_index))`,
+  `create table if not exists usage_batches (
+    batch_id text primary key, partner text not null, sequence bigint not null, period_start bigint not null,
+    period_end bigint not null, records_root text not null, lines_accepted bigint not null, lines_rejected bigint not null,
+    block_number bigint not null, log_index int not null, tx_hash text not null, submitted_at bigint not null)`,
+  `create index if not exists usage_batches_block on usage_batches (block_number)`,
+  `create table if not exists usage_lines (
+    block_number bigint not null, log_index int not null, batch_id text not null, agreement_id ${U} not null,
+    partner text not null, sku text not null, gpu_seconds ${U} not null, accepted boolean not null, reason text,
+    credits ${U} not null, receivable_added ${U} not null, tx_hash text not null, timestamp bigint not null,
+    primary key (block_number, log_index))`,
+  `create index if not exists usage_lines_agreement on usage_lines (agreement_id, block_number, log_index)`,
+  `create index if not exists usage_lines_batch on usage_lines (batch_id, log_index)`,
+  `create table if not exists usage_disputes (
+    batch_id text not null, agreement_id ${U} not null, state text not null, disputed_by text not null,
+    reason_hash text not null, disputed_at bigint not null, refund ${U} not null, receivable_removed ${U} not null,
+    resolved_at bigint not null, primary key (batch_id, agreement_id))`,
+  `create table if not exists payments (
+    block_number bigint not null, log_index int not null, tx_hash text not null, timestamp bigint not null,
+    agreement_id ${U} not null, payer text not null, amount ${U} not null, to_partners ${U} not null, to_program ${U} not null,
+    primary key (block_number, log_index))`,
+  `create index if not exists payments_agreement on payments (agreement_id, block_number, log_index)`,
+  `create table if not exists distributions (
+    block_number bigint not null, log_index int not null, tx_hash text not null, timestamp bigint not null,
+    agreement_id ${U} not null, beneficiary text not null, amount ${U} not null, primary key (block_number, log_index))`,
+  `create index if not exists distributions_agreement on distributions (agreement_id, block_number, log_index)`,
+  `create table if not exists claims (
+    block_number bigint not null, log_index int not null, tx_hash text not null, timestamp bigint not null,
+    beneficiary text not null, recipient text not null, amount ${U} not null, primary key (block_number, log_index))`,
+  `create table if not exists audits (
+    block_number bigint not null, log_index int not null, tx_hash text not null, timestamp bigint not null,
+    agreement_id ${U} not null, auditor text not null, through_block ${U} not null, report_hash text not null,
+    clean boolean not null, primary key (block_number, log_index))`,
+  `create index if not exists audits_agreement on audits (agreement_id, block_number, log_index)`,
+];

@@ -1,0 +1,69 @@
+// Answers are a function of (URL, indexed block): while the checkpoint stays, the same request gives the
+// same bytes. The cache keeps the latest checkpoint (re-read at most every `ttlMs`) and the answers given
+// at it, keyed by the block hash (so a reorg never serves an answer of a dropped block) and `final`.
+import type { Selectable } from "kysely";
+import type { IndexerStateTable } from "../db/schema";
+import { metaOf, readState, type Meta, type ReadDb } from "../services/snapshot";
+
+export interface CachedSnapshot {
+  meta: Meta;
+  state: Selectable<IndexerStateTable> | undefined;
+  readAt: number;
+}
+
+export class ResponseCache {
+  private snapshot?: CachedSnapshot;
+  private refreshing?: Promise<CachedSnapshot>;
+  private readonly entries = new Map<string, string>();
+  private bytes = 0;
+
+  constructor(
+    private readonly db: ReadDb,
+    private readonly chainId: number,
+    private readonly ttlMs: number,
+    private readonly maxBytes = 64 * 1024 * 1024,
+  ) {}
+
+  get enabled(): boolean {
+    return this.ttlMs > 0;
+  }
+
+  /** The latest checkpoint, at most `ttlMs` old (or fresh when `force`). */
+  async current(force = false): Promise<CachedSnapshot> {
+    const snap = this.snapshot;
+    if (!force && snap && Date.now() - snap.readAt < this.ttlMs) return snap;
+    this.refreshing ??= readState(this.db)
+      .then((state) => {
+        const next = { meta: metaOf(state, this.chainId), state, readAt: Date.now() };
+        if (next.meta.blockHash !== this.snapshot?.meta.blockHash) this.clear();
+        this.snapshot = next;
+        return next;
+      })
+      .finally(() => (this.refreshing = undefined));
+    return this.refreshing;
+  }
+
+  private key(meta: Meta, url: string): string | undefined {
+    return meta.blockHash ? `${meta.blockHash}|${meta.final ? 1 : 0}|${url}` : undefined;
+  }
+
+  get(meta: Meta, url: string): string | undefined {
+    const key = this.key(meta, url);
+    return key === undefined ? undefined : this.entries.get(key);
+  }
+
+  set(meta: Meta, url: string, body: string): void {
+    const key = this.key(meta, url);
+    if (key === undefined || !this.enabled || body.length > this.maxBytes / 16) return;
+    // only answers of the newest known block are worth keeping
+    if (this.snapshot && meta.blockHash !== this.snapshot.meta.blockHash) return;
+    if (this.bytes + body.length > this.maxBytes) this.clear();
+    this.entries.set(key, body);
+    this.bytes += body.length;
+  }
+
+  private clear(): void {
+    this.entries.clear();
+    this.bytes = 0;
+  }
+}

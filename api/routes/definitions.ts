@@ -1,0 +1,266 @@
+// Every route of SERVICES §4 in one table: its input and output schemas (which also generate
+// /openapi.json) and the service call behind it. Routes stay thin: parse → service → respond.
+import { z } from "zod";
+import { notFound, HttpProblem, PROBLEM } from "../http/problem";
+import {
+  addressParam,
+  baseQuery,
+  bytes32Param,
+  pageQuery,
+  timeRangeQuery,
+  uintParam,
+} from "../schemas/common";
+import { AGREEMENT_STATUSES, REVENUE_STATES, health, ready, responses } from "../schemas/resources";
+import {
+  agreementExists,
+  getAgreement,
+  listAgreements,
+  listAudits,
+  listDistributions,
+  listPayments,
+  listRevenue,
+  listUsage,
+} from "../services/agreements";
+import { getAccount, getPartner, getProgram, getUsageBatch, listPartners, proveBatchRecord, ProofUnavailable } from "../services/participants";
+import type { ReadContext } from "../services/snapshot";
+
+/** What a route handler may use besides the read snapshot. */
+export interface RouteDeps {
+  evidenceDir?: string;
+}
+
+/** One GET route. `snapshot: false` routes answer without reading the index (health, ready are special). */
+export interface RouteSpec {
+  path: string;
+  operationId: string;
+  summary: string;
+  description?: string;
+  tags: string[];
+  params?: z.ZodObject;
+  query: z.ZodObject;
+  response: z.ZodType;
+  /** Statuses besides 200 this route documents. */
+  errors: number[];
+  /** A list: the handler returns `{ data, nextCursor }`; otherwise the resource itself. */
+  list?: true;
+  handler: (ctx: ReadContext, input: { params: Record<string, unknown>; query: Record<string, unknown> }, deps: RouteDeps) => Promise<unknown>;
+}
+
+const bool = z
+  .enum(["true", "false"], { error: 'expected "true" or "false"' })
+  .transform((s) => s === "true");
+
+const idParams = z.strictObject({ id: uintParam.meta({ description: "The agreement id (decimal).", example: "1" }) });
+const addressParams = z.strictObject({ address: addressParam });
+const batchParams = z.strictObject({ batchId: bytes32Param.meta({ description: "The usage batch id (bytes32)." }) });
+
+const LIST_ERRORS = [400, 404, 429, 503];
+
+/** 404 unless the agreement exists (sub-resource lists). */
+async function requireAgreement(ctx: ReadContext, id: string): Promise<void> {
+  if (!(await agreementExists(ctx, id))) throw notFound(`No agreement ${id} is indexed.`);
+}
+
+function found<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw notFound(`No ${what} is indexed.`);
+  return value;
+}
+
+type Q = Record<string, never>;
+
+export const routes: RouteSpec[] = [
+  {
+    path: "/v1/program",
+    operationId: "getProgram",
+    summary: "The program: addresses, treasury, tokens, revenue signers and constants",
+    tags: ["program"],
+    query: z.strictObject(baseQuery),
+    response: responses.program,
+    errors: [400, 429, 503],
+    handler: (ctx) => getProgram(ctx),
+  },
+  {
+    path: "/v1/agreements",
+    operationId: "listAgreements",
+    summary: "Agreements, by id",
+    description: "Filters: status, startup wallet, an authorized partner, creation time range.",
+    tags: ["agreements"],
+    query: z.strictObject({
+      ...pageQuery,
+      ...timeRangeQuery,
+      status: z.enum(AGREEMENT_STATUSES).optional(),
+      startup: addressParam.optional(),
+      partner: addressParam.optional(),
+    }),
+    response: responses.agreements,
+    list: true,
+    errors: [400, 429, 503],
+    handler: (ctx, { query }) => listAgreements(ctx, query as Q),
+  },
+  {
+    path: "/v1/agreements/:id",
+    operationId: "getAgreement",
+    summary: "One agreement: terms and the state of PROTOCOL §12, with its partner positions",
+    tags: ["agreements"],
+    params: idParams,
+    query: z.strictObject(baseQuery),
+    response: responses.agreement,
+    errors: LIST_ERRORS,
+    handler: async (ctx, { params }) => found(await getAgreement(ctx, params.id as string), `agreement ${params.id}`),
+  },
+  {
+    path: "/v1/agreements/:id/usage",
+    operationId: "listAgreementUsage",
+    summary: "An agreement's usage lines (accepted and rejected), in chain order",
+    tags: ["agreements"],
+    params: idParams,
+    query: z.strictObject({ ...pageQuery, ...timeRangeQuery, partner: addressParam.optional(), accepted: bool.optional() }),
+    response: responses.usage,
+    list: true,
+    errors: LIST_ERRORS,
+    handler: async (ctx, { params, query }) => {
+      await requireAgreement(ctx, params.id as string);
+      return listUsage(ctx, params.id as string, query as Q);
+    },
+  },
+  {
+    path: "/v1/agreements/:id/revenue",
+    operationId: "listAgreementRevenue",
+    summary: "An agreement's revenue periods (every period of the term; unreported ones as None)",
+    tags: ["agreements"],
+    params: idParams,
+    query: z.strictObject({ ...pageQuery, state: z.enum(REVENUE_STATES).optional() }),
+    response: responses.revenue,
+    list: true,
+    errors: LIST_ERRORS,
+    handler: async (ctx, { params, query }) => {
+      await requireAgreement(ctx, params.id as string);
+      return listRevenue(ctx, params.id as string, query as Q);
+    },
+  },
+  {
+    path: "/v1/agreements/:id/payments",
+    operationId: "listAgreementPayments",
+    summary: "Payments applied to an agreement",
+    tags: ["agreements"],
+    params: idParams,
+    query: z.strictObject({ ...pageQuery, ...timeRangeQuery, payer: addressParam.optional() }),
+    response: responses.payments,
+    list: true,
+    errors: LIST_ERRORS,
+    handler: async (ctx, { params, query }) => {
+      await requireAgreement(ctx, params.id as string);
+      return listPayments(ctx, params.id as string, query as Q);
+    },
+  },
+  {
+    path: "/v1/agreements/:id/distributions",
+    operationId: "listAgreementDistributions",
+    summary: "How an agreement's payments were split (the program as the zero address)",
+    tags: ["agreements"],
+    params: idParams,
+    query: z.strictObject({ ...pageQuery, ...timeRangeQuery, beneficiary: addressParam.optional() }),
+    response: responses.distributions,
+    list: true,
+    errors: LIST_ERRORS,
+    handler: async (ctx, { params, query }) => {
+      await requireAgreement(ctx, params.id as string);
+      return listDistributions(ctx, params.id as string, query as Q);
+    },
+  },
+  {
+    path: "/v1/agreements/:id/audit",
+    operationId: "listAgreementAudits",
+    summary: "Audits recorded on chain for an agreement",
+    tags: ["agreements"],
+    params: idParams,
+    query: z.strictObject({ ...pageQuery, ...timeRangeQuery, auditor: addressParam.optional() }),
+    response: responses.audits,
+    list: true,
+    errors: LIST_ERRORS,
+    handler: async (ctx, { params, query }) => {
+      await requireAgreement(ctx, params.id as string);
+      return listAudits(ctx, params.id as string, query as Q);
+    },
+  },
+  {
+    path: "/v1/partners",
+    operationId: "listPartners",
+    summary: "Registered cloud partners, by address",
+    tags: ["partners"],
+    query: z.strictObject({ ...pageQuery, active: bool.optional() }),
+    response: responses.partners,
+    list: true,
+    errors: [400, 429, 503],
+    handler: (ctx, { query }) => listPartners(ctx, query as Q),
+  },
+  {
+    path: "/v1/partners/:address",
+    operationId: "getPartner",
+    summary: "One partner: signers, payout share, rate card, totals over its agreements, claimable",
+    tags: ["partners"],
+    params: addressParams,
+    query: z.strictObject(baseQuery),
+    response: responses.partner,
+    errors: LIST_ERRORS,
+    handler: async (ctx, { params }) => found(await getPartner(ctx, params.address as string), `partner ${params.address}`),
+  },
+  {
+    path: "/v1/accounts/:address",
+    operationId: "getAccount",
+    summary: "An account: credit balance, claimable, claimed, agreements",
+    tags: ["accounts"],
+    params: addressParams,
+    query: z.strictObject(baseQuery),
+    response: responses.account,
+    errors: LIST_ERRORS,
+    handler: async (ctx, { params }) => found(await getAccount(ctx, params.address as string), `account ${params.address}`),
+  },
+  {
+    path: "/v1/usage-batches/:batchId",
+    operationId: "getUsageBatch",
+    summary: "One usage batch: its window, records root, lines and disputes",
+    tags: ["usage"],
+    params: batchParams,
+    query: z.strictObject(baseQuery),
+    response: responses.usageBatch,
+    errors: LIST_ERRORS,
+    handler: async (ctx, { params }) => found(await getUsageBatch(ctx, params.batchId as string), `usage batch ${params.batchId}`),
+  },
+  {
+    path: "/v1/usage-batches/:batchId/records/:recordId/proof",
+    operationId: "getUsageRecordProof",
+    summary: "Every leaf of a metering record in a batch's evidence tree, with its Merkle proof",
+    description: "Needs the server's evidence folder (API_EVIDENCE_DIR) holding `<batchId>.json` bundles with a `tree` dump.",
+    tags: ["usage"],
+    params: z.strictObject({
+      batchId: bytes32Param,
+      recordId: z.string().min(1).max(512).meta({ description: "The record id as in the evidence leaves." }),
+    }),
+    query: z.strictObject(baseQuery),
+    response: responses.proof,
+    errors: LIST_ERRORS,
+    handler: async (ctx, { params }, deps) => {
+      try {
+        return await proveBatchRecord(ctx, deps.evidenceDir, params.batchId as string, params.recordId as string);
+      } catch (err) {
+        if (err instanceof ProofUnavailable) throw notFound(err.message);
+        throw err;
+      }
+    },
+  },
+];
+
+/** Routes outside the snapshot machinery, documented alongside. */
+export const specialRoutes = {
+  health: { path: "/v1/health", operationId: "health", summary: "Liveness: the process answers", response: health },
+  ready: {
+    path: "/v1/ready",
+    operationId: "ready",
+    summary: "Readiness: the index has caught up with the chain head the indexer last saw (503 otherwise)",
+    response: ready,
+  },
+};
+
+export const notIndexedYet = (detail: string, retryAfter: number): HttpProblem =>
+  new HttpProblem(503, PROBLEM.notIndexed, "Service Unavailable", detail, { headers: { "Retry-After": String(retryAfter) } });

@@ -1,0 +1,265 @@
+// Response bodies of the API's resources (PROTOCOL §12 figures, SERVICES §4 conventions).
+import { z } from "zod";
+import { address, blockNumber, bytes32, isoTime, isoTimeOrNull, page, seconds, single, uintString } from "./common";
+
+export const AGREEMENT_STATUSES = ["Proposed", "Active", "Terminated", "Expired", "Cancelled"] as const;
+export const REVENUE_STATES = ["None", "Pending", "Disputed", "Rejected", "Cleared", "Finalized"] as const;
+
+export const terms = z
+  .object({
+    startup: address,
+    creditLimit: uintString,
+    revenueShareBps: z.number().int(),
+    capMultipleBps: z.number().int(),
+    partnerFirstBps: z.number().int(),
+    startTime: isoTime,
+    endTime: isoTime,
+    periodDuration: seconds,
+    gracePeriod: seconds,
+    termsHash: bytes32,
+  })
+  .meta({ id: "Terms" });
+
+export const agreementSummary = z
+  .object({
+    id: uintString,
+    startup: address,
+    status: z.enum(AGREEMENT_STATUSES),
+    terms,
+    createdAt: isoTime,
+    createdBlock: blockNumber,
+    acceptedAt: isoTimeOrNull,
+    terminatedAt: isoTimeOrNull,
+    creditsMinted: uintString,
+    consumed: uintString,
+    cap: uintString,
+    obligation: uintString,
+    paid: uintString,
+    outstanding: uintString,
+    delinquent: z.boolean(),
+    nextDue: isoTimeOrNull,
+    nextPeriodToFinalize: z.number().int(),
+    periodCount: z.number().int(),
+    partnerCount: z.number().int(),
+    reportingClose: isoTimeOrNull.meta({ description: "R of PROTOCOL §3; null while the ledger is paused (R = ∞)." }),
+  })
+  .meta({ id: "AgreementSummary" });
+
+export const position = z
+  .object({
+    partner: address,
+    spendLimit: uintString,
+    maxGpus: z.number().int(),
+    pendingSpendLimit: uintString,
+    pendingSpendLimitAt: isoTimeOrNull,
+    pendingMaxGpus: z.number().int(),
+    pendingMaxGpusAt: isoTimeOrNull,
+    spent: uintString,
+    burnedAt: uintString,
+    receivable: uintString,
+    paidToPartner: uintString,
+    lastUsageEnd: isoTimeOrNull,
+  })
+  .meta({ id: "PartnerPosition" });
+
+export const agreement = agreementSummary
+  .extend({ partners: z.array(position).meta({ description: "Authorized partners, in the ledger's order." }) })
+  .meta({ id: "Agreement" });
+
+export const usageLine = z
+  .object({
+    batchId: bytes32,
+    agreementId: uintString,
+    partner: address,
+    sku: z.string().meta({ description: 'The sku name (e.g. "h100-sxm"), or the raw bytes32 when it is not a valid name.' }),
+    gpuSeconds: uintString,
+    accepted: z.boolean(),
+    reason: z.string().nullable().meta({ description: "The rejection reason of PROTOCOL §6 (null when accepted)." }),
+    credits: uintString,
+    receivableAdded: uintString,
+    recordedAt: isoTime,
+    blockNumber,
+    txHash: bytes32,
+  })
+  .meta({ id: "UsageLine" });
+
+export const revenuePeriod = z
+  .object({
+    periodIndex: z.number().int(),
+    periodStart: isoTime,
+    periodEnd: isoTime,
+    state: z.enum(REVENUE_STATES),
+    version: z.number().int(),
+    revenue: uintString,
+    evidenceHash: z.string(),
+    submittedAt: isoTimeOrNull,
+    disputedBy: address.nullable(),
+    owed: uintString,
+    cumulativeObligation: uintString,
+    due: isoTimeOrNull,
+    finalizedAt: isoTimeOrNull,
+  })
+  .meta({ id: "RevenuePeriod" });
+
+const eventFields = { recordedAt: isoTime, blockNumber, txHash: bytes32 };
+
+export const payment = z
+  .object({ agreementId: uintString, payer: address, amount: uintString, toPartners: uintString, toProgram: uintString, ...eventFields })
+  .meta({ id: "Payment" });
+
+export const distribution = z
+  .object({
+    agreementId: uintString,
+    beneficiary: address.meta({ description: "The partner, or the zero address for the program's share." }),
+    amount: uintString,
+    ...eventFields,
+  })
+  .meta({ id: "Distribution" });
+
+export const audit = z
+  .object({ agreementId: uintString, auditor: address, throughBlock: uintString, reportHash: bytes32, clean: z.boolean(), ...eventFields })
+  .meta({ id: "Audit" });
+
+export const rate = z
+  .object({ sku: z.string(), creditsPerGpuHour: uintString, effectiveFrom: isoTime })
+  .meta({ id: "Rate" });
+
+export const partnerSummary = z
+  .object({
+    address,
+    signers: z.array(address),
+    threshold: z.number().int(),
+    payoutBps: z.number().int(),
+    active: z.boolean(),
+    nextSequence: z.number().int(),
+    registeredAt: isoTime,
+  })
+  .meta({ id: "PartnerSummary" });
+
+export const partnerDetail = partnerSummary
+  .extend({
+    rates: z.array(rate),
+    agreementCount: z.number().int(),
+    totals: z.object({ spent: uintString, receivable: uintString, paidToPartner: uintString }),
+    claimable: uintString,
+    claimed: uintString,
+  })
+  .meta({ id: "Partner" });
+
+export const account = z
+  .object({
+    address,
+    creditBalance: uintString,
+    claimable: uintString,
+    claimed: uintString,
+    agreements: z.array(
+      z.object({ id: uintString, status: z.enum(AGREEMENT_STATUSES), role: z.enum(["startup", "partner"]) }),
+    ).meta({ description: "Agreements whose startup wallet this is (now), and agreements that authorized it as a partner." }),
+  })
+  .meta({ id: "Account" });
+
+export const usageDispute = z
+  .object({
+    agreementId: uintString,
+    state: z.enum(["Open", "Resolved"]),
+    disputedBy: address,
+    reasonHash: bytes32,
+    disputedAt: isoTime,
+    refund: uintString,
+    receivableRemoved: uintString,
+    resolvedAt: isoTimeOrNull,
+  })
+  .meta({ id: "UsageDispute" });
+
+export const usageBatch = z
+  .object({
+    batchId: bytes32,
+    partner: address,
+    sequence: z.number().int(),
+    periodStart: isoTime,
+    periodEnd: isoTime,
+    recordsRoot: bytes32,
+    linesAccepted: z.number().int(),
+    linesRejected: z.number().int(),
+    submittedAt: isoTime,
+    blockNumber,
+    txHash: bytes32,
+    lines: z.array(usageLine),
+    disputes: z.array(usageDispute),
+  })
+  .meta({ id: "UsageBatch" });
+
+export const recordProof = z
+  .object({
+    batchId: bytes32,
+    recordsRoot: bytes32,
+    recordId: z.string(),
+    leaves: z.array(
+      z.object({
+        leaf: z.object({ recordId: z.string(), agreementId: uintString, sku: bytes32, sliceStart: uintString, sliceEnd: uintString, gpuSeconds: uintString }),
+        encoded: z.array(z.string()).meta({ description: 'The leaf as the tree hashes it: ["string","uint256","bytes32","uint64","uint64","uint64"].' }),
+        proof: z.array(bytes32),
+      }),
+    ),
+  })
+  .meta({ id: "RecordProof" });
+
+export const program = z
+  .object({
+    chainId: z.number().int(),
+    ledger: address,
+    credit: address,
+    settlementToken: address,
+    treasury: address.nullable(),
+    deploymentBlock: blockNumber,
+    paused: z.boolean(),
+    lastUnpausedAt: isoTimeOrNull,
+    programClaimable: uintString,
+    programClaimed: uintString,
+    revenueSigners: z.object({ signers: z.array(address), threshold: z.number().int() }),
+    agreementCount: z.number().int(),
+    constants: z.object({ disputeWindow: seconds, rateNotice: seconds, authNotice: seconds, reportingGrace: seconds }),
+  })
+  .meta({ id: "Program" });
+
+export const health = single(z.object({ status: z.literal("ok") }), "HealthResponse");
+export const ready = single(
+  z.object({
+    status: z.literal("ready"),
+    indexedBlock: z.number().int(),
+    headBlock: z.number().int().nullable(),
+  }),
+  "ReadyResponse",
+);
+
+export const responses = {
+  program: single(program, "ProgramResponse"),
+  agreements: page(agreementSummary, "AgreementPage"),
+  agreement: single(agreement, "AgreementResponse"),
+  usage: page(usageLine, "UsageLinePage"),
+  revenue: page(revenuePeriod, "RevenuePeriodPage"),
+  payments: page(payment, "PaymentPage"),
+  distributions: page(distribution, "DistributionPage"),
+  audits: page(audit, "AuditPage"),
+  partners: page(partnerSummary, "PartnerPage"),
+  partner: single(partnerDetail, "PartnerResponse"),
+  account: single(account, "AccountResponse"),
+  usageBatch: single(usageBatch, "UsageBatchResponse"),
+  proof: single(recordProof, "RecordProofResponse"),
+};
+
+export type AgreementSummary = z.output<typeof agreementSummary>;
+export type Agreement = z.output<typeof agreement>;
+export type Position = z.output<typeof position>;
+export type UsageLine = z.output<typeof usageLine>;
+export type RevenuePeriod = z.output<typeof revenuePeriod>;
+export type Payment = z.output<typeof payment>;
+export type Distribution = z.output<typeof distribution>;
+export type Audit = z.output<typeof audit>;
+export type PartnerSummary = z.output<typeof partnerSummary>;
+export type PartnerDetail = z.output<typeof partnerDetail>;
+export type Account = z.output<typeof account>;
+export type UsageBatch = z.output<typeof usageBatch>;
+export type UsageDispute = z.output<typeof usageDispute>;
+export type RecordProof = z.output<typeof recordProof>;
+export type Program = z.output<typeof program>;

@@ -1,0 +1,242 @@
+// Shared by the API test files (one mocha process): one hardhat node with the ledger deployed and a
+// realistic activity run, PGlite databases from a migrated template, and PostgreSQL databases when a
+// server is reachable (DATABASE_URL, else the local test role that .ci/run creates).
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { keccak256, stringToHex, type Address, type Hex } from "viem";
+import pg from "pg";
+import pino from "pino";
+import { openDatabase, type DatabaseHandle } from "../../../api/db/database";
+import { SCHEMA_VERSION } from "../../../api/db/schema";
+import type { Deployment } from "../../../sdk/config";
+import { deployTo, nodeRpc, startHardhatNode, type RunningNode } from "../../helpers/hardhatNode";
+import { B200, DAY, DSXC, H100, GB300, LedgerDriver } from "./ledgerDriver";
+
+export const silentLogger = pino({ level: "silent" });
+
+export interface SharedChain {
+  node: RunningNode;
+  deployment: Deployment;
+  driver: LedgerDriver;
+  /** Agreement ids and actors of the activity run. */
+  facts: {
+    agreements: bigint[];
+    startups: Address[];
+    partners: Address[];
+    batchIds: Hex[];
+    payer: Address;
+    auditor: Address;
+  };
+}
+
+let shared: Promise<SharedChain> | undefined;
+
+/** The node with the activity run, started once per mocha process and stopped after the root suite. */
+export function sharedChain(): Promise<SharedChain> {
+  shared ??= (async () => {
+    const node = await startHardhatNode();
+    const { deployment } = await deployTo(node);
+    const driver = new LedgerDriver(node, deployment);
+    const facts = await activityRun(driver);
+    return { node, deployment, driver, facts };
+  })();
+  return shared;
+}
+
+after(async function () {
+  if (shared) await (await shared.catch(() => undefined))?.node.stop();
+});
+
+/**
+ * A realistic run: 5 agreements (accepted, proposed, cancelled), 2 partners, daily usage batches with
+ * accepted and rejected lines, a pending authorization decrease, a usage credit note, revenue with a
+ * replaced version and a cleared dispute, finalization, partial and full payments, claims, a termination,
+ * a wallet migration, an audit record, a pause and an unpause.
+ */
+async function activityRun(d: LedgerDriver): Promise<SharedChain["facts"]> {
+  await d.setupProgram();
+  const start = ((await d.now()) / DAY) * DAY + DAY;
+  const period = 30n * DAY;
+  const base = {
+    creditLimit: 100_000n * DSXC,
+    revenueShareBps: 800,
+    capMultipleBps: 15_000,
+    partnerFirstBps: 6_000,
+    startTime: start,
+    endTime: start + 4n * period,
+    periodDuration: Number(period),
+    gracePeriod: Number(15n * DAY),
+  };
+  const F = d.partnerF;
+  const B = d.partnerB;
+  const a1 = await d.openAgreement(base, { f: [50_000n * DSXC, 16], b: [50_000n * DSXC, 8] });
+  const a2 = await d.openAgreement({ ...base, revenueShareBps: 1_000, partnerFirstBps: 10_000 }, { f: [20_000n * DSXC, 8] });
+  const a3 = await d.openAgreement({ ...base, creditLimit: 500n * DSXC }, { f: [100n * DSXC, 4] });
+  // a proposal never accepted, and one cancelled
+  const w4 = await d.newWallet();
+  await d.call(d.admin, "createAgreement", { ...base, startup: w4.address, termsHash: keccak256(stringToHex("a4")) });
+  const w5 = await d.newWallet();
+  await d.call(d.admin, "createAgreement", { ...base, startup: w5.address, termsHash: keccak256(stringToHex("a5")) });
+  await d.call(d.admin, "cancelAgreement", 5n);
+
+  const batchIds: Hex[] = [];
+  for (let day = 0n; day < 4n; day++) {
+    const ws = start + day * DAY;
+    const we = ws + DAY;
+    await d.timeTo(we + 60n);
+    const f = await d.usage(F, ws, we, [
+      [a1.id, B200, 4n * 3600n * (2n + day)],
+      [a1.id, H100, 8n * 3600n * (3n + day)],
+      [a2.id, H100, 2n * 3600n * (1n + day)],
+      [a3.id, GB300, 3600n], // no rate: NoRate
+      [a3.id, H100, 3600n * 20n], // 50 DSXC a day against a 100 DSXC limit: the third day is OverAuthorization
+      [4n, H100, 3600n], // Proposed: NotOpen
+    ]);
+    const b = await d.usage(B, ws, we, [[a1.id, B200, 2n * 3600n * (1n + day)]]);
+    batchIds.push(f.batchId, b.batchId);
+    if (day === 0n) {
+      // the startup disputes F's first batch; the program grants a credit note of a third of it
+      await d.call(a1.startup, "disputeUsage", f.batchId, a1.id, keccak256(stringToHex("too many GPU-hours")));
+      const mine = f.accepted.filter((l) => l.agreementId === a1.id);
+      const credits = mine.reduce((s, l) => s + l.credits, 0n);
+      await d.call(d.admin, "resolveUsageDispute", f.batchId, a1.id, F.address, f.accepted, credits / 3n);
+    }
+    if (day === 1n) {
+      // a2 lowers F's GPUs: pending for AUTH_NOTICE
+      await d.call(a2.startup, "authorizePartner", a2.id, F.address, 20_000n * DSXC, 4);
+    }
+  }
+
+  // period 0: revenue (a1 replaced by version 2, a2 disputed then cleared), finalized in order
+  await d.timeTo(start + period + 60n);
+  await d.revenue(a1.id, 0, 20_000n * DSXC);
+  await d.revenue(a1.id, 0, 25_000n * DSXC, 2);
+  await d.revenue(a2.id, 0, 5_000n * DSXC);
+  await d.revenue(a3.id, 0, 0n);
+  await d.call(d.admin, "disputeRevenue", a2.id, 0, keccak256(stringToHex("check the refunds")));
+  await d.call(d.admin, "resolveRevenueDispute", a2.id, 0, false);
+  await d.timeTo(start + period + 4n * DAY);
+  for (const a of [a1, a2, a3]) await d.call(d.admin, "finalizeRevenue", a.id, 0);
+
+  // payments: a1 in part, a2 in full; claims
+  await d.pay(a1.id, 700n * DSXC);
+  await d.pay(a2.id, 10_000n * DSXC);
+  await d.call(d.admin, "claim", F.address);
+  await d.call(d.admin, "claimProgram");
+  await d.pay(a1.id, 123_456_789n);
+
+  // governance and housekeeping
+  await d.call(d.admin, "terminateAgreement", a3.id, keccak256(stringToHex("breach")));
+  const moved = await d.newWallet();
+  await d.call(d.admin, "migrateStartup", a2.id, moved.address);
+  const head = await d.publicClient.getBlockNumber();
+  await d.call(d.admin, "recordAudit", a1.id, head, keccak256(stringToHex("audit report")), true);
+  await d.call(d.admin, "pause");
+  await d.call(d.admin, "unpause");
+
+  return {
+    agreements: [1n, 2n, 3n, 4n, 5n],
+    startups: [a1.startup.address, moved.address, a3.startup.address, w4.address, w5.address],
+    partners: [F.address, B.address],
+    batchIds,
+    payer: d.payer.address,
+    auditor: d.admin.address,
+  };
+}
+
+// ------------------------------------------------------------------------------------------ databases
+
+const PGLITE_VERSION = (JSON.parse(fs.readFileSync(path.join(__dirname, "../../../node_modules/@electric-sql/pglite/package.json"), "utf8")) as { version: string }).version;
+const TEMPLATE = path.join(os.tmpdir(), `dsx-api-pglite-template-v${SCHEMA_VERSION}-${PGLITE_VERSION}.tar.gz`);
+let template: Promise<Blob> | undefined;
+
+/** A fresh migrated PGlite database (from a cached template: creating one from nothing takes ~20 s here). */
+export async function newPglite(): Promise<DatabaseHandle> {
+  template ??= (async () => {
+    if (fs.existsSync(TEMPLATE)) return new Blob([fs.readFileSync(TEMPLATE)]);
+    const handle = await openDatabase({});
+    const dump = await handle.pglite!.dumpDataDir("gzip");
+    await handle.close();
+    const tmp = `${TEMPLATE}.${process.pid}`;
+    fs.writeFileSync(tmp, Buffer.from(await dump.arrayBuffer()));
+    fs.renameSync(tmp, TEMPLATE);
+    return dump;
+  })();
+  return openDatabase({ loadDataDir: await template });
+}
+
+/** The PostgreSQL server the tests may use: DATABASE_URL, else the role/database .ci/run creates. */
+export const TEST_DATABASE_URL = process.env.DATABASE_URL || "postgres://dsx:dsx@127.0.0.1:5432/dsx_test";
+
+let reachable: Promise<boolean> | undefined;
+
+/** Whether {@link TEST_DATABASE_URL} answers (the PostgreSQL variants skip otherwise). */
+export function postgresReachable(): Promise<boolean> {
+  reachable ??= (async () => {
+    const client = new pg.Client({ connectionString: TEST_DATABASE_URL, connectionTimeoutMillis: 2000 });
+    try {
+      await client.connect();
+      await client.query("select 1");
+      return true;
+    } catch {
+      return false;
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  })();
+  return reachable;
+}
+
+/** A new, empty PostgreSQL database (dropped on close). */
+export async function newPostgres(): Promise<DatabaseHandle & { url: string }> {
+  const name = `dsx_api_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
+  const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const url = new URL(TEST_DATABASE_URL);
+  url.pathname = `/${name}`;
+  const handle = await openDatabase({ databaseUrl: url.toString(), poolSize: 4 });
+  return {
+    ...handle,
+    url: url.toString(),
+    close: async () => {
+      await handle.close();
+      const c = new pg.Client({ connectionString: TEST_DATABASE_URL });
+      await c.connect();
+      await c.query(`drop database if exists ${name} with (force)`);
+      await c.end();
+    },
+  };
+}
+
+/** Every table's rows in primary-key order (to compare two indexes). */
+export async function dumpTables(handle: DatabaseHandle): Promise<Record<string, unknown[]>> {
+  const tables: Record<string, string> = {
+    program: "id",
+    blocks: "number",
+    events: "block_number, log_index",
+    agreements: "id",
+    positions: "agreement_id, partner",
+    partners: "address",
+    rates: "partner, sku, effective_from",
+    accounts: "address",
+    revenue_periods: "agreement_id, period_index",
+    usage_batches: "batch_id",
+    usage_lines: "block_number, log_index",
+    usage_disputes: "batch_id, agreement_id",
+    payments: "block_number, log_index",
+    distributions: "block_number, log_index",
+    claims: "block_number, log_index",
+    audits: "block_number, log_index",
+  };
+  const out: Record<string, unknown[]> = {};
+  const { sql } = await import("kysely");
+  for (const [table, order] of Object.entries(tables)) {
+    out[table] = (await sql.raw(`select * from ${table} order by ${order}`).execute(handle.db)).rows;
+  }
+  return out;
+}
+
+export { nodeRpc };

@@ -1,0 +1,391 @@
+import fs from "node:fs";
+import type { Server } from "node:http";
+import os from "node:os";
+import path from "node:path";
+import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
+import Ajv2020 from "ajv/dist/2020";
+import { expect } from "chai";
+import fc from "fast-check";
+import { getAddress, zeroAddress, type Hex } from "viem";
+import { createApp } from "../../api/app";
+import type { DatabaseHandle } from "../../api/db/database";
+import { Indexer } from "../../api/indexer/indexer";
+import { routes } from "../../api/routes/definitions";
+import { toOpenApiPath } from "../../api/openapi";
+import { revenueShareLedgerAbi, dsxCreditAbi } from "../../sdk/abis";
+import { newPglite, newPostgres, postgresReachable, sharedChain, silentLogger, type SharedChain } from "./helpers/fixture";
+import { B200, DAY } from "./helpers/ledgerDriver";
+
+type Json = Record<string, unknown>;
+const USAGE_LEAF_ENCODING = ["string", "uint256", "bytes32", "uint64", "uint64", "uint64"];
+
+async function listen(app: ReturnType<typeof createApp>): Promise<{ server: Server; base: string }> {
+  const server = await new Promise<Server>((resolve) => {
+    const s = app.listen(0, "127.0.0.1", () => resolve(s));
+  });
+  const address = server.address() as { port: number };
+  return { server, base: `http://127.0.0.1:${address.port}` };
+}
+
+async function get(base: string, url: string, headers: Record<string, string> = {}) {
+  const res = await fetch(base + url, { headers });
+  const text = await res.text();
+  let body: Json | undefined;
+  try {
+    body = JSON.parse(text) as Json;
+  } catch {
+    body = undefined;
+  }
+  return { status: res.status, type: res.headers.get("content-type") ?? "", headers: res.headers, body, text };
+}
+
+/** Validators of each route's 200 body and of problem bodies, compiled from /openapi.json. */
+function validatorsFrom(doc: Json) {
+  const ajv = new Ajv2020({ strict: false, validateFormats: false, allErrors: true });
+  const rewrite = (schema: unknown) => JSON.parse(JSON.stringify(schema).replace(/"#\/components\/schemas\//g, '"doc#/$defs/'));
+  const components = (doc.components as { schemas: Json }).schemas;
+  ajv.addSchema({ $id: "doc", $defs: rewrite(components) });
+  const paths = doc.paths as Record<string, { get: { responses: Record<string, { content: Record<string, { schema: unknown }> }> } }>;
+  const byPath = new Map<string, ReturnType<typeof ajv.compile>>();
+  for (const [p, item] of Object.entries(paths)) {
+    byPath.set(p, ajv.compile(rewrite(item.get.responses["200"].content["application/json"].schema)));
+  }
+  const problem = ajv.compile(rewrite({ $ref: "#/components/schemas/Problem" }));
+  return { byPath, problem, ajv };
+}
+
+/** Seeds usage with an evidence tree (for the proof route) before the index is built. */
+async function seedEvidence(chain: SharedChain): Promise<{ dir: string; batchId: Hex; recordId: string }> {
+  const { driver } = chain;
+  const now = await driver.now();
+  const agreement = await driver.publicClient.readContract({ address: chain.deployment.ledger, abi: revenueShareLedgerAbi, functionName: "agreement", args: [1n] });
+  const end = ((now - agreement.terms.startTime) / DAY) * DAY + agreement.terms.startTime;
+  const start = end - DAY / 2n;
+  const recordId = "slurm:berlin:4242:" + String(start);
+  const leaves = [
+    [recordId, "1", B200, String(start), String(start + 3600n), "14400"],
+    ["slurm:berlin:4243:" + String(start), "1", B200, String(start), String(start + 3600n), "7200"],
+  ];
+  const tree = StandardMerkleTree.of(leaves, USAGE_LEAF_ENCODING);
+  const sent = await driver.usage(driver.partnerB, start, end, [[1n, B200, 21600n]], tree.root as Hex);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dsx-evidence-"));
+  fs.writeFileSync(path.join(dir, `${sent.batchId}.json`), JSON.stringify({ batchId: sent.batchId, tree: tree.dump() }));
+  return { dir, batchId: sent.batchId, recordId };
+}
+
+for (const engine of ["pglite", "postgres"] as const) {
+  describe(`api/http on ${engine}: the settlement API over real HTTP`, function () {
+    this.timeout(240_000);
+    let chain: SharedChain;
+    let db: DatabaseHandle;
+    let indexer: Indexer;
+    let server: Server;
+    let base: string;
+    let evidence: { dir: string; batchId: Hex; recordId: string };
+    let validators: ReturnType<typeof validatorsFrom>;
+    let checkpoint: number;
+
+    before(async function () {
+      if (engine === "postgres" && !(await postgresReachable())) this.skip();
+      chain = await sharedChain();
+      evidence = await seedEvidence(chain);
+      db = engine === "pglite" ? await newPglite() : await newPostgres();
+      indexer = new Indexer({
+        db: db.db,
+        publicClient: chain.driver.publicClient,
+        deployment: chain.deployment,
+        logger: silentLogger,
+        confirmations: 2,
+        pollIntervalMs: 100,
+      });
+      checkpoint = (await indexer.syncToHead()).number;
+      indexer.start();
+      const app = createApp({
+        db: db.db,
+        logger: silentLogger,
+        chainId: chain.deployment.chainId,
+        evidenceDir: evidence.dir,
+        corsOrigins: ["https://wallet.example"],
+        rateLimitPerMinute: 0,
+      });
+      ({ server, base } = await listen(app));
+      const doc = await get(base, "/openapi.json");
+      validators = validatorsFrom(doc.body!);
+    });
+
+    after(async function () {
+      await new Promise((r) => (server ? server.close(r) : r(undefined)));
+      await indexer?.stop();
+      await db?.close();
+    });
+
+    function expectValid(p: string, body: unknown) {
+      const validate = validators.byPath.get(toOpenApiPath(p))!;
+      expect(validate(body), JSON.stringify(validate.errors)).to.equal(true);
+    }
+
+    function expectProblem(res: Awaited<ReturnType<typeof get>>, status: number) {
+      expect(res.status, res.text).to.equal(status);
+      expect(res.type).to.match(/^application\/problem\+json/);
+      expect(validators.problem(res.body), JSON.stringify(validators.problem.errors)).to.equal(true);
+      expect(res.text).not.to.match(/at .*\.(ts|js):\d+/);
+    }
+
+    it("GET /v1/agreements/:id answers the ledger's own figures (agreement, partnerPosition, claimable)", async function () {
+      const blockNumber = BigInt(checkpoint);
+      const { publicClient } = chain.driver;
+      const read = { address: chain.deployment.ledger, abi: revenueShareLedgerAbi, blockNumber } as const;
+      for (const id of chain.facts.agreements) {
+        const res = await get(base, `/v1/agreements/${id}?minBlock=${checkpoint}`);
+        expect(res.status).to.equal(200);
+        expectValid("/v1/agreements/:id", res.body);
+        const data = res.body!.data as Json;
+        const view = await publicClient.readContract({ ...read, functionName: "agreement", args: [id] });
+        expect(data.consumed).to.equal(String(view.consumed));
+        expect(data.cap).to.equal(String(view.cap));
+        expect(data.obligation).to.equal(String(view.obligation));
+        expect(data.paid).to.equal(String(view.paid));
+        expect(data.outstanding).to.equal(String(view.outstanding));
+        expect(data.creditsMinted).to.equal(String(view.creditsMinted));
+        expect(data.delinquent).to.equal(view.delinquent);
+        expect(data.nextDue).to.equal(view.nextDue === 0n ? null : new Date(Number(view.nextDue) * 1000).toISOString().replace(".000Z", "Z"));
+        expect(data.nextPeriodToFinalize).to.equal(view.nextPeriodToFinalize);
+        expect(data.periodCount).to.equal(view.periodCount);
+        expect(data.partnerCount).to.equal(Number(view.partnerCount));
+        expect(data.status).to.equal(["None", "Proposed", "Active", "Terminated", "Expired", "Cancelled"][view.status]);
+        expect(data.startup).to.equal(view.terms.startup);
+        expect((data.terms as Json).creditLimit).to.equal(String(view.terms.creditLimit));
+        const close = await publicClient.readContract({ ...read, functionName: "reportingClose", args: [id] });
+        expect(data.reportingClose).to.equal(new Date(Number(close) * 1000).toISOString().replace(".000Z", "Z"));
+        for (const position of data.partners as Json[]) {
+          const p = await publicClient.readContract({ ...read, functionName: "partnerPosition", args: [id, position.partner as Hex] });
+          expect(position.spent).to.equal(String(p.spent));
+          expect(position.burnedAt).to.equal(String(p.burnedAt));
+          expect(position.receivable).to.equal(String(p.receivable));
+          expect(position.paidToPartner).to.equal(String(p.paidToPartner));
+          expect(position.spendLimit).to.equal(String(p.spendLimit));
+          expect(position.maxGpus).to.equal(p.maxGpus);
+          expect(position.pendingMaxGpus).to.equal(p.pendingMaxGpus);
+          expect(position.pendingSpendLimit).to.equal(String(p.pendingSpendLimit));
+        }
+      }
+      for (const partner of chain.facts.partners) {
+        const res = await get(base, `/v1/partners/${partner}`);
+        expectValid("/v1/partners/:address", res.body);
+        const claimable = await publicClient.readContract({ ...read, functionName: "claimable", args: [partner] });
+        expect((res.body!.data as Json).claimable).to.equal(String(claimable));
+      }
+      const program = await get(base, "/v1/program");
+      expectValid("/v1/program", program.body);
+      const programClaimable = await publicClient.readContract({ ...read, functionName: "programClaimable" });
+      expect((program.body!.data as Json).programClaimable).to.equal(String(programClaimable));
+      for (const startup of chain.facts.startups) {
+        const res = await get(base, `/v1/accounts/${startup}`);
+        expectValid("/v1/accounts/:address", res.body);
+        const balance = await publicClient.readContract({ address: chain.deployment.credit, abi: dsxCreditAbi, functionName: "balanceOf", args: [startup], blockNumber });
+        expect((res.body!.data as Json).creditBalance).to.equal(String(balance));
+      }
+    });
+
+    it("every answer carries meta (chainId, blockNumber, blockHash, final)", async function () {
+      const res = await get(base, "/v1/agreements/1");
+      const meta = res.body!.meta as Json;
+      expect(meta.chainId).to.equal(31337);
+      expect(meta.blockNumber).to.be.a("number").at.least(checkpoint);
+      expect(meta.blockHash).to.match(/^0x[0-9a-f]{64}$/);
+      expect(meta.final).to.equal(false); // the head itself is not 2 blocks deep
+      const health = await get(base, "/v1/health");
+      expect(health.status).to.equal(200);
+      expect(health.body!.meta).to.have.property("chainId", 31337);
+    });
+
+    it("lists paginate with an opaque keyset cursor, and filter by status, startup, partner and time", async function () {
+      const seen: string[] = [];
+      let url = "/v1/agreements?limit=2";
+      for (;;) {
+        const res = await get(base, url);
+        expectValid("/v1/agreements", res.body);
+        seen.push(...(res.body!.data as Json[]).map((a) => a.id as string));
+        if (!res.body!.nextCursor) break;
+        url = `/v1/agreements?limit=2&cursor=${res.body!.nextCursor}`;
+      }
+      expect(seen).to.deep.equal(["1", "2", "3", "4", "5"]);
+      const ids = async (q: string) => ((await get(base, `/v1/agreements?${q}`)).body!.data as Json[]).map((a) => a.id);
+      expect(await ids("status=Cancelled")).to.deep.equal(["5"]);
+      expect(await ids("status=Terminated")).to.deep.equal(["3"]);
+      expect(await ids(`startup=${chain.facts.startups[1].toLowerCase()}`)).to.deep.equal(["2"]);
+      expect(await ids(`partner=${chain.facts.partners[1]}`)).to.deep.equal(["1"]);
+      expect(await ids("from=2099-01-01T00:00:00Z")).to.deep.equal([]);
+      expect(await ids("to=2020-01-01T00:00:00Z")).to.deep.equal([]);
+
+      const usage = await get(base, "/v1/agreements/3/usage?accepted=false&limit=500");
+      expectValid("/v1/agreements/:id/usage", usage.body);
+      expect(new Set((usage.body!.data as Json[]).map((l) => l.reason))).to.deep.equal(new Set(["NoRate", "OverAuthorization"]));
+      let lines = 0;
+      let next: unknown = undefined;
+      do {
+        const res = await get(base, `/v1/agreements/1/usage?limit=3${next ? `&cursor=${next}` : ""}`);
+        lines += (res.body!.data as Json[]).length;
+        next = res.body!.nextCursor;
+      } while (next);
+      const all = await get(base, "/v1/agreements/1/usage?limit=500");
+      expect(lines).to.equal((all.body!.data as Json[]).length);
+      expect(lines).to.be.greaterThan(8);
+      const byB = await get(base, `/v1/agreements/1/usage?partner=${chain.facts.partners[1]}&limit=500`);
+      expect((byB.body!.data as Json[]).every((l) => l.partner === chain.facts.partners[1])).to.equal(true);
+    });
+
+    it("sub-resources: revenue periods, payments, distributions, audits, partners, usage batches", async function () {
+      const revenue = await get(base, "/v1/agreements/1/revenue");
+      expectValid("/v1/agreements/:id/revenue", revenue.body);
+      const periods = revenue.body!.data as Json[];
+      expect(periods).to.have.length(4);
+      expect(periods[0]).to.include({ state: "Finalized", version: 2, revenue: "25000000000" });
+      expect(periods[1]).to.include({ state: "None" });
+      const cleared = await get(base, "/v1/agreements/2/revenue?state=Finalized");
+      expect((cleared.body!.data as Json[]).map((p) => p.periodIndex)).to.deep.equal([0]);
+
+      const payments = await get(base, "/v1/agreements/1/payments");
+      expectValid("/v1/agreements/:id/payments", payments.body);
+      expect((payments.body!.data as Json[]).map((p) => p.amount)).to.deep.equal(["700000000", "123456789"]);
+      const distributions = await get(base, `/v1/agreements/1/distributions?beneficiary=${zeroAddress}`);
+      expectValid("/v1/agreements/:id/distributions", distributions.body);
+      expect((distributions.body!.data as Json[]).length).to.equal(2);
+      const audits = await get(base, "/v1/agreements/1/audit");
+      expectValid("/v1/agreements/:id/audit", audits.body);
+      expect((audits.body!.data as Json[])[0]).to.include({ clean: true });
+
+      const partners = await get(base, "/v1/partners?active=true");
+      expectValid("/v1/partners", partners.body);
+      expect((partners.body!.data as Json[]).map((p) => p.address)).to.have.members(chain.facts.partners);
+      const partner = await get(base, `/v1/partners/${chain.facts.partners[0]}`);
+      const rates = ((partner.body!.data as Json).rates as Json[]).map((r) => r.sku);
+      expect(rates).to.have.members(["b200", "h100-sxm"]);
+
+      const batch = await get(base, `/v1/usage-batches/${chain.facts.batchIds[0]}`);
+      expectValid("/v1/usage-batches/:batchId", batch.body);
+      const data = batch.body!.data as Json;
+      expect(data).to.include({ sequence: 0, linesAccepted: 4, linesRejected: 2 });
+      expect((data.disputes as Json[])[0]).to.include({ state: "Resolved" });
+      expect((data.lines as Json[]).map((l) => l.sku)).to.include.members(["b200", "h100-sxm"]);
+    });
+
+    it("GET /v1/usage-batches/:batchId/records/:recordId/proof proves a record from the evidence folder", async function () {
+      const res = await get(base, `/v1/usage-batches/${evidence.batchId}/records/${encodeURIComponent(evidence.recordId)}/proof`);
+      expect(res.status, res.text).to.equal(200);
+      expectValid("/v1/usage-batches/:batchId/records/:recordId/proof", res.body);
+      const proof = res.body!.data as { recordsRoot: Hex; leaves: { leaf: Json; proof: Hex[] }[] };
+      expect(proof.leaves).to.have.length(1);
+      const l = proof.leaves[0].leaf;
+      const leaf = [l.recordId, l.agreementId, l.sku, l.sliceStart, l.sliceEnd, l.gpuSeconds];
+      expect(StandardMerkleTree.verify(proof.recordsRoot, USAGE_LEAF_ENCODING, leaf, proof.leaves[0].proof)).to.equal(true);
+      expectProblem(await get(base, `/v1/usage-batches/${evidence.batchId}/records/nope/proof`), 404);
+      expectProblem(await get(base, `/v1/usage-batches/${chain.facts.batchIds[0]}/records/x/proof`), 404);
+    });
+
+    it("?minBlock= answers 503 with Retry-After until that block is indexed", async function () {
+      const res = await get(base, `/v1/agreements/1?minBlock=${checkpoint + 1_000_000}`);
+      expectProblem(res, 503);
+      expect(res.headers.get("retry-after")).to.equal("1");
+      const ok = await get(base, `/v1/agreements/1?minBlock=${checkpoint}`);
+      expect(ok.status).to.equal(200);
+      // a block mined now is indexed within a few polls
+      await chain.driver.call(chain.driver.admin, "recordAudit", 1n, 1n, `0x${"cd".repeat(32)}`, true);
+      const target = Number(await chain.driver.publicClient.getBlockNumber());
+      let status = 0;
+      for (let i = 0; i < 100 && status !== 200; i++) {
+        status = (await get(base, `/v1/agreements/1/audit?minBlock=${target}`)).status;
+        if (status !== 200) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(status).to.equal(200);
+    });
+
+    it("/v1/ready is 200 once caught up; /v1/health is live", async function () {
+      let res = await get(base, "/v1/ready");
+      for (let i = 0; i < 50 && res.status !== 200; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        res = await get(base, "/v1/ready");
+      }
+      expect(res.status, res.text).to.equal(200);
+      expectValid("/v1/ready", res.body);
+      expectValid("/v1/health", (await get(base, "/v1/health")).body);
+    });
+
+    it("bad input is a 400 problem naming the field; unknown ids are 404; never a stack trace", async function () {
+      const bad = await get(base, "/v1/agreements/abc");
+      expectProblem(bad, 400);
+      expect((bad.body!.errors as Json[])[0]).to.include({ in: "path", name: "id" });
+      expectProblem(await get(base, "/v1/agreements/999"), 404);
+      expectProblem(await get(base, "/v1/agreements/999/usage"), 404);
+      expectProblem(await get(base, `/v1/agreements/1${"0".repeat(80)}`), 400);
+      const unknown = await get(base, "/v1/agreements?colour=blue");
+      expectProblem(unknown, 400);
+      expect((unknown.body!.errors as Json[])[0]).to.include({ in: "query", name: "colour" });
+      expectProblem(await get(base, "/v1/agreements?limit=0"), 400);
+      expectProblem(await get(base, "/v1/agreements?limit=501"), 400);
+      expectProblem(await get(base, "/v1/agreements?cursor=bm90LWEtY3Vyc29y"), 400);
+      expectProblem(await get(base, "/v1/agreements?limit=1&limit=2"), 400);
+      expectProblem(await get(base, `/v1/accounts/${getAddress(chain.facts.partners[0]).replace(/[a-f]/, (c) => c.toUpperCase()).replace(/[A-F](?=[^A-F]*$)/, (c) => c.toLowerCase())}`), 400);
+      expectProblem(await get(base, "/v1/accounts/0x000000000000000000000000000000000000dEaD"), 404);
+      expectProblem(await get(base, "/v1/usage-batches/0x1234"), 400);
+      expectProblem(await get(base, "/v1/agreements/%E0%A4%A"), 400);
+      expectProblem(await get(base, "/v1/nowhere"), 404);
+      const big = await fetch(`${base}/v1/agreements`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ x: "y".repeat(40_000) }) });
+      expect(big.status).to.equal(413);
+      expect(big.headers.get("content-type")).to.match(/problem\+json/);
+    });
+
+    it("serves OpenAPI 3.1 at /openapi.json and readable docs at /docs, with helmet and CORS headers", async function () {
+      const doc = await get(base, "/openapi.json");
+      expect(doc.body!.openapi).to.equal("3.1.0");
+      for (const route of routes) expect(doc.body!.paths).to.have.property(toOpenApiPath(route.path));
+      const docs = await get(base, "/docs");
+      expect(docs.status).to.equal(200);
+      expect(docs.type).to.match(/^text\/html/);
+      expect(docs.text).to.include("/v1/agreements/{id}").and.not.match(/<script|https?:\/\/cdn/);
+      expect(docs.headers.get("content-security-policy")).to.be.a("string");
+      expect(docs.headers.get("x-content-type-options")).to.equal("nosniff");
+      const cors = await get(base, "/v1/program", { origin: "https://wallet.example" });
+      expect(cors.headers.get("access-control-allow-origin")).to.equal("https://wallet.example");
+      const other = await get(base, "/v1/program", { origin: "https://evil.example" });
+      expect(other.headers.get("access-control-allow-origin")).to.equal(null);
+    });
+
+    describe("property: random ids, cursors, query strings and path segments never give a 500", function () {
+      const segment = fc.oneof(
+        fc.constantFrom("1", "2", "5", "0", "999", "00001", "-1", "1.5", "0x1", "%00", "%2F", "..", "null", "1e3"),
+        fc.bigInt({ min: 0n, max: 2n ** 260n }).map(String),
+        fc.string({ maxLength: 40 }),
+        fc.stringMatching(/^0x[0-9a-fA-F]{0,70}$/),
+        fc.constantFrom(zeroAddress, `0x${"ab".repeat(32)}`),
+      );
+      const queryValue = fc.oneof(
+        fc.string({ maxLength: 30 }),
+        fc.constantFrom("1", "50", "500", "501", "0", "-3", "true", "false", "Active", "Pending", "2026-10-01T00:00:00Z", "2026-13-40", "eyJ4IjoxfQ", "WzFd", "WyIxIl0", "WzEsMl0"),
+        fc.integer({ min: -5, max: 10_000_000 }).map(String),
+      );
+      for (const route of routes) {
+        it(`GET ${route.path}`, async function () {
+          const known = Object.keys(route.query.shape);
+          const names = route.path.match(/:([A-Za-z]+)/g)?.map((s) => s.slice(1)) ?? [];
+          await fc.assert(
+            fc.asyncProperty(
+              fc.array(fc.oneof(segment, fc.constantFrom(...chain.facts.batchIds, ...chain.facts.partners, evidence.recordId)), { minLength: names.length, maxLength: names.length }),
+              fc.array(fc.tuple(fc.oneof(fc.constantFrom(...known), fc.string({ maxLength: 8 })), queryValue), { maxLength: 4 }),
+              async (values, query) => {
+                let p = route.path;
+                names.forEach((n, i) => (p = p.replace(`:${n}`, encodeURIComponent(values[i]))));
+                const qs = new URLSearchParams(query).toString();
+                const res = await get(base, qs ? `${p}?${qs}` : p);
+                expect(res.status, `${p}?${qs}: ${res.text}`).to.be.oneOf([200, 400, 404, 503]);
+                if (res.status === 200) expectValid(route.path, res.body);
+                else expectProblem(res, res.status);
+              },
+            ),
+            { numRuns: 40 },
+          );
+        });
+      }
+    });
+  });
+}

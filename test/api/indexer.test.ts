@@ -1,0 +1,196 @@
+import { expect } from "chai";
+import type { DatabaseHandle } from "../../api/db/database";
+import { createIndexerClient } from "../../api/indexer/client";
+import { Indexer } from "../../api/indexer/indexer";
+import { revenueShareLedgerAbi } from "../../sdk/abis";
+import { dumpTables, newPglite, newPostgres, nodeRpc, postgresReachable, sharedChain, silentLogger, type SharedChain } from "./helpers/fixture";
+import { DSXC } from "./helpers/ledgerDriver";
+
+function indexer(chain: SharedChain, db: DatabaseHandle, options: { chunkSize?: number; owner?: string; confirmations?: number } = {}) {
+  return new Indexer({
+    db: db.db,
+    publicClient: createIndexerClient(chain.node.url, chain.deployment.chainId),
+    deployment: chain.deployment,
+    logger: silentLogger,
+    chunkSize: options.chunkSize ?? 50,
+    confirmations: options.confirmations ?? 2,
+    pollIntervalMs: 50,
+    leaseTtlMs: 5_000,
+    owner: options.owner,
+  });
+}
+
+/** Indexes to the head and gives the lease up. */
+async function sync(chain: SharedChain, db: DatabaseHandle, options: Parameters<typeof indexer>[2] = {}) {
+  const i = indexer(chain, db, options);
+  const checkpoint = await i.syncToHead();
+  await i.stop();
+  return checkpoint;
+}
+
+describe("api/indexer: following the ledger into the database", function () {
+  this.timeout(240_000);
+  let chain: SharedChain;
+  const open: DatabaseHandle[] = [];
+  const fresh = async () => {
+    const db = await newPglite();
+    open.push(db);
+    return db;
+  };
+
+  before(async function () {
+    chain = await sharedChain();
+  });
+  after(async function () {
+    for (const db of open) await db.close().catch(() => undefined);
+  });
+
+  let db: DatabaseHandle;
+
+  describe("when indexing the activity run from the deployment block", function () {
+    before(async function () {
+      db = await fresh();
+      await sync(chain, db);
+    });
+
+    it("it keeps per-agreement, per-partner and per-account state equal to the ledger's views", async function () {
+      const { driver, deployment } = chain;
+      const state = await db.db.selectFrom("indexer_state").selectAll().executeTakeFirstOrThrow();
+      const blockNumber = BigInt(state.checkpoint_number!);
+      const read = (functionName: string, args: unknown[]) =>
+        driver.publicClient.readContract({
+          address: deployment.ledger,
+          abi: revenueShareLedgerAbi,
+          functionName: functionName as "agreement",
+          args: args as [bigint],
+          blockNumber,
+        }) as Promise<Record<string, unknown>>;
+      for (const id of chain.facts.agreements) {
+        const view = await read("agreement", [id]);
+        const row = await db.db.selectFrom("agreements").selectAll().where("id", "=", id.toString()).executeTakeFirstOrThrow();
+        expect(row.consumed, `agreement ${id} consumed`).to.equal(String(view.consumed));
+        expect(row.cap, `agreement ${id} cap`).to.equal(String(view.cap));
+        expect(row.obligation, `agreement ${id} obligation`).to.equal(String(view.obligation));
+        expect(row.paid, `agreement ${id} paid`).to.equal(String(view.paid));
+        expect(row.credits_minted, `agreement ${id} creditsMinted`).to.equal(String(view.creditsMinted));
+        expect(row.next_due, `agreement ${id} nextDue`).to.equal(Number(view.nextDue));
+        expect(row.next_period_to_finalize).to.equal(Number(view.nextPeriodToFinalize));
+        expect(row.partner_count).to.equal(Number(view.partnerCount));
+        for (const partner of chain.facts.partners) {
+          const p = await read("partnerPosition", [id, partner]);
+          const pos = await db.db.selectFrom("positions").selectAll().where("agreement_id", "=", id.toString()).where("partner", "=", partner.toLowerCase()).executeTakeFirst();
+          expect(pos?.spent ?? "0", `agreement ${id} partner ${partner} spent`).to.equal(String(p.spent));
+          expect(pos?.burned_at ?? "0").to.equal(String(p.burnedAt));
+          expect(pos?.receivable ?? "0").to.equal(String(p.receivable));
+          expect(pos?.paid_to_partner ?? "0").to.equal(String(p.paidToPartner));
+          expect(pos?.last_usage_end ?? 0).to.equal(Number(p.lastUsageEnd));
+        }
+      }
+      for (const partner of chain.facts.partners) {
+        const claimable = await driver.publicClient.readContract({ address: deployment.ledger, abi: revenueShareLedgerAbi, functionName: "claimable", args: [partner], blockNumber });
+        const account = await db.db.selectFrom("accounts").selectAll().where("address", "=", partner.toLowerCase()).executeTakeFirst();
+        expect(account?.claimable ?? "0").to.equal(claimable.toString());
+      }
+      const lines = await db.db.selectFrom("usage_lines").select(["accepted", "reason"]).execute();
+      const reasons = new Set(lines.filter((l) => !l.accepted).map((l) => l.reason));
+      expect([...reasons]).to.include.members(["NoRate", "NotOpen", "OverAuthorization"]);
+    });
+
+    it("re-indexing from scratch with another chunk size gives identical rows", async function () {
+      const other = await fresh();
+      await sync(chain, other, { chunkSize: 7 });
+      expect(await dumpTables(other)).to.deep.equal(await dumpTables(db));
+    });
+  });
+
+  describe("when the indexer restarts", function () {
+    it("it resumes from its checkpoint and ends with the rows a single run gives", async function () {
+      const { driver, node } = chain;
+      const db = await fresh();
+      const first = indexer(chain, db);
+      const cp1 = await first.syncToHead();
+      await first.stop();
+      const snapshot = (await nodeRpc(node.url, "evm_snapshot")) as string;
+      try {
+        await driver.pay(1n, 2n * DSXC);
+        await driver.call(driver.admin, "recordAudit", 2n, 1n, `0x${"11".repeat(32)}`, false);
+        const second = indexer(chain, db);
+        const cp2 = await second.syncToHead();
+        await second.stop();
+        expect(cp2.number).to.be.greaterThan(cp1.number);
+        const scratch = await fresh();
+        await sync(chain, scratch);
+        expect(await dumpTables(db)).to.deep.equal(await dumpTables(scratch));
+      } finally {
+        await nodeRpc(node.url, "evm_revert", [snapshot]);
+      }
+    });
+  });
+
+  describe("when the chain reorganizes (evm_snapshot / evm_revert to a fork of different blocks)", function () {
+    it("it rolls back to the common ancestor, re-indexes the new branch, and matches a fresh index", async function () {
+      const { driver, node } = chain;
+      const db = await fresh();
+      const idx = indexer(chain, db, { chunkSize: 3 });
+      await idx.syncToHead();
+      const s0 = (await nodeRpc(node.url, "evm_snapshot")) as string;
+      let s1: string | undefined;
+      try {
+        // branch A: a payment and an audit
+        await driver.pay(1n, 5n * DSXC);
+        await driver.call(driver.admin, "recordAudit", 1n, 1n, `0x${"aa".repeat(32)}`, true);
+        await idx.syncToHead();
+        const before = await db.db.selectFrom("audits").select("report_hash").execute();
+        expect(before.map((a) => a.report_hash)).to.include(`0x${"aa".repeat(32)}`);
+
+        await nodeRpc(node.url, "evm_revert", [s0]);
+        s1 = (await nodeRpc(node.url, "evm_snapshot")) as string;
+        // branch B: different transactions, more blocks than branch A
+        await driver.call(driver.admin, "recordAudit", 3n, 1n, `0x${"bb".repeat(32)}`, false);
+        await driver.call(driver.admin, "pause");
+        await driver.call(driver.admin, "unpause");
+        await driver.pay(1n, 1n * DSXC);
+        await idx.syncToHead();
+        expect(idx.status().reorgs).to.be.greaterThan(0);
+        const after = (await db.db.selectFrom("audits").select("report_hash").execute()).map((a) => a.report_hash);
+        expect(after).to.include(`0x${"bb".repeat(32)}`);
+        expect(after).not.to.include(`0x${"aa".repeat(32)}`);
+        const scratch = await fresh();
+        await sync(chain, scratch);
+        expect(await dumpTables(db)).to.deep.equal(await dumpTables(scratch));
+      } finally {
+        await idx.stop();
+        if (s1) await nodeRpc(node.url, "evm_revert", [s1]);
+      }
+    });
+  });
+
+  describe("when two indexers share one database", function () {
+    it("only the lease holder writes; the other waits", async function () {
+      const a = indexer(chain, db, { owner: "writer-a" });
+      const b = indexer(chain, db, { owner: "writer-b" });
+      await a.syncToHead();
+      b.start();
+      await new Promise((r) => setTimeout(r, 300));
+      expect(b.status().holdsLease).to.equal(false);
+      await b.stop();
+      const state = await db.db.selectFrom("indexer_state").select("lease_owner").executeTakeFirstOrThrow();
+      expect(state.lease_owner).to.equal("writer-a");
+      await a.stop();
+    });
+  });
+
+  describe("on PostgreSQL (when a server is reachable)", function () {
+    it("it writes the same rows as on PGlite", async function () {
+      if (!(await postgresReachable())) this.skip();
+      const pgDb = await newPostgres();
+      try {
+        await sync(chain, pgDb, { chunkSize: 25 });
+        await sync(chain, db);
+        expect(await dumpTables(pgDb)).to.deep.equal(await dumpTables(db));
+      } finally {
+        await pgDb.close();
+      }
+    });
+  });
+});
