@@ -1,0 +1,520 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.30;
+
+import {IRevenueShareLedger} from "../interfaces/IRevenueShareLedger.sol";
+import {ILedgerErrors} from "../interfaces/ILedgerErrors.sol";
+import {IDSXCredit} from "../interfaces/IDSXCredit.sol";
+import {Terms, AgreementStatus, AcceptedUsageLine, UsageDisputeState} from "../types/LedgerTypes.sol";
+import {Agreement, Position, PositionExtra, LedgerState, UsageDispute} from "../types/LedgerStorage.sol";
+import {AgreementMath} from "../libraries/AgreementMath.sol";
+import {ShareMath} from "../libraries/ShareMath.sol";
+
+/// @title DoctoredAgreementCore
+/// @dev TEST ONLY (the auditor's mutation suite): a copy of AgreementLogic with deliberate bugs, selected by the
+/// wrapper libraries below. Each wrapper has the original's external functions (same selectors), so the real
+/// RevenueShareLedger linked against one of them is a "doctored ledger" with exactly one bug.
+/// @notice The agreement lifecycle, partner authorizations and usage credit notes (PROTOCOL §4, §6).
+/// @dev An external library: the ledger delegates these colder paths here to stay under the code-size limit.
+/// Role checks happen in the ledger before the call.
+library DoctoredAgreementCore {
+    uint256 internal constant ACCEPT_MINTS_EXTRA = 1;
+    uint256 internal constant REFUND_KEEPS_RECEIVABLE = 2;
+    uint256 internal constant DECREASE_IGNORED = 3;
+
+    using AgreementMath for Agreement;
+
+    uint256 internal constant MAX_PERIODS = 120;
+    uint256 internal constant MAX_PARTNERS = 16;
+    uint256 internal constant MIN_PERIOD = 1 days;
+
+    function createAgreement(LedgerState storage s, Terms calldata t, IDSXCredit credit) internal returns (uint256 id) {
+        if (t.startup == address(0)) revert ILedgerErrors.ZeroAddress();
+        if (t.creditLimit == 0 || t.creditLimit > type(uint56).max) revert ILedgerErrors.InvalidTerms("creditLimit");
+        if (t.revenueShareBps == 0 || t.revenueShareBps > ShareMath.BPS) {
+            revert ILedgerErrors.BpsOutOfRange(t.revenueShareBps, 1, ShareMath.BPS);
+        }
+        if (t.capMultipleBps < ShareMath.BPS) {
+            revert ILedgerErrors.BpsOutOfRange(t.capMultipleBps, ShareMath.BPS, type(uint32).max);
+        }
+        if (t.partnerFirstBps > ShareMath.BPS) revert ILedgerErrors.BpsOutOfRange(t.partnerFirstBps, 0, ShareMath.BPS);
+        if (t.periodDuration < MIN_PERIOD) revert ILedgerErrors.InvalidTerms("periodDuration");
+        if (t.endTime <= t.startTime || t.endTime > type(uint40).max) revert ILedgerErrors.InvalidTerms("endTime");
+        uint256 span = t.endTime - t.startTime;
+        uint256 periods = span / t.periodDuration;
+        if (span % t.periodDuration != 0 || periods > MAX_PERIODS) revert ILedgerErrors.InvalidTerms("endTime");
+        _checkWalletFree(s, t.startup, credit);
+
+        id = ++s.agreementCount;
+        Agreement storage a = s.agreements[id];
+        a.startup = t.startup;
+        a.status = AgreementStatus.Proposed;
+        a.startTime = uint40(t.startTime);
+        a.endTime = uint40(t.endTime);
+        a.periodDuration = t.periodDuration;
+        a.gracePeriod = t.gracePeriod;
+        a.revenueShareBps = t.revenueShareBps;
+        a.capMultipleBps = t.capMultipleBps;
+        a.partnerFirstBps = t.partnerFirstBps;
+        a.periodCount = uint8(periods);
+        a.creditLimit = uint64(t.creditLimit);
+        a.termsHash = t.termsHash;
+        s.openAgreementOf[t.startup] = id;
+        emit IRevenueShareLedger.AgreementCreated(id, t.startup, t);
+    }
+
+    function acceptAgreement(LedgerState storage s, uint256 id, IDSXCredit credit, uint256 bug) internal {
+        Agreement storage a = _agreement(s, id);
+        _requireStatus(a, id, AgreementStatus.Proposed);
+        if (msg.sender != a.startup) revert ILedgerErrors.NotStartup(id, msg.sender);
+        if (block.timestamp >= a.endTime) revert ILedgerErrors.AcceptanceClosed(id, a.endTime);
+        uint256 balance = credit.balanceOf(msg.sender);
+        if (balance != 0) revert ILedgerErrors.WalletHoldsCredits(msg.sender, balance);
+        a.status = AgreementStatus.Active;
+        a.acceptedAt = uint40(block.timestamp);
+        uint256 minted = a.creditLimit;
+        emit IRevenueShareLedger.AgreementAccepted(id, minted);
+        credit.mint(msg.sender, bug == ACCEPT_MINTS_EXTRA ? minted + 1 : minted);
+    }
+
+    function cancelAgreement(LedgerState storage s, uint256 id) internal {
+        Agreement storage a = _agreement(s, id);
+        _requireStatus(a, id, AgreementStatus.Proposed);
+        a.status = AgreementStatus.Cancelled;
+        delete s.openAgreementOf[a.startup];
+        emit IRevenueShareLedger.AgreementCancelled(id);
+    }
+
+    function terminateAgreement(LedgerState storage s, uint256 id, bytes32 reasonHash) internal {
+        Agreement storage a = _agreement(s, id);
+        _requireStatus(a, id, AgreementStatus.Active);
+        a.status = AgreementStatus.Terminated;
+        a.terminatedAt = uint40(block.timestamp);
+        emit IRevenueShareLedger.AgreementTerminated(id, uint64(block.timestamp), reasonHash);
+    }
+
+    function expireCredits(LedgerState storage s, uint256 id, IDSXCredit credit, uint256 reportingGrace) internal {
+        Agreement storage a = _agreement(s, id);
+        AgreementStatus status = a.status;
+        if (status != AgreementStatus.Active && status != AgreementStatus.Terminated) {
+            revert ILedgerErrors.AgreementWrongStatus(id, status);
+        }
+        uint256 close = AgreementMath.reportingClose(s, a, reportingGrace);
+        if (block.timestamp < close) revert ILedgerErrors.ReportingStillOpen(id, close);
+        address startup = a.startup;
+        a.status = AgreementStatus.Expired;
+        delete s.openAgreementOf[startup];
+        uint256 burned = credit.balanceOf(startup);
+        emit IRevenueShareLedger.CreditsExpired(id, burned);
+        if (burned != 0) credit.burn(startup, burned);
+    }
+
+    function migrateStartup(LedgerState storage s, uint256 id, address newWallet, IDSXCredit credit) internal {
+        Agreement storage a = _agreement(s, id);
+        if (!AgreementMath.isOpen(a.status)) revert ILedgerErrors.AgreementWrongStatus(id, a.status);
+        if (newWallet == address(0)) revert ILedgerErrors.ZeroAddress();
+        _checkWalletFree(s, newWallet, credit);
+        address from = a.startup;
+        uint256 moved = credit.balanceOf(from);
+        a.startup = newWallet;
+        delete s.openAgreementOf[from];
+        s.openAgreementOf[newWallet] = id;
+        emit IRevenueShareLedger.StartupMigrated(id, from, newWallet, moved);
+        if (moved != 0) {
+            credit.burn(from, moved);
+            credit.mint(newWallet, moved);
+        }
+    }
+
+    function authorizePartner(
+        LedgerState storage s,
+        uint256 id,
+        address partner,
+        uint256 spendLimit,
+        uint32 maxGpus,
+        uint256 authNotice,
+        uint256 bug
+    ) internal {
+        Agreement storage a = _agreement(s, id);
+        if (!AgreementMath.isOpen(a.status)) revert ILedgerErrors.AgreementWrongStatus(id, a.status);
+        if (msg.sender != a.startup) revert ILedgerErrors.NotStartup(id, msg.sender);
+        if (!s.partners[partner].registered) revert ILedgerErrors.PartnerNotRegistered(partner);
+        if (spendLimit > type(uint56).max) revert ILedgerErrors.ValueTooLarge(spendLimit, type(uint56).max);
+        if (maxGpus > type(uint24).max) revert ILedgerErrors.ValueTooLarge(maxGpus, type(uint24).max);
+        Position memory p = a.positions[partner];
+        if (spendLimit < p.spent) revert ILedgerErrors.SpendLimitBelowSpent(id, partner, spendLimit, p.spent);
+        if (!_isListed(a, partner)) {
+            if (a.partnerList.length >= MAX_PARTNERS) revert ILedgerErrors.TooManyPartners(id);
+            a.partnerList.push(partner);
+        }
+        PositionExtra memory e = a.extras[partner];
+        // what rules now: a matured pending decrease has taken effect
+        uint256 currentSpend = e.pendingSpendLimitAt != 0 && block.timestamp >= e.pendingSpendLimitAt
+            ? e.pendingSpendLimit
+            : p.spendLimit;
+        uint256 currentGpus = e.pendingMaxGpusAt != 0 && block.timestamp >= e.pendingMaxGpusAt
+            ? e.pendingMaxGpus
+            : p.maxGpus;
+        uint256 effectiveAt = block.timestamp;
+        uint40 decreaseAt = uint40(block.timestamp + authNotice);
+        (p.spendLimit, e.pendingSpendLimit, e.pendingSpendLimitAt) = spendLimit >= currentSpend
+            ? (uint56(spendLimit), uint56(0), uint40(0))
+            : (uint56(currentSpend), uint56(spendLimit), decreaseAt);
+        (p.maxGpus, e.pendingMaxGpus, e.pendingMaxGpusAt) = maxGpus >= currentGpus
+            ? (uint24(maxGpus), uint24(0), uint40(0))
+            : (uint24(currentGpus), uint24(maxGpus), decreaseAt);
+        if (bug == DECREASE_IGNORED) (e.pendingSpendLimitAt, e.pendingMaxGpusAt) = (0, 0);
+        p.hasPendingDecrease = e.pendingSpendLimitAt != 0 || e.pendingMaxGpusAt != 0;
+        if (p.hasPendingDecrease || (bug == DECREASE_IGNORED && (spendLimit < currentSpend || maxGpus < currentGpus))) {
+            effectiveAt = decreaseAt;
+        }
+        e.initialized = true;
+        a.positions[partner] = p;
+        a.extras[partner] = e;
+        emit IRevenueShareLedger.PartnerAuthorized(id, partner, spendLimit, maxGpus, uint64(effectiveAt));
+    }
+
+    function disputeUsage(
+        LedgerState storage s,
+        bytes32 batchId,
+        uint256 agreementId,
+        bytes32 reasonHash,
+        bool callerIsAuditor,
+        uint256 disputeWindow
+    ) internal {
+        uint256 submittedAt = s.batches[batchId].submittedAt;
+        if (submittedAt == 0) revert ILedgerErrors.UsageBatchNotFound(batchId);
+        Agreement storage a = _agreement(s, agreementId);
+        if (!callerIsAuditor && msg.sender != a.startup) revert ILedgerErrors.UsageDisputeNotAllowed(msg.sender);
+        uint256 closesAt = submittedAt + disputeWindow;
+        if (block.timestamp >= closesAt) revert ILedgerErrors.UsageDisputeWindowClosed(batchId, closesAt);
+        UsageDispute storage d = s.usageDisputes[batchId][agreementId];
+        if (d.state != UsageDisputeState.None) {
+            revert ILedgerErrors.UsageDisputeWrongState(batchId, agreementId, d.state);
+        }
+        d.state = UsageDisputeState.Open;
+        emit IRevenueShareLedger.UsageDisputed(batchId, agreementId, msg.sender, reasonHash);
+    }
+
+    function resolveUsageDispute(
+        LedgerState storage s,
+        bytes32 batchId,
+        uint256 agreementId,
+        address partner,
+        AcceptedUsageLine[] calldata acceptedLines,
+        uint256 refund,
+        IDSXCredit credit,
+        uint256 bug
+    ) internal {
+        UsageDispute storage d = s.usageDisputes[batchId][agreementId];
+        if (d.state != UsageDisputeState.Open) {
+            revert ILedgerErrors.UsageDisputeWrongState(batchId, agreementId, d.state);
+        }
+        uint256 maxRefund = _creditsInBatch(s, batchId, agreementId, partner, acceptedLines);
+        if (refund > maxRefund) revert ILedgerErrors.RefundTooLarge(refund, maxRefund);
+        d.state = UsageDisputeState.Resolved;
+        d.refund = uint64(refund);
+        uint256 receivableRemoved = refund == 0 ? 0 : _refund(s, agreementId, partner, refund, bug);
+        emit IRevenueShareLedger.UsageDisputeResolved(batchId, agreementId, refund, receivableRemoved);
+        Agreement storage a = s.agreements[agreementId];
+        if (refund != 0 && a.status != AgreementStatus.Expired) {
+            a.refundsMinted += uint64(refund);
+            credit.mint(a.startup, refund);
+        }
+    }
+
+    /// @dev The agreement's credits in the batch, once `partner` and `lines` are proven to be the batch's.
+    function _creditsInBatch(
+        LedgerState storage s,
+        bytes32 batchId,
+        uint256 agreementId,
+        address partner,
+        AcceptedUsageLine[] calldata lines
+    ) private view returns (uint256 total) {
+        if (bytes24(keccak256(abi.encode(partner, lines))) != s.batches[batchId].linesHash) {
+            revert ILedgerErrors.UsageLinesMismatch(batchId);
+        }
+        uint256 n = lines.length;
+        for (uint256 i; i < n; ++i) {
+            if (lines[i].agreementId == agreementId) total += lines[i].credits;
+        }
+    }
+
+    /// @dev consumed and spent fall by `refund`; the receivable by its payout share, never below what was paid.
+    function _refund(
+        LedgerState storage s,
+        uint256 agreementId,
+        address partner,
+        uint256 refund,
+        uint256 bug
+    ) private returns (uint256 receivableRemoved) {
+        Agreement storage a = s.agreements[agreementId];
+        Position memory p = a.positions[partner];
+        uint256 reduction = ShareMath.applyBps(refund, s.partners[partner].payoutBps);
+        uint256 unpaid = p.receivable - a.extras[partner].paidToPartner;
+        receivableRemoved = reduction < unpaid ? reduction : unpaid;
+        // refund <= this batch's credits for the agreement, which are part of `spent`
+        p.spent -= uint64(refund);
+        if (bug != REFUND_KEEPS_RECEIVABLE) p.receivable -= uint64(receivableRemoved);
+        a.positions[partner] = p;
+        s.refundedAt[agreementId][partner] += uint64(refund);
+    }
+
+    function _checkWalletFree(LedgerState storage s, address wallet, IDSXCredit credit) private view {
+        uint256 open = s.openAgreementOf[wallet];
+        if (open != 0) revert ILedgerErrors.WalletHasOpenAgreement(wallet, open);
+        uint256 balance = credit.balanceOf(wallet);
+        if (balance != 0) revert ILedgerErrors.WalletHoldsCredits(wallet, balance);
+    }
+
+    function _agreement(LedgerState storage s, uint256 id) private view returns (Agreement storage a) {
+        a = s.agreements[id];
+        if (a.status == AgreementStatus.None) revert ILedgerErrors.AgreementNotFound(id);
+    }
+
+    function _requireStatus(Agreement storage a, uint256 id, AgreementStatus expected) private view {
+        if (a.status != expected) revert ILedgerErrors.AgreementWrongStatus(id, a.status);
+    }
+
+    function _isListed(Agreement storage a, address partner) private view returns (bool) {
+        address[] storage list = a.partnerList;
+        uint256 n = list.length;
+        for (uint256 i; i < n; ++i) {
+            if (list[i] == partner) return true;
+        }
+        return false;
+    }
+}
+
+/// @dev DoctoredAgreementCore with `ACCEPT_MINTS_EXTRA`.
+library AgreementAcceptMintsExtra {
+    function createAgreement(LedgerState storage s, Terms calldata t, IDSXCredit credit) external returns (uint256) {
+        return DoctoredAgreementCore.createAgreement(s, t, credit);
+    }
+
+    function acceptAgreement(LedgerState storage s, uint256 id, IDSXCredit credit) external {
+        DoctoredAgreementCore.acceptAgreement(s, id, credit, DoctoredAgreementCore.ACCEPT_MINTS_EXTRA);
+    }
+
+    function cancelAgreement(LedgerState storage s, uint256 id) external {
+        DoctoredAgreementCore.cancelAgreement(s, id);
+    }
+
+    function terminateAgreement(LedgerState storage s, uint256 id, bytes32 reasonHash) external {
+        DoctoredAgreementCore.terminateAgreement(s, id, reasonHash);
+    }
+
+    function expireCredits(LedgerState storage s, uint256 id, IDSXCredit credit, uint256 reportingGrace) external {
+        DoctoredAgreementCore.expireCredits(s, id, credit, reportingGrace);
+    }
+
+    function migrateStartup(LedgerState storage s, uint256 id, address newWallet, IDSXCredit credit) external {
+        DoctoredAgreementCore.migrateStartup(s, id, newWallet, credit);
+    }
+
+    function authorizePartner(
+        LedgerState storage s,
+        uint256 id,
+        address partner,
+        uint256 spendLimit,
+        uint32 maxGpus,
+        uint256 authNotice
+    ) external {
+        DoctoredAgreementCore.authorizePartner(
+            s,
+            id,
+            partner,
+            spendLimit,
+            maxGpus,
+            authNotice,
+            DoctoredAgreementCore.ACCEPT_MINTS_EXTRA
+        );
+    }
+
+    function disputeUsage(
+        LedgerState storage s,
+        bytes32 batchId,
+        uint256 agreementId,
+        bytes32 reasonHash,
+        bool callerIsAuditor,
+        uint256 disputeWindow
+    ) external {
+        DoctoredAgreementCore.disputeUsage(s, batchId, agreementId, reasonHash, callerIsAuditor, disputeWindow);
+    }
+
+    function resolveUsageDispute(
+        LedgerState storage s,
+        bytes32 batchId,
+        uint256 agreementId,
+        address partner,
+        AcceptedUsageLine[] calldata acceptedLines,
+        uint256 refund,
+        IDSXCredit credit
+    ) external {
+        DoctoredAgreementCore.resolveUsageDispute(
+            s,
+            batchId,
+            agreementId,
+            partner,
+            acceptedLines,
+            refund,
+            credit,
+            DoctoredAgreementCore.ACCEPT_MINTS_EXTRA
+        );
+    }
+}
+
+/// @dev DoctoredAgreementCore with `REFUND_KEEPS_RECEIVABLE`.
+library AgreementRefundKeepsReceivable {
+    function createAgreement(LedgerState storage s, Terms calldata t, IDSXCredit credit) external returns (uint256) {
+        return DoctoredAgreementCore.createAgreement(s, t, credit);
+    }
+
+    function acceptAgreement(LedgerState storage s, uint256 id, IDSXCredit credit) external {
+        DoctoredAgreementCore.acceptAgreement(s, id, credit, DoctoredAgreementCore.REFUND_KEEPS_RECEIVABLE);
+    }
+
+    function cancelAgreement(LedgerState storage s, uint256 id) external {
+        DoctoredAgreementCore.cancelAgreement(s, id);
+    }
+
+    function terminateAgreement(LedgerState storage s, uint256 id, bytes32 reasonHash) external {
+        DoctoredAgreementCore.terminateAgreement(s, id, reasonHash);
+    }
+
+    function expireCredits(LedgerState storage s, uint256 id, IDSXCredit credit, uint256 reportingGrace) external {
+        DoctoredAgreementCore.expireCredits(s, id, credit, reportingGrace);
+    }
+
+    function migrateStartup(LedgerState storage s, uint256 id, address newWallet, IDSXCredit credit) external {
+        DoctoredAgreementCore.migrateStartup(s, id, newWallet, credit);
+    }
+
+    function authorizePartner(
+        LedgerState storage s,
+        uint256 id,
+        address partner,
+        uint256 spendLimit,
+        uint32 maxGpus,
+        uint256 authNotice
+    ) external {
+        DoctoredAgreementCore.authorizePartner(
+            s,
+            id,
+            partner,
+            spendLimit,
+            maxGpus,
+            authNotice,
+            DoctoredAgreementCore.REFUND_KEEPS_RECEIVABLE
+        );
+    }
+
+    function disputeUsage(
+        LedgerState storage s,
+        bytes32 batchId,
+        uint256 agreementId,
+        bytes32 reasonHash,
+        bool callerIsAuditor,
+        uint256 disputeWindow
+    ) external {
+        DoctoredAgreementCore.disputeUsage(s, batchId, agreementId, reasonHash, callerIsAuditor, disputeWindow);
+    }
+
+    function resolveUsageDispute(
+        LedgerState storage s,
+        bytes32 batchId,
+        uint256 agreementId,
+        address partner,
+        AcceptedUsageLine[] calldata acceptedLines,
+        uint256 refund,
+        IDSXCredit credit
+    ) external {
+        DoctoredAgreementCore.resolveUsageDispute(
+            s,
+            batchId,
+            agreementId,
+            partner,
+            acceptedLines,
+            refund,
+            credit,
+            DoctoredAgreementCore.REFUND_KEEPS_RECEIVABLE
+        );
+    }
+}
+
+/// @dev DoctoredAgreementCore with `DECREASE_IGNORED`.
+library AgreementDecreaseIgnored {
+    function createAgreement(LedgerState storage s, Terms calldata t, IDSXCredit credit) external returns (uint256) {
+        return DoctoredAgreementCore.createAgreement(s, t, credit);
+    }
+
+    function acceptAgreement(LedgerState storage s, uint256 id, IDSXCredit credit) external {
+        DoctoredAgreementCore.acceptAgreement(s, id, credit, DoctoredAgreementCore.DECREASE_IGNORED);
+    }
+
+    function cancelAgreement(LedgerState storage s, uint256 id) external {
+        DoctoredAgreementCore.cancelAgreement(s, id);
+    }
+
+    function terminateAgreement(LedgerState storage s, uint256 id, bytes32 reasonHash) external {
+        DoctoredAgreementCore.terminateAgreement(s, id, reasonHash);
+    }
+
+    function expireCredits(LedgerState storage s, uint256 id, IDSXCredit credit, uint256 reportingGrace) external {
+        DoctoredAgreementCore.expireCredits(s, id, credit, reportingGrace);
+    }
+
+    function migrateStartup(LedgerState storage s, uint256 id, address newWallet, IDSXCredit credit) external {
+        DoctoredAgreementCore.migrateStartup(s, id, newWallet, credit);
+    }
+
+    function authorizePartner(
+        LedgerState storage s,
+        uint256 id,
+        address partner,
+        uint256 spendLimit,
+        uint32 maxGpus,
+        uint256 authNotice
+    ) external {
+        DoctoredAgreementCore.authorizePartner(
+            s,
+            id,
+            partner,
+            spendLimit,
+            maxGpus,
+            authNotice,
+            DoctoredAgreementCore.DECREASE_IGNORED
+        );
+    }
+
+    function disputeUsage(
+        LedgerState storage s,
+        bytes32 batchId,
+        uint256 agreementId,
+        bytes32 reasonHash,
+        bool callerIsAuditor,
+        uint256 disputeWindow
+    ) external {
+        DoctoredAgreementCore.disputeUsage(s, batchId, agreementId, reasonHash, callerIsAuditor, disputeWindow);
+    }
+
+    function resolveUsageDispute(
+        LedgerState storage s,
+        bytes32 batchId,
+        uint256 agreementId,
+        address partner,
+        AcceptedUsageLine[] calldata acceptedLines,
+        uint256 refund,
+        IDSXCredit credit
+    ) external {
+        DoctoredAgreementCore.resolveUsageDispute(
+            s,
+            batchId,
+            agreementId,
+            partner,
+            acceptedLines,
+            refund,
+            credit,
+            DoctoredAgreementCore.DECREASE_IGNORED
+        );
+    }
+}
