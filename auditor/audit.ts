@@ -42,7 +42,7 @@ export interface AuditOptions {
   settlementToken?: Address;
   /** A folder of usage evidence bundles to verify. */
   evidenceDir?: string;
-  /** Blocks per eth_getLogs call; default 10 000. */
+  /** Blocks per eth_getLogs call; default 2 000 (block times of a chunk are read while the next chunks load). */
   chunkBlocks?: bigint;
   /** Read views with deployless multicalls (default) or one eth_call each. */
   multicall?: boolean;
@@ -94,17 +94,25 @@ export async function runAudit(options: AuditOptions): Promise<AuditResult> {
   if (options.settlementToken) findings.equal(CHECKS.programView.id, null, "settlementToken() (deployment file)", options.settlementToken, constants.settlementToken, auditedAt);
   lap("constants");
 
+  // block times are read chunk by chunk while later chunks' logs are still being fetched
+  const ledgerLower = ledger.toLowerCase();
+  const blockTimeParts: Promise<Map<bigint, bigint>>[] = [];
   const logs = await fetchAuditLogs(reader, {
-    ledger, credit: constants.credit, settlementToken: constants.settlementToken, fromBlock: options.fromBlock, toBlock: throughBlock, chunkBlocks: options.chunkBlocks,
+    ledger, credit: constants.credit, settlementToken: constants.settlementToken, fromBlock: options.fromBlock, toBlock: throughBlock,
+    chunkBlocks: options.chunkBlocks ?? 2_000n,
+    onChunk: (chunk) => {
+      const blocks = new Set<bigint>();
+      for (const log of chunk) if (log.address.toLowerCase() === ledgerLower) blocks.add(BigInt(log.blockNumber));
+      const part = fetchBlockTimes(reader, blocks);
+      part.catch(() => undefined); // awaited below
+      blockTimeParts.push(part);
+    },
   });
   lap("fetchLogs");
   // the node serves block times and then the views while this process decodes and replays: each request is
   // sent (a macrotask) before the synchronous work starts
   const tick = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
-  const ledgerLower = ledger.toLowerCase();
-  const eventBlocks = new Set<bigint>();
-  for (const log of logs.ledgerAndCredit) if (log.address.toLowerCase() === ledgerLower) eventBlocks.add(BigInt(log.blockNumber));
-  const blockTimesP = fetchBlockTimes(reader, eventBlocks);
+  const blockTimesP = Promise.all(blockTimeParts).then((parts) => new Map(parts.flatMap((part) => [...part])));
   await tick();
   const decoded = decodeAuditLogs(ledger, logs.ledgerAndCredit, logs.settlement);
   const request = snapshotRequestOf(decoded.events, { ledger, credit: constants.credit, settlementToken: constants.settlementToken });

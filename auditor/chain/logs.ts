@@ -26,6 +26,8 @@ export interface FetchLogsOptions {
   /** Chunks fetched at once; default 4. */
   concurrency?: number;
   onProgress?: (doneBlocks: bigint, totalBlocks: bigint) => void;
+  /** Called with each chunk's ledger and credit logs as it arrives (to start dependent reads early). */
+  onChunk?: (ledgerAndCredit: RawLog[]) => void;
 }
 
 const LIMIT_HINT = /limit|range|too many|exceed|10000|query returned more/i;
@@ -75,6 +77,7 @@ export async function fetchAuditLogs(reader: ChainReader, options: FetchLogsOpti
       ]);
       ledgerAndCredit[i] = own;
       settlement[i] = [...outflows, ...inflows];
+      options.onChunk?.(own);
       done += to - from + 1n;
       options.onProgress?.(done, total);
     }
