@@ -40,7 +40,7 @@ function commonOptions(cmd: Command): Command {
   return cmd
     .addOption(new Option("--rpc <url>", "JSON-RPC endpoint").env("DSX_RPC_URL").default("http://127.0.0.1:8545"))
     .addOption(new Option("--chain-id <n>", "chain id").env("DSX_CHAIN_ID").default("31337"))
-    .addOption(new Option("--deployments <dir>", "folder of <chainId>.json deployment files").env("DSX_DEPLOYMENTS").default("deployments"));
+    .addOption(new Option("--deployments <dir>", "folder of <chainId>.json deployment files").env("DSX_DEPLOYMENTS_DIR").default("deployments"));
 }
 
 async function auditCommand(o: Common & { block?: string; evidence?: string; out: string; json?: boolean; record?: boolean; keystore?: string; passwordEnv?: string; privateKey?: string; chunk: string }): Promise<number> {

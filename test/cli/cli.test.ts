@@ -1,0 +1,404 @@
+// `dsx` end to end on a real hardhat node: every subcommand, in the order a program runs (deploy, set up,
+// agreements, usage, disputes, revenue, payment, claims, audit, API), with the real binary as a child
+// process for a representative set and the commander program in this process for the rest; and the
+// failure messages: one line of cause and fix, exit status 1.
+import { expect } from "chai";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { keccak256, type Address, type Hex } from "viem";
+import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
+import { Command } from "commander";
+import { buildProgram } from "../../cli/main";
+import { mintSettlement, openLedgerContext } from "../../sdk/operations";
+import { advanceTime, NODE_KEYS, startHardhatNode, type RunningNode } from "../helpers/hardhatNode";
+import { SACCT_HEADER, sacctLine } from "../oracle/crash/usageChain";
+import { writeStripe } from "../oracle/revenue-support";
+import { addressOf, dsx, jsonOf, scratch, spawnDsx, startDsx, type DsxRun } from "./support";
+
+const K = NODE_KEYS as unknown as Hex[];
+const PROGRAM = K[0]; // deployer: admin, program, pauser
+const STARTUP_A = K[1];
+const PARTNER = addressOf(K[2]);
+const STARTUP_B = K[3];
+const STARTUP_C = K[4];
+const SIGNER_1 = K[5];
+const SIGNER_2 = K[6];
+const RELAYER = K[7];
+const AUDITOR = K[8];
+const TREASURY = addressOf(K[9]);
+const REVENUE_KEYS = ["0x" + "11".repeat(32), "0x" + "22".repeat(32)] as Hex[];
+const HOUR = 3600n;
+const DAY = 86_400n;
+
+/** Fails with the run's output when it did not exit as expected. */
+function ok(run: DsxRun): DsxRun {
+  expect(run.code, `exit ${run.code}\nstdout: ${run.stdout}\nstderr: ${run.stderr}`).to.equal(0);
+  return run;
+}
+
+/** Expects exit status 1 with exactly one stderr line that matches. */
+function fails(run: DsxRun, pattern: RegExp): void {
+  expect(run.code, run.stdout).to.equal(1);
+  const lines = run.stderr.trimEnd().split("\n");
+  expect(lines, run.stderr).to.have.length(1);
+  expect(lines[0]).to.match(/^dsx: error: /);
+  expect(lines[0]).to.match(pattern);
+  expect(run.stderr).not.to.match(/\n\s+at /);
+}
+
+describe("dsx: every subcommand end to end on a hardhat node", function () {
+  this.timeout(300_000);
+  let node: RunningNode;
+  let depDir: string;
+  let depFile: string;
+  let g: string[];
+  let h0: bigint;
+  let batchId: Hex;
+  const work = scratch();
+
+  /** In-process run with the node and deployment, signing with `key`. */
+  const as = (key: Hex | undefined, ...args: string[]) => dsx(...args, ...g, ...(key ? ["--private-key", key] : []));
+
+  before(async function () {
+    node = await startHardhatNode();
+    depDir = join(work, "deployments");
+    // deploy with the real binary: a local chain, a raw key, the AUDITOR role to its own key
+    const run = ok(await spawnDsx(["deploy", "--rpc-url", node.url, "--private-key", PROGRAM, "--auditor", addressOf(AUDITOR), "--out", depDir, "--no-compile", "--json"]));
+    const deployed = jsonOf<{ chainId: number; file: string; ledger: Address }>(run);
+    expect(deployed.chainId).to.equal(31337);
+    depFile = deployed.file;
+    g = ["--rpc-url", node.url, "--deployment", depFile];
+    const { publicClient } = (await openLedgerContext({ rpcUrl: node.url, deployment: depFile, privateKey: PROGRAM }));
+    const now = (await publicClient.getBlock()).timestamp;
+    h0 = (now / HOUR) * HOUR;
+  });
+  after(async function () {
+    await node?.stop();
+  });
+
+  describe("deploy and status", function () {
+    it("`npx dsx status` (the package's bin, settings from the environment) shows the program at a glance", async function () {
+      const overview = jsonOf<{ chainId: number; agreements: string; paused: boolean; constants: Record<string, string> }>(
+        ok(await spawnDsx(["status", "--json"], { npx: true, env: { DSX_RPC_URL: node.url, DSX_DEPLOYMENT: depDir } })),
+      );
+      expect(overview).to.include({ chainId: 31337, agreements: "0", paused: false });
+      expect(overview.constants).to.deep.equal({ disputeWindow: "259200", rateNotice: "604800", authNotice: "604800", reportingGrace: "604800" });
+      const text = ok(await dsx("status", ...g)).stdout;
+      expect(text).to.match(/^ledger 0x[0-9a-fA-F]{40} on chain 31337 at block \d+/);
+    });
+  });
+
+  describe("program set-up", function () {
+    it("registers the partner, schedules its rate at the current hour and sets the revenue signers", async function () {
+      const reg = jsonOf(ok(await as(PROGRAM, "program", "partner-register", "--partner", PARTNER, "--signers", `${addressOf(SIGNER_1)},${addressOf(SIGNER_2)}`, "--threshold", "2", "--payout-bps", "7000", "--json")));
+      expect(reg).to.include({ command: "program partner-register", partner: PARTNER, threshold: 2, payoutBps: 7000 });
+      const rate = jsonOf(ok(await as(PROGRAM, "program", "rate-schedule", "--partner", PARTNER, "--sku", "h100-sxm", "--rate", "2.5", "--json")));
+      expect(rate).to.include({ creditsPerGpuHour: "2.5", effectiveFrom: h0.toString() });
+      const signers = REVENUE_KEYS.map((k) => addressOf(k)).join(",");
+      ok(await as(PROGRAM, "program", "revenue-signers", "--signers", signers, "--threshold", "2"));
+    });
+
+    it("when a call would revert, it says why in one line, before sending anything", async function () {
+      fails(await as(PROGRAM, "program", "partner-register", "--partner", PARTNER, "--signers", addressOf(SIGNER_1), "--threshold", "1", "--payout-bps", "7000"),
+        /PartnerAlreadyRegistered: Partner 0x\w+ is already registered\. Rotate its signers with dsx program partner-signers instead\.$/);
+      fails(await as(PROGRAM, "program", "rate-schedule", "--partner", PARTNER, "--sku", "h100-sxm", "--rate", "2.5000001"),
+        /--rate: Amount "2\.5000001" has 7 decimal places; at most 6 are allowed\. Round it/);
+      fails(await as(PROGRAM, "program", "rate-schedule", "--partner", PARTNER, "--sku", "h100-sxm", "--rate", "3", "--effective-from", "2026-09-01T00:30Z"),
+        /RateNotOnHour: Effective time 2026-09-01T00:30:00Z is not a whole hour\. Use a multiple of 3600/);
+      fails(await as(PROGRAM, "program", "partner-register", "--partner", "0x1234", "--signers", addressOf(SIGNER_1), "--threshold", "1", "--payout-bps", "1"),
+        /--partner "0x1234" is not an address\. Give a 0x-prefixed 20-byte address\.$/);
+    });
+  });
+
+  describe("agreements", function () {
+    const create = (startup: Hex, extra: string[] = []) => [
+      "program", "agreement-create", "--startup", addressOf(startup), "--credit-limit", "1000", "--revenue-share-bps", "800",
+      "--cap-multiple-bps", "15000", "--partner-first-bps", "6000", "--start", h0.toString(), "--periods", "2",
+      "--period-duration", "1d", "--grace-period", "1d", "--terms-hash", "DSX terms v1", ...extra,
+    ];
+
+    it("the program proposes (the binary), the startups accept and authorize the partner; a proposal is cancelled", async function () {
+      const first = jsonOf<{ agreementId: string }>(ok(await spawnDsx([...create(STARTUP_A), ...g, "--private-key", PROGRAM, "--json"])));
+      expect(first.agreementId).to.equal("1");
+      expect(ok(await as(PROGRAM, ...create(STARTUP_B))).stdout).to.match(/^agreement 2 proposed to 0x\w+: 1000 DSXC, from 2026-09-01T00:00:00Z \(tx 0x[0-9a-f]{64}, block \d+\)\n$/);
+      ok(await as(PROGRAM, ...create(STARTUP_C)));
+      expect(ok(await as(PROGRAM, "program", "agreement-cancel", "3")).stdout).to.match(/^agreement 3 cancelled/);
+
+      const accepted = jsonOf(ok(await spawnDsx(["startup", "accept", "1", "--json"], { env: { DSX_RPC_URL: node.url, DSX_DEPLOYMENT: depFile, DSX_PRIVATE_KEY: STARTUP_A } })));
+      expect(accepted).to.include({ command: "startup accept", agreementId: "1", creditsMinted: "1000" });
+      ok(await as(STARTUP_B, "startup", "accept", "2"));
+      const auth = jsonOf(ok(await as(STARTUP_A, "startup", "authorize", "1", "--partner", PARTNER, "--spend-limit", "500", "--max-gpus", "64", "--json")));
+      expect(auth).to.include({ spendLimit: "500", maxGpus: 64 });
+      ok(await as(STARTUP_B, "startup", "authorize", "2", "--partner", PARTNER, "--spend-limit", "500", "--max-gpus", "64"));
+    });
+
+    it("when the agreement is unknown, in the wrong state, or the key lacks the role, it names the cause and the fix", async function () {
+      fails(await as(STARTUP_A, "startup", "accept", "99"), /AgreementNotFound: Agreement 99 does not exist\. Check the agreement id/);
+      fails(await as(STARTUP_A, "startup", "accept", "2"), /AgreementWrongStatus: Agreement 2 is Active, which does not allow this call\. Check its state with dsx status 2\.$/);
+      fails(await as(PROGRAM, "program", "agreement-cancel", "1"), /AgreementWrongStatus: Agreement 1 is Active/);
+      fails(await as(STARTUP_A, "program", "pause"), /AccessControlUnauthorizedAccount: Account 0x70997970C51812dc3A010C7d01b50e0d17dc79C8 does not hold PAUSER_ROLE\. Use a key that holds PAUSER_ROLE, or have the admin grant it\.$/);
+      fails(await as(STARTUP_A, "program", "terminate", "1"), /does not hold PROGRAM_ROLE/);
+      fails(await as(STARTUP_A, "startup", "accept", "abc"), /^dsx: error: Agreement id "abc" is not a whole number/);
+      fails(await as(PROGRAM, ...create(STARTUP_A).filter((a) => a !== "--periods" && a !== "2")), /Give exactly one of --periods and --end\./);
+      fails(await as(PROGRAM, ...create(STARTUP_C, ["--revenue-share-bps", "0"])), /BpsOutOfRange: Basis points 0 are outside 1\.\.10000\./);
+    });
+  });
+
+  describe("usage", function () {
+    let config: string;
+    it("`usage run` prepares a batch for co-signers, `usage sign` co-signs it, `usage submit` records it (all the binary)", async function () {
+      const dir = join(work, "usage");
+      mkdirSync(join(dir, "inbox"), { recursive: true });
+      config = join(dir, "oracle-usage.json");
+      writeFileSync(
+        config,
+        JSON.stringify({
+          // a dead endpoint and a missing folder: --rpc-url and --deployment on the command line override them
+          rpcUrl: "http://127.0.0.1:9",
+          chainId: 31337,
+          deployments: join(dir, "nowhere"),
+          partner: PARTNER,
+          stateDir: join(dir, "state"),
+          inputs: [join(dir, "inbox")],
+          accounts: { "startup-a": "1", "startup-b": "2" },
+          skuMap: { h100: "h100-sxm" },
+          timezone: "UTC",
+          signers: [{ privateKey: SIGNER_1 }],
+          relayer: { privateKey: RELAYER },
+        }),
+      );
+      const M = 60n;
+      writeFileSync(
+        join(dir, "inbox", "sacct-1.txt"),
+        [SACCT_HEADER, sacctLine({ id: "1", account: "startup-a", start: h0 + 10n * M, end: h0 + 50n * M, gpus: 64 }), sacctLine({ id: "2", account: "startup-b", start: h0 + 10n * M, end: h0 + 50n * M, gpus: 32 })].join("\n") + "\n",
+      );
+      await advanceTime(node, { to: Number(h0 + 2n * HOUR) });
+
+      const run = jsonOf<{ awaitingSignatures: Hex[]; batched: number; submitted: number }>(ok(await spawnDsx(["usage", "run", "--config", config, ...g, "--json"])));
+      expect(run, JSON.stringify(run)).to.include({ batched: 1, submitted: 0 });
+      expect(run.awaitingSignatures).to.have.length(1);
+      batchId = run.awaitingSignatures[0];
+
+      const sig = join(dir, "sig-2.json");
+      const signed = ok(await spawnDsx(["usage", "sign", "--batch", join(dir, "state", "outbox", `${batchId}.json`), "--private-key", SIGNER_2, "--chain-id", "31337", "--out", sig]));
+      expect(signed.stdout).to.include(`signature of ${addressOf(SIGNER_2)} written to ${sig}`);
+      const submitted = jsonOf<{ submitted: number }>(ok(await spawnDsx(["usage", "submit", "--config", config, sig, "--json"], { env: { DSX_RPC_URL: node.url, DSX_DEPLOYMENT: depFile } })));
+      expect(submitted.submitted).to.equal(1);
+
+      // 64 GPUs x 2400 s at 2.5 credits/GPU-hour = 106.666666; 32 GPUs: 53.333333
+      const a = jsonOf<{ consumed: string; partners: { spent: string; receivable: string }[] }>(ok(await dsx("status", "1", ...g, "--json")));
+      expect(a.consumed).to.equal("106.666666");
+      expect(a.partners[0]).to.include({ spent: "106.666666", receivable: "74.666666" });
+    });
+
+    it("when the settings are unusable, the service's own one-line error comes through", async function () {
+      const run = await dsx("usage", "run", "--config", join(work, "missing.json"));
+      fails(run, /missing\.json not found\. Create it or pass the right path\.$/);
+    });
+  });
+
+  describe("usage disputes", function () {
+    it("the startup and the auditor dispute, the program refunds one and rejects the other", async function () {
+      const d = jsonOf(ok(await as(STARTUP_A, "startup", "dispute-usage", batchId, "1", "--reason", "node 17 was down", "--json")));
+      expect(d).to.include({ command: "startup dispute-usage", batchId, agreementId: "1" });
+      ok(await as(AUDITOR, "auditor", "dispute-usage", batchId, "2", "--reason", "double count"));
+      fails(await as(AUDITOR, "auditor", "dispute-usage", batchId, "2"), /UsageDisputeWrongState: The dispute of batch 0x\w+ for agreement 2 is Open\. It was already disputed or resolved; nothing to do\.$/);
+      fails(await as(PROGRAM, "program", "resolve-usage-dispute", batchId, "1", "--refund", "200"), /RefundTooLarge: Refund 200 exceeds the 106\.666666 credits of the disputed lines\. Give a refund of at most 106\.666666\.$/);
+      const refund = jsonOf(ok(await as(PROGRAM, "program", "resolve-usage-dispute", batchId, "1", "--refund", "6.666666", "--json")));
+      expect(refund).to.include({ refund: "6.666666", receivableRemoved: "4.666666" });
+      expect(ok(await as(PROGRAM, "program", "resolve-usage-dispute", batchId, "2", "--refund", "0")).stdout).to.match(/^usage dispute of batch 0x\w+ for agreement 2 rejected/);
+      fails(await as(PROGRAM, "program", "resolve-usage-dispute", "0x1234", "1", "--refund", "1"), /Batch id "0x1234" is not a 32-byte hex value\. Give 0x followed by 64 hex digits\.$/);
+    });
+  });
+
+  describe("revenue", function () {
+    let config: string;
+    const env = { DSX_TEST_R0: REVENUE_KEYS[0], DSX_TEST_R1: REVENUE_KEYS[1], DSX_TEST_SENDER: RELAYER };
+
+    it("`revenue run` reports period 0, the auditor disputes one report, the program clears it, `revenue finalize` books both", async function () {
+      const dir = join(work, "revenue");
+      const created = new Date(Number(h0 + 6n * HOUR) * 1000).toISOString().replace("T", " ").slice(0, 19);
+      writeStripe(join(dir, "a.csv"), [["txn_a1", created, "20000.00", "0", "20000.00", "charge"]]);
+      writeStripe(join(dir, "b.csv"), [["txn_b1", created, "500.00", "0", "500.00", "charge"]]);
+      config = join(dir, "revenue-oracle.json");
+      writeFileSync(
+        config,
+        JSON.stringify({
+          rpcUrl: node.url,
+          chainId: 31337,
+          deploymentsDir: depDir,
+          dataLagSeconds: 0,
+          signers: [{ privateKeyEnv: "DSX_TEST_R0" }, { privateKeyEnv: "DSX_TEST_R1" }],
+          sender: { privateKeyEnv: "DSX_TEST_SENDER" },
+          agreements: [
+            { id: 1, base: "gross", stripe: [join(dir, "a.csv")] },
+            { id: 2, base: "gross", stripe: [join(dir, "b.csv")] },
+          ],
+        }),
+      );
+      await advanceTime(node, { to: Number(h0 + DAY + HOUR) });
+      const reported = jsonOf<{ submitted: number; errors: unknown[] }>(ok(await spawnDsx(["revenue", "run", "--config", config, "--json"], { env })));
+      expect(reported).to.include({ submitted: 2 });
+
+      fails(await as(STARTUP_A, "auditor", "dispute-revenue", "2", "0"), /does not hold AUDITOR_ROLE/);
+      ok(await as(AUDITOR, "auditor", "dispute-revenue", "2", "0", "--reason", "refunds not deducted"));
+      fails(await as(PROGRAM, "program", "resolve-revenue-dispute", "2", "0"), /Give exactly one of --upheld and --cleared\./);
+      expect(ok(await as(PROGRAM, "program", "resolve-revenue-dispute", "2", "0", "--cleared")).stdout).to.match(/dismissed: report cleared/);
+
+      await advanceTime(node, { seconds: Number(3n * DAY + 60n) });
+      const finalized = jsonOf<{ finalized: unknown[]; errors: unknown[] }>(ok(await spawnDsx(["revenue", "finalize", "--config", config, "--json"], { env })));
+      expect(finalized.finalized).to.have.length(2);
+
+      // consumed 100 → cap 150; share of 20000 at 8 % is 1600 → owed 150
+      const a = jsonOf<{ obligation: string; outstanding: string; periods: { state: string; revenue: string; owed: string }[] }>(ok(await dsx("status", "1", ...g, "--json")));
+      expect(a).to.include({ obligation: "150", outstanding: "150" });
+      expect(a.periods[0]).to.include({ state: "Finalized", revenue: "20000", owed: "150" });
+    });
+  });
+
+  describe("payment and claims", function () {
+    it("the startup pays with a permit (the binary), then the rest with an approval; partner and program claim", async function () {
+      const program = await openLedgerContext({ rpcUrl: node.url, deployment: depFile, privateKey: PROGRAM });
+      await mintSettlement(program, addressOf(STARTUP_A), "1000");
+      fails(await as(STARTUP_A, "startup", "pay", "1", "1,5"), /^dsx: error: Amount "1,5" contains a comma\. Use "\." as the decimal point/);
+      fails(await as(STARTUP_A, "startup", "pay", "1", "0"), /The amount is zero\. Give an amount above 0/);
+
+      const first = jsonOf(ok(await spawnDsx(["startup", "pay", "1", "100", ...g, "--private-key", STARTUP_A, "--json"])));
+      // partners are owed 70 (receivable): 60 % of 100 goes to them, 40 to the program
+      expect(first).to.include({ applied: "100", toPartners: "60", toProgram: "40", method: "permit" });
+      const rest = jsonOf(ok(await as(STARTUP_A, "startup", "pay", "1", "all", "--method", "approve", "--json")));
+      expect(rest).to.include({ applied: "50", toPartners: "10", toProgram: "40", method: "approve" });
+      fails(await as(STARTUP_A, "startup", "pay", "1", "10"), /NothingOwed: Agreement 1 owes nothing at the moment\./);
+      fails(await as(STARTUP_B, "startup", "pay", "2", "10"), /Wallet 0x\w+ holds 0 of the settlement token; the payment needs 10\. Fund the wallet/);
+
+      ok(await as(PROGRAM, "program", "treasury", TREASURY));
+      const claimed = jsonOf(ok(await as(RELAYER, "claim", "--beneficiary", PARTNER, "--json")));
+      expect(claimed).to.include({ beneficiary: PARTNER, amount: "70" });
+      fails(await as(K[2], "claim"), /NothingToClaim: 0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC has nothing to claim\./);
+      const programClaim = jsonOf(ok(await as(RELAYER, "claim-program", "--json")));
+      expect(programClaim).to.include({ treasury: TREASURY, amount: "80" });
+      const treasury = jsonOf<{ settlementBalance: string }>(ok(await dsx("status", "--account", TREASURY, ...g, "--json")));
+      expect(treasury.settlementBalance).to.equal("80");
+    });
+  });
+
+  describe("audit", function () {
+    it("`audit --record` (the binary) replays the chain, finds it clean and records that with the AUDITOR key", async function () {
+      const out = join(work, "audit");
+      const run = ok(await spawnDsx(["audit", "--out", out, "--record", "--private-key", AUDITOR, "--json"], { env: { DSX_RPC_URL: node.url, DSX_DEPLOYMENT: depFile } }));
+      const report = jsonOf<{ clean: boolean; reportHash: Hex; report: string; recorded: { agreementId: string }[] }>(run);
+      expect(report.clean, run.stdout).to.equal(true);
+      expect(report.recorded.length).to.be.greaterThan(0);
+      expect(keccak256(readFileSync(report.report))).to.equal(report.reportHash);
+    });
+  });
+
+  describe("more program operations", function () {
+    it("rotates signers, deactivates and reactivates the partner, pauses and unpauses, migrates and terminates", async function () {
+      ok(await as(PROGRAM, "program", "partner-signers", "--partner", PARTNER, "--signers", addressOf(SIGNER_1), "--threshold", "1"));
+      ok(await as(PROGRAM, "program", "partner-active", "--partner", PARTNER, "--active", "false"));
+      expect(ok(await dsx("status", "--account", PARTNER, ...g)).stdout).to.match(/partner: INACTIVE, payout 7000 bps, 1-of-1 signers, next batch sequence 1/);
+      ok(await as(PROGRAM, "program", "partner-active", "--partner", PARTNER, "--active", "true"));
+      fails(await as(PROGRAM, "program", "partner-active", "--partner", PARTNER, "--active", "maybe"), /--active "maybe" is not true or false\./);
+
+      ok(await as(PROGRAM, "program", "pause"));
+      fails(await as(PROGRAM, "program", "pause"), /PauseStateUnchanged: The ledger is already paused\. Nothing to do\.$/);
+      expect(jsonOf<{ paused: boolean }>(ok(await dsx("status", ...g, "--json"))).paused).to.equal(true);
+      ok(await as(PROGRAM, "program", "unpause"));
+
+      const fresh = privateKeyToAccount(generatePrivateKey()).address;
+      const moved = jsonOf(ok(await as(PROGRAM, "program", "migrate-startup", "2", fresh, "--json")));
+      expect(moved).to.include({ from: addressOf(STARTUP_B), to: fresh, credits: "946.666667" });
+      const ended = jsonOf(ok(await as(PROGRAM, "program", "terminate", "2", "--reason", "breach of clause 7", "--json")));
+      expect(ended).to.include({ command: "program terminate", agreementId: "2" });
+      expect(jsonOf<{ status: string; startup: string }>(ok(await dsx("status", "2", ...g, "--json")))).to.include({ status: "Terminated", startup: fresh });
+    });
+
+    it("`status` shows an agreement and an account at a glance", async function () {
+      const text = ok(await dsx("status", "1", "--account", PARTNER, ...g)).stdout;
+      expect(text).to.include("agreement 1: Active, startup 0x70997970C51812dc3A010C7d01b50e0d17dc79C8 (900 DSXC)");
+      expect(text).to.include("obligation 150, paid 150, outstanding 0");
+      expect(text).to.include(`partner ${PARTNER}: limit 500 on 64 GPUs, spent 100, receivable 70, paid 70`);
+      expect(text).to.include("period 0 [2026-09-01T00:00:00Z, 2026-09-02T00:00:00Z): Finalized v1, revenue 20000, owed 150");
+      expect(text).to.include(`account ${PARTNER}: roles none`);
+      fails(await dsx("status", "42", ...g), /Agreement 42 does not exist on ledger 0x\w+\./);
+      // global options before the command; with a key and no argument: the program and the key's account
+      const both = jsonOf<{ program: { agreements: string }; account: { account: string; roles: string[] } }>(ok(await dsx("--json", ...g, "--private-key", PROGRAM, "status")));
+      expect(both.program.agreements).to.equal("3");
+      expect(both.account).to.include({ account: addressOf(PROGRAM) });
+      expect(both.account.roles).to.deep.equal(["ADMIN", "PROGRAM", "PAUSER"]);
+    });
+  });
+
+  describe("api", function () {
+    it("`dsx api` (the binary) indexes the chain, serves it, and stops on SIGTERM", async function () {
+      const api = await startDsx(["api", "--port", "0", "--data-dir", join(work, "index"), "--json"], {
+        DSX_RPC_URL: node.url,
+        DSX_DEPLOYMENT: depFile,
+        API_CONFIRMATIONS: "0",
+        API_POLL_INTERVAL_MS: "100",
+        LOG_LEVEL: "warn",
+      });
+      try {
+        const { url } = JSON.parse(api.line) as { url: string };
+        let agreements: { data?: unknown[] } = {};
+        for (let i = 0; i < 100 && (agreements.data?.length ?? 0) < 3; i++) {
+          const res = await fetch(`${url}/v1/agreements`);
+          if (res.ok) agreements = (await res.json()) as { data?: unknown[] };
+          if ((agreements.data?.length ?? 0) < 3) await new Promise((r) => setTimeout(r, 200));
+        }
+        expect(agreements.data, api.stderr()).to.have.length(3);
+      } finally {
+        expect(await api.stop()).to.equal(0);
+      }
+    });
+  });
+
+  describe("help and usage errors", function () {
+    /** Every command that runs an action, with its path under `dsx`. */
+    function leaves(cmd: Command, path: string[] = []): string[][] {
+      const here = [...path, cmd.name()];
+      const own = (cmd as unknown as { _actionHandler?: unknown })._actionHandler ? [here.slice(1)] : [];
+      return [...own, ...cmd.commands.filter((c) => c.name() !== "help").flatMap((c) => leaves(c, here))];
+    }
+
+    it("`--help` of every subcommand explains it with an example", async function () {
+      const all = leaves(buildProgram());
+      const names = all.map((p) => p.join(" "));
+      for (const expected of [
+        "deploy", "program agreement-create", "program agreement-cancel", "program terminate", "program migrate-startup", "program partner-register",
+        "program partner-signers", "program partner-active", "program rate-schedule", "program revenue-signers", "program resolve-usage-dispute",
+        "program resolve-revenue-dispute", "program treasury", "program pause", "program unpause", "startup accept", "startup authorize",
+        "startup pay", "startup dispute-usage", "usage run", "usage sign", "usage submit", "revenue run", "revenue finalize",
+        "auditor dispute-usage", "auditor dispute-revenue", "claim", "claim-program", "audit", "status", "api", "demo",
+      ]) {
+        expect(names, expected).to.include(expected);
+      }
+      for (const path of all) {
+        const run = await dsx(...path, "--help");
+        expect(run.code, path.join(" ")).to.equal(0);
+        expect(run.stdout, path.join(" ")).to.match(new RegExp(`Usage: dsx ${path.join(" ")}`));
+        expect(run.stdout, path.join(" ")).to.match(/\nExample:\n {2}\$ dsx /);
+      }
+    });
+
+    it("when the command line is wrong or the setting is missing, it says what to do", async function () {
+      fails(await dsx("startup", "accept"), /missing required argument 'agreementId'\. Run "dsx startup accept --help" for usage\.$/);
+      fails(await dsx("startup", "pay", "1", "5", "--frobnicate"), /unknown option '--frobnicate'\. Run "dsx startup pay --help" for usage\.$/);
+      fails(await dsx("startup", "accept", "1", ...g), /This command sends a transaction and needs a signing key\. Pass --keystore <file>/);
+      fails(await dsx("status", "1", "--rpc-url", "http://127.0.0.1:9", "--deployment", depFile), /No JSON-RPC node answers at http:\/\/127\.0\.0\.1:9\. Start the node or pass the right --rpc-url/);
+      fails(await dsx("status", "--rpc-url", node.url, "--chain-id", "1"), /The node at http:\/\/127\.0\.0\.1:\d+ is chain 31337, not 1\. Pass the right --chain-id or --rpc-url\.$/);
+      fails(await dsx("program", "pause", ...g, "--private-key", "0x1234"), /The private key is not 0x followed by 64 hex digits\. Correct the private key\.$/);
+      const json = await dsx("startup", "accept", "99", ...g, "--private-key", STARTUP_A, "--json");
+      expect(json.code).to.equal(1);
+      expect(jsonOf(json)).to.deep.include({ error: { message: "AgreementNotFound: Agreement 99 does not exist.", fix: "Check the agreement id (dsx status --account <startup> shows a wallet's agreement).", kind: "LedgerRevertError", errorName: "AgreementNotFound" } });
+    });
+
+    it("when the deployment is missing, the binary says to deploy first", async function () {
+      const run = await spawnDsx(["status", "1", "--rpc-url", node.url, "--deployment", join(work, "nowhere")]);
+      fails(run, /^dsx: error: Deployment \/\S+nowhere not found\. Deploy first \(npx dsx deploy\), or pass --deployment <file or folder> \(env DSX_DEPLOYMENT\)\.$/);
+      const dir = await dsx("status", "1", "--rpc-url", node.url, "--deployment", work);
+      fails(dir, /31337\.json not found\. Deploy to chain 31337 first \(npx dsx deploy\), or point to the folder that holds 31337\.json\.$/);
+    });
+  });
+});

@@ -1,0 +1,114 @@
+// Shared by the `dsx` tests: the command line in this process (fast) or as the real `bin/dsx.cjs` child
+// process, keystores, and a hardhat node with another chain id to stand for a remote network.
+import { spawn } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { encryptKeystoreJson } from "ethers";
+import { privateKeyToAccount } from "viem/accounts";
+import type { Address, Hex } from "viem";
+import { runCli } from "../../cli/main";
+import { startHardhatNode, type RunningNode } from "../helpers/hardhatNode";
+
+export const ROOT = join(__dirname, "..", "..");
+export const BIN = join(ROOT, "bin", "dsx.cjs");
+
+export interface DsxRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Parses the one JSON object a `--json` run printed. */
+export function jsonOf<T = Record<string, unknown>>(run: DsxRun): T {
+  try {
+    return JSON.parse(run.stdout) as T;
+  } catch {
+    throw new Error(`not JSON (exit ${run.code}): ${run.stdout} | stderr: ${run.stderr}`);
+  }
+}
+
+/** Runs `dsx` in this process (the commander program itself), capturing its output. */
+export async function dsx(...args: string[]): Promise<DsxRun> {
+  let stdout = "";
+  let stderr = "";
+  const code = await runCli(args, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) });
+  return { code, stdout, stderr };
+}
+
+/** The environment of a child `dsx`: ours without DSX_* settings, plus `env`. */
+function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("DSX_") && !k.startsWith("HARDHAT_")));
+  return { ...clean, ...env };
+}
+
+/**
+ * Runs the real `bin/dsx.cjs` as a child process (from a scratch folder unless `cwd`); with `npx`, as
+ * `npx --no-install dsx …` from the project folder, the way a user of a fresh clone runs it.
+ */
+export function spawnDsx(args: string[], options: { env?: Record<string, string>; cwd?: string; npx?: boolean } = {}): Promise<DsxRun> {
+  return new Promise((resolve) => {
+    const [command, argv, cwd] = options.npx ? ["npx", ["--no-install", "dsx", ...args], ROOT] : [process.execPath, [BIN, ...args], options.cwd ?? tmpdir()];
+    const child = spawn(command, argv, { cwd, env: childEnv(options.env ?? {}), stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.once("exit", (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+/** Starts the real `dsx` as a long-running child (the API); resolves with its first stdout line. */
+export function startDsx(args: string[], env: Record<string, string> = {}): Promise<{ line: string; stop: () => Promise<number | null>; stderr: () => string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: tmpdir(), env: childEnv(env), stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.stdout.on("data", (d: Buffer) => {
+      stdout += d.toString();
+      const end = stdout.indexOf("\n");
+      if (end >= 0) {
+        resolve({
+          line: stdout.slice(0, end),
+          stderr: () => stderr,
+          stop: async () => {
+            child.kill("SIGTERM");
+            return exited;
+          },
+        });
+      }
+    });
+    void exited.then((code) => reject(new Error(`dsx exited (${code}) before printing: ${stderr}`)));
+  });
+}
+
+/** An address of a private key. */
+export const addressOf = (key: Hex): Address => privateKeyToAccount(key).address;
+
+/** Writes an encrypted keystore of `key` (light scrypt parameters, to keep the tests fast) and returns its path. */
+export async function writeKeystore(key: Hex, password: string, dir = mkdtempSync(join(tmpdir(), "dsx-keys-"))): Promise<string> {
+  const json = await encryptKeystoreJson({ address: addressOf(key), privateKey: key }, password, { scrypt: { N: 1 << 10 } });
+  const path = join(dir, `${addressOf(key).slice(2, 10)}.json`);
+  writeFileSync(path, json);
+  return path;
+}
+
+/**
+ * A `hardhat node` with chain id 31338, standing for a public network: the project's Hardhat config
+ * with another chain id (test/cli/remote-node.config.ts).
+ */
+export async function startRemoteNode(): Promise<RunningNode> {
+  const before = process.env.HARDHAT_CONFIG;
+  process.env.HARDHAT_CONFIG = join(__dirname, "remote-node.config.ts");
+  try {
+    return await startHardhatNode();
+  } finally {
+    if (before === undefined) delete process.env.HARDHAT_CONFIG;
+    else process.env.HARDHAT_CONFIG = before;
+  }
+}
+
+/** A scratch folder. */
+export const scratch = (prefix = "dsx-cli-"): string => mkdtempSync(join(tmpdir(), prefix));
