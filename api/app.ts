@@ -7,12 +7,14 @@ import helmet from "helmet";
 import type { Kysely } from "kysely";
 import type { Logger } from "pino";
 import { pinoHttp } from "pino-http";
+import { dashboard } from "./dashboard";
 import type { Database } from "./db/schema";
 import { errorHandler, HttpProblem, notFoundHandler, PROBLEM, sendProblem, validationProblem } from "./http/problem";
 import { buildOpenApiDocument, renderDocsPage } from "./openapi";
 import { ResponseCache } from "./http/responseCache";
 import { notIndexedYet, routes, type RouteDeps, type RouteSpec } from "./routes/definitions";
-import { metaOf, readState, type ReadContext } from "./services/snapshot";
+import { AuditReports } from "./services/auditReports";
+import { metaOf, readState, type ReadContext, type Reader, type StateRow } from "./services/snapshot";
 
 export interface AppOptions {
   db: Kysely<Database>;
@@ -21,6 +23,8 @@ export interface AppOptions {
   chainId: number;
   /** Folder of usage evidence bundles (`<batchId>.json`) for record proofs. */
   evidenceDir?: string;
+  /** The auditor's report folder (`audit --out`): `GET /v1/agreements/:id/audit` serves the latest report. */
+  auditDir?: string;
   /** Allowed CORS origins: "*" or a list; empty: no CORS headers. */
   corsOrigins?: "*" | string[];
   /** Requests per minute per client IP; 0 disables the limit. Default 600. */
@@ -35,9 +39,15 @@ export interface AppOptions {
   version?: string;
   /**
    * How stale the cached checkpoint may be (ms) before answers are looked up again; 0 disables the
-   * response cache. Default 100. `?minBlock=` beyond it always re-reads.
+   * response cache. Default 100. `?minBlock=` beyond it always re-reads. Entries are keyed by the
+   * checkpoint's block hash and the URL and dropped whenever the checkpoint moves.
    */
   cacheTtlMs?: number;
+  /**
+   * Subscribes to the checkpoints an indexer in this process commits (`Indexer.onCheckpoint`): the response
+   * cache then re-reads the checkpoint at once instead of up to `cacheTtlMs` later.
+   */
+  checkpoints?: (listener: () => void) => void;
 }
 
 function cors(origins: "*" | string[]): RequestHandler {
@@ -66,9 +76,14 @@ function cors(origins: "*" | string[]): RequestHandler {
  */
 export function createApp(options: AppOptions): Express {
   const { db, logger, chainId } = options;
-  const deps: RouteDeps = { evidenceDir: options.evidenceDir };
+  const deps: RouteDeps = {
+    chainId,
+    evidenceDir: options.evidenceDir,
+    audits: options.auditDir ? new AuditReports(options.auditDir, logger) : undefined,
+  };
   const retryAfter = String(options.retryAfterSeconds ?? 1);
   const cache = new ResponseCache(db, chainId, options.cacheTtlMs ?? 100);
+  options.checkpoints?.(() => cache.invalidate());
   const app = express();
   app.disable("x-powered-by");
   app.set("etag", false);
@@ -91,6 +106,7 @@ export function createApp(options: AppOptions): Express {
     );
   }
   app.use(helmet());
+  app.use(dashboard()); // GET / and the page routes of docs/dashboard.md (static files: before the rate limit)
   if (options.corsOrigins && (options.corsOrigins === "*" || options.corsOrigins.length > 0)) app.use(cors(options.corsOrigins));
   const perMinute = options.rateLimitPerMinute ?? 600;
   if (perMinute > 0) {
@@ -111,8 +127,12 @@ export function createApp(options: AppOptions): Express {
       }),
     );
   }
-  app.use(express.json({ limit: options.bodyLimit ?? "16kb" }));
-  app.use(express.urlencoded({ extended: false, limit: options.bodyLimit ?? "16kb" }));
+  // the API only reads: bodies are parsed (to answer 413/400 for oversized or malformed ones) except on GET/HEAD
+  const json = express.json({ limit: options.bodyLimit ?? "16kb" });
+  const urlencoded = express.urlencoded({ extended: false, limit: options.bodyLimit ?? "16kb" });
+  const bodyless = (req: Request) => req.method === "GET" || req.method === "HEAD";
+  app.use((req, res, next) => (bodyless(req) ? next() : json(req, res, next)));
+  app.use((req, res, next) => (bodyless(req) ? next() : urlencoded(req, res, next)));
 
   const document = buildOpenApiDocument(options.version ?? "1.0.0");
   const documentJson = JSON.stringify(document);
@@ -158,6 +178,32 @@ export function createApp(options: AppOptions): Express {
   app.use(errorHandler(logger));
   return app;
 
+  /** The context of a read at `state` (503 before anything, or before `minBlock`, is indexed); sets `meta`. */
+  function contextAt(res: Response, minBlock: number | undefined, db: ReadContext["db"], state: StateRow | undefined): ReadContext {
+    const meta = metaOf(state, chainId);
+    res.locals.meta = meta;
+    if (!state || meta.blockNumber === null || state.checkpoint_number! < state.deployment_block) {
+      throw notIndexedYet("Nothing is indexed yet; try again shortly.", Number(retryAfter));
+    }
+    if (minBlock !== undefined && meta.blockNumber < minBlock) {
+      throw notIndexedYet(`Block ${minBlock} is not indexed yet (indexed: ${meta.blockNumber}).`, Number(retryAfter));
+    }
+    return { db, meta, now: state.checkpoint_timestamp ?? 0, state };
+  }
+
+  function reader(res: Response, minBlock: number | undefined): Reader {
+    return {
+      db,
+      at: (state) => contextAt(res, minBlock, db, state),
+      snapshot: (fn) =>
+        db
+          .transaction()
+          .setIsolationLevel("repeatable read")
+          .setAccessMode("read only")
+          .execute(async (trx) => fn(contextAt(res, minBlock, trx, await readState(trx)))),
+    };
+  }
+
   function handler(route: RouteSpec): RequestHandler {
     return async (req: Request, res: Response, next: NextFunction) => {
       try {
@@ -167,7 +213,8 @@ export function createApp(options: AppOptions): Express {
         if (!query.success) throw validationProblem("query", query.error);
         const input = { params: params.data as Record<string, unknown>, query: query.data as Record<string, unknown> };
         const minBlock = input.query.minBlock as number | undefined;
-        if (cache.enabled) {
+        const cacheable = cache.enabled && route.cache !== false;
+        if (cacheable) {
           let snap = await cache.current();
           if (minBlock !== undefined && (snap.meta.blockNumber ?? -1) < minBlock) snap = await cache.current(true);
           const hit = cache.get(snap.meta, req.originalUrl);
@@ -176,26 +223,10 @@ export function createApp(options: AppOptions): Express {
             return;
           }
         }
-        const body = await db
-          .transaction()
-          .setIsolationLevel("repeatable read")
-          .setAccessMode("read only")
-          .execute(async (trx) => {
-            const state = await readState(trx);
-            const meta = metaOf(state, chainId);
-            res.locals.meta = meta;
-            if (!state || meta.blockNumber === null || state.checkpoint_number! < state.deployment_block) {
-              throw notIndexedYet("Nothing is indexed yet; try again shortly.", Number(retryAfter));
-            }
-            if (minBlock !== undefined && meta.blockNumber < minBlock) {
-              throw notIndexedYet(`Block ${minBlock} is not indexed yet (indexed: ${meta.blockNumber}).`, Number(retryAfter));
-            }
-            const ctx: ReadContext = { db: trx, meta, now: state.checkpoint_timestamp ?? 0, state };
-            return route.handler(ctx, input, deps);
-          });
+        const body = await route.handler(reader(res, minBlock), input, deps);
         const payload = route.list ? { ...(body as object), meta: res.locals.meta } : { data: body, meta: res.locals.meta };
         const json = JSON.stringify(payload);
-        cache.set(res.locals.meta, req.originalUrl, json);
+        if (cacheable) cache.set(res.locals.meta, req.originalUrl, json);
         res.type("application/json").send(json);
       } catch (err) {
         next(err);

@@ -22,6 +22,8 @@ export const apiConfigSchema = z.strictObject({
   pollIntervalMs: int(50, 600_000).default(1000),
   leaseTtlMs: int(1000, 3_600_000).default(30_000),
   evidenceDir: z.string().min(1).optional(),
+  /** The auditor's report folder (`audit --out`), for `GET /v1/agreements/:id/audit`. */
+  auditDir: z.string().min(1).optional(),
   /** "*" or a comma-separated list of origins; empty: no CORS. */
   corsOrigins: z.string().default(""),
   rateLimitPerMinute: int(0, 10_000_000).default(600),
@@ -47,6 +49,7 @@ export const API_ENV = {
   pollIntervalMs: "API_POLL_INTERVAL_MS",
   leaseTtlMs: "API_LEASE_TTL_MS",
   evidenceDir: "API_EVIDENCE_DIR",
+  auditDir: "API_AUDIT_DIR",
   corsOrigins: "API_CORS_ORIGINS",
   rateLimitPerMinute: "API_RATE_LIMIT_PER_MINUTE",
   bodyLimit: "API_BODY_LIMIT",

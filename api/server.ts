@@ -49,6 +49,8 @@ export async function startApi(
     logger,
     chainId: config.chainId,
     evidenceDir: config.evidenceDir,
+    auditDir: config.auditDir,
+    checkpoints: indexer && ((listener) => indexer!.onCheckpoint(listener)),
     corsOrigins: parseCorsOrigins(config.corsOrigins),
     rateLimitPerMinute: config.rateLimitPerMinute,
     bodyLimit: config.bodyLimit,

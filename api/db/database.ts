@@ -1,7 +1,8 @@
 // Opens the read side's database: PGlite in a data folder (the default, nothing to install) or a
 // PostgreSQL server when a URL is given, behind one Kysely instance and one schema (schema.ts).
 import fs from "node:fs";
-import { Kysely, PostgresDialect, sql } from "kysely";
+import { createHash } from "node:crypto";
+import { Kysely, PostgresDialect, sql, type PostgresPool, type PostgresPoolClient } from "kysely";
 import pg from "pg";
 import { PGliteDialect } from "./pgliteDialect";
 import { DDL, SCHEMA_VERSION, type Database } from "./schema";
@@ -39,6 +40,40 @@ function int8ToNumber(value: string): number {
   return n;
 }
 
+/** Reads whose SQL text is kept prepared per connection (the routes' texts are constant: db/template.ts). */
+const PREPARED_READ = /^\s*(select|with)\b/i;
+const MAX_PREPARED_SQL = 8192;
+const statementNames = new Map<string, string>();
+
+/** A stable statement name for `text` (pg keeps a named statement parsed and planned per connection). */
+function statementName(text: string): string {
+  let name = statementNames.get(text);
+  if (name === undefined) {
+    name = `dsx_${createHash("sha256").update(text).digest("hex").slice(0, 24)}`;
+    if (statementNames.size > 10_000) statementNames.clear();
+    statementNames.set(text, name);
+  }
+  return name;
+}
+
+/**
+ * The pool Kysely uses, with reads sent as named prepared statements: parsed and planned once per connection
+ * instead of once per request.
+ */
+function preparingPool(pool: pg.Pool): PostgresPool {
+  const wrap = (client: pg.PoolClient): PostgresPoolClient => ({
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- Kysely's overloads (text + values, or a cursor)
+    query: ((text: any, values?: readonly unknown[]) => {
+      if (typeof text === "string" && text.length <= MAX_PREPARED_SQL && PREPARED_READ.test(text)) {
+        return client.query({ name: statementName(text), text, values: values as unknown[] });
+      }
+      return values === undefined ? client.query(text) : client.query(text, values as unknown[]);
+    }) as PostgresPoolClient["query"],
+    release: (destroy?: boolean) => client.release(destroy),
+  });
+  return { connect: async () => wrap(await pool.connect()), end: () => pool.end() };
+}
+
 /**
  * Opens (and migrates) the database.
  * @example const { db, close } = await openDatabase({ dataDir: ".dsx/index" });
@@ -54,7 +89,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
           oid === INT8_OID ? int8ToNumber : oid === NUMERIC_OID ? (v: string) => v : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
       },
     });
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: preparingPool(pool) }) });
     handle = { db, engine: "postgres", close: () => db.destroy() };
   } else {
     // PGlite is an ES module; load it lazily so PostgreSQL deployments never pay for the WebAssembly.
@@ -81,15 +116,16 @@ export async function migrate(db: Kysely<Database>): Promise<void> {
   await db.transaction().execute(async (trx) => {
     // one migrator at a time on a shared PostgreSQL (the lock ends with the transaction)
     await sql`select pg_advisory_xact_lock(7361001)`.execute(trx);
-    for (const statement of DDL) await sql.raw(statement).execute(trx);
+    await sql.raw(DDL[0]).execute(trx);
+    // the version first: another version's tables are never touched
     const rows = await sql<{ version: number }>`select version from schema_version`.execute(trx);
-    if (rows.rows.length === 0) {
-      await sql`insert into schema_version (version) values (${SCHEMA_VERSION})`.execute(trx);
-    } else if (rows.rows[0].version !== SCHEMA_VERSION) {
+    if (rows.rows.length > 0 && rows.rows[0].version !== SCHEMA_VERSION) {
       throw new Error(
         `The database holds index schema version ${rows.rows[0].version}, this build writes ${SCHEMA_VERSION}: ` +
           "point it at a new database (DATABASE_URL or API_DATA_DIR) and let it re-index.",
       );
     }
+    for (const statement of DDL.slice(1)) await sql.raw(statement).execute(trx);
+    if (rows.rows.length === 0) await sql`insert into schema_version (version) values (${SCHEMA_VERSION})`.execute(trx);
   });
 }

@@ -1,6 +1,14 @@
 // A Kysely dialect for PGlite (embedded PostgreSQL in WebAssembly). PGlite is one session, so the
 // driver hands out its single connection to one user at a time: a transaction holds it to the end.
-import type { PGlite } from "@electric-sql/pglite";
+//
+// Statements are prepared once per SQL text and then run as one batch of wire messages (Bind, Describe,
+// Execute, Sync) through PGlite's public `execProtocolRawStream`: `PGlite.query()` sends Parse, Describe, Bind,
+// Describe, Execute and Sync as six separate calls into the WebAssembly module and re-plans the SQL every
+// time, which made a primary-key lookup cost ~4× a prepared one; and its message parser copies every field
+// into a new ArrayBuffer before decoding it, which cost more than the query itself. The answer is parsed here
+// (RowDescription, DataRow, CommandComplete, ErrorResponse) straight from the output bytes. Parameters are
+// serialized and values parsed with the instance's own serializers and parsers (`PGlite.query()`'s rules).
+import { parse as pgliteParse, protocol, types, type PGlite } from "@electric-sql/pglite";
 import {
   CompiledQuery,
   PostgresAdapter,
@@ -17,10 +25,179 @@ import {
   type TransactionSettings,
 } from "kysely";
 
+/** Statements kept prepared (per SQL text); beyond it, statements run unprepared. */
+const MAX_PREPARED = 512;
+/** Longer SQL (multi-row VALUES lists whose text varies with the row count) is not worth preparing. */
+const MAX_PREPARED_SQL = 8192;
+const PREPARABLE = /^\s*(select|with|insert|update|delete)\b/i;
+const READ_ONLY = /^\s*(select|with)\b/i;
+
+interface Prepared {
+  name: string;
+  paramTypes: number[];
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  let length = 0;
+  for (const p of parts) length += p.length;
+  const out = new Uint8Array(length);
+  let offset = 0;
+  for (const p of parts) {
+    out.set(p, offset);
+    offset += p.length;
+  }
+  return out;
+}
+
+/** A PostgreSQL error answered by PGlite (the fields of its ErrorResponse). */
+export class PGliteQueryError extends Error {
+  override name = "PGliteQueryError";
+  constructor(
+    message: string,
+    readonly code: string | undefined,
+    readonly detail: string | undefined,
+    readonly query: string,
+  ) {
+    super(message);
+  }
+}
+
+type Parsers = PGlite["parsers"];
+
+/**
+ * Reads the backend messages of one Bind/Describe/Execute/Sync batch: the rows (values parsed by type OID
+ * like `PGlite.query()` does), the affected row count, or the error.
+ */
+function readAnswer<R>(bytes: Uint8Array, parsers: Parsers, query: string): QueryResult<R> {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const int32 = (p: number): number => (buf[p] << 24) | (buf[p + 1] << 16) | (buf[p + 2] << 8) | buf[p + 3];
+  const int16 = (p: number): number => (buf[p] << 8) | buf[p + 1];
+  const rows: R[] = [];
+  let names: string[] = [];
+  let fieldParsers: (((value: string, oid: number) => unknown) | undefined)[] = [];
+  let oids: number[] = [];
+  let affected: bigint | undefined;
+  let error: PGliteQueryError | undefined;
+  let at = 0;
+  while (at + 5 <= buf.length) {
+    const type = buf[at];
+    const start = at + 5;
+    const end = at + 1 + int32(at + 1);
+    switch (type) {
+      case 0x54: {
+        // RowDescription: per field its name, table oid (4), column (2), type oid (4), size (2), modifier (4), format (2)
+        const count = int16(start);
+        names = new Array<string>(count);
+        fieldParsers = new Array(count);
+        oids = new Array<number>(count);
+        let p = start + 2;
+        for (let i = 0; i < count; i++) {
+          const nul = buf.indexOf(0, p);
+          names[i] = buf.toString("utf8", p, nul);
+          p = nul + 1;
+          const oid = int32(p + 6);
+          oids[i] = oid;
+          fieldParsers[i] = parsers[oid] ?? types.parsers[oid];
+          p += 18;
+        }
+        break;
+      }
+      case 0x44: {
+        // DataRow: per field its size (−1: null) and text
+        const count = int16(start);
+        const row: Record<string, unknown> = {};
+        let p = start + 2;
+        for (let i = 0; i < count; i++) {
+          const size = int32(p);
+          p += 4;
+          if (size < 0) {
+            row[names[i]] = null;
+          } else {
+            const text = buf.toString("utf8", p, p + size);
+            const parse = fieldParsers[i];
+            row[names[i]] = parse === undefined ? text : parse(text, oids[i]);
+            p += size;
+          }
+        }
+        rows.push(row as R);
+        break;
+      }
+      case 0x43: {
+        // CommandComplete: "INSERT 0 5", "UPDATE 3", "SELECT 2"
+        const tag = buf.toString("utf8", start, end - 1);
+        const count = Number(tag.slice(tag.lastIndexOf(" ") + 1));
+        if (/^(INSERT|UPDATE|DELETE|MERGE|COPY)\b/.test(tag) && Number.isInteger(count)) affected = BigInt(count);
+        break;
+      }
+      case 0x45: {
+        // ErrorResponse: (code byte, cstring)* 0
+        const fields: Record<string, string> = {};
+        let p = start;
+        while (p < end && buf[p] !== 0) {
+          const code = String.fromCharCode(buf[p]);
+          const nul = buf.indexOf(0, p + 1);
+          fields[code] = buf.toString("utf8", p + 1, nul);
+          p = nul + 1;
+        }
+        error ??= new PGliteQueryError(fields.M ?? "PGlite query failed", fields.C, fields.D, query);
+        break;
+      }
+      default:
+        // BindComplete, NoData, ReadyForQuery, notices: nothing to read
+        break;
+    }
+    at = end;
+  }
+  if (error) throw error;
+  return { rows, numAffectedRows: affected };
+}
+
 class PGliteConnection implements DatabaseConnection {
+  private readonly prepared = new Map<string, Prepared>();
+
   constructor(private readonly pg: PGlite) {}
 
   async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
+    const text = compiled.sql;
+    if (text.length > MAX_PREPARED_SQL || !PREPARABLE.test(text)) return this.unprepared(compiled);
+    let statement = this.prepared.get(text);
+    if (!statement) {
+      if (this.prepared.size >= MAX_PREPARED) return this.unprepared(compiled);
+      statement = await this.prepare(text);
+    }
+    const { serializers, parsers } = this.pg;
+    const values = compiled.parameters.map((value, i) => {
+      if (value === null || value === undefined) return null;
+      const serialize = serializers[statement.paramTypes[i]];
+      return serialize ? serialize(value) : String(value);
+    });
+    const ser = protocol.serialize;
+    const message = concat([
+      ser.bind({ statement: statement.name, values }),
+      ser.describe({ type: "P" }),
+      ser.execute({}),
+      ser.sync(),
+    ]);
+    // the stream variant hands the output bytes over as they come, without PGlite's own message parsing
+    const chunks: Uint8Array[] = [];
+    await this.pg.runExclusive(() =>
+      this.pg.execProtocolRawStream(message, { syncToFs: !READ_ONLY.test(text), onRawData: (data) => void chunks.push(data.slice()) }),
+    );
+    return readAnswer<R>(chunks.length === 1 ? chunks[0] : concat(chunks), parsers, text);
+  }
+
+  private async prepare(text: string): Promise<Prepared> {
+    const name = `dsx_${this.prepared.size}`;
+    const ser = protocol.serialize;
+    const { messages } = await this.pg.runExclusive(() =>
+      this.pg.execProtocol(concat([ser.parse({ name, text }), ser.describe({ type: "S", name }), ser.sync()]), { syncToFs: false }),
+    );
+    const statement = { name, paramTypes: pgliteParse.parseDescribeStatementResults(messages) };
+    this.prepared.set(text, statement);
+    return statement;
+  }
+
+  private async unprepared<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
     const result = await this.pg.query<R>(compiled.sql, [...compiled.parameters]);
     return {
       rows: result.rows,

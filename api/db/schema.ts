@@ -44,24 +44,17 @@ export interface ProgramTable {
   agreement_count: Int8;
 }
 
+/**
+ * Every block that holds logs of the ledger or its credit token, with those logs as the chain gave them: the
+ * replay source (restart, reorg) and the candidates for the common ancestor after a reorg. One row per block,
+ * not per log: a usage batch's block holds ~2 logs per line, and the rows are written in every chunk.
+ */
 export interface BlocksTable {
   number: Int8;
   hash: string;
   timestamp: Int8;
-}
-
-/** Every decoded log of the ledger and its credit token, as the chain gave it (the replay source). */
-export interface EventsTable {
-  block_number: Int8;
-  log_index: number;
-  block_hash: string;
-  tx_hash: string;
-  address: string;
-  name: string;
-  /** JSON array of topics. */
-  topics: string;
-  data: string;
-  timestamp: Int8;
+  /** Raw-deflated JSON array of `[logIndex, txHash, address, topics[], data]`, in log order (`[]`: the block before the deployment). */
+  logs: Uint8Array;
 }
 
 export interface AgreementsTable {
@@ -109,6 +102,28 @@ export interface PositionsTable {
   paid_to_partner: Uint;
   last_usage_end: Int8;
 }
+
+/** Every column of `positions` (selected with a prefix beside an agreement's columns). */
+export const POSITION_COLUMNS = [
+  "agreement_id",
+  "partner",
+  "list_index",
+  "spend_limit",
+  "max_gpus",
+  "pending_spend_limit",
+  "pending_spend_limit_at",
+  "pending_max_gpus",
+  "pending_max_gpus_at",
+  "spent",
+  "burned_at",
+  "receivable",
+  "paid_to_partner",
+  "last_usage_end",
+] as const satisfies readonly (keyof PositionsTable)[];
+// every column is listed: a column added to PositionsTable and not here fails to compile
+type MissingPositionColumn = Exclude<keyof PositionsTable, (typeof POSITION_COLUMNS)[number]>;
+const _allPositionColumns: [MissingPositionColumn] extends [never] ? true : MissingPositionColumn = true;
+void _allPositionColumns;
 
 export interface PartnersTable {
   address: string;
@@ -235,7 +250,6 @@ export interface Database {
   indexer_state: IndexerStateTable;
   program: ProgramTable;
   blocks: BlocksTable;
-  events: EventsTable;
   agreements: AgreementsTable;
   positions: PositionsTable;
   partners: PartnersTable;
@@ -251,7 +265,7 @@ export interface Database {
   audits: AuditsTable;
 }
 
-/** Tables derived by replaying `events` (rebuilt whole after a reorg). */
+/** Tables derived by replaying the stored logs (`blocks.logs`; rebuilt whole after a reorg). */
 export const STATE_TABLES = [
   "program",
   "agreements",
@@ -265,7 +279,6 @@ export const STATE_TABLES = [
 
 /** Tables with one row per log (or block): a reorg deletes their rows above the common ancestor. */
 export const LOG_TABLES = [
-  "events",
   "blocks",
   "usage_batches",
   "usage_lines",
@@ -278,7 +291,7 @@ export const LOG_TABLES = [
 const U = "numeric(78, 0)";
 
 /** The schema, idempotent (`if not exists`). Bump SCHEMA_VERSION when it changes. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 export const DDL: readonly string[] = [
   `create table if not exists schema_version (version int primary key)`,
   `create table if not exists indexer_state (
@@ -294,11 +307,9 @@ export const DDL: readonly string[] = [
     id int primary key check (id = 1), treasury text, paused boolean not null, last_unpaused_at bigint not null,
     program_claimable ${U} not null, program_claimed ${U} not null, revenue_signers text not null,
     revenue_threshold int not null, agreement_count bigint not null)`,
-  `create table if not exists blocks (number bigint primary key, hash text not null, timestamp bigint not null)`,
-  `create table if not exists events (
-    block_number bigint not null, log_index int not null, block_hash text not null, tx_hash text not null,
-    address text not null, name text not null, topics text not null, data text not null, timestamp bigint not null,
-    primary key (block_number, log_index))`,
+  `create table if not exists blocks (number bigint primary key, hash text not null, timestamp bigint not null, logs bytea not null)`,
+  // the logs are compressed already (store.ts blockRow)
+  `alter table blocks alter column logs set storage external`,
   `create table if not exists agreements (
     id ${U} primary key, startup text not null, status text not null, credit_limit ${U} not null,
     revenue_share_bps int not null, cap_multiple_bps bigint not null, partner_first_bps int not null,
@@ -341,7 +352,7 @@ export const DDL: readonly string[] = [
     credits ${U} not null, receivable_added ${U} not null, tx_hash text not null, timestamp bigint not null,
     primary key (block_number, log_index))`,
   `create index if not exists usage_lines_agreement on usage_lines (agreement_id, block_number, log_index)`,
-  `create index if not exists usage_lines_batch on usage_lines (batch_id, log_index)`,
+  // no index on batch_id: a batch's lines are in the batch's own block (one transaction), found by the primary key
   `create table if not exists usage_disputes (
     batch_id text not null, agreement_id ${U} not null, state text not null, disputed_by text not null,
     reason_hash text not null, disputed_at bigint not null, refund ${U} not null, receivable_removed ${U} not null,

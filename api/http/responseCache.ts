@@ -16,6 +16,7 @@ export class ResponseCache {
   private refreshing?: Promise<CachedSnapshot>;
   private readonly entries = new Map<string, string>();
   private bytes = 0;
+  private generation = 0;
 
   constructor(
     private readonly db: ReadDb,
@@ -32,15 +33,23 @@ export class ResponseCache {
   async current(force = false): Promise<CachedSnapshot> {
     const snap = this.snapshot;
     if (!force && snap && Date.now() - snap.readAt < this.ttlMs) return snap;
+    const generation = this.generation;
     this.refreshing ??= readState(this.db)
       .then((state) => {
-        const next = { meta: metaOf(state, this.chainId), state, readAt: Date.now() };
+        // invalidated while reading: this state may predate the new checkpoint, so it is re-read next time
+        const next = { meta: metaOf(state, this.chainId), state, readAt: generation === this.generation ? Date.now() : -Infinity };
         if (next.meta.blockHash !== this.snapshot?.meta.blockHash) this.clear();
         this.snapshot = next;
         return next;
       })
       .finally(() => (this.refreshing = undefined));
     return this.refreshing;
+  }
+
+  /** A new checkpoint was committed: the next request re-reads it (entries of the old block are then dropped). */
+  invalidate(): void {
+    this.generation += 1;
+    if (this.snapshot) this.snapshot = { ...this.snapshot, readAt: -Infinity };
   }
 
   private key(meta: Meta, url: string): string | undefined {

@@ -10,11 +10,12 @@ import { revenueShareLedgerAbi } from "../../sdk/abis";
 import { withRetry } from "../../sdk/chain";
 import type { Deployment } from "../../sdk/config";
 import { isRetryable } from "../../sdk/errors";
-import type { Database } from "../db/schema";
+import type { BlocksTable, Database } from "../db/schema";
 import { decodeLog, type DecodedLog, type RawLog } from "./events";
 import { LedgerModel, type ModelChanges } from "./model";
 import {
   acquireLease,
+  blockRow,
   commitChunk,
   initIndexerState,
   readIndexerState,
@@ -26,6 +27,7 @@ import {
   touchHead,
   LeaseLostError,
   type Checkpoint,
+  type HeadInfo,
 } from "./store";
 
 export interface IndexerOptions {
@@ -35,8 +37,14 @@ export interface IndexerOptions {
   logger: Logger;
   /** Blocks at least this deep count as final (default 0: every indexed block is final). */
   confirmations?: number;
-  /** Blocks per eth_getLogs call (default 2000; halved while the node refuses a range). */
+  /** Most blocks per eth_getLogs call (default 2000; halved while the node refuses a range). */
   chunkSize?: number;
+  /**
+   * Logs a chunk aims at (default 2000): ranges start at 100 blocks and grow or shrink with the logs per block
+   * seen, up to `chunkSize`, so a dense stretch of chain commits in bounded transactions while the next range
+   * is already being fetched.
+   */
+  targetLogs?: number;
   /** Wait between polls once caught up (default 1000 ms). */
   pollIntervalMs?: number;
   /** Writer lease duration (default 30 s); renewed with every commit and poll. */
@@ -56,6 +64,41 @@ export interface IndexerStatus {
 
 type ChainBlock = Pick<Block, "hash" | "parentHash" | "timestamp" | "number">;
 
+/** A range's logs as fetched (decoded, block times filled in), with its first and last headers. */
+interface FetchedRange {
+  kind: "ok";
+  from: number;
+  to: number;
+  fromBlock: ChainBlock;
+  toBlock: ChainBlock;
+  logs: { raw: RawLog; decoded: DecodedLog }[];
+  fetchMs: number;
+}
+
+/** Why a range must be fetched again: the node refused it (too many results), or the chain moved under it. */
+type FetchOutcome = FetchedRange | { kind: "refused" } | { kind: "moved"; block: number; why: string };
+
+/** Block hashes and times by number. */
+type Stamps = Map<number, { hash: string; timestamp: number }>;
+
+/** Splits logs (in chain order) into parts of about `target` logs, never inside a block. */
+function splitAtBlocks<T extends { raw: RawLog }>(logs: T[], target: number): T[][] {
+  if (logs.length <= target * 1.5) return [logs];
+  const parts: T[][] = [];
+  let start = 0;
+  while (start < logs.length) {
+    let end = Math.min(logs.length, start + target);
+    while (end < logs.length && logs[end].raw.blockNumber === logs[end - 1].raw.blockNumber) end++;
+    if (logs.length - end < target / 2) end = logs.length;
+    parts.push(logs.slice(start, end));
+    start = end;
+  }
+  return parts;
+}
+
+/** First range of a run: small until the chain's density of logs is known. */
+const FIRST_RANGE = 100;
+
 /** Follows the chain into the database; one process holds the writer lease at a time. */
 export class Indexer {
   private readonly db: Kysely<Database>;
@@ -65,6 +108,9 @@ export class Indexer {
   private readonly confirmations: number;
   private chunkSize: number;
   private readonly maxChunkSize: number;
+  private readonly targetLogs: number;
+  /** The next range, fetched while the current one is applied and committed. */
+  private prefetch?: { from: number; to: number; outcome: Promise<FetchOutcome | { kind: "error"; err: unknown }> };
   private readonly pollIntervalMs: number;
   private readonly leaseTtlMs: number;
   readonly owner: string;
@@ -75,6 +121,7 @@ export class Indexer {
   private loop?: Promise<void>;
   private wake?: () => void;
   private readonly state: IndexerStatus = { holdsLease: false, reorgs: 0 };
+  private readonly listeners: (() => void)[] = [];
 
   constructor(options: IndexerOptions) {
     this.db = options.db;
@@ -82,10 +129,21 @@ export class Indexer {
     this.deployment = options.deployment;
     this.log = options.logger.child({ component: "indexer" });
     this.confirmations = options.confirmations ?? 0;
-    this.chunkSize = this.maxChunkSize = options.chunkSize ?? 2000;
+    this.maxChunkSize = options.chunkSize ?? 2000;
+    this.chunkSize = Math.min(this.maxChunkSize, FIRST_RANGE);
+    this.targetLogs = options.targetLogs ?? 2000;
     this.pollIntervalMs = options.pollIntervalMs ?? 1000;
     this.leaseTtlMs = options.leaseTtlMs ?? 30_000;
     this.owner = options.owner ?? `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  }
+
+  /** Calls `listener` after every committed checkpoint move (a chunk, a part of one, a reorg rollback). */
+  onCheckpoint(listener: () => void): void {
+    this.listeners.push(listener);
+  }
+
+  private moved(): void {
+    for (const listener of this.listeners) listener();
   }
 
   /** The indexer's progress. */
@@ -106,6 +164,7 @@ export class Indexer {
     this.wake?.();
     await this.loop;
     this.loop = undefined;
+    this.prefetch = undefined;
     if (this.state.holdsLease) {
       await releaseLease(this.db, this.owner).catch(() => undefined);
       this.state.holdsLease = false;
@@ -148,6 +207,7 @@ export class Indexer {
         }
         // memory may be ahead of the database after a failed commit: rebuild it from the stored logs
         this.model = undefined;
+        this.prefetch = undefined;
         await this.sleep(backoff);
         backoff = Math.min(backoff * 2, 10_000);
       }
@@ -197,7 +257,7 @@ export class Indexer {
       await setInitialCheckpoint(this.db, { number: start, hash: block.hash!, timestamp: Number(block.timestamp) });
       await this.db
         .insertInto("blocks")
-        .values({ number: start, hash: block.hash!, timestamp: Number(block.timestamp) })
+        .values(blockRow({ number: start, hash: block.hash!, timestamp: Number(block.timestamp) }, []))
         .onConflict((oc) => oc.column("number").doNothing())
         .execute();
     } else {
@@ -260,60 +320,111 @@ export class Indexer {
       return false;
     }
     const from = cp.number + 1;
-    const to = Math.min(head, from + this.chunkSize - 1);
-    const started = performance.now();
-    const toBefore = await this.block(to);
-    const fromBlock = from === to ? toBefore : await this.block(from);
-    let logs: Log[];
-    try {
-      logs = await this.rpc(() =>
-        this.client.getLogs({
-          address: [this.deployment.ledger, this.deployment.credit],
-          fromBlock: BigInt(from),
-          toBlock: BigInt(to),
-        }),
-      );
-    } catch (err) {
-      if (!isRetryable(err) && to > from) {
-        // the node refuses the range (too many results): narrow it
-        this.chunkSize = Math.max(1, Math.floor((to - from + 1) / 2));
-        this.log.warn({ chunkSize: this.chunkSize }, "eth_getLogs refused the range; narrowing the chunk");
-        return false;
-      }
-      throw err;
+    const pending = this.prefetch;
+    this.prefetch = undefined;
+    let outcome: FetchOutcome;
+    if (pending && pending.from === from && pending.to <= head) {
+      const got = await pending.outcome;
+      if (got.kind === "error") throw got.err;
+      outcome = got;
+    } else {
+      outcome = await this.fetchRange(from, Math.min(head, from + this.chunkSize - 1));
     }
-    const timestamps = new Map<number, { hash: string; timestamp: number }>();
-    timestamps.set(to, { hash: toBefore.hash!, timestamp: Number(toBefore.timestamp) });
-    timestamps.set(from, { hash: fromBlock.hash!, timestamp: Number(fromBlock.timestamp) });
-    const missing = new Set<number>();
-    for (const log of logs) {
-      const n = Number(log.blockNumber);
-      if (timestamps.has(n)) continue;
-      const stamp = (log as Log & { blockTimestamp?: bigint }).blockTimestamp;
-      if (stamp !== undefined && stamp !== null) timestamps.set(n, { hash: log.blockHash!, timestamp: Number(stamp) });
-      else missing.add(n);
-    }
-    await this.fetchBlocks([...missing], timestamps);
-    const toAfter = await this.block(to);
-    if (toAfter.hash !== toBefore.hash) {
-      this.log.info({ block: to }, "the chain moved under the chunk; fetching it again");
+    if (outcome.kind === "refused") {
+      // the node refuses the range (too many results): narrow it
+      this.chunkSize = Math.max(1, Math.floor(this.chunkSize / 2));
+      this.log.warn({ chunkSize: this.chunkSize }, "eth_getLogs refused the range; narrowing the chunk");
       return false;
     }
-    if (cp.number >= 0 && fromBlock.parentHash !== cp.hash) {
+    if (outcome.kind === "moved") {
+      this.log.info({ block: outcome.block }, `${outcome.why}; fetching it again`);
+      return false;
+    }
+    const f = outcome;
+    if (cp.number >= 0 && f.fromBlock.parentHash !== cp.hash) {
       await this.handleReorg(`block ${from} does not extend the checkpoint ${cp.number}`);
       return true;
     }
-    for (const log of logs) {
-      if (log.blockHash !== timestamps.get(Number(log.blockNumber))!.hash) {
-        this.log.info({ block: Number(log.blockNumber) }, "a log's block hash changed during the chunk; fetching it again");
-        return false;
-      }
+    // the next range is fetched (node: logs, then headers) while this one is applied and committed (database)
+    this.resize(f.to - f.from + 1, f.logs.length);
+    if (f.to < head && !this.stopping) {
+      const next = { from: f.to + 1, to: Math.min(head, f.to + this.chunkSize) };
+      this.prefetch = {
+        ...next,
+        outcome: this.fetchRange(next.from, next.to).catch((err: unknown) => ({ kind: "error" as const, err })),
+      };
     }
+    // a range denser than targetLogs commits in parts, at block boundaries: bounded transactions (on PGlite a
+    // commit holds the one session every API read waits for)
+    const parts = splitAtBlocks(f.logs, this.targetLogs);
+    for (let k = 0; k < parts.length; k++) {
+      const last = k === parts.length - 1;
+      const end = parts[k][parts[k].length - 1]?.raw;
+      const checkpoint = last
+        ? { number: f.to, hash: f.toBlock.hash!, timestamp: Number(f.toBlock.timestamp) }
+        : { number: end.blockNumber, hash: end.blockHash, timestamp: end.timestamp };
+      await this.commitPart(parts[k], checkpoint, { head, final }, k === 0 ? f.fetchMs : 0);
+    }
+    return true;
+  }
 
-    const fetched = performance.now();
+  /** Applies a part's logs to the model and commits them with the checkpoint, in one transaction. */
+  private async commitPart(logs: FetchedRange["logs"], checkpoint: Checkpoint, head: HeadInfo, fetchMs: number): Promise<void> {
+    const started = performance.now();
     const model = this.model!;
-    const raws: (RawLog & { name: string })[] = [];
+    for (const { decoded } of logs) model.apply(decoded);
+    // the blocks that hold logs, with their logs: the replay source and the candidates for the common ancestor
+    // after a reorg (chunk edges are not kept, so the rows do not depend on the chunk size)
+    const blocks: BlocksTable[] = [];
+    for (let i = 0; i < logs.length; ) {
+      const first = logs[i].raw;
+      let j = i;
+      while (j < logs.length && logs[j].raw.blockNumber === first.blockNumber) j++;
+      blocks.push(blockRow({ number: first.blockNumber, hash: first.blockHash, timestamp: first.timestamp }, logs.slice(i, j).map((l) => l.raw)));
+      i = j;
+    }
+    const changes: ModelChanges = model.takeChanges(blocks);
+    const applied = performance.now();
+    await commitChunk(this.db, this.owner, this.leaseTtlMs, { logs: logs.map((l) => l.raw), changes, checkpoint, head });
+    const from = this.checkpoint!.number + 1;
+    this.checkpoint = checkpoint;
+    this.moved();
+    const ms = (a: number, b: number) => Math.round(b - a);
+    this.log.debug(
+      { from, to: checkpoint.number, logs: logs.length, fetchMs: Math.round(fetchMs), applyMs: ms(started, applied), commitMs: ms(applied, performance.now()) },
+      "indexed chunk",
+    );
+  }
+
+  /** The next range's size: aims at `targetLogs` logs from the density just seen, within 1..chunkSize blocks. */
+  private resize(blocks: number, logs: number): void {
+    const ideal = logs === 0 ? blocks * 4 : Math.floor((blocks * this.targetLogs) / logs);
+    this.chunkSize = Math.max(1, Math.min(this.maxChunkSize, ideal, blocks * 2));
+  }
+
+  /**
+   * Fetches and decodes the logs of `from..to`: the last and first blocks' headers and eth_getLogs (one JSON-RPC
+   * batch), the headers of the blocks holding logs (the node gives no blockTimestamp; fetched while this process
+   * decodes), then the last block's header again — if it changed, the chain moved during the fetch.
+   */
+  private async fetchRange(from: number, to: number): Promise<FetchOutcome> {
+    const started = performance.now();
+    let logs: Log[];
+    let toBlock: ChainBlock;
+    let fromBlock: ChainBlock;
+    try {
+      [toBlock, fromBlock, logs] = await Promise.all([
+        this.block(to),
+        from === to ? undefined : this.block(from),
+        this.rpc(() => this.client.getLogs({ address: [this.deployment.ledger, this.deployment.credit], fromBlock: BigInt(from), toBlock: BigInt(to) })),
+      ]).then(([t, fb, l]) => [t, fb ?? t, l] as const);
+    } catch (err) {
+      if (!isRetryable(err) && to > from) return { kind: "refused" };
+      throw err;
+    }
+    const raws: RawLog[] = [];
     for (const log of logs) {
+      const stamp = (log as Log & { blockTimestamp?: bigint | null }).blockTimestamp;
       const raw: RawLog = {
         blockNumber: Number(log.blockNumber),
         logIndex: Number(log.logIndex),
@@ -322,34 +433,44 @@ export class Indexer {
         address: log.address,
         topics: log.topics as Hex[],
         data: log.data,
-        timestamp: timestamps.get(Number(log.blockNumber))!.timestamp,
+        timestamp: stamp === undefined || stamp === null ? -1 : Number(stamp),
       };
-      const decoded = this.decode(raw);
-      if (!decoded) {
+      raws.push(raw);
+    }
+    // the node serves the headers while this process decodes
+    const headers = this.stampsOf(raws);
+    headers.catch(() => undefined);
+    await new Promise((resolve) => setImmediate(resolve));
+    const decoded: FetchedRange["logs"] = [];
+    for (const raw of raws) {
+      const d = this.decode(raw);
+      if (!d) {
         this.log.warn({ block: raw.blockNumber, logIndex: raw.logIndex }, "skipping a log no ABI decodes");
         continue;
       }
-      model.apply(decoded);
-      raws.push({ ...raw, name: decoded.event.eventName });
+      decoded.push({ raw, decoded: d });
     }
-    // the blocks that hold logs: candidates for the common ancestor after a reorg (chunk edges are not kept,
-    // so the rows do not depend on the chunk size)
-    const logBlocks = new Set(raws.map((r) => r.blockNumber));
-    const blocks = [...timestamps]
-      .filter(([number]) => logBlocks.has(number))
-      .map(([number, b]) => ({ number, hash: b.hash, timestamp: b.timestamp }));
-    const changes: ModelChanges = model.takeChanges(blocks);
-    const checkpoint = { number: to, hash: toBefore.hash!, timestamp: Number(toBefore.timestamp) };
-    const applied = performance.now();
-    await commitChunk(this.db, this.owner, this.leaseTtlMs, { logs: raws, changes, checkpoint, head: { head, final } });
-    this.checkpoint = checkpoint;
-    if (this.chunkSize < this.maxChunkSize) this.chunkSize = Math.min(this.maxChunkSize, this.chunkSize * 2);
-    const ms = (a: number, b: number) => Math.round(b - a);
-    this.log.debug(
-      { from, to, logs: raws.length, rpcMs: ms(started, fetched), applyMs: ms(fetched, applied), commitMs: ms(applied, performance.now()) },
-      "indexed chunk",
-    );
-    return true;
+    const stamps = await headers;
+    if ((await this.block(to)).hash !== toBlock.hash) return { kind: "moved", block: to, why: "the chain moved under the chunk" };
+    for (const { raw, decoded: d } of decoded) {
+      const b = stamps.get(raw.blockNumber)!;
+      if (raw.blockHash !== b.hash) return { kind: "moved", block: raw.blockNumber, why: "a log's block hash changed during the chunk" };
+      raw.timestamp = d.timestamp = b.timestamp;
+    }
+    return { kind: "ok", from, to, fromBlock, toBlock, logs: decoded, fetchMs: performance.now() - started };
+  }
+
+  /** The hashes and times of the blocks holding `logs` (from the logs' blockTimestamp, else the headers). */
+  private async stampsOf(logs: readonly RawLog[]): Promise<Stamps> {
+    const stamps: Stamps = new Map();
+    const missing: number[] = [];
+    for (const raw of logs) {
+      if (stamps.has(raw.blockNumber) || missing[missing.length - 1] === raw.blockNumber) continue;
+      if (raw.timestamp >= 0) stamps.set(raw.blockNumber, { hash: raw.blockHash, timestamp: raw.timestamp });
+      else missing.push(raw.blockNumber);
+    }
+    await this.fetchBlocks(missing, stamps);
+    return stamps;
   }
 
   private async fetchBlocks(numbers: number[], into: Map<number, { hash: string; timestamp: number }>): Promise<void> {
@@ -362,6 +483,7 @@ export class Indexer {
 
   /** Finds the newest stored block the chain still has, and rolls the index back to it. */
   private async handleReorg(reason: string): Promise<void> {
+    this.prefetch = undefined;
     const cp = this.checkpoint!;
     let ancestor: Checkpoint | undefined;
     let below = cp.number;
@@ -395,6 +517,7 @@ export class Indexer {
     });
     this.model = rebuilt;
     this.checkpoint = ancestor;
+    this.moved();
     this.state.reorgs += 1;
   }
 }

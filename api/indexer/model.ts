@@ -32,6 +32,8 @@ const lower = (a: string): string => a.toLowerCase();
 
 interface Agreement {
   id: bigint;
+  /** `id` as a decimal string (the rows' key). */
+  idText: string;
   startup: string;
   status: AgreementStatusName;
   creditLimit: bigint;
@@ -181,6 +183,8 @@ export class LedgerModel {
   private readonly batchPartner = new Map<string, string>();
   /** (agreement, partner) pairs with accepted lines in a batch whose UsageBatchRecorded has not come yet. */
   private readonly openBatchPairs = new Map<string, Set<string>>();
+  /** Rejected lines of a batch whose UsageBatchRecorded (which names the partner) has not come yet. */
+  private readonly openRejected = new Map<string, UsageLinesTable[]>();
   private program: Program = {
     treasury: null,
     paused: false,
@@ -234,6 +238,7 @@ export class LedgerModel {
         const periodCount = Number((t.endTime - t.startTime) / BigInt(t.periodDuration));
         this.agreements.set(id, {
           id,
+          idText: s(id),
           startup: lower(e.args.startup),
           status: "Proposed",
           creditLimit: t.creditLimit,
@@ -371,10 +376,14 @@ export class LedgerModel {
         const pairs = this.openBatchPairs.get(e.args.batchId) ?? new Set<string>();
         pairs.add(`${a.id}|${partner}`);
         this.openBatchPairs.set(e.args.batchId, pairs);
+        // every field written out (an object spread here cost more than the rest of the event)
         this.inserts.usageLines.push({
-          ...this.logRow(log),
+          block_number: log.blockNumber,
+          log_index: log.logIndex,
+          tx_hash: log.txHash,
+          timestamp: log.timestamp,
           batch_id: e.args.batchId,
-          agreement_id: s(a.id),
+          agreement_id: a.idText,
           partner,
           sku: e.args.sku,
           gpu_seconds: s(e.args.gpuSeconds),
@@ -385,9 +394,12 @@ export class LedgerModel {
         });
         return;
       }
-      case "UsageLineRejected":
-        this.inserts.usageLines.push({
-          ...this.logRow(log),
+      case "UsageLineRejected": {
+        const line: UsageLinesTable = {
+          block_number: log.blockNumber,
+          log_index: log.logIndex,
+          tx_hash: log.txHash,
+          timestamp: log.timestamp,
           batch_id: e.args.batchId,
           agreement_id: s(e.args.agreementId),
           partner: "",
@@ -397,8 +409,13 @@ export class LedgerModel {
           reason: USAGE_REJECTION[e.args.reason] ?? `Unknown(${e.args.reason})`,
           credits: "0",
           receivable_added: "0",
-        });
+        };
+        this.inserts.usageLines.push(line);
+        const open = this.openRejected.get(e.args.batchId);
+        if (open) open.push(line);
+        else this.openRejected.set(e.args.batchId, [line]);
         return;
+      }
       case "UsageBatchRecorded": {
         const partner = lower(e.args.partner);
         this.partner(partner, log).nextSequence = Number(e.args.sequence) + 1;
@@ -411,7 +428,8 @@ export class LedgerModel {
         }
         this.openBatchPairs.delete(e.args.batchId);
         // rejected lines were emitted before the batch: they name no partner until now
-        for (const line of this.inserts.usageLines) if (line.batch_id === e.args.batchId && line.partner === "") line.partner = partner;
+        for (const line of this.openRejected.get(e.args.batchId) ?? []) line.partner = partner;
+        this.openRejected.delete(e.args.batchId);
         this.inserts.usageBatches.push({
           batch_id: e.args.batchId,
           partner,

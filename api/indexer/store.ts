@@ -1,5 +1,6 @@
 // The indexer's writes: a chunk (its logs, the rows they changed, the checkpoint) in one transaction,
 // the writer lease, and the rollback to a common ancestor after a reorg.
+import { deflateRawSync, inflateRawSync } from "node:zlib";
 import { sql, type Kysely, type Selectable, type Transaction } from "kysely";
 import type { Database, IndexerStateTable } from "../db/schema";
 import { LOG_TABLES, STATE_TABLES } from "../db/schema";
@@ -36,33 +37,98 @@ export class DeploymentMismatchError extends Error {
   override name = "DeploymentMismatchError";
 }
 
-/** Rows per insert statement: PostgreSQL allows 65 535 parameters per statement. */
-const ROWS_PER_INSERT = 1000;
-
 type Db = Kysely<Database> | Transaction<Database>;
 
-async function insertMany<T extends keyof Database>(db: Db, table: T, rows: readonly Database[T][]): Promise<void> {
-  for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- Kysely cannot type a table chosen at run time
-    await db.insertInto(table).values(rows.slice(i, i + ROWS_PER_INSERT) as any).execute();
+/** The PostgreSQL type of every column the indexer writes in bulk (the arrays `unnest` zips into rows). */
+const COLUMN_TYPES = {
+  program: {
+    id: "int4", treasury: "text", paused: "bool", last_unpaused_at: "int8", program_claimable: "numeric", program_claimed: "numeric",
+    revenue_signers: "text", revenue_threshold: "int4", agreement_count: "int8",
+  },
+  blocks: { number: "int8", hash: "text", timestamp: "int8", logs: "bytea" },
+  agreements: {
+    id: "numeric", startup: "text", status: "text", credit_limit: "numeric", revenue_share_bps: "int4", cap_multiple_bps: "int8",
+    partner_first_bps: "int4", start_time: "int8", end_time: "int8", period_duration: "int8", grace_period: "int8", terms_hash: "text",
+    created_block: "int8", created_at: "int8", accepted_at: "int8", terminated_at: "int8", credits_minted: "numeric", consumed: "numeric",
+    cap: "numeric", obligation: "numeric", paid: "numeric", next_due: "int8", next_period_to_finalize: "int4", period_count: "int4",
+    partner_count: "int4", updated_block: "int8",
+  },
+  positions: {
+    agreement_id: "numeric", partner: "text", list_index: "int4", spend_limit: "numeric", max_gpus: "int8", pending_spend_limit: "numeric",
+    pending_spend_limit_at: "int8", pending_max_gpus: "int8", pending_max_gpus_at: "int8", spent: "numeric", burned_at: "numeric",
+    receivable: "numeric", paid_to_partner: "numeric", last_usage_end: "int8",
+  },
+  partners: {
+    address: "text", signers: "text", threshold: "int4", payout_bps: "int4", active: "bool", next_sequence: "int8", registered_block: "int8",
+    registered_at: "int8",
+  },
+  rates: { partner: "text", sku: "text", effective_from: "int8", credits_per_gpu_hour: "numeric", scheduled_block: "int8" },
+  accounts: { address: "text", credit_balance: "numeric", claimable: "numeric", claimed: "numeric" },
+  revenue_periods: {
+    agreement_id: "numeric", period_index: "int4", state: "text", version: "int8", revenue: "numeric", evidence_hash: "text",
+    submitted_at: "int8", disputed_by: "text", owed: "numeric", cumulative_obligation: "numeric", due: "int8", finalized_at: "int8",
+  },
+  usage_batches: {
+    batch_id: "text", partner: "text", sequence: "int8", period_start: "int8", period_end: "int8", records_root: "text",
+    lines_accepted: "int8", lines_rejected: "int8", block_number: "int8", log_index: "int4", tx_hash: "text", submitted_at: "int8",
+  },
+  usage_lines: {
+    block_number: "int8", log_index: "int4", batch_id: "text", agreement_id: "numeric", partner: "text", sku: "text", gpu_seconds: "numeric",
+    accepted: "bool", reason: "text", credits: "numeric", receivable_added: "numeric", tx_hash: "text", timestamp: "int8",
+  },
+  usage_disputes: {
+    batch_id: "text", agreement_id: "numeric", state: "text", disputed_by: "text", reason_hash: "text", disputed_at: "int8",
+    refund: "numeric", receivable_removed: "numeric", resolved_at: "int8",
+  },
+  payments: {
+    block_number: "int8", log_index: "int4", tx_hash: "text", timestamp: "int8", agreement_id: "numeric", payer: "text", amount: "numeric",
+    to_partners: "numeric", to_program: "numeric",
+  },
+  distributions: {
+    block_number: "int8", log_index: "int4", tx_hash: "text", timestamp: "int8", agreement_id: "numeric", beneficiary: "text", amount: "numeric",
+  },
+  claims: {
+    block_number: "int8", log_index: "int4", tx_hash: "text", timestamp: "int8", beneficiary: "text", recipient: "text", amount: "numeric",
+  },
+  audits: {
+    block_number: "int8", log_index: "int4", tx_hash: "text", timestamp: "int8", agreement_id: "numeric", auditor: "text",
+    through_block: "numeric", report_hash: "text", clean: "bool",
+  },
+} as const satisfies { [T in BulkTable]: { [C in keyof Database[T]]-?: string } };
+
+type BulkTable = Exclude<keyof Database, "indexer_state">;
+
+/** Rows per statement: one array per column, so this bounds the statement's size, not its parameter count. */
+const ROWS_PER_STATEMENT = 20_000;
+
+/**
+ * Inserts `rows` (upserting on `keys` when given) with one statement per 20 000 rows: every column travels as
+ * one array parameter and `unnest` zips them into rows, so the SQL text is the same whatever the row count
+ * (prepared once) and the database parses one parameter per column instead of one per value.
+ */
+async function bulk<T extends BulkTable>(db: Db, table: T, rows: readonly Database[T][], keys?: readonly string[]): Promise<void> {
+  if (rows.length === 0) return;
+  const types = COLUMN_TYPES[table] as Record<string, string>;
+  const columns = Object.keys(types);
+  const conflict = keys
+    ? sql` on conflict (${sql.join(keys.map((k) => sql.ref(k)))}) do update set ${sql.join(
+        columns.filter((c) => !keys.includes(c)).map((c) => sql`${sql.ref(c)} = excluded.${sql.ref(c)}`),
+      )}`
+    : sql``;
+  for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
+    const part = rows.slice(i, i + ROWS_PER_STATEMENT) as unknown as Record<string, unknown>[];
+    const arrays = columns.map((c) => sql`${part.map((r) => r[c] ?? null)}::${sql.raw(types[c])}[]`);
+    await sql`insert into ${sql.table(table)} (${sql.join(columns.map((c) => sql.ref(c)))}) select * from unnest(${sql.join(arrays)})${conflict}`.execute(db);
   }
 }
 
+async function insertMany<T extends BulkTable>(db: Db, table: T, rows: readonly Database[T][]): Promise<void> {
+  await bulk(db, table, rows);
+}
+
 /** Insert-or-replace on the primary key `keys` (all other columns take the new values). */
-async function upsertMany<T extends keyof Database>(db: Db, table: T, keys: readonly string[], rows: readonly Database[T][]): Promise<void> {
-  if (rows.length === 0) return;
-  const columns = Object.keys(rows[0] as object).filter((c) => !keys.includes(c));
-  for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
-    await db
-      .insertInto(table)
-      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- as above
-      .values(rows.slice(i, i + ROWS_PER_INSERT) as any)
-      .onConflict((oc) =>
-        // eslint-disable-next-line @typescript-eslint/no-explicit-any -- as above
-        (oc.columns(keys as any) as any).doUpdateSet(Object.fromEntries(columns.map((c) => [c, sql.ref(`excluded.${c}`)]))),
-      )
-      .execute();
-  }
+async function upsertMany<T extends BulkTable>(db: Db, table: T, keys: readonly string[], rows: readonly Database[T][]): Promise<void> {
+  await bulk(db, table, rows, keys);
 }
 
 /** Reads the indexer's state row (undefined before the first start). */
@@ -160,7 +226,8 @@ export async function setInitialCheckpoint(db: Kysely<Database>, checkpoint: Che
 
 /** A chunk to commit: its logs, the rows they changed, and the new checkpoint. */
 export interface ChunkWrite {
-  logs: readonly (RawLog & { name: string })[];
+  /** The chunk's logs (stored in `changes.blocks`, one row per block). */
+  logs: readonly RawLog[];
   changes: ModelChanges;
   checkpoint: Checkpoint;
   head: HeadInfo;
@@ -181,28 +248,16 @@ async function writeChanges(trx: Db, changes: ModelChanges): Promise<void> {
   await insertMany(trx, "distributions", changes.distributions);
   await insertMany(trx, "claims", changes.claims);
   await insertMany(trx, "audits", changes.audits);
-  await upsertMany(trx, "blocks", ["number"], changes.blocks);
+  await insertMany(trx, "blocks", changes.blocks);
 }
 
 /** Writes one chunk and moves the checkpoint, in one transaction, under the lease. */
 export async function commitChunk(db: Kysely<Database>, owner: string, ttlMs: number, chunk: ChunkWrite): Promise<void> {
   await db.transaction().execute(async (trx) => {
+    // no wait for the WAL flush: a crash loses at most the last chunks, which are indexed again from the
+    // durable checkpoint (the chunk and its checkpoint are one transaction either way)
+    await sql`set local synchronous_commit to off`.execute(trx);
     await renewOrThrow(trx, owner, ttlMs);
-    await insertMany(
-      trx,
-      "events",
-      chunk.logs.map((log) => ({
-        block_number: log.blockNumber,
-        log_index: log.logIndex,
-        block_hash: log.blockHash,
-        tx_hash: log.txHash,
-        address: log.address.toLowerCase(),
-        name: log.name,
-        topics: JSON.stringify(log.topics),
-        data: log.data,
-        timestamp: log.timestamp,
-      })),
-    );
     await writeChanges(trx, chunk.changes);
     await trx
       .updateTable("indexer_state")
@@ -230,36 +285,44 @@ export async function storedBlocks(db: Db, below: number, limit: number): Promis
     .execute();
 }
 
-/** Pages through the stored logs in chain order (the replay source). */
-export async function* storedLogs(db: Db, pageSize = 5000): AsyncGenerator<RawLog[]> {
-  let after: [number, number] = [-1, -1];
+/** A stored log as kept in `blocks.logs`. */
+type StoredLog = [logIndex: number, txHash: string, address: string, topics: string[], data: string];
+
+/**
+ * The `blocks` row of a block's logs (all of one block, in log order): their JSON, deflated. A usage batch's
+ * logs repeat the batch id, the transaction hash and long runs of zeros: ~16× smaller, and the bytes a chunk
+ * writes are most of what its commit costs.
+ */
+export function blockRow(block: { number: number; hash: string; timestamp: number }, logs: readonly RawLog[]): Database["blocks"] {
+  const stored: StoredLog[] = logs.map((l) => [l.logIndex, l.txHash, l.address.toLowerCase(), l.topics, l.data]);
+  return { number: block.number, hash: block.hash, timestamp: block.timestamp, logs: deflateRawSync(JSON.stringify(stored), { level: 1 }) };
+}
+
+/** Pages through the stored logs in chain order (the replay source), a page of blocks at a time. */
+export async function* storedLogs(db: Db, pageSize = 500): AsyncGenerator<RawLog[]> {
+  let after = -Infinity;
   for (;;) {
-    const rows = await db
-      .selectFrom("events")
-      .selectAll()
-      .where((eb) =>
-        eb.or([
-          eb("block_number", ">", after[0]),
-          eb.and([eb("block_number", "=", after[0]), eb("log_index", ">", after[1])]),
-        ]),
-      )
-      .orderBy("block_number")
-      .orderBy("log_index")
-      .limit(pageSize)
-      .execute();
+    let q = db.selectFrom("blocks").selectAll().orderBy("number").limit(pageSize);
+    if (after !== -Infinity) q = q.where("number", ">", after);
+    const rows = await q.execute();
     if (rows.length === 0) return;
-    yield rows.map((r) => ({
-      blockNumber: r.block_number,
-      logIndex: r.log_index,
-      blockHash: r.block_hash as `0x${string}`,
-      txHash: r.tx_hash as `0x${string}`,
-      address: r.address as `0x${string}`,
-      topics: JSON.parse(r.topics) as `0x${string}`[],
-      data: r.data as `0x${string}`,
-      timestamp: r.timestamp,
-    }));
-    const last = rows[rows.length - 1];
-    after = [last.block_number, last.log_index];
+    const page: RawLog[] = [];
+    for (const r of rows) {
+      for (const [logIndex, txHash, address, topics, data] of JSON.parse(inflateRawSync(r.logs).toString("utf8")) as StoredLog[]) {
+        page.push({
+          blockNumber: r.number,
+          logIndex,
+          blockHash: r.hash as `0x${string}`,
+          txHash: txHash as `0x${string}`,
+          address: address as `0x${string}`,
+          topics: topics as `0x${string}`[],
+          data: data as `0x${string}`,
+          timestamp: r.timestamp,
+        });
+      }
+    }
+    yield page;
+    after = rows[rows.length - 1].number;
   }
 }
 

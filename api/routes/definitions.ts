@@ -11,25 +11,20 @@ import {
   uintParam,
 } from "../schemas/common";
 import { AGREEMENT_STATUSES, REVENUE_STATES, health, ready, responses } from "../schemas/resources";
-import {
-  agreementExists,
-  getAgreement,
-  listAgreements,
-  listAudits,
-  listDistributions,
-  listPayments,
-  listRevenue,
-  listUsage,
-} from "../services/agreements";
+import { getAgreement, listAgreements, listAudits, listDistributions, listPayments, listRevenue, listUsage } from "../services/agreements";
+import { agreementAudit, AuditUnavailable, type AuditReports } from "../services/auditReports";
 import { getAccount, getPartner, getProgram, getUsageBatch, listPartners, proveBatchRecord, ProofUnavailable } from "../services/participants";
-import type { ReadContext } from "../services/snapshot";
+import type { Reader } from "../services/snapshot";
 
 /** What a route handler may use besides the read snapshot. */
 export interface RouteDeps {
+  chainId: number;
   evidenceDir?: string;
+  /** The auditor's report folder (API_AUDIT_DIR). */
+  audits?: AuditReports;
 }
 
-/** One GET route. `snapshot: false` routes answer without reading the index (health, ready are special). */
+/** One GET route (health and ready are special: see app.ts). */
 export interface RouteSpec {
   path: string;
   operationId: string;
@@ -43,7 +38,16 @@ export interface RouteSpec {
   errors: number[];
   /** A list: the handler returns `{ data, nextCursor }`; otherwise the resource itself. */
   list?: true;
-  handler: (ctx: ReadContext, input: { params: Record<string, unknown>; query: Record<string, unknown> }, deps: RouteDeps) => Promise<unknown>;
+  /**
+   * false: the answer depends on more than the indexed block (files), so the response cache, whose entries
+   * live as long as a checkpoint, must not keep it.
+   */
+  cache?: false;
+  /**
+   * Reads with `r` (one statement through `r.at`, or `r.snapshot` for several) and returns the body; throws
+   * HttpProblem for 4xx.
+   */
+  handler: (r: Reader, input: { params: Record<string, unknown>; query: Record<string, unknown> }, deps: RouteDeps) => Promise<unknown>;
 }
 
 const bool = z
@@ -55,11 +59,6 @@ const addressParams = z.strictObject({ address: addressParam });
 const batchParams = z.strictObject({ batchId: bytes32Param.meta({ description: "The usage batch id (bytes32)." }) });
 
 const LIST_ERRORS = [400, 404, 429, 503];
-
-/** 404 unless the agreement exists (sub-resource lists). */
-async function requireAgreement(ctx: ReadContext, id: string): Promise<void> {
-  if (!(await agreementExists(ctx, id))) throw notFound(`No agreement ${id} is indexed.`);
-}
 
 function found<T>(value: T | undefined, what: string): T {
   if (value === undefined) throw notFound(`No ${what} is indexed.`);
@@ -77,7 +76,7 @@ export const routes: RouteSpec[] = [
     query: z.strictObject(baseQuery),
     response: responses.program,
     errors: [400, 429, 503],
-    handler: (ctx) => getProgram(ctx),
+    handler: (r) => getProgram(r),
   },
   {
     path: "/v1/agreements",
@@ -95,7 +94,7 @@ export const routes: RouteSpec[] = [
     response: responses.agreements,
     list: true,
     errors: [400, 429, 503],
-    handler: (ctx, { query }) => listAgreements(ctx, query as Q),
+    handler: (r, { query }) => listAgreements(r, query as Q),
   },
   {
     path: "/v1/agreements/:id",
@@ -106,7 +105,7 @@ export const routes: RouteSpec[] = [
     query: z.strictObject(baseQuery),
     response: responses.agreement,
     errors: LIST_ERRORS,
-    handler: async (ctx, { params }) => found(await getAgreement(ctx, params.id as string), `agreement ${params.id}`),
+    handler: async (r, { params }) => found(await getAgreement(r, params.id as string), `agreement ${params.id}`),
   },
   {
     path: "/v1/agreements/:id/usage",
@@ -118,10 +117,7 @@ export const routes: RouteSpec[] = [
     response: responses.usage,
     list: true,
     errors: LIST_ERRORS,
-    handler: async (ctx, { params, query }) => {
-      await requireAgreement(ctx, params.id as string);
-      return listUsage(ctx, params.id as string, query as Q);
-    },
+    handler: async (r, { params, query }) => found(await listUsage(r, params.id as string, query as Q), `agreement ${params.id}`),
   },
   {
     path: "/v1/agreements/:id/revenue",
@@ -133,10 +129,7 @@ export const routes: RouteSpec[] = [
     response: responses.revenue,
     list: true,
     errors: LIST_ERRORS,
-    handler: async (ctx, { params, query }) => {
-      await requireAgreement(ctx, params.id as string);
-      return listRevenue(ctx, params.id as string, query as Q);
-    },
+    handler: async (r, { params, query }) => found(await listRevenue(r, params.id as string, query as Q), `agreement ${params.id}`),
   },
   {
     path: "/v1/agreements/:id/payments",
@@ -148,10 +141,7 @@ export const routes: RouteSpec[] = [
     response: responses.payments,
     list: true,
     errors: LIST_ERRORS,
-    handler: async (ctx, { params, query }) => {
-      await requireAgreement(ctx, params.id as string);
-      return listPayments(ctx, params.id as string, query as Q);
-    },
+    handler: async (r, { params, query }) => found(await listPayments(r, params.id as string, query as Q), `agreement ${params.id}`),
   },
   {
     path: "/v1/agreements/:id/distributions",
@@ -163,25 +153,43 @@ export const routes: RouteSpec[] = [
     response: responses.distributions,
     list: true,
     errors: LIST_ERRORS,
-    handler: async (ctx, { params, query }) => {
-      await requireAgreement(ctx, params.id as string);
-      return listDistributions(ctx, params.id as string, query as Q);
-    },
+    handler: async (r, { params, query }) => found(await listDistributions(r, params.id as string, query as Q), `agreement ${params.id}`),
   },
   {
     path: "/v1/agreements/:id/audit",
+    operationId: "getAgreementAudit",
+    summary: "The agreement's section of the latest audit report, and whether its hash was recorded on chain",
+    description:
+      "From the auditor's report folder (API_AUDIT_DIR): the valid report of this ledger with the highest audited block. " +
+      "Its hash, audited block, pass/fail per check, discrepancies and the agreement's section, and the indexed " +
+      "AuditRecorded events that published that hash. 404 when the agreement is unknown, no folder is configured, " +
+      "the folder holds no report of this ledger, or the latest report does not cover the agreement.",
+    tags: ["agreements"],
+    params: idParams,
+    query: z.strictObject(baseQuery),
+    response: responses.agreementAudit,
+    errors: LIST_ERRORS,
+    cache: false,
+    handler: async (r, { params }, deps) => {
+      try {
+        return await agreementAudit(r, deps.audits, deps.chainId, params.id as string);
+      } catch (err) {
+        if (err instanceof AuditUnavailable) throw notFound(err.message);
+        throw err;
+      }
+    },
+  },
+  {
+    path: "/v1/agreements/:id/audits",
     operationId: "listAgreementAudits",
-    summary: "Audits recorded on chain for an agreement",
+    summary: "Audits recorded on chain for an agreement (AuditRecorded events)",
     tags: ["agreements"],
     params: idParams,
     query: z.strictObject({ ...pageQuery, ...timeRangeQuery, auditor: addressParam.optional() }),
     response: responses.audits,
     list: true,
     errors: LIST_ERRORS,
-    handler: async (ctx, { params, query }) => {
-      await requireAgreement(ctx, params.id as string);
-      return listAudits(ctx, params.id as string, query as Q);
-    },
+    handler: async (r, { params, query }) => found(await listAudits(r, params.id as string, query as Q), `agreement ${params.id}`),
   },
   {
     path: "/v1/partners",
@@ -192,7 +200,7 @@ export const routes: RouteSpec[] = [
     response: responses.partners,
     list: true,
     errors: [400, 429, 503],
-    handler: (ctx, { query }) => listPartners(ctx, query as Q),
+    handler: (r, { query }) => listPartners(r, query as Q),
   },
   {
     path: "/v1/partners/:address",
@@ -203,7 +211,7 @@ export const routes: RouteSpec[] = [
     query: z.strictObject(baseQuery),
     response: responses.partner,
     errors: LIST_ERRORS,
-    handler: async (ctx, { params }) => found(await getPartner(ctx, params.address as string), `partner ${params.address}`),
+    handler: async (r, { params }) => found(await r.snapshot((ctx) => getPartner(ctx, params.address as string)), `partner ${params.address}`),
   },
   {
     path: "/v1/accounts/:address",
@@ -214,7 +222,7 @@ export const routes: RouteSpec[] = [
     query: z.strictObject(baseQuery),
     response: responses.account,
     errors: LIST_ERRORS,
-    handler: async (ctx, { params }) => found(await getAccount(ctx, params.address as string), `account ${params.address}`),
+    handler: async (r, { params }) => found(await r.snapshot((ctx) => getAccount(ctx, params.address as string)), `account ${params.address}`),
   },
   {
     path: "/v1/usage-batches/:batchId",
@@ -225,7 +233,8 @@ export const routes: RouteSpec[] = [
     query: z.strictObject(baseQuery),
     response: responses.usageBatch,
     errors: LIST_ERRORS,
-    handler: async (ctx, { params }) => found(await getUsageBatch(ctx, params.batchId as string), `usage batch ${params.batchId}`),
+    handler: async (r, { params }) =>
+      found(await r.snapshot((ctx) => getUsageBatch(ctx, params.batchId as string)), `usage batch ${params.batchId}`),
   },
   {
     path: "/v1/usage-batches/:batchId/records/:recordId/proof",
@@ -240,9 +249,9 @@ export const routes: RouteSpec[] = [
     query: z.strictObject(baseQuery),
     response: responses.proof,
     errors: LIST_ERRORS,
-    handler: async (ctx, { params }, deps) => {
+    handler: async (r, { params }, deps) => {
       try {
-        return await proveBatchRecord(ctx, deps.evidenceDir, params.batchId as string, params.recordId as string);
+        return await r.snapshot((ctx) => proveBatchRecord(ctx, deps.evidenceDir, params.batchId as string, params.recordId as string));
       } catch (err) {
         if (err instanceof ProofUnavailable) throw notFound(err.message);
         throw err;

@@ -120,6 +120,99 @@ export const audit = z
   .object({ agreementId: uintString, auditor: address, throughBlock: uintString, reportHash: bytes32, clean: z.boolean(), ...eventFields })
   .meta({ id: "Audit" });
 
+// ------------------------------------------------------------------------------ audit reports
+
+const count = z.number().int().nonnegative();
+
+export const auditCheckTally = z
+  .object({ check: z.string(), title: z.string(), passed: count, failed: count })
+  .meta({ id: "AuditCheckTally", description: "How often one auditor check held (passed) and failed, in one scope." });
+
+export const auditDiscrepancy = z
+  .object({
+    check: z.string(),
+    agreementId: z.string().nullable().meta({ description: "null: a program-wide figure (tokens, claims, partners)." }),
+    figure: z.string(),
+    expected: z.string(),
+    found: z.string(),
+    at: z.object({ block: z.string(), tx: z.string().optional(), logIndex: z.number().int().optional() }).optional(),
+  })
+  .meta({ id: "AuditDiscrepancy", description: "A figure the auditor recomputed differently from what the chain shows." });
+
+/** An agreement's section of the auditor's JSON report, in the report's own encoding (docs/auditor.md). */
+export const auditReportAgreement = z
+  .looseObject({
+    id: uintString,
+    clean: z.boolean(),
+    status: z.string(),
+    startup: z.string(),
+    wallets: z.array(z.string()),
+    terms: z.record(z.string(), z.string()),
+    figures: z.record(z.string(), z.union([z.string(), z.boolean()])),
+    partners: z.array(z.record(z.string(), z.union([z.string(), z.number()]))),
+    periods: z.array(z.record(z.string(), z.union([z.string(), z.boolean(), z.null()]))),
+    payments: z.array(z.looseObject({ index: z.number().int(), amount: z.string(), toPartners: z.string(), toProgram: z.string() })),
+    checks: z.array(auditCheckTally),
+    discrepancies: count,
+  })
+  .meta({
+    id: "AuditReportAgreement",
+    description:
+      "The agreement's section of the report file as the auditor wrote it: amounts and unix times as decimal strings, addresses as written.",
+  });
+
+/** The parts of a report file the API reads (the file is validated with it before it is served). */
+export const auditReportFile = z.looseObject({
+  kind: z.string(),
+  version: z.number().int(),
+  chain: z.looseObject({
+    chainId: z.number().int(),
+    ledger: z.string().regex(/^0x[0-9a-fA-F]{40}$/),
+    fromBlock: z.string().regex(/^[0-9]{1,15}$/),
+    throughBlock: z.string().regex(/^[0-9]{1,15}$/),
+    blockHash: z.string().regex(/^0x[0-9a-fA-F]{64}$/),
+    blockTime: z.string().regex(/^[0-9]{1,15}$/),
+  }),
+  clean: z.boolean(),
+  summary: z.object({ agreements: count, events: count, batches: count, checksPassed: count, checksFailed: count, discrepancies: count }),
+  program: z.looseObject({ checks: z.array(auditCheckTally) }),
+  agreements: z.array(auditReportAgreement),
+  discrepancies: z.array(auditDiscrepancy),
+});
+export type AuditReportFile = z.output<typeof auditReportFile>;
+
+const checkResult = auditCheckTally
+  .extend({ result: z.enum(["pass", "fail"]).meta({ description: "fail when the check failed at least once." }) })
+  .meta({ id: "AuditCheckResult" });
+
+export const agreementAudit = z
+  .object({
+    agreementId: uintString,
+    file: z.string().meta({ description: "The report's file name in the server's report folder (audit-<chainId>-<block>.json)." }),
+    reportHash: bytes32.meta({ description: "keccak256 of the report file's bytes: the hash `recordAudit` publishes." }),
+    chainId: z.number().int(),
+    ledger: address,
+    fromBlock: blockNumber,
+    throughBlock: blockNumber.meta({ description: "The audited block." }),
+    blockHash: bytes32,
+    auditedAt: isoTime.meta({ description: "The audited block's time." }),
+    clean: z
+      .boolean()
+      .meta({ description: "What `audit --record` publishes for this agreement: no discrepancy of its own and none program-wide." }),
+    agreementClean: z.boolean().meta({ description: "Every check of the agreement's own passed." }),
+    programClean: z.boolean().meta({ description: "Every program-wide check passed." }),
+    checks: z.array(checkResult).meta({ description: "The agreement's checks, pass or fail." }),
+    programChecks: z.array(checkResult).meta({ description: "The program-wide checks (tokens, claims, views), which decide `clean` too." }),
+    discrepancies: z.array(auditDiscrepancy).meta({ description: "The agreement's discrepancies and the program-wide ones." }),
+    report: z
+      .object({ clean: z.boolean(), agreements: count, events: count, batches: count, checksPassed: count, checksFailed: count, discrepancies: count })
+      .meta({ description: "The whole report's totals." }),
+    recorded: z.boolean().meta({ description: "Whether an indexed AuditRecorded event of this agreement carries this report hash." }),
+    records: z.array(audit).meta({ description: "Those AuditRecorded events, in chain order." }),
+    section: auditReportAgreement,
+  })
+  .meta({ id: "AgreementAudit" });
+
 export const rate = z
   .object({ sku: z.string(), creditsPerGpuHour: uintString, effectiveFrom: isoTime })
   .meta({ id: "Rate" });
@@ -241,6 +334,7 @@ export const responses = {
   payments: page(payment, "PaymentPage"),
   distributions: page(distribution, "DistributionPage"),
   audits: page(audit, "AuditPage"),
+  agreementAudit: single(agreementAudit, "AgreementAuditResponse"),
   partners: page(partnerSummary, "PartnerPage"),
   partner: single(partnerDetail, "PartnerResponse"),
   account: single(account, "AccountResponse"),
@@ -256,6 +350,7 @@ export type RevenuePeriod = z.output<typeof revenuePeriod>;
 export type Payment = z.output<typeof payment>;
 export type Distribution = z.output<typeof distribution>;
 export type Audit = z.output<typeof audit>;
+export type AgreementAudit = z.output<typeof agreementAudit>;
 export type PartnerSummary = z.output<typeof partnerSummary>;
 export type PartnerDetail = z.output<typeof partnerDetail>;
 export type Account = z.output<typeof account>;

@@ -1,6 +1,9 @@
-// Agreements and their sub-resources, answered from indexed rows (PROTOCOL §12 figures).
-import type { Selectable } from "kysely";
-import type { AgreementsTable, PositionsTable, ProgramTable } from "../db/schema";
+// Agreements and their sub-resources, answered from indexed rows (PROTOCOL §12 figures). Each answer is one
+// SQL statement that also selects the checkpoint (services/snapshot.ts): one round trip, one snapshot.
+import { sql, type Selectable, type SelectQueryBuilder } from "kysely";
+import type { AgreementsTable, AuditsTable, Database, DistributionsTable, PaymentsTable, PositionsTable, UsageLinesTable } from "../db/schema";
+import { POSITION_COLUMNS } from "../db/schema";
+import { qb, QueryTemplate } from "../db/template";
 import type {
   Agreement,
   AgreementSummary,
@@ -13,31 +16,45 @@ import type {
 } from "../schemas/resources";
 import { cursorShapes, decodeCursor, paginate } from "./cursor";
 import { addr, iso, isoOrNull, skuName } from "./format";
-import { readProgram, type ReadContext } from "./snapshot";
+import { stateColumns, stateOf, type ReadContext, type Reader } from "./snapshot";
 
 type AgreementRow = Selectable<AgreementsTable>;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- rows of one-statement reads are shaped at run time
+type AnyRow = Record<string, any>;
 
 export interface Page<T> {
   data: T[];
   nextCursor: string | null;
 }
 
-/** R of PROTOCOL §3: paused → ∞ (null), else max(effectiveEnd, lastUnpausedAt) + REPORTING_GRACE. */
-function reportingClose(a: AgreementRow, program: Selectable<ProgramTable>, grace: number): number | null {
-  if (program.paused) return null;
-  const effectiveEnd = a.terminated_at !== 0 && a.terminated_at < a.end_time ? a.terminated_at : a.end_time;
-  return Math.max(effectiveEnd, program.last_unpaused_at) + grace;
+/** The two program figures an agreement's R depends on. */
+interface PauseState {
+  paused: boolean;
+  lastUnpausedAt: number;
 }
 
-function summary(ctx: ReadContext, a: AgreementRow, program: Selectable<ProgramTable>): AgreementSummary {
+const pauseOf = (row: AnyRow | undefined): PauseState => ({
+  paused: row?._pr_paused ?? false,
+  lastUnpausedAt: row?._pr_last_unpaused_at ?? 0,
+});
+
+/** R of PROTOCOL §3: paused → ∞ (null), else max(effectiveEnd, lastUnpausedAt) + REPORTING_GRACE. */
+function reportingClose(a: AgreementRow, program: PauseState, grace: number): number | null {
+  if (program.paused) return null;
+  const effectiveEnd = a.terminated_at !== 0 && a.terminated_at < a.end_time ? a.terminated_at : a.end_time;
+  return Math.max(effectiveEnd, program.lastUnpausedAt) + grace;
+}
+
+function summary(ctx: ReadContext, a: AgreementRow, program: PauseState): AgreementSummary {
   const outstanding = BigInt(a.obligation) - BigInt(a.paid);
   const close = reportingClose(a, program, ctx.state.reporting_grace);
+  const startup = addr(a.startup);
   return {
     id: a.id,
-    startup: addr(a.startup),
+    startup,
     status: a.status as AgreementSummary["status"],
     terms: {
-      startup: addr(a.startup),
+      startup,
       creditLimit: a.credit_limit,
       revenueShareBps: a.revenue_share_bps,
       capMultipleBps: a.cap_multiple_bps,
@@ -89,6 +106,47 @@ export function positionView(p: Selectable<PositionsTable>, now: number): Positi
   };
 }
 
+/** The checkpoint and the program's pause figures (one statement; the rows are joined beside them). */
+function atState() {
+  return qb
+    .selectFrom("indexer_state as s")
+    .leftJoin("program as pr", (j) => j.on("pr.id", "=", 1))
+    .select(stateColumns)
+    .select(["pr.paused as _pr_paused", "pr.last_unpaused_at as _pr_last_unpaused_at"])
+    .where("s.id", "=", 1);
+}
+
+/**
+ * `page` (a keyset page query) in one statement with the checkpoint and, when `agreementId` is given, whether
+ * that agreement exists; rows come back in `order`.
+ */
+function pageAtState(
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any table's page
+  page: SelectQueryBuilder<Database, any, any>,
+  order: readonly string[],
+  agreementId?: string,
+) {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the joined subquery's columns are known only at run time
+  let q: any = atState().leftJoin(page.as("x"), (j) => j.onTrue()).selectAll("x");
+  if (agreementId !== undefined) q = q.select(sql<boolean>`exists (select 1 from agreements where id = ${agreementId})`.as("_found"));
+  for (const column of order) q = q.orderBy(`x.${column}`);
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- as above
+  return q as SelectQueryBuilder<any, any, AnyRow>;
+}
+
+/** Runs a one-statement page read: the context, the page's rows, whether the agreement exists. */
+async function runPage<A extends Record<string, unknown>, Row>(
+  r: Reader,
+  template: QueryTemplate<A, AnyRow>,
+  args: A,
+  key: string,
+): Promise<{ ctx: ReadContext; rows: Row[]; found: boolean; first: AnyRow | undefined }> {
+  const { rows } = await r.db.executeQuery(template.compile(args));
+  const ctx = r.at(stateOf(rows[0]));
+  const found = rows[0]?._found === true;
+  return { ctx, rows: rows.filter((row) => row[key] !== null) as Row[], found, first: rows[0] };
+}
+
 export interface AgreementFilters {
   status?: AgreementSummary["status"];
   startup?: string;
@@ -99,14 +157,22 @@ export interface AgreementFilters {
   cursor?: string;
 }
 
-export async function listAgreements(ctx: ReadContext, f: AgreementFilters): Promise<Page<AgreementSummary>> {
-  const limit = f.limit ?? 50;
-  const after = decodeCursor(f.cursor, cursorShapes.uint);
-  let q = ctx.db.selectFrom("agreements").selectAll();
-  if (f.status) q = q.where("status", "=", f.status);
-  if (f.startup) q = q.where("startup", "=", f.startup);
-  if (f.partner) {
-    const partner = f.partner;
+type AgreementListArgs = {
+  status?: string;
+  startup?: string;
+  partner?: string;
+  from?: number;
+  to?: number;
+  afterId?: string;
+  take: number;
+};
+
+const agreementList = new QueryTemplate((a: AgreementListArgs) => {
+  let q = qb.selectFrom("agreements").selectAll();
+  if (a.status !== undefined) q = q.where("status", "=", a.status);
+  if (a.startup !== undefined) q = q.where("startup", "=", a.startup);
+  if (a.partner !== undefined) {
+    const partner = a.partner;
     q = q.where((eb) =>
       eb.exists(
         eb
@@ -117,31 +183,50 @@ export async function listAgreements(ctx: ReadContext, f: AgreementFilters): Pro
       ),
     );
   }
-  if (f.from !== undefined) q = q.where("created_at", ">=", f.from);
-  if (f.to !== undefined) q = q.where("created_at", "<", f.to);
-  if (after) q = q.where("id", ">", after[0]);
-  const [rows, program] = await Promise.all([q.orderBy("id").limit(limit + 1).execute(), readProgram(ctx.db)]);
+  if (a.from !== undefined) q = q.where("created_at", ">=", a.from);
+  if (a.to !== undefined) q = q.where("created_at", "<", a.to);
+  if (a.afterId !== undefined) q = q.where("id", ">", a.afterId);
+  return pageAtState(q.orderBy("id").limit(a.take), ["id"]);
+});
+
+export async function listAgreements(r: Reader, f: AgreementFilters): Promise<Page<AgreementSummary>> {
+  const limit = f.limit ?? 50;
+  const after = decodeCursor(f.cursor, cursorShapes.uint);
+  const { ctx, rows, first } = await runPage<AgreementListArgs, AgreementRow>(
+    r,
+    agreementList,
+    { status: f.status, startup: f.startup, partner: f.partner, from: f.from, to: f.to, afterId: after?.[0], take: limit + 1 },
+    "id",
+  );
+  const program = pauseOf(first);
   return paginate(rows, limit, (a) => summary(ctx, a, program), (a) => [a.id]);
 }
 
-async function agreementRow(ctx: ReadContext, id: string): Promise<AgreementRow | undefined> {
-  return ctx.db.selectFrom("agreements").selectAll().where("id", "=", id).executeTakeFirst();
-}
+const positionColumns = POSITION_COLUMNS.map((c) => sql.ref(`p.${c}`).as(`_p_${c}`));
 
-export async function getAgreement(ctx: ReadContext, id: string): Promise<Agreement | undefined> {
-  const a = await agreementRow(ctx, id);
-  if (!a) return undefined;
-  const [positions, program] = await Promise.all([
-    ctx.db.selectFrom("positions").selectAll().where("agreement_id", "=", id).orderBy("list_index").execute(),
-    readProgram(ctx.db),
-  ]);
-  return { ...summary(ctx, a, program), partners: positions.map((p) => positionView(p, ctx.now)) };
-}
+/** One agreement with its positions: one statement (a row per position, the agreement's columns on each). */
+const agreementById = new QueryTemplate((a: { id: string }) =>
+  atState()
+    .leftJoin("agreements as a", (j) => j.on("a.id", "=", a.id))
+    .leftJoin("positions as p", (j) => j.onRef("p.agreement_id", "=", "a.id"))
+    .selectAll("a")
+    .select(positionColumns)
+    .orderBy("p.list_index"),
+);
 
-/** Whether the agreement exists (sub-resources answer 404 for an unknown one). */
-export async function agreementExists(ctx: ReadContext, id: string): Promise<boolean> {
-  const row = await ctx.db.selectFrom("agreements").select("id").where("id", "=", id).executeTakeFirst();
-  return row !== undefined;
+export async function getAgreement(r: Reader, id: string): Promise<Agreement | undefined> {
+  const { rows } = (await r.db.executeQuery(agreementById.compile({ id }))) as { rows: AnyRow[] };
+  const ctx = r.at(stateOf(rows[0]));
+  const a = rows[0] as AgreementRow | undefined;
+  if (!a || a.id === null) return undefined;
+  const partners: Position[] = [];
+  for (const row of rows) {
+    if (row._p_partner === null) continue;
+    const p = {} as AnyRow;
+    for (const c of POSITION_COLUMNS) p[c] = row[`_p_${c}`];
+    partners.push(positionView(p as Selectable<PositionsTable>, ctx.now));
+  }
+  return { ...summary(ctx, a, pauseOf(rows[0])), partners };
 }
 
 export interface UsageFilters {
@@ -183,21 +268,49 @@ export function usageLineView(r: {
   };
 }
 
-export async function listUsage(ctx: ReadContext, id: string, f: UsageFilters): Promise<Page<UsageLine>> {
+/** A sub-list of an agreement: undefined when the agreement is unknown (→ 404). */
+export type SubPage<T> = Page<T> | undefined;
+
+const LOG_ORDER = ["block_number", "log_index"] as const;
+
+/** Arguments of a per-log sub-list of an agreement. */
+type LogListArgs = {
+  id: string;
+  by?: string;
+  accepted?: boolean;
+  from?: number;
+  to?: number;
+  afterBlock?: number;
+  afterLog?: number;
+  take: number;
+};
+
+/** The page query over a per-log table; `byColumn` is the optional filter's column (part of the shape). */
+function logList(table: "usage_lines" | EventTable, byColumn?: "partner" | "payer" | "beneficiary" | "auditor") {
+  return new QueryTemplate((a: LogListArgs) => {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- four tables with the same key columns
+    let q: SelectQueryBuilder<Database, any, any> = qb.selectFrom(table).selectAll().where("agreement_id", "=", a.id);
+    if (a.by !== undefined && byColumn) q = q.where(byColumn, "=", a.by);
+    if (a.accepted !== undefined) q = q.where("accepted", "=", a.accepted);
+    if (a.from !== undefined) q = q.where("timestamp", ">=", a.from);
+    if (a.to !== undefined) q = q.where("timestamp", "<", a.to);
+    if (a.afterBlock !== undefined && a.afterLog !== undefined) {
+      const [block, log] = [a.afterBlock, a.afterLog];
+      q = q.where((eb) => eb.or([eb("block_number", ">", block), eb.and([eb("block_number", "=", block), eb("log_index", ">", log)])]));
+    }
+    return pageAtState(q.orderBy("block_number").orderBy("log_index").limit(a.take), LOG_ORDER, a.id);
+  });
+}
+
+const usageList = logList("usage_lines", "partner");
+
+export async function listUsage(r: Reader, id: string, f: UsageFilters): Promise<SubPage<UsageLine>> {
   const limit = f.limit ?? 50;
   const after = decodeCursor(f.cursor, cursorShapes.log);
-  let q = ctx.db.selectFrom("usage_lines").selectAll().where("agreement_id", "=", id);
-  if (f.partner) q = q.where("partner", "=", f.partner);
-  if (f.accepted !== undefined) q = q.where("accepted", "=", f.accepted);
-  if (f.from !== undefined) q = q.where("timestamp", ">=", f.from);
-  if (f.to !== undefined) q = q.where("timestamp", "<", f.to);
-  if (after) {
-    q = q.where((eb) =>
-      eb.or([eb("block_number", ">", after[0]), eb.and([eb("block_number", "=", after[0]), eb("log_index", ">", after[1])])]),
-    );
-  }
-  const rows = await q.orderBy("block_number").orderBy("log_index").limit(limit + 1).execute();
-  return paginate(rows, limit, usageLineView, (r) => [r.block_number, r.log_index]);
+  const args: LogListArgs = { id, by: f.partner, accepted: f.accepted, from: f.from, to: f.to, afterBlock: after?.[0], afterLog: after?.[1], take: limit + 1 };
+  const { rows, found } = await runPage<LogListArgs, Selectable<UsageLinesTable>>(r, usageList, args, "block_number");
+  if (!found) return undefined;
+  return paginate(rows, limit, usageLineView, (row) => [row.block_number, row.log_index]);
 }
 
 export interface RevenueFilters {
@@ -207,30 +320,42 @@ export interface RevenueFilters {
 }
 
 /** Every period of the term (unreported ones as state None), by index. */
-export async function listRevenue(ctx: ReadContext, id: string, f: RevenueFilters): Promise<Page<RevenuePeriod>> {
+const revenueOf = new QueryTemplate((a: { id: string }) =>
+  atState()
+    .leftJoin("agreements as a", (j) => j.on("a.id", "=", a.id))
+    .leftJoin("revenue_periods as rp", (j) => j.onRef("rp.agreement_id", "=", "a.id"))
+    .select(["a.id as _a_id", "a.period_count as _a_period_count", "a.start_time as _a_start_time", "a.period_duration as _a_period_duration"])
+    .selectAll("rp"),
+);
+
+export async function listRevenue(r: Reader, id: string, f: RevenueFilters): Promise<SubPage<RevenuePeriod>> {
   const limit = f.limit ?? 50;
   const after = decodeCursor(f.cursor, cursorShapes.index);
-  const a = await agreementRow(ctx, id);
-  if (!a) return { data: [], nextCursor: null };
-  const rows = await ctx.db.selectFrom("revenue_periods").selectAll().where("agreement_id", "=", id).execute();
-  const byIndex = new Map(rows.map((r) => [r.period_index, r]));
+  const { rows } = (await r.db.executeQuery(revenueOf.compile({ id }))) as { rows: AnyRow[] };
+  r.at(stateOf(rows[0]));
+  const a = rows[0];
+  if (!a || a._a_id === null) return undefined;
+  const byIndex = new Map<number, AnyRow>();
+  for (const row of rows) if (row.period_index !== null) byIndex.set(row.period_index as number, row);
   const periods: { index: number; view: RevenuePeriod }[] = [];
-  for (let k = after ? after[0] + 1 : 0; k < a.period_count; k++) {
-    const r = byIndex.get(k);
+  const start = a._a_start_time as number;
+  const duration = a._a_period_duration as number;
+  for (let k = after ? after[0] + 1 : 0; k < (a._a_period_count as number); k++) {
+    const p = byIndex.get(k);
     const view: RevenuePeriod = {
       periodIndex: k,
-      periodStart: iso(a.start_time + k * a.period_duration),
-      periodEnd: iso(a.start_time + (k + 1) * a.period_duration),
-      state: (r?.state ?? "None") as RevenuePeriod["state"],
-      version: r?.version ?? 0,
-      revenue: r?.revenue ?? "0",
-      evidenceHash: r?.evidence_hash ?? `0x${"0".repeat(64)}`,
-      submittedAt: isoOrNull(r?.submitted_at ?? 0),
-      disputedBy: r?.disputed_by ? addr(r.disputed_by) : null,
-      owed: r?.owed ?? "0",
-      cumulativeObligation: r?.cumulative_obligation ?? "0",
-      due: isoOrNull(r?.due ?? 0),
-      finalizedAt: isoOrNull(r?.finalized_at ?? 0),
+      periodStart: iso(start + k * duration),
+      periodEnd: iso(start + (k + 1) * duration),
+      state: (p?.state ?? "None") as RevenuePeriod["state"],
+      version: p?.version ?? 0,
+      revenue: p?.revenue ?? "0",
+      evidenceHash: p?.evidence_hash ?? `0x${"0".repeat(64)}`,
+      submittedAt: isoOrNull(p?.submitted_at ?? 0),
+      disputedBy: p?.disputed_by ? addr(p.disputed_by) : null,
+      owed: p?.owed ?? "0",
+      cumulativeObligation: p?.cumulative_obligation ?? "0",
+      due: isoOrNull(p?.due ?? 0),
+      finalizedAt: isoOrNull(p?.finalized_at ?? 0),
     };
     if (f.state && view.state !== f.state) continue;
     periods.push({ index: k, view });
@@ -248,30 +373,23 @@ export interface EventFilters {
 
 type EventTable = "payments" | "distributions" | "audits";
 
-async function listEvents<T extends EventTable>(
-  ctx: ReadContext,
-  table: T,
+const eventLists = {
+  payer: logList("payments", "payer"),
+  beneficiary: logList("distributions", "beneficiary"),
+  auditor: logList("audits", "auditor"),
+};
+
+async function listEvents<Row extends { block_number: number; log_index: number }>(
+  r: Reader,
+  by: keyof typeof eventLists,
   id: string,
-  f: EventFilters & { by?: { column: "payer" | "beneficiary" | "auditor"; value: string } },
-) {
+  f: EventFilters & { by?: string },
+): Promise<{ rows: Row[] | undefined; limit: number }> {
   const limit = f.limit ?? 50;
   const after = decodeCursor(f.cursor, cursorShapes.log);
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- three tables with the same key columns
-  let q: any = ctx.db.selectFrom(table as EventTable).selectAll().where("agreement_id", "=", id);
-  if (f.by) q = q.where(f.by.column, "=", f.by.value);
-  if (f.from !== undefined) q = q.where("timestamp", ">=", f.from);
-  if (f.to !== undefined) q = q.where("timestamp", "<", f.to);
-  if (after) {
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- as above
-    q = q.where((eb: any) =>
-      eb.or([eb("block_number", ">", after[0]), eb.and([eb("block_number", "=", after[0]), eb("log_index", ">", after[1])])]),
-    );
-  }
-  const rows = (await q.orderBy("block_number").orderBy("log_index").limit(limit + 1).execute()) as (Record<string, never> & {
-    block_number: number;
-    log_index: number;
-  })[];
-  return { rows, limit };
+  const args: LogListArgs = { id, by: f.by, from: f.from, to: f.to, afterBlock: after?.[0], afterLog: after?.[1], take: limit + 1 };
+  const { rows, found } = await runPage<LogListArgs, Row>(r, eventLists[by], args, "block_number");
+  return { rows: found ? rows : undefined, limit };
 }
 
 const eventFields = (r: { timestamp: number; block_number: number; tx_hash: string }) => ({
@@ -280,53 +398,47 @@ const eventFields = (r: { timestamp: number; block_number: number; tx_hash: stri
   txHash: r.tx_hash,
 });
 
-export async function listPayments(ctx: ReadContext, id: string, f: EventFilters & { payer?: string }): Promise<Page<Payment>> {
-  const { rows, limit } = await listEvents(ctx, "payments", id, { ...f, by: f.payer ? { column: "payer", value: f.payer } : undefined });
-  return paginate(
-    rows as unknown as Selectable<import("../db/schema").PaymentsTable>[],
-    limit,
-    (r) => ({
-      agreementId: r.agreement_id,
-      payer: addr(r.payer),
-      amount: r.amount,
-      toPartners: r.to_partners,
-      toProgram: r.to_program,
-      ...eventFields(r),
-    }),
-    (r) => [r.block_number, r.log_index],
-  );
-}
+const logKey = (r: { block_number: number; log_index: number }) => [r.block_number, r.log_index];
 
-export async function listDistributions(
-  ctx: ReadContext,
-  id: string,
-  f: EventFilters & { beneficiary?: string },
-): Promise<Page<Distribution>> {
-  const { rows, limit } = await listEvents(ctx, "distributions", id, {
-    ...f,
-    by: f.beneficiary ? { column: "beneficiary", value: f.beneficiary } : undefined,
+export async function listPayments(r: Reader, id: string, f: EventFilters & { payer?: string }): Promise<SubPage<Payment>> {
+  const { rows, limit } = await listEvents<Selectable<PaymentsTable>>(r, "payer", id, { ...f, by: f.payer });
+  if (!rows) return undefined;
+  const view = (p: Selectable<PaymentsTable>): Payment => ({
+    agreementId: p.agreement_id,
+    payer: addr(p.payer),
+    amount: p.amount,
+    toPartners: p.to_partners,
+    toProgram: p.to_program,
+    ...eventFields(p),
   });
-  return paginate(
-    rows as unknown as Selectable<import("../db/schema").DistributionsTable>[],
-    limit,
-    (r) => ({ agreementId: r.agreement_id, beneficiary: addr(r.beneficiary), amount: r.amount, ...eventFields(r) }),
-    (r) => [r.block_number, r.log_index],
-  );
+  return paginate(rows, limit, view, logKey);
 }
 
-export async function listAudits(ctx: ReadContext, id: string, f: EventFilters & { auditor?: string }): Promise<Page<Audit>> {
-  const { rows, limit } = await listEvents(ctx, "audits", id, { ...f, by: f.auditor ? { column: "auditor", value: f.auditor } : undefined });
-  return paginate(
-    rows as unknown as Selectable<import("../db/schema").AuditsTable>[],
-    limit,
-    (r) => ({
-      agreementId: r.agreement_id,
-      auditor: addr(r.auditor),
-      throughBlock: r.through_block,
-      reportHash: r.report_hash,
-      clean: r.clean,
-      ...eventFields(r),
-    }),
-    (r) => [r.block_number, r.log_index],
-  );
+export async function listDistributions(r: Reader, id: string, f: EventFilters & { beneficiary?: string }): Promise<SubPage<Distribution>> {
+  const { rows, limit } = await listEvents<Selectable<DistributionsTable>>(r, "beneficiary", id, { ...f, by: f.beneficiary });
+  if (!rows) return undefined;
+  const view = (d: Selectable<DistributionsTable>): Distribution => ({
+    agreementId: d.agreement_id,
+    beneficiary: addr(d.beneficiary),
+    amount: d.amount,
+    ...eventFields(d),
+  });
+  return paginate(rows, limit, view, logKey);
+}
+
+export function auditView(a: Selectable<AuditsTable>): Audit {
+  return {
+    agreementId: a.agreement_id,
+    auditor: addr(a.auditor),
+    throughBlock: a.through_block,
+    reportHash: a.report_hash,
+    clean: a.clean,
+    ...eventFields(a),
+  };
+}
+
+export async function listAudits(r: Reader, id: string, f: EventFilters & { auditor?: string }): Promise<SubPage<Audit>> {
+  const { rows, limit } = await listEvents<Selectable<AuditsTable>>(r, "auditor", id, { ...f, by: f.auditor });
+  if (!rows) return undefined;
+  return paginate(rows, limit, auditView, logKey);
 }

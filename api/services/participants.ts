@@ -8,8 +8,9 @@ import type { Page } from "./agreements";
 import { usageLineView } from "./agreements";
 import { cursorShapes, decodeCursor, paginate } from "./cursor";
 import { addr, iso, isoOrNull, skuName } from "./format";
-import { readProgram, type ReadContext } from "./snapshot";
-import type { PartnersTable } from "../db/schema";
+import { qb, QueryTemplate } from "../db/template";
+import { defaultProgram, stateColumns, stateOf, type ReadContext, type Reader } from "./snapshot";
+import type { PartnersTable, ProgramTable } from "../db/schema";
 import type { Selectable } from "kysely";
 
 function partnerSummary(p: Selectable<PartnersTable>): PartnerSummary {
@@ -24,17 +25,27 @@ function partnerSummary(p: Selectable<PartnersTable>): PartnerSummary {
   };
 }
 
-export async function listPartners(
-  ctx: ReadContext,
-  f: { active?: boolean; limit?: number; cursor?: string },
-): Promise<Page<PartnerSummary>> {
+const partnerList = new QueryTemplate((a: { active?: boolean; after?: string; take: number }) => {
+  let q = qb.selectFrom("partners").selectAll();
+  if (a.active !== undefined) q = q.where("active", "=", a.active);
+  if (a.after !== undefined) q = q.where("address", ">", a.after);
+  return qb
+    .selectFrom("indexer_state as s")
+    .leftJoin(q.orderBy("address").limit(a.take).as("x"), (j) => j.onTrue())
+    .select(stateColumns)
+    .selectAll("x")
+    .where("s.id", "=", 1)
+    .orderBy("x.address");
+});
+
+/** One statement: the checkpoint and the page of partners. */
+export async function listPartners(r: Reader, f: { active?: boolean; limit?: number; cursor?: string }): Promise<Page<PartnerSummary>> {
   const limit = f.limit ?? 50;
   const after = decodeCursor(f.cursor, cursorShapes.address);
-  let q = ctx.db.selectFrom("partners").selectAll();
-  if (f.active !== undefined) q = q.where("active", "=", f.active);
-  if (after) q = q.where("address", ">", after[0]);
-  const rows = await q.orderBy("address").limit(limit + 1).execute();
-  return paginate(rows, limit, partnerSummary, (p) => [p.address]);
+  const { rows } = await r.db.executeQuery(partnerList.compile({ active: f.active, after: after?.[0], take: limit + 1 }));
+  r.at(stateOf(rows[0]));
+  const partners = rows.filter((row) => row.address !== null) as unknown as Selectable<PartnersTable>[];
+  return paginate(partners, limit, partnerSummary, (p) => [p.address]);
 }
 
 export async function getPartner(ctx: ReadContext, address: string): Promise<PartnerDetail | undefined> {
@@ -96,7 +107,14 @@ export async function getUsageBatch(ctx: ReadContext, batchId: string): Promise<
   const b = await ctx.db.selectFrom("usage_batches").selectAll().where("batch_id", "=", batchId).executeTakeFirst();
   if (!b) return undefined;
   const [lines, disputes] = await Promise.all([
-    ctx.db.selectFrom("usage_lines").selectAll().where("batch_id", "=", batchId).orderBy("block_number").orderBy("log_index").execute(),
+    // a batch's lines were emitted in its own transaction: its block, found by the primary key
+    ctx.db
+      .selectFrom("usage_lines")
+      .selectAll()
+      .where("block_number", "=", b.block_number)
+      .where("batch_id", "=", batchId)
+      .orderBy("log_index")
+      .execute(),
     ctx.db.selectFrom("usage_disputes").selectAll().where("batch_id", "=", batchId).orderBy("agreement_id").execute(),
   ]);
   return {
@@ -179,9 +197,45 @@ export async function proveBatchRecord(
   };
 }
 
-export async function getProgram(ctx: ReadContext): Promise<Program> {
-  const p = await readProgram(ctx.db);
-  const s = ctx.state;
+const programQuery = new QueryTemplate((_: Record<string, never>) =>
+  qb
+    .selectFrom("indexer_state as s")
+    .leftJoin("program as pr", (j) => j.on("pr.id", "=", 1))
+    .select(stateColumns)
+    .selectAll("s")
+    .select([
+      "pr.id as _pr_id",
+      "pr.treasury as _pr_treasury",
+      "pr.paused as _pr_paused",
+      "pr.last_unpaused_at as _pr_last_unpaused_at",
+      "pr.program_claimable as _pr_program_claimable",
+      "pr.program_claimed as _pr_program_claimed",
+      "pr.revenue_signers as _pr_revenue_signers",
+      "pr.revenue_threshold as _pr_revenue_threshold",
+      "pr.agreement_count as _pr_agreement_count",
+    ])
+    .where("s.id", "=", 1),
+);
+
+/** One statement: the whole checkpoint row (deployment, constants) and the program row. */
+export async function getProgram(r: Reader): Promise<Program> {
+  const [row] = (await r.db.executeQuery(programQuery.compile({}))).rows;
+  r.at(stateOf(row));
+  const s = row!;
+  const p: Selectable<ProgramTable> =
+    s._pr_id === null
+      ? defaultProgram()
+      : {
+          id: 1,
+          treasury: s._pr_treasury,
+          paused: s._pr_paused!,
+          last_unpaused_at: s._pr_last_unpaused_at!,
+          program_claimable: s._pr_program_claimable!,
+          program_claimed: s._pr_program_claimed!,
+          revenue_signers: s._pr_revenue_signers!,
+          revenue_threshold: s._pr_revenue_threshold!,
+          agreement_count: s._pr_agreement_count!,
+        };
   return {
     chainId: s.chain_id,
     ledger: addr(s.ledger),

@@ -1,5 +1,8 @@
-// The indexed block a request reads at (its `meta`), and the read transaction that pins it.
-import type { Kysely, Selectable, Transaction } from "kysely";
+// The indexed block a request reads at (its `meta`), and how a request reads consistently at one block:
+// either ONE SQL statement that also selects the checkpoint (PostgreSQL gives every statement one snapshot,
+// so the checkpoint and the rows agree; no transaction, one round trip), or, for answers that need several
+// statements, one repeatable-read read-only transaction that reads the checkpoint first.
+import { sql, type Kysely, type Selectable, type Transaction } from "kysely";
 import type { Database, IndexerStateTable, ProgramTable } from "../db/schema";
 
 export type ReadDb = Kysely<Database> | Transaction<Database>;
@@ -11,13 +14,30 @@ export interface Meta {
   final: boolean;
 }
 
+/** The part of the checkpoint row a request needs (meta, "now", and R's grace period). */
+export type StateRow = Pick<
+  Selectable<IndexerStateTable>,
+  "checkpoint_number" | "checkpoint_hash" | "checkpoint_timestamp" | "final_number" | "deployment_block" | "reporting_grace"
+>;
+
 /** What every service reads with: the database at one indexed block, and that block's time. */
 export interface ReadContext {
   db: ReadDb;
   meta: Meta;
   /** The indexed block's time: "now" for time-dependent figures (pending decreases, delinquency). */
   now: number;
-  state: Selectable<IndexerStateTable>;
+  state: StateRow;
+}
+
+/**
+ * How a route reads. `at(state)` checks the checkpoint a one-statement read selected (503 when nothing, or
+ * not yet `minBlock`, is indexed) and gives the context to shape rows with; `snapshot(fn)` runs several
+ * statements at one block.
+ */
+export interface Reader {
+  db: Kysely<Database>;
+  at(state: StateRow | undefined): ReadContext;
+  snapshot<T>(fn: (ctx: ReadContext) => Promise<T>): Promise<T>;
 }
 
 /** The checkpoint as `meta`; undefined before the indexer wrote its first state row. */
@@ -25,7 +45,7 @@ export async function readState(db: ReadDb): Promise<Selectable<IndexerStateTabl
   return db.selectFrom("indexer_state").selectAll().where("id", "=", 1).executeTakeFirst();
 }
 
-export function metaOf(state: Selectable<IndexerStateTable> | undefined, chainId: number): Meta {
+export function metaOf(state: StateRow | undefined, chainId: number): Meta {
   if (!state || state.checkpoint_number === null || state.checkpoint_number < state.deployment_block) {
     return { chainId, blockNumber: state?.checkpoint_number ?? null, blockHash: state?.checkpoint_hash ?? null, final: false };
   }
@@ -37,20 +57,50 @@ export function metaOf(state: Selectable<IndexerStateTable> | undefined, chainId
   };
 }
 
+const STATE_COLUMNS = [
+  "checkpoint_number",
+  "checkpoint_hash",
+  "checkpoint_timestamp",
+  "final_number",
+  "deployment_block",
+  "reporting_grace",
+] as const satisfies readonly (keyof StateRow)[];
+
+/** Prefix of the checkpoint columns a one-statement read selects beside its rows. */
+const P = "_s_";
+
+/** The checkpoint columns, aliased `_s_<name>`, for a query whose FROM holds `indexer_state as s`. */
+export const stateColumns = STATE_COLUMNS.map((c) => sql.ref(`s.${c}`).as(`${P}${c}`));
+
+/** The checkpoint out of a row of a one-statement read (undefined when the query found no state row). */
+export function stateOf(row: Record<string, unknown> | undefined): StateRow | undefined {
+  if (!row || row[`${P}deployment_block`] === undefined || row[`${P}deployment_block`] === null) return undefined;
+  return {
+    checkpoint_number: row[`${P}checkpoint_number`] as number | null,
+    checkpoint_hash: row[`${P}checkpoint_hash`] as string | null,
+    checkpoint_timestamp: row[`${P}checkpoint_timestamp`] as number | null,
+    final_number: row[`${P}final_number`] as number | null,
+    deployment_block: row[`${P}deployment_block`] as number,
+    reporting_grace: row[`${P}reporting_grace`] as number,
+  };
+}
+
 /** The program row (defaults before its first event). */
 export async function readProgram(db: ReadDb): Promise<Selectable<ProgramTable>> {
   const row = await db.selectFrom("program").selectAll().where("id", "=", 1).executeTakeFirst();
-  return (
-    row ?? {
-      id: 1,
-      treasury: null,
-      paused: false,
-      last_unpaused_at: 0,
-      program_claimable: "0",
-      program_claimed: "0",
-      revenue_signers: "[]",
-      revenue_threshold: 0,
-      agreement_count: 0,
-    }
-  );
+  return row ?? defaultProgram();
+}
+
+export function defaultProgram(): Selectable<ProgramTable> {
+  return {
+    id: 1,
+    treasury: null,
+    paused: false,
+    last_unpaused_at: 0,
+    program_claimable: "0",
+    program_claimed: "0",
+    revenue_signers: "[]",
+    revenue_threshold: 0,
+    agreement_count: 0,
+  };
 }

@@ -251,8 +251,8 @@ for (const engine of ["pglite", "postgres"] as const) {
       const distributions = await get(base, `/v1/agreements/1/distributions?beneficiary=${zeroAddress}`);
       expectValid("/v1/agreements/:id/distributions", distributions.body);
       expect((distributions.body!.data as Json[]).length).to.equal(2);
-      const audits = await get(base, "/v1/agreements/1/audit");
-      expectValid("/v1/agreements/:id/audit", audits.body);
+      const audits = await get(base, "/v1/agreements/1/audits");
+      expectValid("/v1/agreements/:id/audits", audits.body);
       expect((audits.body!.data as Json[])[0]).to.include({ clean: true });
 
       const partners = await get(base, "/v1/partners?active=true");
@@ -294,7 +294,7 @@ for (const engine of ["pglite", "postgres"] as const) {
       const target = Number(await chain.driver.publicClient.getBlockNumber());
       let status = 0;
       for (let i = 0; i < 100 && status !== 200; i++) {
-        status = (await get(base, `/v1/agreements/1/audit?minBlock=${target}`)).status;
+        status = (await get(base, `/v1/agreements/1/audits?minBlock=${target}`)).status;
         if (status !== 200) await new Promise((r) => setTimeout(r, 100));
       }
       expect(status).to.equal(200);

@@ -18,6 +18,8 @@ export const silentLogger = pino({ level: "silent" });
 export interface SharedChain {
   node: RunningNode;
   deployment: Deployment;
+  /** The folder holding `<chainId>.json` (for the auditor's CLI). */
+  deploymentsDir: string;
   driver: LedgerDriver;
   /** Agreement ids and actors of the activity run. */
   facts: {
@@ -36,10 +38,10 @@ let shared: Promise<SharedChain> | undefined;
 export function sharedChain(): Promise<SharedChain> {
   shared ??= (async () => {
     const node = await startHardhatNode();
-    const { deployment } = await deployTo(node);
+    const { deployment, dir } = await deployTo(node);
     const driver = new LedgerDriver(node, deployment);
     const facts = await activityRun(driver);
-    return { node, deployment, driver, facts };
+    return { node, deployment, deploymentsDir: dir, driver, facts };
   })();
   return shared;
 }
@@ -216,7 +218,6 @@ export async function dumpTables(handle: DatabaseHandle): Promise<Record<string,
   const tables: Record<string, string> = {
     program: "id",
     blocks: "number",
-    events: "block_number, log_index",
     agreements: "id",
     positions: "agreement_id, partner",
     partners: "address",
@@ -234,7 +235,10 @@ export async function dumpTables(handle: DatabaseHandle): Promise<Record<string,
   const out: Record<string, unknown[]> = {};
   const { sql } = await import("kysely");
   for (const [table, order] of Object.entries(tables)) {
-    out[table] = (await sql.raw(`select * from ${table} order by ${order}`).execute(handle.db)).rows;
+    // binary columns as hex: PGlite answers Uint8Array, node-postgres Buffer
+    out[table] = (await sql.raw<Record<string, unknown>>(`select * from ${table} order by ${order}`).execute(handle.db)).rows.map((row) =>
+      Object.fromEntries(Object.entries(row).map(([k, v]) => [k, v instanceof Uint8Array ? Buffer.from(v).toString("hex") : v])),
+    );
   }
   return out;
 }
