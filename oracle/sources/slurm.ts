@@ -39,28 +39,36 @@ const JOB_ID = /^\d+(?:_\d+|_\[[\d,%-]+\]|\+\d+)?$/;
 const WAITING = new Set(["unknown", "none"]);
 const COUNT = /^\d+$/;
 
-type Tres = { ok: true; typed: Map<string, bigint>; untyped: bigint | undefined } | { ok: false; detail: string };
+type Tres = { ok: true; typed: [type: string, gpus: bigint][]; untyped: bigint | undefined } | { ok: false; detail: string };
+
+const GRES_GPU = "gres/gpu";
 
 /** Reads `AllocTRES` (`billing=128,cpu=128,gres/gpu:h100=8,gres/gpu=8,mem=1T,node=1`). */
 function parseAllocTres(text: string): Tres {
-  const typed = new Map<string, bigint>();
+  const typed: [string, bigint][] = [];
   let untyped: bigint | undefined;
   if (text === "") return { ok: true, typed, untyped };
-  for (const entry of text.split(",")) {
-    const eq = entry.indexOf("=");
-    if (eq <= 0) return { ok: false, detail: `AllocTRES entry ${JSON.stringify(entry)} is not key=value` };
-    const key = entry.slice(0, eq);
-    const value = entry.slice(eq + 1);
+  for (let from = 0; from <= text.length; ) {
+    let comma = text.indexOf(",", from);
+    if (comma === -1) comma = text.length;
+    const eq = text.indexOf("=", from);
+    if (eq <= from || eq >= comma) return { ok: false, detail: `AllocTRES entry ${JSON.stringify(text.slice(from, comma))} is not key=value` };
     // gres/gpumem and gres/gpuutil are other TRES: only `gres/gpu` and `gres/gpu:<type>` count GPUs.
-    if (key !== "gres/gpu" && !key.startsWith("gres/gpu:")) continue;
-    if (!COUNT.test(value)) return { ok: false, detail: `AllocTRES ${key}=${JSON.stringify(value)} is not a GPU count` };
-    if (key === "gres/gpu") {
-      untyped = (untyped ?? 0n) + BigInt(value);
-      continue;
+    const gpuKey = text.startsWith(GRES_GPU, from) && (eq === from + GRES_GPU.length || text.charCodeAt(from + GRES_GPU.length) === 58); /* ":" */
+    if (gpuKey) {
+      const key = text.slice(from, eq);
+      const value = text.slice(eq + 1, comma);
+      if (!COUNT.test(value)) return { ok: false, detail: `AllocTRES ${key}=${JSON.stringify(value)} is not a GPU count` };
+      if (key === GRES_GPU) untyped = (untyped ?? 0n) + BigInt(value);
+      else {
+        const type = key.slice(GRES_GPU.length + 1);
+        if (type === "") return { ok: false, detail: `AllocTRES entry ${JSON.stringify(text.slice(from, comma))} has an empty GPU type` };
+        const seen = typed.find((t) => t[0] === type);
+        if (seen) seen[1] += BigInt(value);
+        else typed.push([type, BigInt(value)]);
+      }
     }
-    const type = key.slice("gres/gpu:".length);
-    if (type === "") return { ok: false, detail: `AllocTRES entry ${JSON.stringify(entry)} has an empty GPU type` };
-    typed.set(type, (typed.get(type) ?? 0n) + BigInt(value));
+    from = comma + 1;
   }
   return { ok: true, typed, untyped };
 }
@@ -71,34 +79,34 @@ function parseAllocTres(text: string): Tres {
  */
 function gpusAndSku(
   settings: UsageSourceSettings,
-  tres: { typed: Map<string, bigint>; untyped: bigint | undefined },
+  tres: { typed: [string, bigint][]; untyped: bigint | undefined },
   partition: string,
 ): { gpus: bigint; sku: string } | Refusal {
-  const typed = [...tres.typed].filter(([, n]) => n > 0n);
-  if (typed.length > 0) {
-    const skus = new Set<string>();
-    let gpus = 0n;
-    for (const [type, n] of typed) {
-      const sku = settings.skuMap.get(type);
-      if (sku === undefined) {
-        return { reason: "unknown-sku", detail: `GPU type ${JSON.stringify(type)} is not in skuMap; add it to the config` };
-      }
-      skus.add(sku);
-      gpus += n;
+  let gpus = 0n;
+  let sku: string | undefined;
+  const skus: string[] = [];
+  for (const [type, n] of tres.typed) {
+    if (n <= 0n) continue;
+    const mapped = settings.skuMap.get(type);
+    if (mapped === undefined) {
+      return { reason: "unknown-sku", detail: `GPU type ${JSON.stringify(type)} is not in skuMap; add it to the config` };
     }
-    if (skus.size > 1) {
-      return { reason: "mixed-sku", detail: `one allocation holds GPUs of several skus (${[...skus].join(", ")})` };
-    }
-    return { gpus, sku: [...skus][0] };
+    if (!skus.includes(mapped)) skus.push(mapped);
+    sku = mapped;
+    gpus += n;
   }
-  const sku = settings.partitionSkus.get(partition);
-  if (sku === undefined) {
+  if (skus.length > 1) {
+    return { reason: "mixed-sku", detail: `one allocation holds GPUs of several skus (${skus.join(", ")})` };
+  }
+  if (sku !== undefined) return { gpus, sku };
+  const partitionSku = settings.partitionSkus.get(partition);
+  if (partitionSku === undefined) {
     return {
       reason: "unknown-sku",
       detail: `AllocTRES names no GPU type and partition ${JSON.stringify(partition)} is not in partitionSkus; add it to the config`,
     };
   }
-  return { gpus: tres.untyped ?? 0n, sku };
+  return { gpus: tres.untyped ?? 0n, sku: partitionSku };
 }
 
 /**
@@ -111,8 +119,12 @@ function resolveInterval(
   clock: TimeZoneClock,
   start: LocalDateTime | bigint,
   end: LocalDateTime | bigint,
-  elapsed: bigint | undefined,
+  elapsedText: string,
 ): { start: bigint; end: bigint } {
+  if (clock.isUtc) {
+    return { start: typeof start === "bigint" ? start : utcSeconds(start), end: typeof end === "bigint" ? end : utcSeconds(end) };
+  }
+  const elapsed = COUNT.test(elapsedText) ? BigInt(elapsedText) : undefined;
   const starts = typeof start === "bigint" ? [start] : clock.candidates(start);
   const ends = typeof end === "bigint" ? [end] : clock.candidates(end);
   if (starts.length === 1 && ends.length === 1) return { start: starts[0], end: ends[0] };
@@ -125,6 +137,18 @@ function resolveInterval(
 /** A Start/End field: a wall-clock time, a time with its own zone, or undefined when malformed. */
 function readTime(text: string): LocalDateTime | bigint | undefined {
   return parseLocalDateTime(text) ?? parseTimestamp(text);
+}
+
+const isDigit = (c: number): boolean => c >= 48 && c <= 57;
+
+/** `Unknown` or `None` in any case (a pending job's Start/End). */
+function isWaiting(text: string): boolean {
+  return (text.length === 7 || text.length === 4) && WAITING.has(text.toLowerCase());
+}
+
+/** A wall-clock reading taken as UTC, in unix seconds. */
+function utcSeconds(ldt: LocalDateTime): bigint {
+  return BigInt(Date.UTC(ldt.year, ldt.month - 1, ldt.day, ldt.hour, ldt.minute, ldt.second) / 1000);
 }
 
 function quarantined(source: SourceRef, raw: string, reason: QuarantineReason, detail: string): SourceEvent<SlurmRecord> {
@@ -143,7 +167,14 @@ class SlurmParser implements LineParser<SlurmRecord> {
 
   push({ text, line }: SourceLine): SourceEvent<SlurmRecord>[] {
     if (text.trim() === "") return [];
-    const fields = text.split("|").map((f) => f.trim());
+    const fields = text.split("|");
+    for (let i = 0; i < fields.length; i++) {
+      const f = fields[i];
+      // trim() only where a field may start or end with white space
+      if (f.length > 0 && (f.charCodeAt(0) <= 32 || f.charCodeAt(0) >= 0xa0 || f.charCodeAt(f.length - 1) <= 32 || f.charCodeAt(f.length - 1) >= 0xa0)) {
+        fields[i] = f.trim();
+      }
+    }
     if (this.header === undefined) {
       // `sacct -p` ends every line with "|": accept it like `-P`.
       this.trailingPipe = fields.length > 1 && fields[fields.length - 1] === "";
@@ -165,57 +196,57 @@ class SlurmParser implements LineParser<SlurmRecord> {
     const header = this.header as string[];
     const col = this.columns as ColumnIndex<Column>;
     const settings = this.settings;
-    const quarantine = (reason: QuarantineReason, detail: string) => quarantined(source, raw, reason, detail);
-    if (isHeaderAgain(fields, header)) return { kind: "ignored", reason: "repeated-header", source };
+    // A row whose first field starts with a digit cannot be the header again (normalizing keeps a leading digit).
+    if (!(isDigit(fields[0].charCodeAt(0)) && !isDigit(header[0].charCodeAt(0))) && isHeaderAgain(fields, header)) {
+      return { kind: "ignored", reason: "repeated-header", source };
+    }
     if (fields.length !== header.length) {
-      return quarantine("parse-error", `expected ${header.length} "|"-separated fields as in the header, found ${fields.length}`);
+      return quarantined(source, raw, "parse-error", `expected ${header.length} "|"-separated fields as in the header, found ${fields.length}`);
     }
 
     const jobId = fields[col.JobIDRaw];
     const dot = jobId.indexOf(".");
     if (dot > 0 && JOB_ID.test(jobId.slice(0, dot))) {
-      return quarantine(
+      return quarantined(source, raw, 
         "job-step",
         `JobIDRaw ${JSON.stringify(jobId)} is a job step; export allocations only (sacct -X) so steps never double-count`,
       );
     }
-    if (!JOB_ID.test(jobId)) return quarantine("parse-error", `JobIDRaw ${JSON.stringify(jobId)} is not a Slurm job id`);
+    if (!JOB_ID.test(jobId)) return quarantined(source, raw, "parse-error", `JobIDRaw ${JSON.stringify(jobId)} is not a Slurm job id`);
     const cluster = fields[col.Cluster];
-    if (cluster === "") return quarantine("parse-error", "Cluster is empty");
+    if (cluster === "") return quarantined(source, raw, "parse-error", "Cluster is empty");
 
     const startText = fields[col.Start];
     const endText = fields[col.End];
-    if (WAITING.has(startText.toLowerCase()) || WAITING.has(endText.toLowerCase())) {
+    if (isWaiting(startText) || isWaiting(endText)) {
       return { kind: "waiting", source, detail: `job ${cluster}:${jobId} has Start=${startText}, End=${endText}` };
     }
     const start = readTime(startText);
     if (start === undefined) {
-      return quarantine("parse-error", `Start ${JSON.stringify(startText)} is not a time like 2026-10-03T14:22:05`);
+      return quarantined(source, raw, "parse-error", `Start ${JSON.stringify(startText)} is not a time like 2026-10-03T14:22:05`);
     }
     const end = readTime(endText);
-    if (end === undefined) return quarantine("parse-error", `End ${JSON.stringify(endText)} is not a time like 2026-10-03T14:22:05`);
-    const elapsedText = col.ElapsedRaw >= 0 ? fields[col.ElapsedRaw] : "";
-    const elapsed = COUNT.test(elapsedText) ? BigInt(elapsedText) : undefined;
+    if (end === undefined) return quarantined(source, raw, "parse-error", `End ${JSON.stringify(endText)} is not a time like 2026-10-03T14:22:05`);
 
     const tres = parseAllocTres(fields[col.AllocTRES]);
-    if (!tres.ok) return quarantine("malformed-tres", tres.detail);
-    const hasGpus = [...tres.typed.values()].some((n) => n > 0n) || (tres.untyped ?? 0n) > 0n;
+    if (!tres.ok) return quarantined(source, raw, "malformed-tres", tres.detail);
+    const hasGpus = tres.typed.some(([, n]) => n > 0n) || (tres.untyped ?? 0n) > 0n;
     if (!hasGpus) return { kind: "ignored", reason: "non-gpu", source };
 
     const account = fields[col.Account];
     const agreementId = settings.accounts.get(account);
     if (agreementId === undefined) {
       if (settings.otherAccounts === "ignore") return { kind: "ignored", reason: "other-account", source };
-      return quarantine("unknown-account", `account ${JSON.stringify(account)} is not in the config's accounts`);
+      return quarantined(source, raw, "unknown-account", `account ${JSON.stringify(account)} is not in the config's accounts`);
     }
 
     const allocation = gpusAndSku(settings, tres, fields[col.Partition]);
-    if ("reason" in allocation) return quarantine(allocation.reason, allocation.detail);
+    if ("reason" in allocation) return quarantined(source, raw, allocation.reason, allocation.detail);
 
-    const interval = resolveInterval(settings.clock, start, end, elapsed);
+    const interval = resolveInterval(settings.clock, start, end, col.ElapsedRaw >= 0 ? fields[col.ElapsedRaw] : "");
     const gpuSeconds = interval.end > interval.start ? allocation.gpus * (interval.end - interval.start) : 0n;
     const refusal = checkUsageBounds(settings, interval.start, interval.end, gpuSeconds);
-    if (refusal) return quarantine(refusal.reason, refusal.detail);
+    if (refusal) return quarantined(source, raw, refusal.reason, refusal.detail);
     if (interval.end === interval.start) return { kind: "ignored", reason: "zero-usage", source };
 
     return {

@@ -22,6 +22,9 @@ export interface SourceRef {
  * - `gpu-seconds-exceed-bound`: a metering record's gpuSeconds exceed `(end − start) × gpus`.
  * - `non-usd`: a revenue row in another currency than USD.
  * - `late-after-term`: a late usage slice with no unreported window left inside the term.
+ * - `line-rejected`: usage the ledger kept refusing (its line, by the preflight or a
+ *   UsageLineRejected event) until the agreement's reporting grace ended; the entry's
+ *   `rejection` field holds the ledger's reason (e.g. `NoRate`).
  */
 export type QuarantineReason =
   | "parse-error"
@@ -34,7 +37,8 @@ export type QuarantineReason =
   | "too-large"
   | "gpu-seconds-exceed-bound"
   | "non-usd"
-  | "late-after-term";
+  | "late-after-term"
+  | "line-rejected";
 
 /** Every {@link QuarantineReason}, in the order of the list above. */
 export const QUARANTINE_REASONS: readonly QuarantineReason[] = [
@@ -49,6 +53,7 @@ export const QUARANTINE_REASONS: readonly QuarantineReason[] = [
   "gpu-seconds-exceed-bound",
   "non-usd",
   "late-after-term",
+  "line-rejected",
 ];
 
 /** One line of `quarantine.jsonl`: the row as read, where it was and why it was set aside. */

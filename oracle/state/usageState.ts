@@ -1,6 +1,9 @@
 // The usage oracle's local state (SERVICES §2): an embedded SQLite database (better-sqlite3,
-// WAL, synchronous=FULL) in the state folder. Every change is made inside a transaction, so
-// a process killed at any point (kill -9) leaves either the state before or after it.
+// WAL) in the state folder. Every change is made inside a transaction, so a process killed at
+// any point (kill -9) leaves either the state before or after it. Commits are written to the
+// WAL at once (a killed process loses nothing committed) and synced to disk (fsync) by the
+// durable transactions that come before anything leaves the machine (a signed batch before it
+// is sent): see docs/usage-oracle.md "Durability".
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
@@ -9,10 +12,14 @@ import { FatalError } from "../../sdk/errors";
 /** File name of the database inside the state folder. */
 export const STATE_DB_FILE = "usage-state.sqlite";
 
-const SCHEMA_VERSION = "1";
+const SCHEMA_VERSION = "2";
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS clusters (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+-- Watermarks of jobs whose JobIDRaw is a plain number below 2^32: job = cluster id × 2^32 + JobIDRaw.
+CREATE TABLE IF NOT EXISTS job_watermarks (job INTEGER PRIMARY KEY, billed_until INTEGER NOT NULL);
+-- Watermarks of the other JobIDRaw forms (1234_7, 1234+0, …).
 CREATE TABLE IF NOT EXISTS watermarks (
   cluster TEXT NOT NULL, job_id TEXT NOT NULL, billed_until INTEGER NOT NULL,
   PRIMARY KEY (cluster, job_id)) WITHOUT ROWID;
@@ -33,8 +40,10 @@ CREATE TABLE IF NOT EXISTS slices (
   carried INTEGER NOT NULL DEFAULT 0,
   state TEXT NOT NULL,
   batch_id TEXT,
-  rejection TEXT);
-CREATE INDEX IF NOT EXISTS slices_by_state ON slices (state, piece_start, piece_end);
+  rejection TEXT,
+  source_file TEXT NOT NULL,
+  source_line INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS slices_by_state ON slices (state, piece_start, piece_end, window_end);
 CREATE INDEX IF NOT EXISTS slices_by_batch ON slices (batch_id);
 CREATE INDEX IF NOT EXISTS slices_by_agreement ON slices (agreement_id, state, piece_start);
 CREATE TABLE IF NOT EXISTS batches (
@@ -45,6 +54,7 @@ CREATE TABLE IF NOT EXISTS batches (
   records_root TEXT NOT NULL,
   batch_json TEXT NOT NULL,
   leaves_json TEXT NOT NULL,
+  pack_ids TEXT NOT NULL DEFAULT '[]',
   signatures_json TEXT NOT NULL,
   calldata TEXT,
   raw_tx TEXT,
@@ -56,6 +66,25 @@ CREATE TABLE IF NOT EXISTS batches (
   created_at INTEGER NOT NULL,
   confirmed_at INTEGER) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS batches_by_status ON batches (status, sequence);
+CREATE TABLE IF NOT EXISTS packs (
+  id INTEGER PRIMARY KEY,
+  piece_start INTEGER NOT NULL,
+  piece_end INTEGER NOT NULL,
+  window_start INTEGER NOT NULL,
+  window_end INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  batch_id TEXT,
+  source_file TEXT NOT NULL,
+  slice_count INTEGER NOT NULL,
+  gpu_seconds INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS packs_by_state ON packs (state, piece_start, piece_end, window_end);
+CREATE INDEX IF NOT EXISTS packs_by_batch ON packs (batch_id);
+-- A pack's contents, never updated (SQLite rewrites a whole row on UPDATE: state changes stay small).
+CREATE TABLE IF NOT EXISTS pack_data (
+  pack_id INTEGER PRIMARY KEY,
+  lines_json TEXT NOT NULL,
+  slices_json TEXT NOT NULL,
+  hashes BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS quarantine (
   id INTEGER PRIMARY KEY,
   file TEXT NOT NULL, line INTEGER NOT NULL, raw TEXT NOT NULL,
@@ -87,10 +116,56 @@ export interface SliceRow {
   batchId: string | null;
   /** The last reason the ledger (or the preflight) refused this slice's line. */
   rejection: string | null;
+  /** Where the record was read (for its quarantine entry). */
+  sourceFile: string;
+  sourceLine: number;
 }
 
 /** A slice to insert (no id yet). */
-export type NewSlice = Omit<SliceRow, "id" | "batchId" | "rejection" | "state"> & { state?: SliceState; rejection?: string | null };
+export type NewSlice = Omit<SliceRow, "id" | "batchId" | "rejection" | "state"> & {
+  state?: SliceState;
+  batchId?: string | null;
+  rejection?: string | null;
+};
+
+/**
+ * Where a pack stands: as a slice, or `exploded` once its slices were turned into slice rows
+ * (kept, unchanged, for the batch that holds it; see oracle/usage/packs.ts `explodePack`).
+ */
+export type PackState = SliceState | "exploded";
+
+/**
+ * A pack: the slices one ingestion chunk of one file put into one window piece, stored as one
+ * row. Ingestion writes packs instead of a row per slice; the planner batches whole packs and
+ * turns a pack into single slice rows (oracle/usage/packs.ts `explodePack`) only when its
+ * slices must go different ways (a refused line, a re-cut, a late carry, a batch split by
+ * agreement). A batch refers to its packs by id; a pack's slices never change.
+ */
+export interface PackRow {
+  id: number;
+  pieceStart: bigint;
+  pieceEnd: bigint;
+  windowStart: bigint;
+  windowEnd: bigint;
+  state: PackState;
+  batchId: string | null;
+  sourceFile: string;
+  sliceCount: number;
+  gpuSeconds: bigint;
+  /** `[[agreementId, sku (bytes32), gpuSeconds], …]`: Σ per (agreement, sku), decimal strings. */
+  linesJson: string;
+  /**
+   * `[[recordId, line index, sliceStart, sliceEnd, gpuSeconds, gpus, sourceLine], …]`: the slices,
+   * numbers as JSON numbers (decimal strings above 2^53); the line index points into linesJson.
+   * Empty when not read (see {@link UsageState.pendingPacksInPiece}).
+   */
+  slicesJson: string;
+  /** The slices' standard Merkle leaf hashes, 32 bytes each, in slice order. */
+  hashes: Buffer;
+}
+
+/** A pack to insert. */
+export type NewPack = Omit<PackRow, "id" | "state" | "batchId">;
 
 /** Where a stored batch stands. */
 export type BatchStatus = "awaiting-signatures" | "signed" | "confirmed" | "superseded";
@@ -103,7 +178,10 @@ export interface BatchRow {
   periodEnd: bigint;
   recordsRoot: string;
   batchJson: string;
+  /** Leaves of the batch's slice rows (a JSON array of UsageLeaf); its packs' follow from {@link packIdsJson}. */
   leavesJson: string;
+  /** Ids of the packs the batch holds whole (a JSON array). */
+  packIdsJson: string;
   signaturesJson: string;
   calldata: string | null;
   rawTx: string | null;
@@ -144,6 +222,24 @@ interface RawSlice {
   state: SliceState;
   batch_id: string | null;
   rejection: string | null;
+  source_file: string;
+  source_line: number;
+}
+
+interface RawPack {
+  id: number;
+  piece_start: number;
+  piece_end: number;
+  window_start: number;
+  window_end: number;
+  state: PackState;
+  batch_id: string | null;
+  source_file: string;
+  slice_count: number;
+  gpu_seconds: number;
+  lines_json: string;
+  slices_json: string;
+  hashes: Buffer;
 }
 
 interface RawBatch {
@@ -154,6 +250,7 @@ interface RawBatch {
   records_root: string;
   batch_json: string;
   leaves_json: string;
+  pack_ids: string;
   signatures_json: string;
   calldata: string | null;
   raw_tx: string | null;
@@ -192,7 +289,39 @@ function toSlice(r: RawSlice): SliceRow {
     state: r.state,
     batchId: r.batch_id,
     rejection: r.rejection,
+    sourceFile: r.source_file,
+    sourceLine: r.source_line,
   };
+}
+
+function toPack(r: RawPack): PackRow {
+  return {
+    id: r.id,
+    pieceStart: BigInt(r.piece_start),
+    pieceEnd: BigInt(r.piece_end),
+    windowStart: BigInt(r.window_start),
+    windowEnd: BigInt(r.window_end),
+    state: r.state,
+    batchId: r.batch_id,
+    sourceFile: r.source_file,
+    sliceCount: r.slice_count,
+    gpuSeconds: BigInt(r.gpu_seconds),
+    linesJson: r.lines_json,
+    slicesJson: r.slices_json,
+    hashes: r.hashes,
+  };
+}
+
+/** A plain JobIDRaw (no leading zeros, so the number gives the text back). */
+const PLAIN_JOB = /^(?:0|[1-9]\d{0,9})$/;
+/** Job keys of one cluster: cluster id × JOB_SPAN + JobIDRaw. */
+const JOB_SPAN = 2 ** 32;
+/** Cluster ids stay below this, so job keys stay below 2^53. */
+const CLUSTER_LIMIT = 2 ** 20;
+
+/** Key of a Slurm job in {@link UsageState.watermarksOf}'s map. */
+export function jobKey(cluster: string, jobId: string): string {
+  return `${cluster}\n${jobId}`;
 }
 
 function toBatch(r: RawBatch): BatchRow {
@@ -204,6 +333,7 @@ function toBatch(r: RawBatch): BatchRow {
     recordsRoot: r.records_root,
     batchJson: r.batch_json,
     leavesJson: r.leaves_json,
+    packIdsJson: r.pack_ids,
     signaturesJson: r.signatures_json,
     calldata: r.calldata,
     rawTx: r.raw_tx,
@@ -222,7 +352,7 @@ function toBatch(r: RawBatch): BatchRow {
  *
  * @example
  * const state = UsageState.open("state/", { chainId: 31337, ledger, partner });
- * state.transaction(() => state.setWatermark("syd1", "4101", 1_790_000_000n));
+ * state.transaction(() => state.setWatermarks([["syd1", "4101", 1_790_000_000n]]));
  */
 export class UsageState {
   readonly db: Database.Database;
@@ -235,9 +365,21 @@ export class UsageState {
     mkdirSync(dir, { recursive: true });
     this.db = new Database(join(dir, STATE_DB_FILE));
     this.db.pragma("journal_mode = WAL");
-    // FULL: a commit is on disk before the call returns (survives power loss, not only kill -9).
-    this.db.pragma("synchronous = FULL");
+    // NORMAL: a commit is in the WAL (the OS holds it) when the call returns, so a killed
+    // process loses nothing; durable transactions add the fsync (power loss).
+    this.db.pragma("synchronous = NORMAL");
     this.db.pragma("busy_timeout = 5000");
+    this.db.pragma("cache_size = -65536");
+    const schema = this.db.prepare<[], { n: number }>("SELECT count(*) AS n FROM sqlite_master WHERE name = 'meta'").get();
+    if (schema?.n === 1) {
+      const version = this.db.prepare<[], { value: string }>("SELECT value FROM meta WHERE key = 'schema'").get()?.value;
+      if (version !== undefined && version !== SCHEMA_VERSION) {
+        this.db.close();
+        throw new FatalError(`State folder ${dir} was written by another version of the oracle (state schema ${version}, this one reads ${SCHEMA_VERSION}).`, {
+          fix: "Finish its open batches with the version that wrote it, then start this version with a new state folder.",
+        });
+      }
+    }
     this.db.exec(SCHEMA);
     this.stmt = this.prepare();
   }
@@ -273,23 +415,41 @@ export class UsageState {
   private prepare() {
     const db = this.db;
     return {
+      syncFull: db.prepare("PRAGMA synchronous = FULL"),
+      syncNormal: db.prepare("PRAGMA synchronous = NORMAL"),
       getMeta: db.prepare<[string], { value: string }>("SELECT value FROM meta WHERE key = ?"),
       setMeta: db.prepare("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"),
-      newWatermark: db.prepare("INSERT INTO watermarks (cluster, job_id, billed_until) VALUES (?, ?, ?) ON CONFLICT DO NOTHING"),
-      getWatermark: db.prepare<[string, string], { billed_until: number }>(
-        "SELECT billed_until FROM watermarks WHERE cluster = ? AND job_id = ?",
-      ),
-      setWatermark: db.prepare(
-        "INSERT INTO watermarks (cluster, job_id, billed_until) VALUES (?, ?, ?) ON CONFLICT (cluster, job_id) DO UPDATE SET billed_until = excluded.billed_until",
-      ),
       addRecord: db.prepare("INSERT INTO records (record_id, source_file, source_line) VALUES (?, ?, ?) ON CONFLICT DO NOTHING"),
-      recordSource: db.prepare<[string], { source_file: string; source_line: number }>(
-        "SELECT source_file, source_line FROM records WHERE record_id = ?",
-      ),
       addSlice: db.prepare(
         `INSERT INTO slices (record_id, agreement_id, sku, slice_start, slice_end, gpus, gpu_seconds, window_start, window_end,
-           piece_start, piece_end, carried, state, rejection) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           piece_start, piece_end, carried, state, batch_id, rejection, source_file, source_line)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
+      addPack: db.prepare(
+        `INSERT INTO packs (piece_start, piece_end, window_start, window_end, state, source_file, slice_count, gpu_seconds)
+           VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)`,
+      ),
+      addPackData: db.prepare(
+        "INSERT INTO pack_data (pack_id, lines_json, slices_json, hashes) VALUES (?, ?, ?, ?)",
+      ),
+      watermarksOf: db.prepare<[string], { k: string; billed_until: number }>(
+        `SELECT (j.value ->> 0) || char(10) || (j.value ->> 1) AS k, w.billed_until FROM json_each(?) AS j
+           CROSS JOIN watermarks AS w ON w.cluster = j.value ->> 0 AND w.job_id = j.value ->> 1`,
+      ),
+      setWatermarks: db.prepare(
+        `INSERT INTO watermarks (cluster, job_id, billed_until) SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?) WHERE true
+           ON CONFLICT (cluster, job_id) DO UPDATE SET billed_until = excluded.billed_until`,
+      ),
+      jobWatermarksOf: db.prepare<[string], { job: number; billed_until: number }>(
+        "SELECT w.job, w.billed_until FROM json_each(?) AS j CROSS JOIN job_watermarks AS w ON w.job = j.value",
+      ),
+      setJobWatermarks: db.prepare(
+        `INSERT INTO job_watermarks (job, billed_until) SELECT value ->> 0, value ->> 1 FROM json_each(?) WHERE true
+           ON CONFLICT (job) DO UPDATE SET billed_until = excluded.billed_until`,
+      ),
+      maxJob: db.prepare<[number, number], { m: number | null }>("SELECT max(job) AS m FROM job_watermarks WHERE job >= ? AND job < ?"),
+      clusterId: db.prepare<[string], { id: number }>("SELECT id FROM clusters WHERE name = ?"),
+      addCluster: db.prepare("INSERT INTO clusters (name) VALUES (?)"),
       deleteSlice: db.prepare("DELETE FROM slices WHERE id = ?"),
       getSlice: db.prepare<[number], RawSlice>("SELECT * FROM slices WHERE id = ?"),
       setSliceState: db.prepare("UPDATE slices SET state = ?, batch_id = ?, rejection = ? WHERE id = ?"),
@@ -316,9 +476,44 @@ export class UsageState {
     return statement as unknown as Database.Statement<P, R>;
   }
 
-  /** Runs `fn` in one transaction (nested calls join the outer one). */
-  transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn).immediate();
+  /**
+   * Runs `fn` in one transaction (nested calls join the outer one). With `durable`, the commit
+   * is synced to disk (fsync of the WAL, which also makes every earlier commit durable) before
+   * this returns: use it before anything leaves the machine (a batch is sent, a file handed out).
+   */
+  transaction<T>(fn: () => T, options: { durable?: boolean } = {}): T {
+    const outer = !this.db.inTransaction;
+    try {
+      if (!options.durable || !outer) return this.db.transaction(fn).immediate();
+      this.stmt.syncFull.run();
+      try {
+        return this.db.transaction(fn).immediate();
+      } finally {
+        this.stmt.syncNormal.run();
+      }
+    } catch (err) {
+      // Rolled back (or, nested, possibly the outer transaction): cached ids may name rows that are gone.
+      this.forgetCaches();
+      throw err;
+    }
+  }
+
+  /**
+   * Opens a transaction that spans awaits (ingestion reads a file between statements): end it
+   * with {@link commit} or {@link rollback}. Nothing else may use the state meanwhile; a
+   * process killed before the commit leaves the state as before.
+   */
+  begin(): void {
+    this.db.exec("BEGIN IMMEDIATE");
+  }
+
+  commit(): void {
+    this.db.exec("COMMIT");
+  }
+
+  rollback(): void {
+    if (this.db.inTransaction) this.db.exec("ROLLBACK");
+    this.forgetCaches();
   }
 
   close(): void {
@@ -344,31 +539,105 @@ export class UsageState {
     this.stmt.markFile.run(path, size, Math.trunc(mtimeMs));
   }
 
-  /**
-   * A Slurm job's watermark: the time up to which it was billed, or undefined for a job never
-   * seen. `claimIfNew` stores `billedUntil` at once for a new job (one statement instead of two).
-   */
-  watermark(cluster: string, jobId: string, claimIfNew?: bigint): bigint | undefined {
-    if (claimIfNew !== undefined && this.stmt.newWatermark.run(cluster, jobId, int("watermark", claimIfNew)).changes === 1) {
-      return undefined;
+  /** Cluster name → id, and per cluster id the largest numeric job key stored (forgotten on rollback). */
+  private readonly clusterIds = new Map<string, number>();
+  private readonly maxJobKeys = new Map<number, number>();
+
+  /** Forgets cached cluster ids and largest job keys (read again from the database when needed). */
+  forgetCaches(): void {
+    this.clusterIds.clear();
+    this.maxJobKeys.clear();
+  }
+
+  private clusterIdOf(cluster: string, create: boolean): number | undefined {
+    let id = this.clusterIds.get(cluster);
+    if (id !== undefined) return id;
+    id = this.stmt.clusterId.get(cluster)?.id;
+    if (id === undefined && create) id = Number(this.stmt.addCluster.run(cluster).lastInsertRowid);
+    if (id !== undefined) {
+      if (id >= CLUSTER_LIMIT) throw new FatalError(`The state holds more than ${CLUSTER_LIMIT} Slurm clusters.`);
+      this.clusterIds.set(cluster, id);
     }
-    const row = this.stmt.getWatermark.get(cluster, jobId);
-    return row === undefined ? undefined : BigInt(row.billed_until);
+    return id;
+  }
+
+  private maxJobKey(clusterId: number): number {
+    let max = this.maxJobKeys.get(clusterId);
+    if (max === undefined) {
+      max = this.stmt.maxJob.get(clusterId * JOB_SPAN, (clusterId + 1) * JOB_SPAN)?.m ?? -1;
+      this.maxJobKeys.set(clusterId, max);
+    }
+    return max;
+  }
+
+  /** The integer key of a job whose JobIDRaw is a plain number below 2^32, else undefined. */
+  private jobKeyNumber(cluster: string, jobId: string, create: boolean): number | null | undefined {
+    if (!PLAIN_JOB.test(jobId)) return undefined;
+    const n = Number(jobId);
+    if (n >= JOB_SPAN) return undefined;
+    const id = this.clusterIdOf(cluster, create);
+    return id === undefined ? null : id * JOB_SPAN + n;
+  }
+
+  /** A Slurm job's watermark: the time up to which it was billed, or undefined for a job never seen. */
+  watermark(cluster: string, jobId: string): bigint | undefined {
+    return this.watermarksOf([[cluster, jobId]]).get(jobKey(cluster, jobId));
   }
 
   setWatermark(cluster: string, jobId: string, billedUntil: bigint): void {
-    this.stmt.setWatermark.run(cluster, jobId, int("watermark", billedUntil));
+    this.setWatermarks([[cluster, jobId, billedUntil]]);
   }
 
-  /** Remembers a recordId; false when it was seen before (a duplicate). */
+  /**
+   * The watermarks of many jobs, read with one statement per table: {@link jobKey} → billed
+   * until, for the jobs that have one. A numeric job above the largest one stored has none
+   * and is not looked up (Slurm numbers jobs upwards: a fresh export costs no lookups).
+   */
+  watermarksOf(jobs: readonly (readonly [cluster: string, jobId: string])[]): Map<string, bigint> {
+    const found = new Map<string, bigint>();
+    const numeric: number[] = [];
+    const names = new Map<number, string>();
+    const other: (readonly [string, string])[] = [];
+    for (const [cluster, jobId] of jobs) {
+      const key = this.jobKeyNumber(cluster, jobId, false);
+      if (key === undefined) other.push([cluster, jobId]);
+      else if (key !== null && key <= this.maxJobKey(Math.floor(key / JOB_SPAN))) {
+        numeric.push(key);
+        names.set(key, jobKey(cluster, jobId));
+      }
+    }
+    if (numeric.length > 0) {
+      for (const row of this.stmt.jobWatermarksOf.all(JSON.stringify(numeric))) found.set(names.get(row.job) as string, BigInt(row.billed_until));
+    }
+    if (other.length > 0) {
+      for (const row of this.stmt.watermarksOf.all(JSON.stringify(other))) found.set(row.k, BigInt(row.billed_until));
+    }
+    return found;
+  }
+
+  /** Stores many watermarks, with one statement per table. */
+  setWatermarks(entries: readonly (readonly [cluster: string, jobId: string, billedUntil: bigint])[]): void {
+    const numeric: [number, number][] = [];
+    const other: [string, string, number][] = [];
+    for (const [cluster, jobId, billedUntil] of entries) {
+      const key = this.jobKeyNumber(cluster, jobId, true);
+      if (key === undefined || key === null) other.push([cluster, jobId, int("watermark", billedUntil)]);
+      else {
+        numeric.push([key, int("watermark", billedUntil)]);
+        const clusterId = Math.floor(key / JOB_SPAN);
+        if (key > this.maxJobKey(clusterId)) this.maxJobKeys.set(clusterId, key);
+      }
+    }
+    if (numeric.length > 0) this.stmt.setJobWatermarks.run(JSON.stringify(numeric));
+    if (other.length > 0) this.stmt.setWatermarks.run(JSON.stringify(other));
+  }
+
+  /**
+   * Remembers a metering recordId; false when it was seen before (a duplicate). Slurm
+   * recordIds are not kept: the watermark makes each one unique (its billed start only grows).
+   */
   addRecord(recordId: string, file: string, line: number): boolean {
     return this.stmt.addRecord.run(recordId, file, line).changes === 1;
-  }
-
-  /** Where a record was read (for quarantining its slices). */
-  recordSource(recordId: string): { file: string; line: number } | undefined {
-    const row = this.stmt.recordSource.get(recordId);
-    return row && { file: row.source_file, line: row.source_line };
   }
 
   addSlice(s: NewSlice): number {
@@ -386,9 +655,27 @@ export class UsageState {
       int("pieceEnd", s.pieceEnd),
       s.carried ? 1 : 0,
       s.state ?? "pending",
+      s.batchId ?? null,
       s.rejection ?? null,
+      s.sourceFile,
+      s.sourceLine,
     );
     return Number(info.lastInsertRowid);
+  }
+
+  addPack(p: NewPack): number {
+    const info = this.stmt.addPack.run(
+      int("pieceStart", p.pieceStart),
+      int("pieceEnd", p.pieceEnd),
+      int("windowStart", p.windowStart),
+      int("windowEnd", p.windowEnd),
+      p.sourceFile,
+      p.sliceCount,
+      int("gpuSeconds", p.gpuSeconds),
+    );
+    const id = Number(info.lastInsertRowid);
+    this.stmt.addPackData.run(id, p.linesJson, p.slicesJson, p.hashes);
+    return id;
   }
 
   /** Adds a quarantine entry; false when the same (file, line, reason, raw) is already there. */
@@ -430,12 +717,23 @@ export class UsageState {
    * window (`windowEnd ≤ closedAt`), or undefined.
    */
   nextPendingPiece(closedAt: bigint, after?: { pieceStart: bigint; pieceEnd: bigint }): { pieceStart: bigint; pieceEnd: bigint } | undefined {
-    const row = this.cached<[number, number, number], { piece_start: number; piece_end: number }>(
-        `SELECT piece_start, piece_end FROM slices WHERE state = 'pending' AND window_end <= ? AND (piece_start, piece_end) > (?, ?)
-         ORDER BY piece_start, piece_end LIMIT 1`,
-      )
-      .get(int("closedAt", closedAt), after ? int("pieceStart", after.pieceStart) : -1, after ? int("pieceEnd", after.pieceEnd) : -1);
-    return row && { pieceStart: BigInt(row.piece_start), pieceEnd: BigInt(row.piece_end) };
+    const args: [number, number, number] = [
+      int("closedAt", closedAt),
+      after ? int("pieceStart", after.pieceStart) : -1,
+      after ? int("pieceEnd", after.pieceEnd) : -1,
+    ];
+    let best: { piece_start: number; piece_end: number } | undefined;
+    for (const table of ["slices", "packs"]) {
+      const row = this.cached<[number, number, number], { piece_start: number; piece_end: number }>(
+          `SELECT piece_start, piece_end FROM ${table} WHERE state = 'pending' AND window_end <= ? AND (piece_start, piece_end) > (?, ?)
+           ORDER BY piece_start, piece_end LIMIT 1`,
+        )
+        .get(...args);
+      if (row && (!best || row.piece_start < best.piece_start || (row.piece_start === best.piece_start && row.piece_end < best.piece_end))) {
+        best = row;
+      }
+    }
+    return best && { pieceStart: BigInt(best.piece_start), pieceEnd: BigInt(best.piece_end) };
   }
 
   /** Pending slices of one piece (any agreement, or those given). */
@@ -454,7 +752,66 @@ export class UsageState {
       .map(toSlice);
   }
 
-  /** Σ gpuSeconds of an agreement's pending slices in one piece (own and carried). */
+  /** Pending packs of one piece, by id (without their slices: `slicesJson` is empty). */
+  pendingPacksInPiece(pieceStart: bigint, pieceEnd: bigint): PackRow[] {
+    return this.cached<[number, number], RawPack>(
+        `SELECT id, piece_start, piece_end, window_start, window_end, state, batch_id, source_file, slice_count, gpu_seconds,
+           lines_json, '' AS slices_json, hashes FROM packs JOIN pack_data ON pack_id = id
+           WHERE state = 'pending' AND piece_start = ? AND piece_end = ? ORDER BY id`,
+      )
+      .all(int("pieceStart", pieceStart), int("pieceEnd", pieceEnd))
+      .map(toPack);
+  }
+
+  /** The lines (`linesJson`) of the pending packs of one piece. */
+  pendingPackLinesInPiece(pieceStart: bigint, pieceEnd: bigint): string[] {
+    return this.cached<[number, number], { lines_json: string }>(
+        "SELECT lines_json FROM packs JOIN pack_data ON pack_id = id WHERE state = 'pending' AND piece_start = ? AND piece_end = ?",
+      )
+      .all(int("pieceStart", pieceStart), int("pieceEnd", pieceEnd))
+      .map((r) => r.lines_json);
+  }
+
+  /** The agreements with pending slice rows whose piece starts before `before`. */
+  pendingAgreementsBefore(before: bigint): Set<bigint> {
+    return new Set(
+      this.cached<[number], { agreement_id: string }>("SELECT DISTINCT agreement_id FROM slices WHERE state = 'pending' AND piece_start < ?")
+        .all(int("before", before))
+        .map((r) => BigInt(r.agreement_id)),
+    );
+  }
+
+  /** Ids of the pending packs whose piece starts before `before`. */
+  pendingPackIdsBefore(before: bigint): number[] {
+    return this.cached<[number], { id: number }>("SELECT id FROM packs WHERE state = 'pending' AND piece_start < ? ORDER BY id")
+      .all(int("before", before))
+      .map((r) => r.id);
+  }
+
+  getPack(id: number): PackRow | undefined {
+    const row = this.cached<[number], RawPack>("SELECT * FROM packs JOIN pack_data ON pack_id = id WHERE id = ?").get(id);
+    return row && toPack(row);
+  }
+
+  deletePack(id: number): void {
+    this.cached("DELETE FROM packs WHERE id = ?").run(id);
+    this.cached("DELETE FROM pack_data WHERE pack_id = ?").run(id);
+  }
+
+  setPackState(id: number, state: PackState, batchId: string | null): void {
+    this.cached("UPDATE packs SET state = ?, batch_id = ? WHERE id = ?").run(state, batchId, id);
+  }
+
+  /** The packs of a batch: id and lines. */
+  packsOfBatch(batchId: string): { id: number; state: PackState; linesJson: string }[] {
+    return this.cached<[string], { id: number; state: PackState; lines_json: string }>(
+        "SELECT id, state, lines_json FROM packs JOIN pack_data ON pack_id = id WHERE batch_id = ? ORDER BY id",
+      )
+      .all(batchId)
+      .map((r) => ({ id: r.id, state: r.state, linesJson: r.lines_json }));
+  }
+
+  /** Σ gpuSeconds of an agreement's pending slice rows in one piece (own and carried; packs not included). */
   pendingGpuSecondsInPiece(agreementId: bigint, pieceStart: bigint, pieceEnd: bigint): bigint {
     const row = this.cached<[string, number, number], { s: number | null }>(
         "SELECT sum(gpu_seconds) AS s FROM slices WHERE state = 'pending' AND agreement_id = ? AND piece_start = ? AND piece_end = ?",
@@ -489,7 +846,11 @@ export class UsageState {
       reported: { slices: 0, gpuSeconds: 0n },
       quarantined: { slices: 0, gpuSeconds: 0n },
     };
-    const rows = this.cached<[], { state: SliceState; n: number; s: number }>("SELECT state, count(*) AS n, sum(gpu_seconds) AS s FROM slices GROUP BY state")
+    const rows = this.cached<[], { state: SliceState; n: number; s: number }>(
+        `SELECT state, sum(n) AS n, sum(s) AS s FROM (
+           SELECT state, count(*) AS n, sum(gpu_seconds) AS s FROM slices GROUP BY state
+           UNION ALL SELECT state, sum(slice_count), sum(gpu_seconds) FROM packs WHERE state != 'exploded' GROUP BY state) GROUP BY state`,
+      )
       .all();
     for (const r of rows) totals[r.state] = { slices: r.n, gpuSeconds: BigInt(r.s) };
     return totals;
@@ -499,8 +860,8 @@ export class UsageState {
 
   insertBatch(b: Omit<BatchRow, "confirmedAt" | "receiptJson" | "rejectedJson">): void {
     this.cached(
-        `INSERT INTO batches (batch_id, sequence, period_start, period_end, records_root, batch_json, leaves_json, signatures_json,
-           calldata, raw_tx, tx_hash, status, predicted_rejections_json, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO batches (batch_id, sequence, period_start, period_end, records_root, batch_json, leaves_json, pack_ids, signatures_json,
+           calldata, raw_tx, tx_hash, status, predicted_rejections_json, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         b.batchId,
@@ -510,6 +871,7 @@ export class UsageState {
         b.recordsRoot,
         b.batchJson,
         b.leavesJson,
+        b.packIdsJson,
         b.signaturesJson,
         b.calldata,
         b.rawTx,
@@ -558,5 +920,6 @@ export class UsageState {
   supersedeBatch(batchId: string): void {
     this.cached("UPDATE batches SET status = 'superseded' WHERE batch_id = ?").run(batchId);
     this.cached("UPDATE slices SET state = 'pending', batch_id = NULL WHERE batch_id = ? AND state = 'batched'").run(batchId);
+    this.cached("UPDATE packs SET state = 'pending', batch_id = NULL WHERE batch_id = ? AND state = 'batched'").run(batchId);
   }
 }

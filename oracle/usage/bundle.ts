@@ -8,6 +8,7 @@ import { writeFileAtomic } from "../state/files";
 import type { BatchRow, UsageState } from "../state/usageState";
 import type { BatchJson } from "./batch";
 import { usageTreeOf, type UsageLeaf, type UsageTreeDump } from "./evidence";
+import { batchLeaves } from "./packs";
 
 /** An evidence bundle file. */
 export interface EvidenceBundle {
@@ -35,9 +36,8 @@ export interface ReceiptSummary {
   gasUsed: string;
 }
 
-/** The bundle of a stored batch. */
-export function bundleOf(row: BatchRow, meta: { chainId: number; ledger: Address }): EvidenceBundle {
-  const leaves = JSON.parse(row.leavesJson) as UsageLeaf[];
+/** The bundle of a stored batch with its leaves (see packs.ts `batchLeaves`). */
+export function bundleOf(row: BatchRow, leaves: readonly UsageLeaf[], meta: { chainId: number; ledger: Address }): EvidenceBundle {
   const receipt = row.receiptJson ? (JSON.parse(row.receiptJson) as ReceiptSummary) : undefined;
   return {
     kind: "dsx-usage-evidence",
@@ -61,10 +61,10 @@ export function bundlePath(evidenceDir: string, batchId: string): string {
   return join(evidenceDir, `${batchId}.json`);
 }
 
-/** Writes the bundle of a batch (atomically). */
-export function writeEvidenceBundle(evidenceDir: string, row: BatchRow, meta: { chainId: number; ledger: Address }): string {
+/** Writes the bundle of a stored batch (atomically). */
+export function writeEvidenceBundle(state: UsageState, evidenceDir: string, row: BatchRow, meta: { chainId: number; ledger: Address }): string {
   const path = bundlePath(evidenceDir, row.batchId);
-  writeFileAtomic(path, `${JSON.stringify(bundleOf(row, meta), null, 2)}\n`);
+  writeFileAtomic(path, `${JSON.stringify(bundleOf(row, batchLeaves(state, row), meta), null, 2)}\n`);
   return path;
 }
 
@@ -73,7 +73,7 @@ export function ensureEvidenceBundles(state: UsageState, evidenceDir: string, me
   let written = 0;
   for (const row of state.confirmedBatches()) {
     if (existsSync(bundlePath(evidenceDir, row.batchId))) continue;
-    writeEvidenceBundle(evidenceDir, row, meta);
+    writeEvidenceBundle(state, evidenceDir, row, meta);
     written += 1;
   }
   return written;

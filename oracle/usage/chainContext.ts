@@ -152,7 +152,14 @@ export async function readChainContext(client: PublicClient, options: ReadChainC
   };
 }
 
-/** The sku name of a line's bytes32 sku. */
+const skuNames = new Map<string, string>();
+
+/** The sku name of a line's bytes32 sku (checked once per distinct value). */
 export function skuName(sku: `0x${string}`): string {
-  return bytes32ToSku(sku);
+  let name = skuNames.get(sku);
+  if (name === undefined) {
+    name = bytes32ToSku(sku);
+    if (skuNames.size < 10_000) skuNames.set(sku, name);
+  }
+  return name;
 }

@@ -97,7 +97,7 @@ export async function submitSignatureFiles(rt: UsageRuntime, files: readonly str
       rt.log(`batch ${batchId} is refused by the ledger (${refusal})`);
     }
     const tx = await signedTransaction(rt.submit, calldata);
-    rt.state.transaction(() => rt.state.setBatchSigned(batchId, JSON.stringify(signatures), calldata, tx.raw, tx.hash));
+    rt.state.transaction(() => rt.state.setBatchSigned(batchId, JSON.stringify(signatures), calldata, tx.raw, tx.hash), { durable: true });
     summary.batched += 1;
     const signed = rt.state.getBatch(batchId);
     if (signed && !applySettlement(rt, signed, await settleBatch(rt.submit, signed), summary)) break;

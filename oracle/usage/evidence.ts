@@ -2,9 +2,10 @@
 // slices; `recordsRoot = tree.root`. Any record can then be proven from the tree dump kept in
 // the evidence bundle.
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
-import { keccak256, type Hex } from "viem";
+import type { Hex } from "viem";
 import { bytes32ToSku, skuToBytes32 } from "../../sdk/eip712";
 import { ValidationError } from "../../sdk/errors";
+import { KECCAK_WORK_OFF, keccakWasm } from "./keccak";
 import type { UsageSlice } from "./slicing";
 
 /** Leaf types, normative (SERVICES §2). */
@@ -64,22 +65,220 @@ export function decodeUsageLeaf(leaf: UsageLeaf): DecodedUsageLeaf {
   };
 }
 
+const TWO_32 = 4_294_967_296;
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+/** ABI head of a leaf: 6 words, then the string's length word; the string's bytes follow. */
+const LEAF_HEAD = 7 * 32;
+/** Bytes of encodings a {@link LeafHasher} lays out before hashing them. */
+const ENCODING_BUDGET = 4 << 20;
+
+const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
+/** A 32-bit value as a Uint32Array element that lands in memory big-endian (byte-swapped on little-endian hosts). */
+const swap32 = LITTLE_ENDIAN
+  ? (v: number): number => (((v & 0xff) << 24) | ((v & 0xff00) << 8) | ((v >>> 8) & 0xff00) | (v >>> 24)) >>> 0
+  : (v: number): number => v >>> 0;
+
+/** A uint64 leaf value as a number when it is one, else as a checked bigint. */
+function uint64Value(name: string, value: bigint | number | string): number | bigint {
+  if (typeof value === "number" && Number.isSafeInteger(value) && value >= 0) return value;
+  const big = BigInt(value);
+  if (big < 0n || big > MAX_UINT64) throw new ValidationError(`Leaf ${name} = ${big} is not a uint64.`);
+  return big <= MAX_SAFE ? Number(big) : big;
+}
+
+/**
+ * Lays out leaves' ABI encodings (`abi.encode(string, uint256, bytes32, uint64, uint64, uint64)`)
+ * one after the other and hashes them all with one call into the WebAssembly Keccak:
+ * `keccak256(keccak256(encoding))` each, OpenZeppelin's standard leaf hash.
+ *
+ * @example
+ * const hasher = new LeafHasher();
+ * hasher.add("slurm:syd1:4101:1790000000", 1n, skuToBytes32("h100-sxm"), 1_790_000_000, 1_790_003_600, 28_800);
+ * const hashes = hasher.hash(); // 32 bytes per leaf
+ */
+export class LeafHasher {
+  private bytes = new Uint8Array(1 << 16);
+  private words = new Uint32Array(this.bytes.buffer);
+  private table = new Int32Array(1 << 10);
+  /** End of the encodings not hashed yet, and how many leaves they are. */
+  private end = 0;
+  private n = 0;
+  /** Hashes of the leaves already hashed since the last {@link hash}. */
+  private done = Buffer.alloc(0);
+  private doneCount = 0;
+  private readonly skuWords = new Map<string, Uint32Array>();
+
+  /** Leaves added since the last {@link hash}. */
+  get count(): number {
+    return this.doneCount + this.n;
+  }
+
+  private room(bytes: number): void {
+    // Hash what is laid out once it is 4 MiB: the buffer stays small for any number of leaves.
+    if (this.end + bytes > ENCODING_BUDGET && this.n > 0) this.flush();
+    if (this.end + bytes > this.bytes.length) {
+      const bigger = new Uint8Array(Math.max(this.bytes.length * 2, this.end + bytes));
+      bigger.set(this.bytes.subarray(0, this.end));
+      this.bytes = bigger;
+      this.words = new Uint32Array(bigger.buffer);
+    }
+    if (2 * this.n + 2 > this.table.length) {
+      const bigger = new Int32Array(this.table.length * 2);
+      bigger.set(this.table);
+      this.table = bigger;
+    }
+  }
+
+  /** Writes a uint word (8 big-endian u32) at word index `w`. */
+  private word(value: number | bigint, w: number): void {
+    const words = this.words;
+    if (typeof value === "number") {
+      for (let i = 0; i < 6; i++) words[w + i] = 0;
+      words[w + 6] = swap32(Math.floor(value / TWO_32));
+      words[w + 7] = swap32(value >>> 0);
+      return;
+    }
+    const hex = value.toString(16).padStart(64, "0");
+    for (let i = 0; i < 8; i++) words[w + i] = swap32(parseInt(hex.slice(8 * i, 8 * i + 8), 16));
+  }
+
+  /** The bytes32 of a sku as this hasher writes it (for {@link addChecked}). */
+  skuWord(sku: Hex): Uint32Array {
+    let word = this.skuWords.get(sku);
+    if (word === undefined) {
+      const bytes = Buffer.from(sku.slice(2), "hex");
+      if (bytes.length !== 32 || sku.length !== 66) throw new ValidationError(`Leaf sku ${sku} is not 32 bytes.`);
+      word = new Uint32Array(Uint8Array.from(bytes).buffer);
+      this.skuWords.set(sku, word);
+    }
+    return word;
+  }
+
+  /**
+   * Adds one leaf (`sku` as bytes32 hex); returns its index.
+   * @throws ValidationError when agreementId is negative or above uint256, or a uint64 value does not fit.
+   */
+  add(
+    recordId: string,
+    agreementId: bigint | number | string,
+    sku: Hex,
+    sliceStart: bigint | number | string,
+    sliceEnd: bigint | number | string,
+    gpuSeconds: bigint | number | string,
+  ): number {
+    let id: number | bigint;
+    if (typeof agreementId === "number" && Number.isSafeInteger(agreementId) && agreementId >= 0) id = agreementId;
+    else {
+      const big = BigInt(agreementId);
+      if (big < 0n || big >= 1n << 256n) throw new ValidationError(`Leaf agreementId = ${big} is not a uint256.`);
+      id = big <= MAX_SAFE ? Number(big) : big;
+    }
+    return this.addChecked(
+      recordId,
+      id,
+      this.skuWord(sku),
+      uint64Value("sliceStart", sliceStart),
+      uint64Value("sliceEnd", sliceEnd),
+      uint64Value("gpuSeconds", gpuSeconds),
+    );
+  }
+
+  /**
+   * {@link add} for values already checked: agreementId a safe integer ≥ 0 or a bigint below
+   * 2^256, the others safe integers ≥ 0 or bigints below 2^64, `skuWord` from {@link skuWord}.
+   */
+  addChecked(recordId: string, id: number | bigint, skuWord: Uint32Array, start: number | bigint, end: number | bigint, gpus: number | bigint): number {
+    const most = LEAF_HEAD + Math.ceil((3 * recordId.length) / 32) * 32 + 32;
+    this.room(most);
+    const at = this.end;
+    const w = at >> 2;
+    const words = this.words;
+    for (let i = 0; i < 7; i++) words[w + i] = 0;
+    words[w + 7] = swap32(0xc0); // the string's offset: after the 6 head words
+    this.word(id, w + 8);
+    for (let i = 0; i < 8; i++) words[w + 16 + i] = skuWord[i];
+    this.word(start, w + 24);
+    this.word(end, w + 32);
+    this.word(gpus, w + 40);
+    // The string: ASCII byte by byte, anything else through the UTF-8 encoder.
+    const bytes = this.bytes;
+    const text = at + LEAF_HEAD;
+    let length = recordId.length;
+    for (let i = 0; i < length; i++) {
+      const c = recordId.charCodeAt(i);
+      if (c >= 0x80) {
+        length = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).write(recordId, text, "utf8");
+        break;
+      }
+      bytes[text + i] = c;
+    }
+    this.word(length, w + 48);
+    const size = LEAF_HEAD + Math.ceil(length / 32) * 32;
+    for (let i = text + length; i < at + size; i++) bytes[i] = 0;
+    this.table[2 * this.n] = at;
+    this.table[2 * this.n + 1] = size;
+    this.end = at + size;
+    this.n += 1;
+    return this.doneCount + this.n - 1;
+  }
+
+  /** Adds a leaf given as {@link UsageLeaf}. */
+  addLeaf(leaf: UsageLeaf): number {
+    return this.add(leaf[0], leaf[1], leaf[2], leaf[3], leaf[4], leaf[5]);
+  }
+
+  /** The leaf hashes of the leaves added (32 bytes each, in order); starts over afterwards. */
+  hash(): Buffer {
+    this.flush();
+    const out = this.done.subarray(0, 32 * this.doneCount);
+    this.done = Buffer.alloc(0);
+    this.doneCount = 0;
+    return out;
+  }
+
+  /** Hashes the leaves laid out so far into {@link done}. */
+  private flush(): void {
+    if (this.n === 0) return;
+    const hashes = this.hashPending();
+    const need = 32 * (this.doneCount + this.n);
+    if (need > this.done.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(need, 2 * this.done.length));
+      this.done.copy(bigger, 0, 0, 32 * this.doneCount);
+      this.done = bigger;
+    }
+    hashes.copy(this.done, 32 * this.doneCount);
+    this.doneCount += this.n;
+    this.end = 0;
+    this.n = 0;
+  }
+
+  private hashPending(): Buffer {
+    const k = keccakWasm();
+    const base = KECCAK_WORK_OFF;
+    const tableOff = base + Math.ceil(this.end / 8) * 8;
+    const outOff = tableOff + 8 * this.n;
+    const memory = k.reserve(outOff + 32 * this.n);
+    memory.set(this.bytes.subarray(0, this.end), base);
+    // The module reads the table as little-endian i32 pairs (offset, length).
+    const table = new DataView(memory.buffer, memory.byteOffset + tableOff, 8 * this.n);
+    for (let i = 0; i < this.n; i++) {
+      table.setInt32(8 * i, this.table[2 * i] + base, true);
+      table.setInt32(8 * i + 4, this.table[2 * i + 1], true);
+    }
+    k.exports.leafHashes(tableOff, this.n, outOff);
+    return k.bytes.subarray(outOff, outOff + 32 * this.n);
+  }
+}
+
 /**
  * The standard leaf hash of a usage leaf, `keccak256(keccak256(abi.encode(leaf)))`, equal to
  * OpenZeppelin's `standardLeafHash(USAGE_LEAF_ENCODING, leaf)` but encoded by hand for this one
  * leaf shape (the generic ABI encoder dominates the cost of large trees).
  */
 export function usageLeafHash(leaf: UsageLeaf): Buffer {
-  const text = Buffer.from(leaf[0], "utf8");
-  const padded = Math.ceil(text.length / 32) * 32;
-  const encoded = Buffer.alloc(32 * 7 + padded);
-  encoded.writeUInt32BE(0xc0, 28); // offset of the string: after the 6 head words
-  encoded.write(BigInt(leaf[1]).toString(16).padStart(64, "0"), 32, "hex");
-  encoded.write(leaf[2].slice(2), 64, "hex");
-  for (let i = 3; i <= 5; i++) encoded.write(BigInt(leaf[i]).toString(16).padStart(64, "0"), 32 * i, "hex");
-  encoded.writeUInt32BE(text.length, 32 * 6 + 28);
-  text.copy(encoded, 32 * 7);
-  return Buffer.from(keccak256(keccak256(encoded, "bytes"), "bytes"));
+  const hasher = new LeafHasher();
+  hasher.addLeaf(leaf);
+  return hasher.hash();
 }
 
 /** Builds a StandardMerkleTree from precomputed parts (its constructor is protected). */
@@ -89,10 +288,78 @@ class PrecomputedUsageTree extends StandardMerkleTree<UsageLeaf> {
   }
 }
 
+const INDEX_SPAN = 2 ** 21;
+
+/**
+ * Leaf indices in the order of their hashes (ascending bytes; equal hashes keep their order, as
+ * the stable sort of StandardMerkleTree.of). Sorts numbers (the hash's first 4 bytes and the
+ * index packed in one double) natively, then settles equal prefixes by the whole hash.
+ */
+function hashOrder(hashes: Uint8Array, n: number): number[] {
+  const byHash = (a: number, b: number) => Buffer.compare(hashes.subarray(32 * a, 32 * a + 32), hashes.subarray(32 * b, 32 * b + 32)) || a - b;
+  if (n >= INDEX_SPAN) return Array.from({ length: n }, (_, i) => i).sort(byHash);
+  const view = new DataView(hashes.buffer, hashes.byteOffset, hashes.byteLength);
+  const keys = new Float64Array(n);
+  for (let i = 0; i < n; i++) keys[i] = view.getUint32(32 * i) * INDEX_SPAN + i;
+  keys.sort();
+  const order = new Array<number>(n);
+  for (let i = 0; i < n; i++) order[i] = keys[i] % INDEX_SPAN;
+  for (let i = 0; i < n; ) {
+    let j = i + 1;
+    const prefix = Math.floor(keys[i] / INDEX_SPAN);
+    while (j < n && Math.floor(keys[j] / INDEX_SPAN) === prefix) j++;
+    if (j - i > 1) {
+      const run = order.slice(i, j).sort(byHash);
+      for (let r = 0; r < run.length; r++) order[i + r] = run[r];
+    }
+    i = j;
+  }
+  return order;
+}
+
+/**
+ * The nodes of the StandardMerkleTree over leaves with these leaf hashes (32 bytes each, leaf
+ * order): `nodes` holds the 2n − 1 node hashes (root first) and `treeIndex[i]` is leaf i's node.
+ * @throws ValidationError for no leaves (a tree needs one).
+ */
+export function usageTreeNodes(hashes: Uint8Array): { nodes: Buffer; treeIndex: number[] } {
+  const { n, treeIndex } = buildNodes(hashes);
+  const k = keccakWasm();
+  return { nodes: Buffer.from(k.bytes.subarray(KECCAK_WORK_OFF, KECCAK_WORK_OFF + 32 * (2 * n - 1))), treeIndex };
+}
+
+/** Builds the tree in the Keccak module's memory from {@link KECCAK_WORK_OFF} on (root first). */
+function buildNodes(hashes: Uint8Array): { n: number; treeIndex: number[] } {
+  const n = hashes.length / 32;
+  if (n === 0 || !Number.isInteger(n)) throw new ValidationError("A usage tree needs at least one slice.");
+  const order = hashOrder(hashes, n);
+  const size = 2 * n - 1;
+  const k = keccakWasm();
+  const bytes = k.reserve(KECCAK_WORK_OFF + 32 * size);
+  // Leaves go to the end, in hash order: copied as 32-bit words (one native call per leaf costs more).
+  const from = new Uint32Array(Uint8Array.from(hashes).buffer);
+  const to = new Uint32Array(bytes.buffer, bytes.byteOffset + KECCAK_WORK_OFF, 8 * size);
+  const treeIndex = new Array<number>(n);
+  for (let i = 0; i < n; i++) {
+    const leaf = order[i];
+    const node = size - 1 - i;
+    for (let w = 0; w < 8; w++) to[8 * node + w] = from[8 * leaf + w];
+    treeIndex[leaf] = node;
+  }
+  k.exports.tree(KECCAK_WORK_OFF, n);
+  return { n, treeIndex };
+}
+
+/** The root of the StandardMerkleTree over leaves with these leaf hashes (32 bytes each, leaf order). */
+export function usageRootOfHashes(hashes: Uint8Array): Hex {
+  buildNodes(hashes);
+  return `0x${keccakWasm().bytes.toString("hex", KECCAK_WORK_OFF, KECCAK_WORK_OFF + 32)}`;
+}
+
 /**
  * The evidence tree of a batch's slices (its `leaves`): the same tree, root and dump as
  * `StandardMerkleTree.of(slices.map(usageLeaf), USAGE_LEAF_ENCODING)` (leaves sorted by hash,
- * sorted-pair node hashing), built with {@link usageLeafHash} and Buffer comparisons.
+ * sorted-pair node hashing), built with {@link LeafHasher} and the WebAssembly Keccak.
  * @throws ValidationError for an empty batch (a tree needs one leaf).
  * @example const tree = buildUsageTree(batch.leaves); const recordsRoot = tree.root;
  */
@@ -101,23 +368,21 @@ export function buildUsageTree(slices: readonly UsageSlice[]): StandardMerkleTre
 }
 
 /** {@link buildUsageTree} from leaves already encoded (e.g. read back from the state). */
-export function usageTreeOf(leaves: readonly UsageLeaf[]): StandardMerkleTree<UsageLeaf> {
+export function usageTreeOf(leaves: readonly UsageLeaf[], hashes?: Uint8Array): StandardMerkleTree<UsageLeaf> {
   if (leaves.length === 0) throw new ValidationError("A usage tree needs at least one slice.");
-  const hashed = leaves.map((value, valueIndex) => ({ valueIndex, hash: usageLeafHash(value) }));
-  hashed.sort((a, b) => Buffer.compare(a.hash, b.hash));
-  const nodes: Buffer[] = new Array(2 * hashed.length - 1);
-  hashed.forEach((h, i) => (nodes[nodes.length - 1 - i] = h.hash));
-  for (let i = nodes.length - 1 - hashed.length; i >= 0; i--) {
-    const a = nodes[2 * i + 1];
-    const b = nodes[2 * i + 2];
-    const pair = Buffer.compare(a, b) <= 0 ? Buffer.concat([a, b]) : Buffer.concat([b, a]);
-    nodes[i] = Buffer.from(keccak256(pair, "bytes"));
+  let leafHashes = hashes;
+  if (leafHashes === undefined) {
+    const hasher = new LeafHasher();
+    for (const leaf of leaves) hasher.addLeaf(leaf);
+    leafHashes = hasher.hash();
   }
-  const values = leaves.map((value) => ({ value, treeIndex: 0 }));
-  hashed.forEach((h, leafIndex) => (values[h.valueIndex].treeIndex = nodes.length - leafIndex - 1));
+  const { nodes, treeIndex } = usageTreeNodes(leafHashes);
+  const hex = nodes.toString("hex");
+  const tree = new Array<string>(nodes.length / 32);
+  for (let i = 0; i < tree.length; i++) tree[i] = `0x${hex.slice(64 * i, 64 * i + 64)}`;
   return PrecomputedUsageTree.from(
-    nodes.map((n) => `0x${n.toString("hex")}`),
-    values,
+    tree,
+    leaves.map((value, i) => ({ value, treeIndex: treeIndex[i] })),
   );
 }
 

@@ -1,16 +1,19 @@
 // Reading exports into the state (SERVICES §2 "Inputs", "Processing"): each row is parsed by
 // its adapter, quarantined with its reason or billed (Slurm through the per-job watermark),
 // checked for a duplicate recordId and sliced over the window grid. Rows are committed in
-// chunks, each chunk in one transaction with the watermarks, recordIds and slices it wrote.
+// chunks, each chunk in one transaction with the watermarks, recordIds and slices it wrote;
+// the slices of a chunk are stored as packs, one per window piece (see packs.ts).
 import { closeSync, openSync, readdirSync, readSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { ValidationError } from "../../sdk/errors";
-import { readMeteringFile } from "../sources/metering";
-import { billSlurmRecord, readSlurmFile, type SlurmRecord } from "../sources/slurm";
+import { parseFileBlocks, type LineParser } from "../sources/lines";
+import { createMeteringParser, meteringFormatOf } from "../sources/metering";
+import { billSlurmRecord, createSlurmParser, type SlurmRecord } from "../sources/slurm";
 import type { SourceEvent } from "../sources/types";
 import type { UsageRecord, UsageSourceSettings } from "../sources/usage";
-import type { UsageState } from "../state/usageState";
-import { sliceRecord, type WindowGrid } from "./slicing";
+import { jobKey, type UsageState } from "../state/usageState";
+import { PackBuilder } from "./packs";
+import type { WindowGrid } from "./slicing";
 
 /** The two kinds of export. */
 export type InputKind = "slurm" | "metering";
@@ -37,7 +40,7 @@ export function emptyIngestCounts(): IngestCounts {
 }
 
 /** Rows per transaction. */
-const CHUNK = 20_000;
+const CHUNK = 100_000;
 
 /** Whether a file is a sacct export (its first non-blank line is a `|` header naming JobIDRaw) or metering data. */
 export function detectInputKind(path: string): InputKind {
@@ -86,14 +89,29 @@ export interface IngestOptions {
   onProgress?: (counts: IngestCounts) => void;
 }
 
-type AnyEvent = { kind: "slurm"; event: SourceEvent<SlurmRecord> } | { kind: "metering"; event: SourceEvent<UsageRecord> };
+type AnyEvent = SourceEvent<SlurmRecord | UsageRecord>;
+
+/** What billing one block of events works with. */
+interface ChunkContext {
+  state: UsageState;
+  options: IngestOptions;
+  counts: IngestCounts;
+  packs: PackBuilder;
+  /** Watermarks of the block's jobs: read in one statement, updated as rows are billed. */
+  marks: Map<string, bigint>;
+  changed: Map<string, [cluster: string, jobId: string, billedUntil: bigint]>;
+}
 
 /**
- * Reads the files into the state. A file read to its end is remembered (path, size,
- * modification time) and skipped next time while unchanged.
+ * Reads the files into the state. Each block of lines is billed as it is read (its jobs'
+ * watermarks looked up in one statement); every CHUNK rows, and at the end of a file, the
+ * open transaction is committed with the chunk's packs. A file read to its end is remembered
+ * (path, size, modification time) and skipped next time while unchanged.
  */
 export async function ingestFiles(state: UsageState, files: readonly string[], options: IngestOptions): Promise<IngestCounts> {
   const counts = emptyIngestCounts();
+  const packs = new PackBuilder();
+  state.forgetCaches();
   for (const file of files) {
     const stat = statSync(file);
     if (state.isFileIngested(file, stat.size, stat.mtimeMs)) {
@@ -102,30 +120,74 @@ export async function ingestFiles(state: UsageState, files: readonly string[], o
     }
     counts.files += 1;
     const kind = detectInputKind(file);
-    const source: AsyncGenerator<SourceEvent<SlurmRecord> | SourceEvent<UsageRecord>> =
-      kind === "slurm" ? readSlurmFile(file, options.settings) : readMeteringFile(file, options.settings);
-    let chunk: AnyEvent[] = [];
-    const flush = (last: boolean) => {
-      const events = chunk;
-      chunk = [];
-      state.transaction(() => {
-        for (const e of events) applyEvent(state, e, options, counts);
-        if (last) state.markFileIngested(file, stat.size, stat.mtimeMs);
-      });
-      options.onProgress?.(counts);
-    };
-    for await (const event of source) {
-      chunk.push(kind === "slurm" ? { kind, event: event as SourceEvent<SlurmRecord> } : { kind, event: event as SourceEvent<UsageRecord> });
-      if (chunk.length >= CHUNK) flush(false);
+    const parser: LineParser<SlurmRecord | UsageRecord> =
+      kind === "slurm" ? createSlurmParser(file, options.settings) : createMeteringParser(file, options.settings, meteringFormatOf(file));
+    let rows = 0;
+    state.begin();
+    try {
+      for await (const events of parseFileBlocks(file, parser)) {
+        applyBlock(state, events, options, counts, packs);
+        rows += events.length;
+        if (rows >= CHUNK) {
+          packs.write(state, file);
+          state.commit();
+          rows = 0;
+          options.onProgress?.(counts);
+          state.begin();
+        }
+      }
+      packs.write(state, file);
+      state.commit();
+    } catch (err) {
+      state.rollback();
+      packs.clear();
+      throw err;
     }
-    flush(true);
+    // Durable (its fsync covers the chunks before it): a file counts as read only once its
+    // rows are on disk. Killed before this, the file is read again and its rows are duplicates.
+    state.transaction(() => state.markFileIngested(file, stat.size, stat.mtimeMs), { durable: true });
+    options.onProgress?.(counts);
   }
   return counts;
 }
 
-function applyEvent(state: UsageState, e: AnyEvent, options: IngestOptions, counts: IngestCounts): void {
+/** Bills one block of events (inside the open transaction): its jobs' watermarks are read and written in one statement each. */
+function applyBlock(state: UsageState, events: readonly AnyEvent[], options: IngestOptions, counts: IngestCounts, packs: PackBuilder): void {
+  const jobs = new Map<string, [string, string]>();
+  for (const e of events) {
+    if (e.kind !== "record" || !("recordKey" in e.record)) continue;
+    const { cluster, jobId } = e.record.recordKey;
+    jobs.set(jobKey(cluster, jobId), [cluster, jobId]);
+  }
+  const ctx: ChunkContext = { state, options, counts, packs, marks: state.watermarksOf([...jobs.values()]), changed: new Map() };
+  for (const e of events) applyEvent(ctx, e);
+  state.setWatermarks([...ctx.changed.values()]);
+}
+
+/** Bills a Slurm job through its watermark; undefined when nothing is new (counted). */
+function billJob(ctx: ChunkContext, job: SlurmRecord): UsageRecord | undefined {
+  const { cluster, jobId } = job.recordKey;
+  const notAfter = ctx.options.now;
+  const fresh = billSlurmRecord(job, undefined, { notAfter });
+  if (fresh === undefined) {
+    ctx.counts.waiting += 1;
+    return undefined;
+  }
+  const key = jobKey(cluster, jobId);
+  const watermark = ctx.marks.get(key);
+  const record = watermark === undefined ? fresh : billSlurmRecord(job, watermark, { notAfter });
+  if (record === undefined) {
+    ctx.counts.duplicate += 1;
+    return undefined;
+  }
+  ctx.marks.set(key, record.end);
+  ctx.changed.set(key, [cluster, jobId, record.end]);
+  return record;
+}
+
+function applyEvent(ctx: ChunkContext, event: AnyEvent): void {
+  const { state, counts } = ctx;
   counts.read += 1;
-  const event = e.event;
   if (event.kind === "quarantined") {
     counts.quarantined += 1;
     const { file, line, raw, reason, detail } = event.entry;
@@ -141,38 +203,18 @@ function applyEvent(state: UsageState, e: AnyEvent, options: IngestOptions, coun
     return;
   }
   let record: UsageRecord | undefined;
-  if (e.kind === "slurm") {
-    const job = e.event.kind === "record" ? e.event.record : undefined;
-    if (job === undefined) return;
-    const { cluster, jobId } = job.recordKey;
-    // A job seen for the first time claims its watermark in the same statement.
-    const fresh = billSlurmRecord(job, undefined, { notAfter: options.now });
-    if (fresh === undefined) {
-      counts.waiting += 1;
+  if ("recordKey" in event.record) {
+    // Slurm: the watermark makes each billed part's recordId unique; it is not kept in `records`.
+    record = billJob(ctx, event.record);
+    if (record === undefined) return;
+  } else {
+    record = event.record;
+    if (!state.addRecord(record.recordId, record.source.file, record.source.line)) {
+      counts.duplicate += 1;
       return;
     }
-    const watermark = state.watermark(cluster, jobId, fresh.end);
-    if (watermark === undefined) record = fresh;
-    else {
-      record = billSlurmRecord(job, watermark, { notAfter: options.now });
-      if (record === undefined) {
-        counts.duplicate += 1;
-        return;
-      }
-      state.setWatermark(cluster, jobId, record.end);
-    }
-  } else {
-    record = e.event.kind === "record" ? e.event.record : undefined;
-    if (record === undefined) return;
-  }
-  if (!state.addRecord(record.recordId, record.source.file, record.source.line)) {
-    counts.duplicate += 1;
-    return;
   }
   counts.new += 1;
   counts.gpuSeconds += record.gpuSeconds;
-  for (const slice of sliceRecord(record, options.grid)) {
-    state.addSlice({ ...slice, gpus: record.gpus, carried: false });
-    counts.slices += 1;
-  }
+  counts.slices += ctx.packs.addRecord(record, ctx.options.grid);
 }

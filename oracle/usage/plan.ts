@@ -1,22 +1,31 @@
 // Planning the next batch from the state (SERVICES §2 "Slicing", "Late slices", "Preflight"):
 // late slices carried forward, pieces re-cut when the cut points moved, the oldest closed
-// piece's lines, and the lines the ledger would refuse taken out. Every change to the state
-// is made by the caller inside one transaction.
+// piece's lines, and the lines the ledger would refuse taken out. Whole packs are batched as
+// stored (their lines summed, leaves written and leaf hashes computed at ingestion); a pack
+// whose slices must go separate ways is first turned into slice rows. Every change to the
+// state is made by the caller inside one transaction.
 import type { Hex } from "viem";
-import type { UsageState, NewSlice, SliceRow } from "../state/usageState";
+import type { UsageState, NewSlice, PackRow, SliceRow } from "../state/usageState";
+import type { QuarantineReason } from "../sources/types";
 import type { ChainContext } from "./chainContext";
+import { LeafHasher, usageLeaf, type UsageLeaf } from "./evidence";
+import { batchLeaves, explodePack, packLines, type PackLine } from "./packs";
 import { predictLines, type LineRejection } from "./preflight";
 import {
-  buildBatches,
   carryCapacity,
   carryLateSlices,
+  chunkLines,
+  recutNeeded,
   sliceRecord,
+  sortLines,
   type BatchDraft,
   type CarryTarget,
   type UsageSlice,
   type WindowGrid,
+  type WindowPiece,
 } from "./slicing";
-import { skuToBytes32 } from "../../sdk/eip712";
+import { bytes32ToSku, skuToBytes32, type UsageLine } from "../../sdk/eip712";
+import { ValidationError } from "../../sdk/errors";
 
 /** How many pieces the carry looks ahead at most for one agreement in one pass. */
 const MAX_CARRY_PIECES = 100_000;
@@ -55,6 +64,8 @@ function part(row: SliceRow, fields: Partial<NewSlice>): NewSlice {
     pieceEnd: row.pieceEnd,
     carried: row.carried,
     rejection: row.rejection,
+    sourceFile: row.sourceFile,
+    sourceLine: row.sourceLine,
     ...fields,
   };
 }
@@ -63,16 +74,15 @@ function part(row: SliceRow, fields: Partial<NewSlice>): NewSlice {
 export function quarantineSlices(
   state: UsageState,
   rows: readonly SliceRow[],
-  reason: string,
+  reason: QuarantineReason,
   detail: (row: SliceRow) => string,
   extra: Record<string, unknown> = {},
 ): number {
   for (const row of rows) {
     state.setSliceState(row.id, "quarantined", null, row.rejection);
-    const source = state.recordSource(row.recordId) ?? { file: "<state>", line: 0 };
     state.addQuarantine({
-      file: source.file,
-      line: source.line,
+      file: row.sourceFile,
+      line: row.sourceLine,
       raw: JSON.stringify({
         recordId: row.recordId,
         agreementId: row.agreementId.toString(),
@@ -87,6 +97,15 @@ export function quarantineSlices(
     });
   }
   return rows.length;
+}
+
+/** Σ gpuSeconds of an agreement's pending usage in one piece: slice rows and packs. */
+function pendingGpuSecondsInPiece(state: UsageState, agreementId: bigint, pieceStart: bigint, pieceEnd: bigint): bigint {
+  let sum = state.pendingGpuSecondsInPiece(agreementId, pieceStart, pieceEnd);
+  for (const lines of state.pendingPackLinesInPiece(pieceStart, pieceEnd)) {
+    for (const line of packLines(lines)) if (line.agreementId === agreementId) sum += line.gpuSeconds;
+  }
+  return sum;
 }
 
 /**
@@ -104,8 +123,15 @@ export function carryLate(
   excluded: ReadonlySet<number> = new Set(),
 ): number {
   let quarantined = 0;
+  // Packs before an agreement's lastUsageEnd may hold late slices: they become slice rows.
+  let latest = 0n;
+  for (const a of ctx.agreements.values()) if (a.lastUsageEnd > latest) latest = a.lastUsageEnd;
+  if (latest === 0n) return 0;
+  for (const id of state.pendingPackIdsBefore(latest)) explodePack(state, id);
+  // Only agreements with pending slice rows before the latest lastUsageEnd can have late ones.
+  const candidates = state.pendingAgreementsBefore(latest);
   for (const [agreementId, a] of ctx.agreements) {
-    if (a.lastUsageEnd === 0n) continue;
+    if (a.lastUsageEnd === 0n || !candidates.has(agreementId)) continue;
     const late = state.pendingBefore(agreementId, a.lastUsageEnd).filter((r) => !excluded.has(r.id));
     if (late.length === 0) continue;
     let need = 0n;
@@ -125,7 +151,7 @@ export function carryLate(
       const piece = grid.pieceAt(t);
       if (piece.windowEnd > closedAt) break;
       if (piece.pieceStart >= t) {
-        const own = state.pendingGpuSecondsInPiece(agreementId, piece.pieceStart, piece.pieceEnd);
+        const own = pendingGpuSecondsInPiece(state, agreementId, piece.pieceStart, piece.pieceEnd);
         const capacity = carryCapacity(a.maxGpus, piece, own);
         if (capacity > 0n) {
           targets.push({ ...piece, capacity });
@@ -178,13 +204,7 @@ export function carryLate(
 export function recutRows(state: UsageState, grid: WindowGrid, rows: readonly SliceRow[]): boolean {
   let changed = false;
   for (const row of rows) {
-    if (row.carried) {
-      const target = grid.pieceAt(row.pieceStart);
-      if (target.pieceStart === row.pieceStart && target.pieceEnd === row.pieceEnd) continue;
-    } else {
-      const own = grid.pieceAt(row.sliceStart);
-      if (own.pieceStart === row.pieceStart && own.pieceEnd === row.pieceEnd && row.sliceEnd <= own.pieceEnd) continue;
-    }
+    if (!recutNeeded(grid, row, row.carried)) continue;
     const pieces = sliceRecord(
       {
         recordId: row.recordId,
@@ -217,11 +237,18 @@ export function recutRows(state: UsageState, grid: WindowGrid, rows: readonly Sl
   return changed;
 }
 
-/** A batch ready for sequencing and signing: its lines, leaves and the rows behind them. */
+/** A batch ready for sequencing and signing: its lines, leaves and the slices behind them. */
 export interface PlannedBatch {
+  /** Period, window and lines; `leaves` is decoded from {@link leavesJson} when read. */
   draft: BatchDraft;
-  /** The rows whose slices are the draft's leaves. */
+  /** The slice rows in the batch (besides its packs). */
   rows: SliceRow[];
+  /** The packs in the batch, whole. */
+  packIds: number[];
+  /** The leaves of {@link rows} (a JSON array of UsageLeaf); the packs' leaves come first in the tree's list. */
+  leavesJson: string;
+  /** Every leaf's hash, 32 bytes each: the packs' (in {@link packIds} order), then the rows'. */
+  leafHashes: Buffer;
   /** Lines taken out by the preflight (their rows stay pending or were quarantined). */
   rejected: LineRejection[];
 }
@@ -244,6 +271,41 @@ export interface PlanStep {
 }
 
 const lineKey = (agreementId: bigint, sku: Hex) => `${agreementId}:${sku}`;
+const MAX_UINT64 = 2n ** 64n - 1n;
+
+/** Leaves as slices inside `piece`. */
+export function leavesToSlices(leaves: readonly UsageLeaf[], piece: WindowPiece): UsageSlice[] {
+  const names = new Map<string, string>();
+  return leaves.map((leaf) => {
+    let sku = names.get(leaf[2]);
+    if (sku === undefined) {
+      sku = bytes32ToSku(leaf[2]);
+      names.set(leaf[2], sku);
+    }
+    return {
+      ...piece,
+      recordId: leaf[0],
+      agreementId: BigInt(leaf[1]),
+      sku,
+      sliceStart: BigInt(leaf[3]),
+      sliceEnd: BigInt(leaf[4]),
+      gpuSeconds: BigInt(leaf[5]),
+    };
+  });
+}
+
+/**
+ * The quarantine of usage the ledger kept refusing until the agreement's reporting grace
+ * ended (SERVICES §2 "Preflight"): reason `line-rejected`, and the refusal that kept it pending.
+ * @example lineRejected("NoRate").reason; // "line-rejected"
+ */
+export function lineRejected(rejection: string): { reason: QuarantineReason; detail: string; extra: { rejection: string } } {
+  return {
+    reason: "line-rejected",
+    detail: `the ledger refuses this usage (${rejection}) and the agreement's reporting grace has ended`,
+    extra: { rejection },
+  };
+}
 
 /**
  * The next batch: the oldest closed piece with pending slices (after carrying late ones),
@@ -255,43 +317,89 @@ export function planNextBatch(state: UsageState, ctx: ChainContext, grid: Window
   const closedAt = ctx.now - options.lagSeconds;
   let quarantined = carryLate(state, ctx, grid, closedAt, options.excluded);
   const rejectedAll: LineRejection[] = [];
+  const skuHex = new Map<string, Hex>();
+  const skuOf = (name: string) => {
+    let hex = skuHex.get(name);
+    if (hex === undefined) {
+      hex = skuToBytes32(name);
+      skuHex.set(name, hex);
+    }
+    return hex;
+  };
+  const explode = (packs: readonly PackRow[]) => {
+    for (const pack of packs) explodePack(state, pack.id);
+  };
   for (let attempt = 0; attempt < 10_000; attempt++) {
     let rows: SliceRow[] = [];
-    for (let piece = state.nextPendingPiece(closedAt); piece !== undefined; piece = state.nextPendingPiece(closedAt, piece)) {
+    let packs: PackRow[] = [];
+    let piece: { pieceStart: bigint; pieceEnd: bigint } | undefined;
+    for (piece = state.nextPendingPiece(closedAt); piece !== undefined; piece = state.nextPendingPiece(closedAt, piece)) {
       rows = state.pendingInPiece(piece.pieceStart, piece.pieceEnd).filter((r) => !options.excluded.has(r.id));
-      if (rows.length > 0) break;
+      packs = state.pendingPacksInPiece(piece.pieceStart, piece.pieceEnd);
+      if (rows.length > 0 || packs.length > 0) break;
     }
-    if (rows.length === 0) return { quarantined, rejected: rejectedAll };
+    if (piece === undefined) return { quarantined, rejected: rejectedAll };
+
+    // The grid changed under stored usage (a termination, a new rate): re-cut it.
+    const stale = packs.filter((p) => recutNeeded(grid, { sliceStart: p.pieceStart, sliceEnd: p.pieceEnd, pieceStart: p.pieceStart, pieceEnd: p.pieceEnd }, false));
+    if (stale.length > 0) {
+      explode(stale);
+      continue;
+    }
     if (recutRows(state, grid, rows)) {
       quarantined += carryLate(state, ctx, grid, closedAt, options.excluded);
       continue;
     }
-    const { batches } = buildBatches(rows.map(asSlice), { now: ctx.now, lagSeconds: options.lagSeconds, maxLines: options.maxLines });
-    const draft = batches[0];
-    const { accepted, rejected } = predictLines(ctx, draft.periodStart, draft.periodEnd, draft.lines);
-    const inDraft = new Set(draft.leaves.map((l) => (l as RowSlice).id));
-    const draftRows = rows.filter((r) => inDraft.has(r.id));
+
+    // Lines: Σ per (agreement, sku) of the rows and the packs.
+    const packLineSets: PackLine[][] = packs.map((p) => packLines(p.linesJson));
+    const sums = new Map<string, UsageLine>();
+    const add = (agreementId: bigint, sku: Hex, gpuSeconds: bigint) => {
+      const key = lineKey(agreementId, sku);
+      const line = sums.get(key);
+      if (line) line.gpuSeconds += gpuSeconds;
+      else sums.set(key, { agreementId, sku, gpuSeconds });
+    };
+    for (const r of rows) add(r.agreementId, skuOf(r.sku), r.gpuSeconds);
+    for (const lines of packLineSets) for (const l of lines) add(l.agreementId, l.sku, l.gpuSeconds);
+    const lines = sortLines([...sums.values()]);
+    for (const line of lines) {
+      if (line.gpuSeconds > MAX_UINT64) throw new ValidationError(`Line (${line.agreementId}, ${line.sku}) sums ${line.gpuSeconds} GPU-seconds, above uint64.`);
+    }
+    const chunk = chunkLines(lines, options.maxLines)[0];
+    const agreements = new Set(chunk.map((l) => l.agreementId));
+    // A pack with agreements on both sides of the batch's line limit is split into rows.
+    const split = packs.filter((_, i) => packLineSets[i].some((l) => !agreements.has(l.agreementId)));
+    if (split.length > 0) {
+      explode(split);
+      continue;
+    }
+    const first = packs[0] ?? rows[0];
+    const window = { windowStart: first.windowStart, windowEnd: first.windowEnd, pieceStart: piece.pieceStart, pieceEnd: piece.pieceEnd };
+    const draftRows = rows.filter((r) => agreements.has(r.agreementId));
+
+    const { accepted, rejected } = predictLines(ctx, piece.pieceStart, piece.pieceEnd, chunk);
     if (rejected.length > 0) {
+      const refused = new Map(rejected.map((r) => [lineKey(r.line.agreementId, r.line.sku), r.reason]));
+      // Refused usage stays pending slice by slice: packs holding any become rows first.
+      const hit = packs.filter((_, i) => packLineSets[i].some((l) => refused.has(lineKey(l.agreementId, l.sku))));
+      if (hit.length > 0) {
+        explode(hit);
+        continue;
+      }
       rejectedAll.push(...rejected);
-      const byLine = new Map(rejected.map((r) => [lineKey(r.line.agreementId, r.line.sku), r.reason]));
       const closedFor = (id: bigint) => {
         const a = ctx.agreements.get(id);
         return a !== undefined && a.reportingClose > 0n && ctx.now >= a.reportingClose;
       };
       for (const r of draftRows) {
-        const reason = byLine.get(lineKey(r.agreementId, skuToBytes32(r.sku)));
+        const reason = refused.get(lineKey(r.agreementId, skuOf(r.sku)));
         if (reason === undefined) continue;
         if (closedFor(r.agreementId)) {
           // The reason that kept it pending (e.g. NoRate) says more than the final ReportingClosed.
-          const cause = r.rejection ?? reason;
-          r.rejection = cause;
-          quarantined += quarantineSlices(
-            state,
-            [r],
-            "line-rejected",
-            () => `the ledger refuses this usage (${cause}) and the agreement's reporting grace has ended`,
-            { rejection: cause },
-          );
+          const verdict = lineRejected(r.rejection ?? reason);
+          r.rejection = verdict.extra.rejection;
+          quarantined += quarantineSlices(state, [r], verdict.reason, () => verdict.detail, verdict.extra);
         } else {
           r.rejection = reason;
           state.setSliceRejection(r.id, reason);
@@ -301,17 +409,41 @@ export function planNextBatch(state: UsageState, ctx: ChainContext, grid: Window
     }
     if (accepted.length === 0) continue;
     const keep = new Set(accepted.map((l) => lineKey(l.agreementId, l.sku)));
-    const keptRows = draftRows.filter((r) => keep.has(lineKey(r.agreementId, skuToBytes32(r.sku))));
-    const keptIds = new Set(keptRows.map((r) => r.id));
-    return {
-      batch: {
-        draft: { ...draft, lines: accepted, leaves: draft.leaves.filter((l) => keptIds.has((l as RowSlice).id)) },
-        rows: keptRows,
-        rejected,
+    const keptRows = draftRows.filter((r) => keep.has(lineKey(r.agreementId, skuOf(r.sku))));
+
+    const hashes = packs.map((p) => p.hashes);
+    const rowLeaves = keptRows.map((r) => usageLeaf(r));
+    if (rowLeaves.length > 0) {
+      const hasher = new LeafHasher();
+      for (const leaf of rowLeaves) hasher.addLeaf(leaf);
+      hashes.push(hasher.hash());
+    }
+    const packIds = packs.map((p) => p.id);
+    const leavesJson = JSON.stringify(rowLeaves);
+    let decoded: UsageSlice[] | undefined;
+    const draft: BatchDraft = {
+      periodStart: piece.pieceStart,
+      periodEnd: piece.pieceEnd,
+      windowStart: window.windowStart,
+      windowEnd: window.windowEnd,
+      lines: accepted,
+      // Read from the state on demand (the planner itself needs only the lines and hashes).
+      get leaves() {
+        decoded ??= leavesToSlices(batchLeaves(state, { batchId: "(planned)", packIdsJson: JSON.stringify(packIds), leavesJson }), window);
+        return decoded;
       },
+    };
+    return {
+      batch: { draft, rows: keptRows, packIds, leavesJson, leafHashes: Buffer.concat(hashes), rejected },
       quarantined,
       rejected: rejectedAll,
     };
   }
   return { quarantined, rejected: rejectedAll };
+}
+
+/** Marks a planned batch's rows and packs `batched` into `batchId` (in the caller's transaction). */
+export function markBatched(state: UsageState, planned: PlannedBatch, batchId: string): void {
+  for (const row of planned.rows) state.setSliceState(row.id, "batched", batchId, null);
+  for (const id of planned.packIds) state.setPackState(id, "batched", batchId);
 }

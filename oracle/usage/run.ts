@@ -16,10 +16,10 @@ import { batchToJson, signBatch, submitUsageCalldata, type BatchFile } from "./b
 import { ensureEvidenceBundles, writeEvidenceBundle } from "./bundle";
 import { cutsOf, readChainContext, type ChainContext } from "./chainContext";
 import { sourceConfigOf, type UsageConfig } from "./config";
-import { buildUsageTree, usageLeaf } from "./evidence";
+import { usageRootOfHashes } from "./evidence";
 import { faultPoint } from "./faults";
 import { ingestFiles, listInputFiles, type IngestCounts } from "./ingest";
-import { planNextBatch, type PlannedBatch } from "./plan";
+import { markBatched, planNextBatch, type PlannedBatch } from "./plan";
 import { WindowGrid } from "./slicing";
 import { settleBatch, signedTransaction, simulate, type Settlement, type SubmitContext } from "./submit";
 
@@ -162,7 +162,7 @@ export function applySettlement(rt: UsageRuntime, row: BatchRow, settlement: Set
     summary.gasUsed += settlement.gasUsed;
     summary.rejected += settlement.rejectedLines;
     faultPoint("after-confirm");
-    writeEvidenceBundle(rt.config.evidenceDir, rt.state.getBatch(row.batchId) as BatchRow, evidenceMeta(rt));
+    writeEvidenceBundle(rt.state, rt.config.evidenceDir, rt.state.getBatch(row.batchId) as BatchRow, evidenceMeta(rt));
     return true;
   }
   if (settlement.kind === "rebuild") {
@@ -188,14 +188,12 @@ export function outboxPath(config: UsageConfig, batchId: string): string {
  */
 async function persistBatch(rt: UsageRuntime, ctx: ChainContext, planned: PlannedBatch): Promise<BatchRow | undefined> {
   const { draft } = planned;
-  const leaves = draft.leaves.map(usageLeaf);
-  const tree = buildUsageTree(draft.leaves);
   const batch: UsageBatch = {
     partner: rt.config.partner,
     sequence: ctx.partner.nextSequence,
     periodStart: draft.periodStart,
     periodEnd: draft.periodEnd,
-    recordsRoot: tree.root as `0x${string}`,
+    recordsRoot: usageRootOfHashes(planned.leafHashes),
     lines: draft.lines,
   };
   const batchId = usageBatchId(batch.partner, batch.sequence, batch.periodStart, batch.periodEnd, batch.recordsRoot);
@@ -228,7 +226,8 @@ async function persistBatch(rt: UsageRuntime, ctx: ChainContext, planned: Planne
     periodEnd: batch.periodEnd,
     recordsRoot: batch.recordsRoot,
     batchJson: JSON.stringify(batchToJson(batch)),
-    leavesJson: JSON.stringify(leaves),
+    leavesJson: planned.leavesJson,
+    packIdsJson: JSON.stringify(planned.packIds),
     signaturesJson: JSON.stringify(signatures),
     calldata,
     rawTx: tx?.raw ?? null,
@@ -239,11 +238,15 @@ async function persistBatch(rt: UsageRuntime, ctx: ChainContext, planned: Planne
     ),
     createdAt: Date.now(),
   };
-  rt.state.transaction(() => {
-    rt.state.db.prepare("DELETE FROM batches WHERE batch_id = ? AND status = 'superseded'").run(batchId);
-    rt.state.insertBatch(row);
-    for (const slice of planned.rows) rt.state.setSliceState(slice.id, "batched", batchId, null);
-  });
+  // Durable (fsync) before the batch file is handed out or the transaction sent.
+  rt.state.transaction(
+    () => {
+      rt.state.db.prepare("DELETE FROM batches WHERE batch_id = ? AND status = 'superseded'").run(batchId);
+      rt.state.insertBatch(row);
+      markBatched(rt.state, planned, batchId);
+    },
+    { durable: true },
+  );
   if (!complete) {
     const file: BatchFile = { kind: "dsx-usage-batch", chainId: rt.config.chainId, ledger: rt.deployment.ledger, batchId, batch: batchToJson(batch) };
     writeFileAtomic(outboxPath(rt.config, batchId), `${JSON.stringify(file, null, 2)}\n`);

@@ -27,6 +27,14 @@ export interface WindowPiece {
   pieceEnd: bigint;
 }
 
+/** A {@link WindowPiece} in numbers (unix seconds). */
+export interface NumberPiece {
+  windowStart: number;
+  windowEnd: number;
+  pieceStart: number;
+  pieceEnd: number;
+}
+
 /** What slicing needs of a billed usage record (a {@link UsageRecord} fits). */
 export interface SliceableRecord {
   recordId: string;
@@ -66,6 +74,9 @@ export interface WindowOptions {
 export class WindowGrid {
   readonly windowSeconds: bigint;
   private readonly cuts: bigint[];
+  /** The same in numbers, for {@link pieceAtSeconds} (times far below 2^53). */
+  private readonly windowNumber: number;
+  private readonly cutNumbers: number[];
 
   constructor(options: WindowOptions = {}) {
     this.windowSeconds = options.windowSeconds ?? DEFAULT_WINDOW_SECONDS;
@@ -73,6 +84,34 @@ export class WindowGrid {
       throw new ValidationError(`windowSeconds = ${this.windowSeconds} must be above 0.`, { fix: "Use e.g. 3600." });
     }
     this.cuts = [...new Set(options.cuts ?? [])].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    this.windowNumber = Number(this.windowSeconds);
+    this.cutNumbers = this.cuts.filter((c) => c <= BigInt(Number.MAX_SAFE_INTEGER)).map(Number);
+  }
+
+  /**
+   * {@link pieceAt} in numbers, for the ingestion hot path: `t` must be a safe integer ≥ 0
+   * (unix seconds). The result equals pieceAt's for every such t.
+   */
+  pieceAtSeconds(t: number): NumberPiece {
+    const w = this.windowNumber;
+    const windowStart = t - (t % w);
+    const windowEnd = windowStart + w;
+    const cuts = this.cutNumbers;
+    let lo = 0;
+    let hi = cuts.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (cuts[mid] <= t) lo = mid + 1;
+      else hi = mid;
+    }
+    const before = lo > 0 ? cuts[lo - 1] : -1;
+    const after = lo < cuts.length ? cuts[lo] : Infinity;
+    return {
+      windowStart,
+      windowEnd,
+      pieceStart: before > windowStart ? before : windowStart,
+      pieceEnd: after < windowEnd ? after : windowEnd,
+    };
   }
 
   /** The window piece that contains instant `t` (`t ≥ 0`). */
@@ -108,6 +147,20 @@ export class WindowGrid {
     }
     return pieces;
   }
+}
+
+/**
+ * Whether a stored slice no longer fits the grid (a cut point appeared or went away): an own
+ * slice must lie in the piece its start falls in; a carried one's target must still be a piece.
+ */
+export function recutNeeded(
+  grid: WindowGrid,
+  slice: { sliceStart: bigint; sliceEnd: bigint; pieceStart: bigint; pieceEnd: bigint },
+  carried: boolean,
+): boolean {
+  const piece = grid.pieceAt(carried ? slice.pieceStart : slice.sliceStart);
+  if (piece.pieceStart !== slice.pieceStart || piece.pieceEnd !== slice.pieceEnd) return true;
+  return !carried && slice.sliceEnd > piece.pieceEnd;
 }
 
 function gridOf(options: WindowOptions | WindowGrid): WindowGrid {
@@ -206,6 +259,34 @@ function compareLines(a: UsageLine, b: UsageLine): number {
 }
 
 /**
+ * Splits a piece's lines (ascending by agreement, sku) into chunks of at most `maxLines`
+ * lines, in order, never splitting one agreement's lines (the ledger checks the GPU bound and
+ * the overlap per agreement and batch).
+ * @throws ValidationError when one agreement alone has more than `maxLines` lines.
+ */
+export function chunkLines(lines: readonly UsageLine[], maxLines = MAX_BATCH_LINES): UsageLine[][] {
+  const chunks: UsageLine[][] = [];
+  for (let i = 0; i < lines.length; ) {
+    let j = i;
+    while (j < lines.length && lines[j].agreementId === lines[i].agreementId) j++;
+    const agreementLines = lines.slice(i, j);
+    if (agreementLines.length > maxLines) {
+      throw new ValidationError(`Agreement ${lines[i].agreementId} has ${agreementLines.length} skus in one window, above ${maxLines}.`);
+    }
+    const last = chunks[chunks.length - 1];
+    if (last && last.length + agreementLines.length <= maxLines) last.push(...agreementLines);
+    else chunks.push(agreementLines);
+    i = j;
+  }
+  return chunks;
+}
+
+/** Sorts lines by (agreementId, sku as bytes32), the order the ledger requires. */
+export function sortLines(lines: UsageLine[]): UsageLine[] {
+  return lines.sort(compareLines);
+}
+
+/**
  * Groups slices into batches, one per closed window piece, ascending by period; slices of
  * windows still open are returned as `open` (they wait for a later run).
  * @throws ValidationError when one agreement alone has more than `maxLines` lines in a piece,
@@ -249,21 +330,7 @@ export function buildBatches(slices: readonly UsageSlice[], options: BuildBatche
         throw new ValidationError(`Line (${line.agreementId}, ${line.sku}) sums ${line.gpuSeconds} GPU-seconds, above uint64.`);
       }
     }
-    // Chunks of ≤ maxLines lines, each agreement whole.
-    const chunks: UsageLine[][] = [];
-    for (let i = 0; i < lines.length; ) {
-      let j = i;
-      while (j < lines.length && lines[j].agreementId === lines[i].agreementId) j++;
-      const agreementLines = lines.slice(i, j);
-      if (agreementLines.length > maxLines) {
-        throw new ValidationError(`Agreement ${lines[i].agreementId} has ${agreementLines.length} skus in one window, above ${maxLines}.`);
-      }
-      const last = chunks[chunks.length - 1];
-      if (last && last.length + agreementLines.length <= maxLines) last.push(...agreementLines);
-      else chunks.push(agreementLines);
-      i = j;
-    }
-    for (const chunk of chunks) {
+    for (const chunk of chunkLines(lines, maxLines)) {
       const agreements = new Set(chunk.map((l) => l.agreementId));
       batches.push({
         periodStart: pieceStart,

@@ -24,6 +24,7 @@ import { batchFromJson, revertName, type BatchJson } from "./batch";
 import { USAGE_REJECTIONS } from "./preflight";
 import type { ReceiptSummary } from "./bundle";
 import { faultPoint } from "./faults";
+import { explodePack, packLines } from "./packs";
 
 /** What settling needs. */
 export interface SubmitContext {
@@ -147,8 +148,8 @@ export function rejectedLinesOf(receipt: TransactionReceipt, ledger: Address, ba
 }
 
 /**
- * Commits a batch's receipt: accepted slices → reported, slices of lines the ledger rejected
- * → pending with the reason (retried like a preflight refusal), the batch → confirmed.
+ * Commits a batch's receipt: accepted slices and packs → reported, slices of lines the ledger
+ * rejected → pending with the reason (retried like a preflight refusal), the batch → confirmed.
  */
 export function confirmBatch(ctx: SubmitContext, row: BatchRow, receipt: TransactionReceipt): { gasUsed: bigint; rejectedLines: number } {
   const rejected = rejectedLinesOf(receipt, ctx.ledger, row.batchId);
@@ -159,6 +160,13 @@ export function confirmBatch(ctx: SubmitContext, row: BatchRow, receipt: Transac
     gasUsed: receipt.gasUsed.toString(),
   };
   ctx.state.transaction(() => {
+    for (const pack of ctx.state.packsOfBatch(row.batchId)) {
+      if (pack.state !== "batched") continue;
+      const refused = packLines(pack.linesJson).some((l) => reasonOf.has(`${l.agreementId}:${bytes32ToSku(l.sku)}`));
+      // A pack with a refused line becomes slice rows (still batched), settled one by one below.
+      if (refused) explodePack(ctx.state, pack.id);
+      else ctx.state.setPackState(pack.id, "reported", row.batchId);
+    }
     for (const slice of ctx.state.slicesOfBatch(row.batchId)) {
       if (slice.state !== "batched") continue;
       const reason = reasonOf.get(`${slice.agreementId}:${slice.sku}`);
@@ -187,7 +195,7 @@ export async function signedTransaction(ctx: SubmitContext, calldata: Hex): Prom
 /** Signs a fresh transaction for a batch's calldata (current nonce and fees) and stores it. */
 async function newTransaction(ctx: SubmitContext, row: BatchRow): Promise<{ raw: Hex; hash: Hex }> {
   const { raw, hash } = await signedTransaction(ctx, row.calldata as Hex);
-  ctx.state.transaction(() => ctx.state.setBatchTransaction(row.batchId, raw, hash));
+  ctx.state.transaction(() => ctx.state.setBatchTransaction(row.batchId, raw, hash), { durable: true });
   row.rawTx = raw;
   row.txHash = hash;
   return { raw, hash };

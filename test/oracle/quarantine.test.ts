@@ -4,11 +4,12 @@ import { parseRevenueCsvText } from "../../oracle/sources/revenueCsv";
 import { parseSlurmText } from "../../oracle/sources/slurm";
 import { parseStripeText } from "../../oracle/sources/stripe";
 import { QUARANTINE_REASONS, type QuarantineReason } from "../../oracle/sources/types";
+import { lineRejected } from "../../oracle/usage/plan";
 import { carryLateSlices, sliceRecord } from "../../oracle/usage/slicing";
 import { at, readFixture, sydneyConfig } from "./support";
 
 describe("QUARANTINE_REASONS", () => {
-  it("when every fixture and the late-slice rule run, each reason of the closed set is produced and no other", () => {
+  it("when every fixture, the late-slice rule and the refused-line rule run, each reason of the closed set is produced and no other", () => {
     const seen = new Set<QuarantineReason>();
     const entries = [
       ...parseSlurmText(readFixture("slurm", "sacct-2026-10-03.txt"), sydneyConfig).quarantined,
@@ -27,6 +28,7 @@ describe("QUARANTINE_REASONS", () => {
     const start = at("2026-10-03T00:00:00Z");
     const late = sliceRecord({ recordId: "r", agreementId: 1n, sku: "b200", start, end: start + 60n, gpus: 1n, gpuSeconds: 60n });
     for (const q of carryLateSlices(late, []).quarantined) seen.add(q.reason);
+    seen.add(lineRejected("NoRate").reason);
     expect([...seen].sort()).to.deep.equal([...QUARANTINE_REASONS].sort());
   });
 });

@@ -12,9 +12,14 @@ import { UsageState } from "../../oracle/state/usageState";
 import type { AgreementContext, ChainContext } from "../../oracle/usage/chainContext";
 import { cutsOf } from "../../oracle/usage/chainContext";
 import { ingestFiles } from "../../oracle/usage/ingest";
-import { planNextBatch } from "../../oracle/usage/plan";
+import { lineRejected, markBatched, planNextBatch } from "../../oracle/usage/plan";
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
-import { buildUsageTree, USAGE_LEAF_ENCODING, usageLeaf } from "../../oracle/usage/evidence";
+import { encodeAbiParameters, encodeEventTopics, keccak256, stringToHex, type TransactionReceipt } from "viem";
+import { revenueShareLedgerAbi } from "../../sdk/abis";
+import { QUARANTINE_REASONS } from "../../oracle/sources/types";
+import { buildUsageTree, USAGE_LEAF_ENCODING, usageLeaf, usageRootOfHashes, usageTreeOf } from "../../oracle/usage/evidence";
+import { batchLeaves } from "../../oracle/usage/packs";
+import { confirmBatch, type SubmitContext } from "../../oracle/usage/submit";
 import { predictLines } from "../../oracle/usage/preflight";
 import { WindowGrid } from "../../oracle/usage/slicing";
 
@@ -59,6 +64,10 @@ function context(now: bigint, agreements: AgreementContext[]): ChainContext {
 
 const settings = compileUsageConfig({ accounts: { "startup-a": 1n, "startup-b": 2n }, skuMap: { h100: "h100-sxm" } });
 
+function packCount(state: UsageState): number {
+  return (state.db.prepare("SELECT count(*) AS n FROM packs WHERE state = 'pending'").get() as { n: number }).n;
+}
+
 describe("usage state and planning (no chain)", function () {
   let dir: string;
   let state: UsageState;
@@ -78,6 +87,20 @@ describe("usage state and planning (no chain)", function () {
       expect(state.db.pragma("journal_mode", { simple: true })).to.equal("wal");
     });
 
+    it("when a transaction is durable, it syncs that commit and the connection goes back to synchronous=NORMAL", function () {
+      expect(state.db.pragma("synchronous", { simple: true })).to.equal(1);
+      state.transaction(() => state.setMeta("probe", "1"), { durable: true });
+      expect(state.db.pragma("synchronous", { simple: true })).to.equal(1);
+      expect(state.getMeta("probe")).to.equal("1");
+    });
+
+    it("when the folder was written by another state schema, it refuses it naming both versions", function () {
+      state.transaction(() => state.setMeta("schema", "1"));
+      state.close();
+      expect(() => UsageState.open(join(dir, "state"), { chainId: 31337, ledger: LEDGER, partner: PARTNER })).to.throw(/state schema 1, this one reads 2/);
+      state = UsageState.open(join(mkdtempSync(join(tmpdir(), "dsx-usage-state-")), "state"), { chainId: 31337, ledger: LEDGER, partner: PARTNER });
+    });
+
     it("when a transaction throws, nothing of it is kept", function () {
       expect(() =>
         state.transaction(() => {
@@ -89,6 +112,45 @@ describe("usage state and planning (no chain)", function () {
       expect(state.watermark("syd1", "1")).to.equal(undefined);
       expect(state.addRecord("r1", "f", 1)).to.equal(true);
       expect(state.addRecord("r1", "f", 1)).to.equal(false);
+    });
+  });
+
+  describe("watermarks", function () {
+    it("when job ids are plain numbers, array tasks, zero-padded or above 2^32 on several clusters, each keeps its own watermark", function () {
+      const jobs: [string, string, bigint][] = [
+        ["syd1", "123", 1n],
+        ["syd1", "0123", 2n],
+        ["syd1", "123_7", 3n],
+        ["syd1", "123+0", 4n],
+        ["syd1", "4294967296", 5n],
+        ["mel2", "123", 6n],
+        ["syd1", "0", 7n],
+      ];
+      state.transaction(() => state.setWatermarks(jobs));
+      const found = state.watermarksOf([...jobs.map(([c, j]) => [c, j] as const), ["syd1", "124"], ["per3", "123"]]);
+      expect([...found.values()]).to.have.members(jobs.map(([, , t]) => t));
+      expect(found.size).to.equal(jobs.length);
+      // a job below the largest stored one is looked up; one above is known to be new
+      state.transaction(() => state.setWatermarks([["syd1", "100", 8n]]));
+      expect(state.watermark("syd1", "100")).to.equal(8n);
+      expect(state.watermark("syd1", "124")).to.equal(undefined);
+    });
+
+    it("when a transaction with new clusters and jobs is rolled back, later watermarks still land on the right jobs", function () {
+      expect(() =>
+        state.transaction(() => {
+          state.setWatermarks([["new1", "500", 1n]]);
+          throw new Error("boom");
+        }),
+      ).to.throw("boom");
+      state.transaction(() => state.setWatermarks([["new2", "400", 2n]]));
+      expect(state.watermark("new1", "500")).to.equal(undefined);
+      expect(state.watermark("new2", "400")).to.equal(2n);
+      state.begin();
+      state.setWatermarks([["new3", "900", 3n]]);
+      state.rollback();
+      state.transaction(() => state.setWatermarks([["new4", "800", 4n], ["new2", "401", 5n]]));
+      expect([state.watermark("new3", "900"), state.watermark("new4", "800"), state.watermark("new2", "401")]).to.deep.equal([undefined, 4n, 5n]);
     });
   });
 
@@ -185,6 +247,112 @@ describe("usage state and planning (no chain)", function () {
       expect(state.sliceTotals().pending.gpuSeconds).to.equal(2n * 5400n + 3600n);
       const first = state.nextPendingPiece(ctx0.now)!;
       expect(state.nextPendingPiece(ctx0.now, first)?.pieceStart).to.equal(H + 3n * 3600n);
+    });
+
+    it("when a line is refused and its usage sits in a pack, the pack becomes slice rows: the refused ones stay pending, the rest is batched", async function () {
+      const ctx = context(H + 3n * 3600n, [agreement(1n), agreement(2n, { status: 1 })]);
+      const grid = new WindowGrid({ cuts: cutsOf(ctx) });
+      const file = join(dir, "mixed.txt");
+      writeFileSync(file, [HEADER, job("1", "startup-a", H, H + 600n, 2), job("2", "startup-b", H + 60n, H + 660n, 1), job("3", "startup-a", H + 60n, H + 120n, 1)].join("\n"));
+      await ingestFiles(state, [file], { settings, grid, now: ctx.now });
+      expect(packCount(state)).to.equal(1);
+      const excluded = new Set<number>();
+      const step = state.transaction(() => planNextBatch(state, ctx, grid, { lagSeconds: 900n, excluded }));
+      const batch = step.batch!;
+      expect(step.rejected.map((r) => [r.line.agreementId, r.reason])).to.deep.equal([[2n, "NotOpen"]]);
+      expect(batch.draft.lines.map((l) => [l.agreementId, l.gpuSeconds])).to.deep.equal([[1n, 1260n]]);
+      expect(batch.packIds).to.deep.equal([]);
+      expect(batch.rows.map((r) => r.recordId).sort()).to.deep.equal([`slurm:syd1:1:${H}`, `slurm:syd1:3:${H + 60n}`]);
+      expect(batch.leafHashes.length).to.equal(64);
+      state.transaction(() => markBatched(state, batch, "0xb1"));
+      const refused = state.pendingInPiece(H, H + 3600n);
+      expect(refused.map((r) => [r.recordId, r.rejection, r.sourceFile, r.sourceLine])).to.deep.equal([[`slurm:syd1:2:${H + 60n}`, "NotOpen", file, 3]]);
+      expect(excluded.has(refused[0].id)).to.equal(true);
+      expect(state.sliceTotals()).to.deep.include({ batched: { slices: 2, gpuSeconds: 1260n }, pending: { slices: 1, gpuSeconds: 600n } });
+      expect(packCount(state)).to.equal(0);
+    });
+
+    it("when the reporting grace of usage the ledger kept refusing has ended, it is quarantined line-rejected with the refusal", async function () {
+      const close = H + 2n * 86_400n;
+      const grid = new WindowGrid({ cuts: cutsOf(context(H, [agreement(1n), agreement(2n)])) });
+      const file = join(dir, "refused.txt");
+      writeFileSync(file, [HEADER, job("1", "startup-a", H, H + 600n, 2), job("2", "startup-b", H, H + 600n, 1)].join("\n"));
+      await ingestFiles(state, [file], { settings, grid, now: H + 3600n });
+      // Before the close: the refusal keeps it pending (NotOpen); after it: quarantined with that reason.
+      const before = context(H + 3n * 3600n, [agreement(1n), agreement(2n, { status: 1, reportingClose: close })]);
+      const first = state.transaction(() => planNextBatch(state, before, grid, { lagSeconds: 900n, excluded: new Set() }));
+      state.transaction(() => markBatched(state, first.batch!, "0xb1"));
+      const after = context(close, [agreement(1n), agreement(2n, { status: 1, reportingClose: close })]);
+      const second = state.transaction(() => planNextBatch(state, after, grid, { lagSeconds: 900n, excluded: new Set() }));
+      expect(second.batch).to.equal(undefined);
+      expect(second.quarantined).to.equal(1);
+      const entry = state.quarantine()[0];
+      expect(entry).to.deep.include({ file, line: 3, reason: "line-rejected", extra: { recordId: `slurm:syd1:2:${H}`, rejection: "NotOpen" } });
+      expect(entry.reason).to.equal(lineRejected("NotOpen").reason);
+      expect(QUARANTINE_REASONS).to.include(entry.reason);
+      expect(state.sliceTotals().quarantined).to.deep.equal({ slices: 1, gpuSeconds: 600n });
+    });
+
+    it("when the ledger rejects a line of a batched pack, the rejected slices go back to pending with the reason and the rest are reported", async function () {
+      const ctx = context(H + 3n * 3600n, [agreement(1n), agreement(2n)]);
+      const grid = new WindowGrid({ cuts: cutsOf(ctx) });
+      const file = join(dir, "race.txt");
+      writeFileSync(file, [HEADER, job("1", "startup-a", H, H + 600n, 2), job("2", "startup-b", H, H + 600n, 1)].join("\n"));
+      await ingestFiles(state, [file], { settings, grid, now: ctx.now });
+      const planned = state.transaction(() => planNextBatch(state, ctx, grid, { lagSeconds: 900n, excluded: new Set() })).batch!;
+      expect(planned.packIds).to.have.length(1);
+      const batchId = keccak256(stringToHex("race"));
+      state.transaction(() => {
+        state.insertBatch({
+          batchId,
+          sequence: 0n,
+          periodStart: H,
+          periodEnd: H + 3600n,
+          recordsRoot: usageRootOfHashes(planned.leafHashes),
+          batchJson: "{}",
+          leavesJson: planned.leavesJson,
+          packIdsJson: JSON.stringify(planned.packIds),
+          signaturesJson: "[]",
+          calldata: "0x",
+          rawTx: null,
+          txHash: null,
+          status: "signed",
+          predictedRejectionsJson: "[]",
+          createdAt: 0,
+        });
+        markBatched(state, planned, batchId);
+      });
+      const leavesBefore = batchLeaves(state, state.getBatch(batchId)!);
+      const rejected = encodeEventTopics({ abi: revenueShareLedgerAbi, eventName: "UsageLineRejected", args: { batchId, agreementId: 2n } });
+      const receipt = {
+        transactionHash: keccak256(stringToHex("tx")),
+        blockNumber: 7n,
+        gasUsed: 100_000n,
+        logs: [{ address: LEDGER, topics: rejected, data: encodeAbiParameters([{ type: "bytes32" }, { type: "uint8" }], [skuToBytes32("h100-sxm"), 6]) }],
+      } as unknown as TransactionReceipt;
+      const confirmed = confirmBatch({ state, ledger: LEDGER } as unknown as SubmitContext, state.getBatch(batchId)!, receipt);
+      expect(confirmed.rejectedLines).to.equal(1);
+      expect(state.sliceTotals()).to.deep.include({ reported: { slices: 1, gpuSeconds: 1200n }, pending: { slices: 1, gpuSeconds: 600n } });
+      expect(state.pendingInPiece(H, H + 3600n).map((r) => [r.agreementId, r.rejection])).to.deep.equal([[2n, "OverAuthorization"]]);
+      // The batch's leaves (for its evidence bundle) are what it was signed with.
+      expect(batchLeaves(state, state.getBatch(batchId)!)).to.deep.equal(leavesBefore);
+      expect(usageTreeOf(leavesBefore).root).to.equal(usageRootOfHashes(planned.leafHashes));
+    });
+
+    it("when a batch is superseded, its packs are pending again and planned into the next batch", async function () {
+      const ctx = context(H + 3n * 3600n, [agreement(1n)]);
+      const grid = new WindowGrid({ cuts: cutsOf(ctx) });
+      const file = join(dir, "again.txt");
+      writeFileSync(file, [HEADER, job("1", "startup-a", H, H + 600n, 2)].join("\n"));
+      await ingestFiles(state, [file], { settings, grid, now: ctx.now });
+      const first = state.transaction(() => planNextBatch(state, ctx, grid, { lagSeconds: 900n, excluded: new Set() })).batch!;
+      state.transaction(() => markBatched(state, first, "0xb1"));
+      expect(state.transaction(() => planNextBatch(state, ctx, grid, { lagSeconds: 900n, excluded: new Set() })).batch).to.equal(undefined);
+      state.transaction(() => state.supersedeBatch("0xb1"));
+      const again = state.transaction(() => planNextBatch(state, ctx, grid, { lagSeconds: 900n, excluded: new Set() })).batch!;
+      expect(again.packIds).to.deep.equal(first.packIds);
+      expect(again.leafHashes.equals(first.leafHashes)).to.equal(true);
+      expect(again.draft.leaves.map((l) => l.recordId)).to.deep.equal([`slurm:syd1:1:${H}`]);
     });
 
     it("when the term has no room left for a late slice, it is quarantined late-after-term", async function () {
