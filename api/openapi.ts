@@ -6,7 +6,7 @@ import { routes, specialRoutes } from "./routes/definitions";
 
 const STATUS_TEXT: Record<number, string> = {
   400: "Bad input (problem+json naming the failing fields)",
-  404: "Unknown id (problem+json)",
+  404: "Unknown id, or nothing to serve for it (problem+json)",
   429: "Rate limited (problem+json)",
   503: "Not indexed yet / minBlock not reached (problem+json, Retry-After)",
 };

@@ -283,7 +283,10 @@ async function main(): Promise<void> {
     }
     console.log(`rounds (req/s): ${selected.map((r) => `${r.key} ${results.get(r.key)!.map((m) => m.rps.toFixed(0)).join("/")}`).join("; ")}`);
   } finally {
+    // the server drops its PostgreSQL database (or PGlite folder) on SIGTERM: wait for it
+    const exited = new Promise((resolve) => child.once("exit", resolve));
     child.kill("SIGTERM");
+    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 15_000))]);
   }
 }
 

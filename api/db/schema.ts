@@ -53,8 +53,8 @@ export interface BlocksTable {
   number: Int8;
   hash: string;
   timestamp: Int8;
-  /** Raw-deflated JSON array of `[logIndex, txHash, address, topics[], data]`, in log order (`[]`: the block before the deployment). */
-  logs: Uint8Array;
+  /** Base64 of the raw-deflated JSON array `[logIndex, txHash, address, topics[], data][]`, in log order (`[]`: the block before the deployment). */
+  logs: string;
 }
 
 export interface AgreementsTable {
@@ -291,7 +291,7 @@ export const LOG_TABLES = [
 const U = "numeric(78, 0)";
 
 /** The schema, idempotent (`if not exists`). Bump SCHEMA_VERSION when it changes. */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 export const DDL: readonly string[] = [
   `create table if not exists schema_version (version int primary key)`,
   `create table if not exists indexer_state (
@@ -307,8 +307,8 @@ export const DDL: readonly string[] = [
     id int primary key check (id = 1), treasury text, paused boolean not null, last_unpaused_at bigint not null,
     program_claimable ${U} not null, program_claimed ${U} not null, revenue_signers text not null,
     revenue_threshold int not null, agreement_count bigint not null)`,
-  `create table if not exists blocks (number bigint primary key, hash text not null, timestamp bigint not null, logs bytea not null)`,
-  // the logs are compressed already (store.ts blockRow)
+  `create table if not exists blocks (number bigint primary key, hash text not null, timestamp bigint not null, logs text not null)`,
+  // the logs are compressed already (store.ts blockRow): no second compression
   `alter table blocks alter column logs set storage external`,
   `create table if not exists agreements (
     id ${U} primary key, startup text not null, status text not null, credit_limit ${U} not null,

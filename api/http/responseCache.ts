@@ -1,6 +1,8 @@
 // Answers are a function of (URL, indexed block): while the checkpoint stays, the same request gives the
-// same bytes. The cache keeps the latest checkpoint (re-read at most every `ttlMs`) and the answers given
-// at it, keyed by the block hash (so a reorg never serves an answer of a dropped block) and `final`.
+// same bytes. The cache keeps the latest checkpoint (re-read at most every `ttlMs`, and at once when an indexer
+// in this process commits: `invalidate`) and the answers given at it, keyed by the block hash (so a reorg never
+// serves an answer of a dropped block) and `final`; every entry goes when the checkpoint moves. Each answer
+// carries the `meta` of the block it was computed at, so a cached answer is exact for the block it names.
 import type { Selectable } from "kysely";
 import type { IndexerStateTable } from "../db/schema";
 import { metaOf, readState, type Meta, type ReadDb } from "../services/snapshot";

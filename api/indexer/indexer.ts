@@ -5,7 +5,7 @@ import { randomUUID } from "node:crypto";
 import os from "node:os";
 import type { Kysely, Transaction } from "kysely";
 import type { Logger } from "pino";
-import type { Block, Chain, Hex, Log, PublicClient, Transport } from "viem";
+import { toHex, type Block, type Chain, type Hex, type PublicClient, type RpcLog, type Transport } from "viem";
 import { revenueShareLedgerAbi } from "../../sdk/abis";
 import { withRetry } from "../../sdk/chain";
 import type { Deployment } from "../../sdk/config";
@@ -95,6 +95,9 @@ function splitAtBlocks<T extends { raw: RawLog }>(logs: T[], target: number): T[
   }
   return parts;
 }
+
+/** Ranges up to this many blocks fetch every header with the logs (one JSON-RPC batch is 250 calls). */
+const ALL_HEADERS = 240;
 
 /** First range of a run: small until the chain's density of logs is known. */
 const FIRST_RANGE = 100;
@@ -293,9 +296,16 @@ export class Indexer {
     });
   }
 
+  /**
+   * A block's number, hash, parent hash and time, read from the raw JSON-RPC answer (viem's block formatting
+   * converts every field of the block, a cost paid per header).
+   */
   private async block(number: number): Promise<ChainBlock> {
-    const block = await this.rpc(() => this.client.getBlock({ blockNumber: BigInt(number) }));
-    return block;
+    const raw = (await this.rpc(() =>
+      this.client.request({ method: "eth_getBlockByNumber", params: [toHex(number), false] }),
+    )) as { number: Hex; hash: Hex | null; parentHash: Hex; timestamp: Hex } | null;
+    if (!raw) throw new Error(`block ${number} is not known to the node (yet)`);
+    return { number: BigInt(raw.number), hash: raw.hash, parentHash: raw.parentHash, timestamp: BigInt(raw.timestamp) };
   }
 
   private async checkpointIsCanonical(): Promise<boolean> {
@@ -356,20 +366,34 @@ export class Indexer {
     }
     // a range denser than targetLogs commits in parts, at block boundaries: bounded transactions (on PGlite a
     // commit holds the one session every API read waits for)
+    // the next part is applied while the previous one commits (a failed commit throws: the run loop then
+    // rebuilds the model from the stored logs, so the model is never ahead of the database for long)
     const parts = splitAtBlocks(f.logs, this.targetLogs);
-    for (let k = 0; k < parts.length; k++) {
-      const last = k === parts.length - 1;
-      const end = parts[k][parts[k].length - 1]?.raw;
-      const checkpoint = last
-        ? { number: f.to, hash: f.toBlock.hash!, timestamp: Number(f.toBlock.timestamp) }
-        : { number: end.blockNumber, hash: end.blockHash, timestamp: end.timestamp };
-      await this.commitPart(parts[k], checkpoint, { head, final }, k === 0 ? f.fetchMs : 0);
+    let committing: Promise<void> | undefined;
+    try {
+      for (let k = 0; k < parts.length; k++) {
+        const last = k === parts.length - 1;
+        const end = parts[k][parts[k].length - 1]?.raw;
+        const checkpoint = last
+          ? { number: f.to, hash: f.toBlock.hash!, timestamp: Number(f.toBlock.timestamp) }
+          : { number: end.blockNumber, hash: end.blockHash, timestamp: end.timestamp };
+        const part = this.applyPart(parts[k], checkpoint, k === 0 ? f.fetchMs : 0);
+        await committing;
+        committing = this.commitPart(part, { head, final });
+        committing.catch(() => undefined);
+      }
+      await committing;
+    } catch (err) {
+      // the model may be ahead of the database: rebuild it from the stored logs before the next step
+      this.model = undefined;
+      this.prefetch = undefined;
+      throw err;
     }
     return true;
   }
 
-  /** Applies a part's logs to the model and commits them with the checkpoint, in one transaction. */
-  private async commitPart(logs: FetchedRange["logs"], checkpoint: Checkpoint, head: HeadInfo, fetchMs: number): Promise<void> {
+  /** Applies a part's logs to the model and takes the rows to write. */
+  private applyPart(logs: FetchedRange["logs"], checkpoint: Checkpoint, fetchMs: number) {
     const started = performance.now();
     const model = this.model!;
     for (const { decoded } of logs) model.apply(decoded);
@@ -384,14 +408,26 @@ export class Indexer {
       i = j;
     }
     const changes: ModelChanges = model.takeChanges(blocks);
-    const applied = performance.now();
+    return { logs, changes, checkpoint, fetchMs, applyMs: performance.now() - started };
+  }
+
+  /** Commits an applied part with its checkpoint, in one transaction. */
+  private async commitPart(part: ReturnType<Indexer["applyPart"]>, head: HeadInfo): Promise<void> {
+    const started = performance.now();
+    const { logs, changes, checkpoint } = part;
     await commitChunk(this.db, this.owner, this.leaseTtlMs, { logs: logs.map((l) => l.raw), changes, checkpoint, head });
     const from = this.checkpoint!.number + 1;
     this.checkpoint = checkpoint;
     this.moved();
-    const ms = (a: number, b: number) => Math.round(b - a);
     this.log.debug(
-      { from, to: checkpoint.number, logs: logs.length, fetchMs: Math.round(fetchMs), applyMs: ms(started, applied), commitMs: ms(applied, performance.now()) },
+      {
+        from,
+        to: checkpoint.number,
+        logs: logs.length,
+        fetchMs: Math.round(part.fetchMs),
+        applyMs: Math.round(part.applyMs),
+        commitMs: Math.round(performance.now() - started),
+      },
       "indexed chunk",
     );
   }
@@ -409,14 +445,25 @@ export class Indexer {
    */
   private async fetchRange(from: number, to: number): Promise<FetchOutcome> {
     const started = performance.now();
-    let logs: Log[];
+    let logs: RpcLog[];
     let toBlock: ChainBlock;
     let fromBlock: ChainBlock;
+    // a short range asks for every block's header in the same batch as the logs: the node then serves all of
+    // the range while this process is busy elsewhere (committing the previous range), instead of waiting for
+    // this process to read the logs before it can ask for the headers of the blocks that hold them
+    const allHeaders = to - from + 1 <= ALL_HEADERS ? this.blocksOf(from + 1, to - 1) : undefined;
+    allHeaders?.catch(() => undefined);
     try {
       [toBlock, fromBlock, logs] = await Promise.all([
         this.block(to),
         from === to ? undefined : this.block(from),
-        this.rpc(() => this.client.getLogs({ address: [this.deployment.ledger, this.deployment.credit], fromBlock: BigInt(from), toBlock: BigInt(to) })),
+        // the raw answer: viem's log formatting (bigints for every position field) cost as much as decoding
+        this.rpc(() =>
+          this.client.request({
+            method: "eth_getLogs",
+            params: [{ address: [this.deployment.ledger, this.deployment.credit], fromBlock: toHex(from), toBlock: toHex(to) }],
+          }),
+        ) as Promise<RpcLog[]>,
       ]).then(([t, fb, l]) => [t, fb ?? t, l] as const);
     } catch (err) {
       if (!isRetryable(err) && to > from) return { kind: "refused" };
@@ -424,7 +471,7 @@ export class Indexer {
     }
     const raws: RawLog[] = [];
     for (const log of logs) {
-      const stamp = (log as Log & { blockTimestamp?: bigint | null }).blockTimestamp;
+      const stamp = (log as RpcLog & { blockTimestamp?: Hex | null }).blockTimestamp;
       const raw: RawLog = {
         blockNumber: Number(log.blockNumber),
         logIndex: Number(log.logIndex),
@@ -438,7 +485,13 @@ export class Indexer {
       raws.push(raw);
     }
     // the node serves the headers while this process decodes
-    const headers = this.stampsOf(raws);
+    const headers: Promise<Stamps> = allHeaders
+      ? allHeaders.then((blocks) => {
+          const stamps: Stamps = new Map();
+          for (const b of [fromBlock, ...blocks, toBlock]) stamps.set(Number(b.number), { hash: b.hash!, timestamp: Number(b.timestamp) });
+          return stamps;
+        })
+      : this.stampsOf(raws);
     headers.catch(() => undefined);
     await new Promise((resolve) => setImmediate(resolve));
     const decoded: FetchedRange["logs"] = [];
@@ -471,6 +524,13 @@ export class Indexer {
     }
     await this.fetchBlocks(missing, stamps);
     return stamps;
+  }
+
+  /** The headers of blocks `from..to` (none when from > to), in JSON-RPC batches. */
+  private async blocksOf(from: number, to: number): Promise<ChainBlock[]> {
+    const numbers: number[] = [];
+    for (let n = from; n <= to; n++) numbers.push(n);
+    return Promise.all(numbers.map((n) => this.block(n)));
   }
 
   private async fetchBlocks(numbers: number[], into: Map<number, { hash: string; timestamp: number }>): Promise<void> {

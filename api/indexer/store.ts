@@ -45,7 +45,7 @@ const COLUMN_TYPES = {
     id: "int4", treasury: "text", paused: "bool", last_unpaused_at: "int8", program_claimable: "numeric", program_claimed: "numeric",
     revenue_signers: "text", revenue_threshold: "int4", agreement_count: "int8",
   },
-  blocks: { number: "int8", hash: "text", timestamp: "int8", logs: "bytea" },
+  blocks: { number: "int8", hash: "text", timestamp: "int8", logs: "text" },
   agreements: {
     id: "numeric", startup: "text", status: "text", credit_limit: "numeric", revenue_share_bps: "int4", cap_multiple_bps: "int8",
     partner_first_bps: "int4", start_time: "int8", end_time: "int8", period_duration: "int8", grace_period: "int8", terms_hash: "text",
@@ -289,13 +289,14 @@ export async function storedBlocks(db: Db, below: number, limit: number): Promis
 type StoredLog = [logIndex: number, txHash: string, address: string, topics: string[], data: string];
 
 /**
- * The `blocks` row of a block's logs (all of one block, in log order): their JSON, deflated. A usage batch's
- * logs repeat the batch id, the transaction hash and long runs of zeros: ~16× smaller, and the bytes a chunk
- * writes are most of what its commit costs.
+ * The `blocks` row of a block's logs (all of one block, in log order): their JSON, raw-deflated, base64. A usage
+ * batch's logs repeat the batch id, the transaction hash and long runs of zeros: ~16× smaller, and the bytes a
+ * chunk writes were most of what its commit cost (base64 text, not bytea: array parameters of bytea travel as
+ * escaped hex, which cost PGlite more than the rows).
  */
 export function blockRow(block: { number: number; hash: string; timestamp: number }, logs: readonly RawLog[]): Database["blocks"] {
   const stored: StoredLog[] = logs.map((l) => [l.logIndex, l.txHash, l.address.toLowerCase(), l.topics, l.data]);
-  return { number: block.number, hash: block.hash, timestamp: block.timestamp, logs: deflateRawSync(JSON.stringify(stored), { level: 1 }) };
+  return { number: block.number, hash: block.hash, timestamp: block.timestamp, logs: deflateRawSync(JSON.stringify(stored), { level: 1 }).toString("base64") };
 }
 
 /** Pages through the stored logs in chain order (the replay source), a page of blocks at a time. */
@@ -308,7 +309,7 @@ export async function* storedLogs(db: Db, pageSize = 500): AsyncGenerator<RawLog
     if (rows.length === 0) return;
     const page: RawLog[] = [];
     for (const r of rows) {
-      for (const [logIndex, txHash, address, topics, data] of JSON.parse(inflateRawSync(r.logs).toString("utf8")) as StoredLog[]) {
+      for (const [logIndex, txHash, address, topics, data] of JSON.parse(inflateRawSync(Buffer.from(r.logs, "base64")).toString("utf8")) as StoredLog[]) {
         page.push({
           blockNumber: r.number,
           logIndex,

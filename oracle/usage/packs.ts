@@ -85,8 +85,8 @@ function jsonInteger(value: bigint): string {
 }
 
 /**
- * A growing UTF-8 text written byte by byte: a pack's slices are written here as they are
- * sliced, so a chunk of rows leaves no small strings behind for the garbage collector.
+ * A growing UTF-8 text written byte by byte (the records' JSON pieces, then each pack's slice
+ * JSON), so a chunk of rows leaves no small strings behind for the garbage collector.
  */
 class TextBytes {
   private bytes = new Uint8Array(1 << 12);
@@ -125,8 +125,18 @@ class TextBytes {
   /** A whole number 0 ≤ n ≤ 2^53 in decimal. */
   integer(n: number): void {
     const bytes = this.room(16);
-    if (n < 10) {
-      bytes[this.length++] = 48 + n;
+    if (n < 2_147_483_648) {
+      // 32-bit integer arithmetic (times until 2038, counts, GPU-seconds of a window)
+      let digits = 1;
+      for (let x = n; x >= 10; x = (x / 10) | 0) digits++;
+      let at = this.length + digits;
+      this.length = at;
+      let v = n | 0;
+      do {
+        const q = (v / 10) | 0;
+        bytes[--at] = 48 + v - q * 10;
+        v = q;
+      } while (v > 0);
       return;
     }
     let digits = 0;
@@ -136,6 +146,19 @@ class TextBytes {
     for (let v = n; v >= 1; v = Math.floor(v / 10)) bytes[--at] = 48 + (v % 10);
   }
 
+  /** Bytes `[from, to)` of `source`. */
+  copy(source: Uint8Array, from: number, to: number): void {
+    const bytes = this.room(to - from);
+    let at = this.length;
+    for (let i = from; i < to; i++) bytes[at++] = source[i];
+    this.length = at;
+  }
+
+  /** The bytes written so far (a view, valid until the next write). */
+  view(): Uint8Array {
+    return this.bytes;
+  }
+
   text(): string {
     return Buffer.from(this.bytes.buffer, this.bytes.byteOffset, this.length).toString("utf8");
   }
@@ -143,40 +166,64 @@ class TextBytes {
 
 const COMMA = 44;
 
-interface Building {
-  piece: WindowPiece;
-  /** The slices' JSON so far, without the brackets. */
-  slices: TextBytes;
-  count: number;
-  hashIndex: number[];
-  /** Global pair index → this pack's line index + 1 (0: none yet). */
-  lineOf: Int32Array;
-  /** This pack's lines: global pair index, and Σ gpuSeconds as a number part (kept below 2^52) and a bigint part. */
-  linePair: number[];
-  lineSmall: Float64Array;
-  lineBig: bigint[];
+const SMALL_LIMIT = 2 ** 52;
+
+/** A growable column of numbers. */
+class Column<T extends Int32Array | Float64Array> {
+  constructor(
+    public values: T,
+    private readonly make: (n: number) => T,
+  ) {}
+
+  set(i: number, value: number): void {
+    if (i >= this.values.length) {
+      const bigger = this.make(2 * i + 2);
+      bigger.set(this.values);
+      this.values = bigger;
+    }
+    this.values[i] = value;
+  }
 }
 
-const SMALL_LIMIT = 2 ** 52;
+const int32s = (n: number) => new Int32Array(n);
+const float64s = (n: number) => new Float64Array(n);
 
 /**
  * Collects the slices of one ingestion chunk and writes them as packs, one per window piece.
+ * Slices are first kept in columns in the order they are cut (records arrive in any time
+ * order, so their slices land in pieces all over the grid); {@link write} then groups them by
+ * piece and writes each pack's JSON and hashes in one sequential pass.
  * @example
  * const packs = new PackBuilder();
  * packs.addRecord(record, grid); // its slices
  * packs.write(state, file); // inside the chunk's transaction
  */
 export class PackBuilder {
-  private readonly building = new Map<number, Building>();
   private readonly hasher = new LeafHasher();
   private readonly skus = new Map<string, Hex>();
   private readonly pairIndex = new Map<bigint, Map<string, number>>();
   private readonly pairs: { agreementId: string; sku: Hex }[] = [];
-
-  /** Slices added since the last {@link write}. */
-  get size(): number {
-    return this.hasher.count;
-  }
+  /** The pieces of the chunk, and pieceStart → index. */
+  private pieces: WindowPiece[] = [];
+  private readonly pieceIndex = new Map<number, number>();
+  /**
+   * Per record: the JSON before and after a slice's numbers (`[recordId,` and `,gpus,line]`),
+   * as UTF-8 in one buffer (record r's head is bytes [textAt[2r], textAt[2r+1]), its tail up to
+   * textAt[2r+2]), and its (agreement, sku) pair.
+   */
+  private readonly recordText = new TextBytes();
+  private readonly textAt = new Column(new Int32Array(2048), int32s);
+  private readonly recordPair = new Column(new Int32Array(1024), int32s);
+  /** Per slice (its leaf index in the hasher): record, piece, start, end, GPU-seconds. */
+  private readonly sliceOwner = new Column(new Int32Array(4096), int32s);
+  private readonly slicePiece = new Column(new Int32Array(4096), int32s);
+  private readonly sliceStart = new Column(new Float64Array(4096), float64s);
+  private readonly sliceEnd = new Column(new Float64Array(4096), float64s);
+  private readonly sliceGpuSeconds = new Column(new Float64Array(4096), float64s);
+  /** Slices with values beyond 2^53 (their start is NaN in the columns): the JSON numbers and GPU-seconds. */
+  private readonly large = new Map<number, { numbers: string; gpuSeconds: bigint }>();
+  private records = 0;
+  private slices = 0;
 
   private skuHex(name: string): Hex {
     let sku = this.skus.get(name);
@@ -202,47 +249,23 @@ export class PackBuilder {
     return index;
   }
 
-  private group(pieceStart: number, piece: WindowPiece): Building {
-    let group = this.building.get(pieceStart);
-    if (group === undefined) {
-      const capacity = Math.max(64, 2 * this.pairs.length);
-      group = { piece, slices: new TextBytes(), count: 0, hashIndex: [], lineOf: new Int32Array(capacity), linePair: [], lineSmall: new Float64Array(capacity), lineBig: [] };
-      this.building.set(pieceStart, group);
+  private piece(pieceStart: number, piece: () => WindowPiece): number {
+    let index = this.pieceIndex.get(pieceStart);
+    if (index === undefined) {
+      index = this.pieces.length;
+      this.pieces.push(piece());
+      this.pieceIndex.set(pieceStart, index);
     }
-    return group;
-  }
-
-  /** This pack's line index of a pair (added when new). */
-  private lineIndex(group: Building, pair: number): number {
-    const index = pair < group.lineOf.length ? group.lineOf[pair] - 1 : -1;
-    return index >= 0 ? index : this.newLine(group, pair);
-  }
-
-  private newLine(group: Building, pair: number): number {
-    if (pair >= group.lineOf.length) {
-      const bigger = new Int32Array(2 * pair + 2);
-      bigger.set(group.lineOf);
-      group.lineOf = bigger;
-    }
-    const index = group.linePair.length;
-    group.linePair.push(pair);
-    group.lineBig.push(0n);
-    if (index >= group.lineSmall.length) {
-      const bigger = new Float64Array(2 * index + 2);
-      bigger.set(group.lineSmall);
-      group.lineSmall = bigger;
-    }
-    group.lineOf[pair] = index + 1;
     return index;
   }
 
-  /** Adds GPU-seconds (a number below 2^52) to a line's sum. */
-  private static addSmall(group: Building, index: number, gpuSeconds: number): void {
-    const small = group.lineSmall[index] + gpuSeconds;
-    if (small >= SMALL_LIMIT) {
-      group.lineBig[index] += BigInt(small);
-      group.lineSmall[index] = 0;
-    } else group.lineSmall[index] = small;
+  private addSlice(record: number, piece: number, start: number, end: number, gpuSeconds: number): void {
+    const i = this.slices++;
+    this.sliceOwner.set(i, record);
+    this.slicePiece.set(i, piece);
+    this.sliceStart.set(i, start);
+    this.sliceEnd.set(i, end);
+    this.sliceGpuSeconds.set(i, gpuSeconds);
   }
 
   /**
@@ -256,41 +279,30 @@ export class PackBuilder {
     const total = Number(record.gpuSeconds);
     const id = record.agreementId <= MAX_SAFE ? Number(record.agreementId) : record.agreementId;
     const sku = this.skuHex(record.sku);
-    const pair = this.pair(record.agreementId, sku);
+    const r = this.records++;
+    if (r === 0) this.textAt.set(0, 0);
+    this.recordText.string(`[${JSON.stringify(record.recordId)},`);
+    this.textAt.set(2 * r + 1, this.recordText.length);
+    this.recordText.string(`,${jsonInteger(record.gpus)},${record.source.line}]`);
+    this.textAt.set(2 * r + 2, this.recordText.length);
+    this.recordPair.set(r, this.pair(record.agreementId, sku));
     const recordId = record.recordId;
-    const head = `[${JSON.stringify(recordId)},`;
-    const tail = `,${jsonInteger(record.gpus)},${record.source.line}]`;
     let count = 0;
     // Numbers for a record that bills its full (end − start) × gpus (every Slurm record), as sliceRecord would.
     if (end <= Number.MAX_SAFE_INTEGER && start >= 0 && end > start && gpus > 0 && total <= SMALL_LIMIT && total === (end - start) * gpus) {
       const skuWord = this.hasher.skuWord(sku);
       for (let t = start; t < end; ) {
-        const piece = grid.pieceAtSeconds(t);
-        const sliceEnd = piece.pieceEnd < end ? piece.pieceEnd : end;
+        const p = grid.pieceAtSeconds(t);
+        const sliceEnd = p.pieceEnd < end ? p.pieceEnd : end;
         const gpuSeconds = (sliceEnd - t) * gpus;
-        let group = this.building.get(piece.pieceStart);
-        if (group === undefined) {
-          group = this.group(piece.pieceStart, {
-            windowStart: BigInt(piece.windowStart),
-            windowEnd: BigInt(piece.windowEnd),
-            pieceStart: BigInt(piece.pieceStart),
-            pieceEnd: BigInt(piece.pieceEnd),
-          });
-        }
-        const line = this.lineIndex(group, pair);
-        PackBuilder.addSmall(group, line, gpuSeconds);
-        const out = group.slices;
-        if (group.count++ > 0) out.byte(COMMA);
-        out.string(head);
-        out.integer(line);
-        out.byte(COMMA);
-        out.integer(t);
-        out.byte(COMMA);
-        out.integer(sliceEnd);
-        out.byte(COMMA);
-        out.integer(gpuSeconds);
-        out.string(tail);
-        group.hashIndex.push(this.hasher.addChecked(recordId, id, skuWord, t, sliceEnd, gpuSeconds));
+        const piece = this.piece(p.pieceStart, () => ({
+          windowStart: BigInt(p.windowStart),
+          windowEnd: BigInt(p.windowEnd),
+          pieceStart: BigInt(p.pieceStart),
+          pieceEnd: BigInt(p.pieceEnd),
+        }));
+        this.addSlice(r, piece, t, sliceEnd, gpuSeconds);
+        this.hasher.addChecked(recordId, id, skuWord, t, sliceEnd, gpuSeconds);
         count += 1;
         t = sliceEnd;
       }
@@ -301,12 +313,13 @@ export class PackBuilder {
         throw new ValidationError(`Slice of ${slice.recordId} does not fit the leaf's uint64 fields.`);
       }
       const { windowStart, windowEnd, pieceStart, pieceEnd } = slice;
-      const group = this.group(Number(pieceStart), { windowStart, windowEnd, pieceStart, pieceEnd });
-      const line = this.lineIndex(group, pair);
-      group.lineBig[line] += slice.gpuSeconds;
-      if (group.count++ > 0) group.slices.byte(COMMA);
-      group.slices.string(`${head}${line},${jsonInteger(slice.sliceStart)},${jsonInteger(slice.sliceEnd)},${jsonInteger(slice.gpuSeconds)}${tail}`);
-      group.hashIndex.push(this.hasher.add(recordId, id, sku, slice.sliceStart, slice.sliceEnd, slice.gpuSeconds));
+      const piece = this.piece(Number(pieceStart), () => ({ windowStart, windowEnd, pieceStart, pieceEnd }));
+      this.large.set(this.slices, {
+        numbers: `${jsonInteger(slice.sliceStart)},${jsonInteger(slice.sliceEnd)},${jsonInteger(slice.gpuSeconds)}`,
+        gpuSeconds: slice.gpuSeconds,
+      });
+      this.addSlice(r, piece, NaN, NaN, NaN);
+      this.hasher.add(recordId, id, sku, slice.sliceStart, slice.sliceEnd, slice.gpuSeconds);
       count += 1;
     }
     return count;
@@ -315,38 +328,103 @@ export class PackBuilder {
   /** Drops what was collected (the transaction it was for was rolled back). */
   clear(): void {
     this.hasher.hash();
-    this.building.clear();
+    this.reset();
+  }
+
+  private reset(): void {
+    this.pieces = [];
+    this.pieceIndex.clear();
+    this.recordText.length = 0;
+    this.large.clear();
+    this.records = 0;
+    this.slices = 0;
   }
 
   /** Writes the collected slices as pending packs (call inside a transaction); returns how many packs. */
   write(state: UsageState, sourceFile: string): number {
-    if (this.hasher.count === 0) return 0;
+    const n = this.slices;
+    if (n === 0) return 0;
     const words = new Uint32Array(Uint8Array.from(this.hasher.hash()).buffer);
-    let written = 0;
-    for (const group of this.building.values()) {
-      // The group's hashes, copied as 32-bit words (a native call per hash costs more).
-      const blob = new Uint32Array(8 * group.hashIndex.length);
-      group.hashIndex.forEach((h, i) => {
-        for (let w = 0; w < 8; w++) blob[8 * i + w] = words[8 * h + w];
-      });
-      let gpuSeconds = 0n;
-      const lines = group.linePair.map((pair, i) => {
-        const total = BigInt(group.lineSmall[i]) + group.lineBig[i];
-        gpuSeconds += total;
-        return [this.pairs[pair].agreementId, this.pairs[pair].sku, total.toString()];
+    const record = this.sliceOwner.values;
+    const pieceOf = this.slicePiece.values;
+    const starts = this.sliceStart.values;
+    const ends = this.sliceEnd.values;
+    const gpuSeconds = this.sliceGpuSeconds.values;
+    const recordPair = this.recordPair.values;
+    const recordText = this.recordText.view();
+    const textAt = this.textAt.values;
+    // Slices grouped by piece, in the order they were cut (a counting sort).
+    const first = new Int32Array(this.pieces.length + 1);
+    for (let i = 0; i < n; i++) first[pieceOf[i] + 1] += 1;
+    for (let p = 0; p < this.pieces.length; p++) first[p + 1] += first[p];
+    const order = new Int32Array(n);
+    const next = first.slice(0, this.pieces.length);
+    for (let i = 0; i < n; i++) order[next[pieceOf[i]]++] = i;
+    const lineOf = new Int32Array(this.pairs.length);
+    const text = new TextBytes();
+    for (let p = 0; p < this.pieces.length; p++) {
+      const from = first[p];
+      const count = first[p + 1] - from;
+      const linePair: number[] = [];
+      const small: number[] = [];
+      const big: bigint[] = [];
+      const blob = new Uint32Array(8 * count);
+      text.length = 0;
+      for (let k = 0; k < count; k++) {
+        const i = order[from + k];
+        const r = record[i];
+        const pair = recordPair[r];
+        let line = lineOf[pair] - 1;
+        if (line < 0) {
+          line = linePair.length;
+          linePair.push(pair);
+          small.push(0);
+          big.push(0n);
+          lineOf[pair] = line + 1;
+        }
+        if (k > 0) text.byte(COMMA);
+        text.copy(recordText, textAt[2 * r], textAt[2 * r + 1]);
+        text.integer(line);
+        text.byte(COMMA);
+        const large = Number.isNaN(starts[i]) ? this.large.get(i) : undefined;
+        if (large === undefined) {
+          const sum = small[line] + gpuSeconds[i];
+          if (sum >= SMALL_LIMIT) {
+            big[line] += BigInt(sum);
+            small[line] = 0;
+          } else small[line] = sum;
+          text.integer(starts[i]);
+          text.byte(COMMA);
+          text.integer(ends[i]);
+          text.byte(COMMA);
+          text.integer(gpuSeconds[i]);
+        } else {
+          big[line] += large.gpuSeconds;
+          text.string(large.numbers);
+        }
+        text.copy(recordText, textAt[2 * r + 1], textAt[2 * r + 2]);
+        // The slice's leaf hash, copied as 32-bit words (a native call per hash costs more).
+        for (let w = 0; w < 8; w++) blob[8 * k + w] = words[8 * i + w];
+      }
+      let total = 0n;
+      const lines = linePair.map((pair, line) => {
+        lineOf[pair] = 0;
+        const sum = BigInt(small[line]) + big[line];
+        total += sum;
+        return [this.pairs[pair].agreementId, this.pairs[pair].sku, sum.toString()];
       });
       state.addPack({
-        ...group.piece,
+        ...this.pieces[p],
         sourceFile,
-        sliceCount: group.count,
-        gpuSeconds,
+        sliceCount: count,
+        gpuSeconds: total,
         linesJson: JSON.stringify(lines),
-        slicesJson: `[${group.slices.text()}]`,
+        slicesJson: `[${text.text()}]`,
         hashes: Buffer.from(blob.buffer),
       });
-      written += 1;
     }
-    this.building.clear();
+    const written = this.pieces.length;
+    this.reset();
     return written;
   }
 }

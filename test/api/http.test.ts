@@ -300,6 +300,23 @@ for (const engine of ["pglite", "postgres"] as const) {
       expect(status).to.equal(200);
     });
 
+    it("the response cache is exact: a committed checkpoint drops it at once, whatever its TTL", async function () {
+      const cached = await listen(
+        createApp({ db: db.db, logger: silentLogger, chainId: 31337, rateLimitPerMinute: 0, cacheTtlMs: 60_000, checkpoints: (l) => indexer.onCheckpoint(l) }),
+      );
+      try {
+        const before = await get(cached.base, "/v1/agreements/2/audits");
+        expect((await get(cached.base, "/v1/agreements/2/audits")).text).to.equal(before.text); // served from the cache
+        const sent = await chain.driver.call(chain.driver.admin, "recordAudit", 2n, 1n, `0x${"ee".repeat(32)}`, false);
+        for (let i = 0; i < 100 && (indexer.status().checkpoint?.number ?? 0) < Number(sent.blockNumber); i++) await new Promise((r) => setTimeout(r, 50));
+        const after = await get(cached.base, "/v1/agreements/2/audits");
+        expect((after.body!.meta as Json).blockNumber).to.be.at.least(Number(sent.blockNumber));
+        expect((after.body!.data as Json[]).length).to.equal((before.body!.data as Json[]).length + 1);
+      } finally {
+        await new Promise((r) => cached.server.close(r));
+      }
+    });
+
     it("/v1/ready is 200 once caught up; /v1/health is live", async function () {
       let res = await get(base, "/v1/ready");
       for (let i = 0; i < 50 && res.status !== 200; i++) {

@@ -11,8 +11,8 @@ describe("api/server: configuration, rate limit and graceful shutdown", function
   it("when a setting is bad, it names the setting and its environment variable", function () {
     expect(() => loadApiConfig({ RPC_URL: "not a url", CHAIN_ID: "31337" })).to.throw(ConfigError, /rpcUrl.*RPC_URL/);
     expect(() => loadApiConfig({ RPC_URL: "http://127.0.0.1:8545" })).to.throw(ConfigError, /chainId/);
-    const config = loadApiConfig({ RPC_URL: "http://127.0.0.1:8545", CHAIN_ID: "31337", API_CONFIRMATIONS: "5", API_INDEXER: "false" });
-    expect(config).to.include({ chainId: 31337, confirmations: 5, indexer: false, port: 8080 });
+    const config = loadApiConfig({ RPC_URL: "http://127.0.0.1:8545", CHAIN_ID: "31337", API_CONFIRMATIONS: "5", API_INDEXER: "false", API_AUDIT_DIR: "audit-reports" });
+    expect(config).to.include({ chainId: 31337, confirmations: 5, indexer: false, port: 8080, auditDir: "audit-reports" });
     expect(apiConfigSchema.safeParse({ rpcUrl: "http://x", chainId: 1, colour: "blue" }).success).to.equal(false);
   });
 

@@ -59,12 +59,13 @@ export function spawnDsx(args: string[], options: { env?: Record<string, string>
 }
 
 /** Starts the real `dsx` as a long-running child (the API); resolves with its first stdout line. */
-export function startDsx(args: string[], env: Record<string, string> = {}): Promise<{ line: string; stop: () => Promise<number | null>; stderr: () => string }> {
+export function startDsx(args: string[], env: Record<string, string> = {}): Promise<{ line: string; stop: () => Promise<number | string>; stderr: () => string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], { cwd: tmpdir(), env: childEnv(env), stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
-    const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+    // the exit code, or the name of the signal that ended the process
+    const exited = new Promise<number | string>((r) => child.once("exit", (code, signal) => r(code ?? signal ?? "unknown")));
     child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
     child.stdout.on("data", (d: Buffer) => {
       stdout += d.toString();

@@ -171,8 +171,9 @@ describe("usage oracle fast paths", function () {
       try {
         const builder = new PackBuilder();
         const expected = new Map<string, { leaves: UsageLeaf[]; sums: Map<string, bigint> }>();
-        for (let i = 0; i < 120; i++) {
-          const start = H - 1800n + BigInt(Math.floor(random() * 25_000));
+        for (let i = 0; i < 130; i++) {
+          // the last ten after 2038 (times above 2^31)
+          const start = (i < 120 ? H : 3_000_000_000n) - 1800n + BigInt(Math.floor(random() * 25_000));
           const end = start + 1n + BigInt(Math.floor(random() * 9000));
           const gpus = BigInt(1 + Math.floor(random() * 8));
           const full = (end - start) * gpus;

@@ -1,0 +1,104 @@
+// The database layer on its own: PGlite's prepared-statement path against PGlite's own query(), errors and
+// transactions through it, one-shape query templates, and the refusal of another schema version.
+import { expect } from "chai";
+import { CompiledQuery, sql } from "kysely";
+import { openDatabase, type DatabaseHandle } from "../../api/db/database";
+import { qb, QueryTemplate } from "../../api/db/template";
+import { newPglite, newPostgres, postgresReachable } from "./helpers/fixture";
+
+const MAX = "115792089237316195423570985008687907853269984665640564039457584007913129639935";
+
+describe("api/db: the two engines behind one Kysely", function () {
+  this.timeout(120_000);
+
+  it("PGlite's prepared path gives the rows, types and nulls PGlite's query() gives", async function () {
+    const h = await newPglite();
+    try {
+      await h.db
+        .insertInto("accounts")
+        .values([
+          { address: "0xa", credit_balance: MAX, claimable: "0", claimed: "7" },
+          { address: "0xb", credit_balance: "1", claimable: "2", claimed: "3" },
+        ])
+        .execute();
+      await h.db.insertInto("blocks").values({ number: 2 ** 40, hash: "0xh", timestamp: 1_790_000_000, logs: "AAH/" }).execute();
+      const text = "select a.*, b.number, b.logs, decode(b.logs, 'base64') as bytes, b.number > 0 as later, null::text as nothing from accounts a cross join blocks b where a.address = $1";
+      for (const address of ["0xa", "0xb", "0xa"]) {
+        const prepared = await h.db.executeQuery(CompiledQuery.raw(text, [address]));
+        const theirs = await h.pglite!.query<Record<string, unknown>>(text, [address]);
+        expect(prepared.rows).to.deep.equal(theirs.rows);
+      }
+      const [row] = (await h.db.selectFrom("accounts").selectAll().where("address", "=", "0xa").execute());
+      expect(row.credit_balance).to.equal(MAX); // numeric(78) stays an exact decimal string
+      const [block] = await h.db.selectFrom("blocks").selectAll().execute();
+      expect(block.number).to.equal(2 ** 40); // int8 as a JS number
+      expect(block.logs).to.equal("AAH/");
+      const [bytes] = (await sql<{ b: Uint8Array }>`select decode(logs, 'base64') as b from blocks`.execute(h.db)).rows;
+      expect([...bytes.b]).to.deep.equal([0, 1, 255]); // bytea through the prepared path
+      const updated = await h.db.updateTable("accounts").set({ claimed: "9" }).where("claimed", "!=", "9").executeTakeFirst();
+      expect(updated.numUpdatedRows).to.equal(2n);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it("PGlite's prepared path raises the database's error (code and message), and a failed transaction rolls back", async function () {
+    const h = await newPglite();
+    try {
+      await h.db.insertInto("blocks").values({ number: 1, hash: "0x1", timestamp: 1, logs: "" }).execute();
+      let caught: { message?: string; code?: string } = {};
+      try {
+        await h.db.insertInto("blocks").values({ number: 1, hash: "0x2", timestamp: 2, logs: "" }).execute();
+      } catch (err) {
+        caught = err as typeof caught;
+      }
+      expect(caught.code).to.equal("23505");
+      expect(caught.message).to.match(/duplicate key value violates unique constraint "blocks_pkey"/);
+      await h.db
+        .transaction()
+        .execute(async (trx) => {
+          await trx.insertInto("blocks").values({ number: 2, hash: "0x2", timestamp: 2, logs: "" }).execute();
+          await trx.insertInto("blocks").values({ number: 1, hash: "0x1", timestamp: 1, logs: "" }).execute();
+        })
+        .catch(() => undefined);
+      expect((await h.db.selectFrom("blocks").select("number").execute()).map((b) => b.number)).to.deep.equal([1]);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it("a query template builds each shape once and fills in the parameters; an argument used as SQL is refused", async function () {
+    const byStatus = new QueryTemplate((a: { status?: string; take: number }) => {
+      let q = qb.selectFrom("agreements").select("id");
+      if (a.status !== undefined) q = q.where("status", "=", a.status);
+      return q.orderBy("id").limit(a.take);
+    });
+    const one = byStatus.compile({ status: "Active", take: 3 });
+    const two = byStatus.compile({ status: "Expired", take: 7 });
+    expect(two.sql).to.equal(one.sql);
+    expect(two.parameters).to.deep.equal(["Expired", 7]);
+    expect(byStatus.compile({ take: 5 }).sql).not.to.include("where");
+    const bad = new QueryTemplate((a: { column: string }) => qb.selectFrom("agreements").select(sql.ref(a.column).as("x")));
+    expect(() => bad.compile({ column: "id" })).to.throw(/reached the SQL text|not a parameter/);
+  });
+
+  it("refuses a database written by another schema version, naming the fix", async function () {
+    for (const engine of ["pglite", "postgres"] as const) {
+      if (engine === "postgres" && !(await postgresReachable())) continue;
+      const h: DatabaseHandle & { url?: string } = engine === "pglite" ? await newPglite() : await newPostgres();
+      try {
+        await sql`update schema_version set version = 1`.execute(h.db);
+        const open = engine === "pglite" ? openDatabase({ loadDataDir: await h.pglite!.dumpDataDir("none") }) : openDatabase({ databaseUrl: h.url });
+        let message = "";
+        try {
+          await (await open).close();
+        } catch (err) {
+          message = (err as Error).message;
+        }
+        expect(message).to.match(/schema version 1, this build writes 3: point it at a new database/);
+      } finally {
+        await h.close();
+      }
+    }
+  });
+});
