@@ -20,6 +20,12 @@ export const terms = z
   })
   .meta({ id: "Terms" });
 
+const eventFields = { recordedAt: isoTime, blockNumber, txHash: bytes32 };
+
+export const audit = z
+  .object({ agreementId: uintString, auditor: address, throughBlock: uintString, reportHash: bytes32, clean: z.boolean(), ...eventFields })
+  .meta({ id: "Audit" });
+
 export const agreementSummary = z
   .object({
     id: uintString,
@@ -42,6 +48,7 @@ export const agreementSummary = z
     periodCount: z.number().int(),
     partnerCount: z.number().int(),
     reportingClose: isoTimeOrNull.meta({ description: "R of PROTOCOL §3; null while the ledger is paused (R = ∞)." }),
+    lastAudit: audit.nullable().meta({ description: "The latest AuditRecorded for this agreement (null: none yet)." }),
   })
   .meta({ id: "AgreementSummary" });
 
@@ -101,8 +108,6 @@ export const revenuePeriod = z
   })
   .meta({ id: "RevenuePeriod" });
 
-const eventFields = { recordedAt: isoTime, blockNumber, txHash: bytes32 };
-
 export const payment = z
   .object({ agreementId: uintString, payer: address, amount: uintString, toPartners: uintString, toProgram: uintString, ...eventFields })
   .meta({ id: "Payment" });
@@ -116,9 +121,6 @@ export const distribution = z
   })
   .meta({ id: "Distribution" });
 
-export const audit = z
-  .object({ agreementId: uintString, auditor: address, throughBlock: uintString, reportHash: bytes32, clean: z.boolean(), ...eventFields })
-  .meta({ id: "Audit" });
 
 // ------------------------------------------------------------------------------ audit reports
 
@@ -297,6 +299,23 @@ export const recordProof = z
   })
   .meta({ id: "RecordProof" });
 
+const agreementCount = z.number().int().nonnegative();
+
+export const programTotals = z
+  .object({
+    agreementsByStatus: z.object(Object.fromEntries(AGREEMENT_STATUSES.map((st) => [st, agreementCount])) as Record<(typeof AGREEMENT_STATUSES)[number], typeof agreementCount>),
+    creditsMinted: uintString,
+    consumed: uintString,
+    creditsOutstanding: uintString.meta({ description: "Minted and not consumed, on Active and Terminated agreements (credits still usable)." }),
+    obligation: uintString,
+    paid: uintString,
+    outstanding: uintString.meta({ description: "Obligation minus paid, summed over every agreement." }),
+    delinquent: agreementCount.meta({ description: "Agreements with an amount due before the indexed block's time." }),
+    revenueReported: uintString.meta({ description: "Revenue of the latest report of every period not rejected (Pending, Disputed, Cleared, Finalized)." }),
+    revenueFinalized: uintString,
+  })
+  .meta({ id: "ProgramTotals", description: "Program-wide sums over every agreement at the indexed block, exact." });
+
 export const program = z
   .object({
     chainId: z.number().int(),
@@ -312,6 +331,7 @@ export const program = z
     revenueSigners: z.object({ signers: z.array(address), threshold: z.number().int() }),
     agreementCount: z.number().int(),
     constants: z.object({ disputeWindow: seconds, rateNotice: seconds, authNotice: seconds, reportingGrace: seconds }),
+    totals: programTotals,
   })
   .meta({ id: "Program" });
 
@@ -358,3 +378,4 @@ export type UsageBatch = z.output<typeof usageBatch>;
 export type UsageDispute = z.output<typeof usageDispute>;
 export type RecordProof = z.output<typeof recordProof>;
 export type Program = z.output<typeof program>;
+export type ProgramTotals = z.output<typeof programTotals>;

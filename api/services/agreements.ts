@@ -45,6 +45,21 @@ function reportingClose(a: AgreementRow, program: PauseState, grace: number): nu
   return Math.max(effectiveEnd, program.lastUnpausedAt) + grace;
 }
 
+/**
+ * The agreement's latest AuditRecorded as one JSON text column `_last_audit` (null when none), for a query over
+ * `agreements` (as `table`): an index scan of audits_agreement, backwards, one row.
+ */
+const lastAuditColumn = (table: string) =>
+  sql<string | null>`(select json_build_array(au.auditor, au.through_block::text, au.report_hash, au.clean, au.timestamp, au.block_number, au.tx_hash)::text from audits au where au.agreement_id = ${sql.ref(`${table}.id`)} order by au.block_number desc, au.log_index desc limit 1)`.as(
+    "_last_audit",
+  );
+
+function lastAuditOf(a: AgreementRow & { _last_audit?: string | null }): Audit | null {
+  if (!a._last_audit) return null;
+  const [auditor, throughBlock, reportHash, clean, timestamp, blockNumber, txHash] = JSON.parse(a._last_audit) as [string, string, string, boolean, number, number, string];
+  return auditView({ agreement_id: a.id, auditor, through_block: throughBlock, report_hash: reportHash, clean, timestamp, block_number: blockNumber, tx_hash: txHash, log_index: 0 });
+}
+
 function summary(ctx: ReadContext, a: AgreementRow, program: PauseState): AgreementSummary {
   const outstanding = BigInt(a.obligation) - BigInt(a.paid);
   const close = reportingClose(a, program, ctx.state.reporting_grace);
@@ -81,6 +96,7 @@ function summary(ctx: ReadContext, a: AgreementRow, program: PauseState): Agreem
     periodCount: a.period_count,
     partnerCount: a.partner_count,
     reportingClose: close === null ? null : iso(close),
+    lastAudit: lastAuditOf(a),
   };
 }
 
@@ -168,7 +184,7 @@ type AgreementListArgs = {
 };
 
 const agreementList = new QueryTemplate((a: AgreementListArgs) => {
-  let q = qb.selectFrom("agreements").selectAll();
+  let q = qb.selectFrom("agreements").selectAll().select(lastAuditColumn("agreements"));
   if (a.status !== undefined) q = q.where("status", "=", a.status);
   if (a.startup !== undefined) q = q.where("startup", "=", a.startup);
   if (a.partner !== undefined) {
@@ -210,6 +226,7 @@ const agreementById = new QueryTemplate((a: { id: string }) =>
     .leftJoin("agreements as a", (j) => j.on("a.id", "=", a.id))
     .leftJoin("positions as p", (j) => j.onRef("p.agreement_id", "=", "a.id"))
     .selectAll("a")
+    .select(lastAuditColumn("a"))
     .select(positionColumns)
     .orderBy("p.list_index"),
 );

@@ -3,7 +3,7 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { sql } from "kysely";
 import { proveRecord, USAGE_LEAF_ENCODING, type UsageTreeDump } from "../../oracle/usage/evidence";
-import type { Account, PartnerDetail, PartnerSummary, Program, RecordProof, UsageBatch } from "../schemas/resources";
+import { AGREEMENT_STATUSES, type Account, type PartnerDetail, type PartnerSummary, type Program, type ProgramTotals, type RecordProof, type UsageBatch } from "../schemas/resources";
 import type { Page } from "./agreements";
 import { usageLineView } from "./agreements";
 import { cursorShapes, decodeCursor, paginate } from "./cursor";
@@ -214,8 +214,39 @@ const programQuery = new QueryTemplate((_: Record<string, never>) =>
       "pr.revenue_threshold as _pr_revenue_threshold",
       "pr.agreement_count as _pr_agreement_count",
     ])
+    .select([
+      sql<string>`(select json_build_array(${sql.join(
+        AGREEMENT_STATUSES.map((st) => sql`count(*) filter (where status = ${sql.lit(st)})`),
+      )}, coalesce(sum(credits_minted), 0)::text, coalesce(sum(consumed), 0)::text,
+        coalesce(sum(credits_minted - consumed) filter (where status in ('Active', 'Terminated')), 0)::text,
+        coalesce(sum(obligation), 0)::text, coalesce(sum(paid), 0)::text,
+        count(*) filter (where next_due <> 0 and next_due <= coalesce(s.checkpoint_timestamp, 0)))::text from agreements)`.as("_totals"),
+      sql<string>`(select json_build_array(
+        coalesce(sum(revenue) filter (where state in ('Pending', 'Disputed', 'Cleared', 'Finalized')), 0)::text,
+        coalesce(sum(revenue) filter (where state = 'Finalized'), 0)::text)::text from revenue_periods)`.as("_revenue"),
+    ])
     .where("s.id", "=", 1),
 );
+
+/** The program-wide sums of the totals column pair (see programQuery). */
+function totalsOf(totals: string, revenue: string): ProgramTotals {
+  const t = JSON.parse(totals) as (number | string)[];
+  const [reported, finalized] = JSON.parse(revenue) as [string, string];
+  const n = AGREEMENT_STATUSES.length;
+  const [minted, consumed, creditsOutstanding, obligation, paid] = t.slice(n, n + 5) as string[];
+  return {
+    agreementsByStatus: Object.fromEntries(AGREEMENT_STATUSES.map((st, i) => [st, Number(t[i])])) as ProgramTotals["agreementsByStatus"],
+    creditsMinted: minted,
+    consumed,
+    creditsOutstanding,
+    obligation,
+    paid,
+    outstanding: (BigInt(obligation) - BigInt(paid)).toString(),
+    delinquent: Number(t[n + 5]),
+    revenueReported: reported,
+    revenueFinalized: finalized,
+  };
+}
 
 /** One statement: the whole checkpoint row (deployment, constants) and the program row. */
 export async function getProgram(r: Reader): Promise<Program> {
@@ -255,5 +286,6 @@ export async function getProgram(r: Reader): Promise<Program> {
       authNotice: s.auth_notice,
       reportingGrace: s.reporting_grace,
     },
+    totals: totalsOf(s._totals, s._revenue),
   };
 }

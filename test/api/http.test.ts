@@ -179,6 +179,33 @@ for (const engine of ["pglite", "postgres"] as const) {
       expectValid("/v1/program", program.body);
       const programClaimable = await publicClient.readContract({ ...read, functionName: "programClaimable" });
       expect((program.body!.data as Json).programClaimable).to.equal(String(programClaimable));
+      // program-wide totals: the sums of the ledger's own views over every agreement, and of the revenue periods
+      const statuses = ["None", "Proposed", "Active", "Terminated", "Expired", "Cancelled"] as const;
+      const sums = { creditsMinted: 0n, consumed: 0n, creditsOutstanding: 0n, obligation: 0n, paid: 0n, outstanding: 0n, revenueReported: 0n, revenueFinalized: 0n };
+      const byStatus: Record<string, number> = { Proposed: 0, Active: 0, Terminated: 0, Expired: 0, Cancelled: 0 };
+      let delinquent = 0;
+      const count = Number((program.body!.data as Json).agreementCount);
+      expect(count).to.be.at.least(chain.facts.agreements.length);
+      for (let id = 1n; id <= BigInt(count); id++) {
+        const view = await publicClient.readContract({ ...read, functionName: "agreement", args: [id] });
+        const status = statuses[view.status];
+        byStatus[status] += 1;
+        sums.creditsMinted += view.creditsMinted;
+        sums.consumed += view.consumed;
+        if (status === "Active" || status === "Terminated") sums.creditsOutstanding += view.creditsMinted - view.consumed;
+        sums.obligation += view.obligation;
+        sums.paid += view.paid;
+        sums.outstanding += view.outstanding;
+        if (view.delinquent) delinquent += 1;
+        const periods = await get(base, `/v1/agreements/${id}/revenue?limit=500`);
+        for (const period of periods.body!.data as Json[]) {
+          if (["Pending", "Disputed", "Cleared", "Finalized"].includes(period.state as string)) sums.revenueReported += BigInt(period.revenue as string);
+          if (period.state === "Finalized") sums.revenueFinalized += BigInt(period.revenue as string);
+        }
+      }
+      const totals = (program.body!.data as Json).totals as Json;
+      expect(totals).to.deep.equal({ ...Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, String(v)])), agreementsByStatus: byStatus, delinquent });
+      expect(sums.revenueReported, "the activity reports revenue").to.be.greaterThan(0n);
       for (const startup of chain.facts.startups) {
         const res = await get(base, `/v1/accounts/${startup}`);
         expectValid("/v1/accounts/:address", res.body);
@@ -254,6 +281,11 @@ for (const engine of ["pglite", "postgres"] as const) {
       const audits = await get(base, "/v1/agreements/1/audits");
       expectValid("/v1/agreements/:id/audits", audits.body);
       expect((audits.body!.data as Json[])[0]).to.include({ clean: true });
+      // the agreement (alone and in the list) carries its latest audit record
+      const list = audits.body!.data as Json[];
+      expect(((await get(base, "/v1/agreements/1")).body!.data as Json).lastAudit).to.deep.equal(list[list.length - 1]);
+      const listed = ((await get(base, "/v1/agreements?limit=500")).body!.data as Json[]).find((a) => a.id === "1")!;
+      expect(listed.lastAudit).to.deep.equal(list[list.length - 1]);
 
       const partners = await get(base, "/v1/partners?active=true");
       expectValid("/v1/partners", partners.body);
