@@ -290,7 +290,10 @@ export const LOG_TABLES = [
 
 const U = "numeric(78, 0)";
 
-/** The schema, idempotent (`if not exists`). Bump SCHEMA_VERSION when it changes. */
+/**
+ * The schema, idempotent (`if not exists`). Bump SCHEMA_VERSION when tables or columns change; a new index is
+ * created by the next open of a database of the same version.
+ */
 export const SCHEMA_VERSION = 3;
 export const DDL: readonly string[] = [
   `create table if not exists schema_version (version int primary key)`,
@@ -346,6 +349,9 @@ export const DDL: readonly string[] = [
     period_end bigint not null, records_root text not null, lines_accepted bigint not null, lines_rejected bigint not null,
     block_number bigint not null, log_index int not null, tx_hash text not null, submitted_at bigint not null)`,
   `create index if not exists usage_batches_block on usage_batches (block_number)`,
+  // a partner's batches, newest first (GET /v1/partners/:address/usage-batches); an index alone is created on open
+  // in a database of this version: no version change
+  `create index if not exists usage_batches_partner on usage_batches (partner, block_number, log_index)`,
   `create table if not exists usage_lines (
     block_number bigint not null, log_index int not null, batch_id text not null, agreement_id ${U} not null,
     partner text not null, sku text not null, gpu_seconds ${U} not null, accepted boolean not null, reason text,

@@ -13,7 +13,17 @@ import {
 import { AGREEMENT_STATUSES, REVENUE_STATES, health, ready, responses } from "../schemas/resources";
 import { getAgreement, listAgreements, listAudits, listDistributions, listPayments, listRevenue, listUsage } from "../services/agreements";
 import { agreementAudit, AuditUnavailable, type AuditReports } from "../services/auditReports";
-import { getAccount, getPartner, getProgram, getUsageBatch, listPartners, proveBatchRecord, ProofUnavailable } from "../services/participants";
+import {
+  getAccount,
+  getPartner,
+  getProgram,
+  getUsageBatch,
+  listPartnerBatches,
+  listPartnerPositions,
+  listPartners,
+  proveBatchRecord,
+  ProofUnavailable,
+} from "../services/participants";
 import type { Reader } from "../services/snapshot";
 
 /** What a route handler may use besides the read snapshot. */
@@ -212,6 +222,32 @@ export const routes: RouteSpec[] = [
     response: responses.partner,
     errors: LIST_ERRORS,
     handler: async (r, { params }) => found(await r.snapshot((ctx) => getPartner(ctx, params.address as string)), `partner ${params.address}`),
+  },
+  {
+    path: "/v1/partners/:address/positions",
+    operationId: "listPartnerPositions",
+    summary: "A partner's position in every agreement that authorizes it: spend, receivable, paid, by agreement id",
+    tags: ["partners"],
+    params: addressParams,
+    query: z.strictObject({ ...baseQuery, ...pageQuery }),
+    response: responses.partnerPositions,
+    errors: LIST_ERRORS,
+    list: true,
+    handler: async (r, { params, query }) =>
+      found(await r.snapshot((ctx) => listPartnerPositions(ctx, params.address as string, query as { limit?: number; cursor?: string })), `partner ${params.address}`),
+  },
+  {
+    path: "/v1/partners/:address/usage-batches",
+    operationId: "listPartnerUsageBatches",
+    summary: "A partner's usage batches, newest first, each with its disputes (lines: GET /v1/usage-batches/:batchId)",
+    tags: ["partners", "usage"],
+    params: addressParams,
+    query: z.strictObject({ ...baseQuery, ...pageQuery }),
+    response: responses.partnerBatches,
+    errors: LIST_ERRORS,
+    list: true,
+    handler: async (r, { params, query }) =>
+      found(await r.snapshot((ctx) => listPartnerBatches(ctx, params.address as string, query as { limit?: number; cursor?: string })), `partner ${params.address}`),
   },
   {
     path: "/v1/accounts/:address",

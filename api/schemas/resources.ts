@@ -69,6 +69,10 @@ export const position = z
   })
   .meta({ id: "PartnerPosition" });
 
+export const partnerPosition = position
+  .extend({ agreementId: uintString, status: z.enum(AGREEMENT_STATUSES).meta({ description: "The agreement's status." }) })
+  .meta({ id: "PartnerAgreementPosition", description: "A partner's position in one agreement that authorizes it." });
+
 export const agreement = agreementSummary
   .extend({ partners: z.array(position).meta({ description: "Authorized partners, in the ledger's order." }) })
   .meta({ id: "Agreement" });
@@ -266,7 +270,7 @@ export const usageDispute = z
   })
   .meta({ id: "UsageDispute" });
 
-export const usageBatch = z
+export const usageBatchSummary = z
   .object({
     batchId: bytes32,
     partner: address,
@@ -279,10 +283,11 @@ export const usageBatch = z
     submittedAt: isoTime,
     blockNumber,
     txHash: bytes32,
-    lines: z.array(usageLine),
     disputes: z.array(usageDispute),
   })
-  .meta({ id: "UsageBatch" });
+  .meta({ id: "UsageBatchSummary", description: "A usage batch with its disputes, without its lines." });
+
+export const usageBatch = usageBatchSummary.extend({ lines: z.array(usageLine) }).meta({ id: "UsageBatch" });
 
 export const recordProof = z
   .object({
@@ -356,6 +361,8 @@ export const responses = {
   audits: page(audit, "AuditPage"),
   agreementAudit: single(agreementAudit, "AgreementAuditResponse"),
   partners: page(partnerSummary, "PartnerPage"),
+  partnerPositions: page(partnerPosition, "PartnerAgreementPositionPage"),
+  partnerBatches: page(usageBatchSummary, "UsageBatchSummaryPage"),
   partner: single(partnerDetail, "PartnerResponse"),
   account: single(account, "AccountResponse"),
   usageBatch: single(usageBatch, "UsageBatchResponse"),
@@ -375,6 +382,8 @@ export type PartnerSummary = z.output<typeof partnerSummary>;
 export type PartnerDetail = z.output<typeof partnerDetail>;
 export type Account = z.output<typeof account>;
 export type UsageBatch = z.output<typeof usageBatch>;
+export type UsageBatchSummary = z.output<typeof usageBatchSummary>;
+export type PartnerPosition = z.output<typeof partnerPosition>;
 export type UsageDispute = z.output<typeof usageDispute>;
 export type RecordProof = z.output<typeof recordProof>;
 export type Program = z.output<typeof program>;

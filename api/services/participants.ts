@@ -3,14 +3,25 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { sql } from "kysely";
 import { proveRecord, USAGE_LEAF_ENCODING, type UsageTreeDump } from "../../oracle/usage/evidence";
-import { AGREEMENT_STATUSES, type Account, type PartnerDetail, type PartnerSummary, type Program, type ProgramTotals, type RecordProof, type UsageBatch } from "../schemas/resources";
+import {
+  AGREEMENT_STATUSES,
+  type Account,
+  type PartnerDetail,
+  type PartnerPosition,
+  type PartnerSummary,
+  type Program,
+  type ProgramTotals,
+  type RecordProof,
+  type UsageBatch,
+  type UsageBatchSummary,
+} from "../schemas/resources";
 import type { Page } from "./agreements";
-import { usageLineView } from "./agreements";
+import { positionView, usageLineView } from "./agreements";
 import { cursorShapes, decodeCursor, paginate } from "./cursor";
 import { addr, iso, isoOrNull, skuName } from "./format";
 import { qb, QueryTemplate } from "../db/template";
 import { defaultProgram, stateColumns, stateOf, type ReadContext, type Reader } from "./snapshot";
-import type { PartnersTable, ProgramTable } from "../db/schema";
+import type { PartnersTable, ProgramTable, UsageBatchesTable, UsageDisputesTable } from "../db/schema";
 import type { Selectable } from "kysely";
 
 function partnerSummary(p: Selectable<PartnersTable>): PartnerSummary {
@@ -103,6 +114,35 @@ export async function getAccount(ctx: ReadContext, address: string): Promise<Acc
   };
 }
 
+type BatchRow = Selectable<UsageBatchesTable>;
+type DisputeRow = Selectable<UsageDisputesTable>;
+
+function usageBatchSummary(b: BatchRow, disputes: DisputeRow[]): UsageBatchSummary {
+  return {
+    batchId: b.batch_id,
+    partner: addr(b.partner),
+    sequence: b.sequence,
+    periodStart: iso(b.period_start),
+    periodEnd: iso(b.period_end),
+    recordsRoot: b.records_root,
+    linesAccepted: b.lines_accepted,
+    linesRejected: b.lines_rejected,
+    submittedAt: iso(b.submitted_at),
+    blockNumber: b.block_number,
+    txHash: b.tx_hash,
+    disputes: disputes.map((d) => ({
+      agreementId: d.agreement_id,
+      state: d.state as "Open" | "Resolved",
+      disputedBy: addr(d.disputed_by),
+      reasonHash: d.reason_hash,
+      disputedAt: iso(d.disputed_at),
+      refund: d.refund,
+      receivableRemoved: d.receivable_removed,
+      resolvedAt: isoOrNull(d.resolved_at),
+    })),
+  };
+}
+
 export async function getUsageBatch(ctx: ReadContext, batchId: string): Promise<UsageBatch | undefined> {
   const b = await ctx.db.selectFrom("usage_batches").selectAll().where("batch_id", "=", batchId).executeTakeFirst();
   if (!b) return undefined;
@@ -117,30 +157,63 @@ export async function getUsageBatch(ctx: ReadContext, batchId: string): Promise<
       .execute(),
     ctx.db.selectFrom("usage_disputes").selectAll().where("batch_id", "=", batchId).orderBy("agreement_id").execute(),
   ]);
-  return {
-    batchId: b.batch_id,
-    partner: addr(b.partner),
-    sequence: b.sequence,
-    periodStart: iso(b.period_start),
-    periodEnd: iso(b.period_end),
-    recordsRoot: b.records_root,
-    linesAccepted: b.lines_accepted,
-    linesRejected: b.lines_rejected,
-    submittedAt: iso(b.submitted_at),
-    blockNumber: b.block_number,
-    txHash: b.tx_hash,
-    lines: lines.map(usageLineView),
-    disputes: disputes.map((d) => ({
-      agreementId: d.agreement_id,
-      state: d.state as "Open" | "Resolved",
-      disputedBy: addr(d.disputed_by),
-      reasonHash: d.reason_hash,
-      disputedAt: iso(d.disputed_at),
-      refund: d.refund,
-      receivableRemoved: d.receivable_removed,
-      resolvedAt: isoOrNull(d.resolved_at),
-    })),
-  };
+  const { disputes: disputeViews, ...summary } = usageBatchSummary(b, disputes);
+  return { ...summary, lines: lines.map(usageLineView), disputes: disputeViews };
+}
+
+/**
+ * A partner's usage batches, newest first, each with its disputes (no lines: `GET /v1/usage-batches/:batchId`
+ * has them); undefined when the address is not a registered partner.
+ */
+export async function listPartnerBatches(
+  ctx: ReadContext,
+  address: string,
+  f: { limit?: number; cursor?: string },
+): Promise<Page<UsageBatchSummary> | undefined> {
+  const limit = f.limit ?? 50;
+  const before = decodeCursor(f.cursor, cursorShapes.log);
+  const partner = await ctx.db.selectFrom("partners").select("address").where("address", "=", address).executeTakeFirst();
+  if (!partner) return undefined;
+  let q = ctx.db.selectFrom("usage_batches").selectAll().where("partner", "=", address);
+  if (before) {
+    const [block, logIndex] = before;
+    q = q.where((eb) => eb.or([eb("block_number", "<", block), eb.and([eb("block_number", "=", block), eb("log_index", "<", logIndex)])]));
+  }
+  const rows = await q.orderBy("block_number", "desc").orderBy("log_index", "desc").limit(limit + 1).execute();
+  const ids = rows.slice(0, limit).map((b) => b.batch_id);
+  const disputes = ids.length === 0 ? [] : await ctx.db.selectFrom("usage_disputes").selectAll().where("batch_id", "in", ids).orderBy("agreement_id").execute();
+  const byBatch = new Map<string, DisputeRow[]>();
+  for (const d of disputes) byBatch.set(d.batch_id, [...(byBatch.get(d.batch_id) ?? []), d]);
+  return paginate(rows, limit, (b) => usageBatchSummary(b, byBatch.get(b.batch_id) ?? []), (b) => [b.block_number, b.log_index]);
+}
+
+/**
+ * A partner's position in every agreement that authorizes it, by agreement id, with the agreement's status;
+ * undefined when the address is not a registered partner.
+ */
+export async function listPartnerPositions(
+  ctx: ReadContext,
+  address: string,
+  f: { limit?: number; cursor?: string },
+): Promise<Page<PartnerPosition> | undefined> {
+  const limit = f.limit ?? 50;
+  const after = decodeCursor(f.cursor, cursorShapes.uint);
+  const partner = await ctx.db.selectFrom("partners").select("address").where("address", "=", address).executeTakeFirst();
+  if (!partner) return undefined;
+  let q = ctx.db
+    .selectFrom("positions as p")
+    .innerJoin("agreements as a", "a.id", "p.agreement_id")
+    .selectAll("p")
+    .select("a.status as agreement_status")
+    .where("p.partner", "=", address);
+  if (after) q = q.where("p.agreement_id", ">", after[0]);
+  const rows = await q.orderBy("p.agreement_id").limit(limit + 1).execute();
+  return paginate(
+    rows,
+    limit,
+    (p) => ({ agreementId: p.agreement_id, status: p.agreement_status as PartnerPosition["status"], ...positionView(p, ctx.now) }),
+    (p) => [p.agreement_id],
+  );
 }
 
 /** Why a proof could not be given (each becomes a 404 with this detail). */

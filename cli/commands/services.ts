@@ -4,6 +4,7 @@ import { Command, Option } from "commander";
 import { auditProgram } from "../../auditor/cli";
 import { revenueCommand } from "../../oracle/cli/revenue";
 import { usageCommand } from "../../oracle/cli/usage";
+import { ValidationError } from "../../sdk/errors";
 import { nodeChainIdOf } from "../../sdk/operations";
 import { commandOf, leaf } from "../command";
 import { emit, type Io } from "../io";
@@ -34,8 +35,17 @@ export function apiCommand(io: Io, root: Command): void {
       };
       if (o.port !== undefined) environment.API_PORT = String(parseInt32(o.port, "--port", 0, 65_535));
       if (o.host !== undefined) environment.API_HOST = o.host;
+      if (o.databaseUrl !== undefined && o.dataDir !== undefined) {
+        throw new ValidationError("--database-url and --data-dir name two different databases.", {
+          fix: "Give one: --database-url for PostgreSQL, --data-dir for the embedded PGlite folder.",
+        });
+      }
       if (o.databaseUrl !== undefined) environment.DATABASE_URL = o.databaseUrl;
-      if (o.dataDir !== undefined) environment.API_DATA_DIR = o.dataDir;
+      if (o.dataDir !== undefined) {
+        // the flag wins over a DATABASE_URL in the environment
+        environment.API_DATA_DIR = o.dataDir;
+        delete environment.DATABASE_URL;
+      }
       if (!o.indexer) environment.API_INDEXER = "false";
       // loaded here, not at start-up: the API's dependencies (Express, PGlite, Kysely) take a while to load
       /* eslint-disable @typescript-eslint/no-require-imports */

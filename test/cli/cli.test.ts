@@ -335,6 +335,8 @@ describe("dsx: every subcommand end to end on a hardhat node", function () {
       const api = await startDsx(["api", "--port", "0", "--data-dir", join(work, "index"), "--json"], {
         DSX_RPC_URL: node.url,
         DSX_DEPLOYMENT: depFile,
+        // --data-dir wins over a PostgreSQL named in the environment (this one answers nothing)
+        DATABASE_URL: "postgres://nobody:none@127.0.0.1:9/none",
         API_CONFIRMATIONS: "0",
         API_POLL_INTERVAL_MS: "100",
         LOG_LEVEL: "warn",
@@ -390,6 +392,7 @@ describe("dsx: every subcommand end to end on a hardhat node", function () {
       fails(await dsx("status", "1", "--rpc-url", "http://127.0.0.1:9", "--deployment", depFile), /No JSON-RPC node answers at http:\/\/127\.0\.0\.1:9\. Start the node or pass the right --rpc-url/);
       fails(await dsx("status", "--rpc-url", node.url, "--chain-id", "1"), /The node at http:\/\/127\.0\.0\.1:\d+ is chain 31337, not 1\. Pass the right --chain-id or --rpc-url\.$/);
       fails(await dsx("program", "pause", ...g, "--private-key", "0x1234"), /The private key is not 0x followed by 64 hex digits\. Correct the private key\.$/);
+      fails(await dsx("api", "--database-url", "postgres://x@127.0.0.1:9/x", "--data-dir", work, ...g), /--database-url and --data-dir name two different databases\. Give one: --database-url for PostgreSQL/);
       const json = await dsx("startup", "accept", "99", ...g, "--private-key", STARTUP_A, "--json");
       expect(json.code).to.equal(1);
       expect(jsonOf(json)).to.deep.include({ error: { message: "AgreementNotFound: Agreement 99 does not exist.", fix: "Check the agreement id (dsx status --account <startup> shows a wallet's agreement).", kind: "LedgerRevertError", errorName: "AgreementNotFound" } });

@@ -37,8 +37,11 @@ export async function dsx(...args: string[]): Promise<DsxRun> {
 }
 
 /** The environment of a child `dsx`: ours without DSX_* settings, plus `env`. */
+/** The services' settings a test run may export (the API's PostgreSQL, say): a child sees only what its test gives. */
+const SERVICE_ENV = /^(DSX_|HARDHAT_|API_)|^(DATABASE_URL|RPC_URL|CHAIN_ID|DEPLOYMENTS_DIR)$/;
+
 function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("DSX_") && !k.startsWith("HARDHAT_")));
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !SERVICE_ENV.test(k)));
   return { ...clean, ...env };
 }
 

@@ -313,6 +313,8 @@ describe("api/dashboard: the dashboard in Debian's Chromium against the real API
       statuses.push((await cell(page, `#batches tr[data-batch="${id}"]`, "status")).text!);
     }
     expect(statuses).to.deep.equal(["final", "final", "credit note 188.00 DSXC"]);
+    // drawn from the partner, the program, its positions and a page of its batches: not a request per agreement
+    expect(Number(await page.getAttribute("body", "data-requests"))).to.equal(4);
     await screenshot(page, "partner");
     expect(unexpected(problems)).to.deep.equal([]);
   });
@@ -332,6 +334,10 @@ describe("api/dashboard: the dashboard in Debian's Chromium against the real API
     expect(await page.locator("#account-agreements tbody tr").evaluateAll((trs) => trs.map((tr) => [tr.getAttribute("data-agreement"), tr.getAttribute("data-role")]))).to.deep.equal(
       account.agreements.map((a: Json) => [a.id, a.role]),
     );
+    for (const a of account.agreements as Json[]) {
+      const outstanding = ((await api(`/v1/agreements/${a.id}`)).data as Json).outstanding;
+      expect(await cell(page, `#account-agreements tr[data-agreement="${a.id}"]`, "outstanding")).to.deep.equal({ raw: outstanding, text: usdc(outstanding) });
+    }
     await screenshot(page, "account");
 
     // the back button returns to the overview

@@ -22,16 +22,20 @@ export class ApiError extends Error {
   }
 }
 
-/** Requests sent since the page loaded (each drawing of a view puts its own count in body[data-requests]). */
+/**
+ * Requests the views sent since the page loaded (each drawing of a view puts its own count in
+ * body[data-requests]); the block poll is not counted.
+ */
 export const stats = { requests: 0 };
 
 /**
  * GET a path of the API; throws {@link ApiError} on a non-2xx answer and on a network failure (status 0).
  * @param {string} path
+ * @param {{ counted?: boolean }} [options] counted: false for requests no view makes (the block poll)
  * @returns {Promise<any>}
  */
-export async function get(path) {
-  stats.requests++;
+export async function get(path, { counted = true } = {}) {
+  if (counted) stats.requests++;
   let res;
   try {
     res = await fetch(path, { headers: { accept: "application/json" } });
@@ -79,27 +83,6 @@ export async function getAll(path, max = 20_000) {
     if (data.length >= max) return { data, meta, complete: false };
     page = await get(`${path}${sep}limit=500&cursor=${encodeURIComponent(page.nextCursor)}`);
   }
-}
-
-/**
- * Maps over `items` with at most `limit` calls in flight (keeps a page's burst of requests small).
- * @template T, R
- * @param {T[]} items
- * @param {number} limit
- * @param {(item: T) => Promise<R>} fn
- * @returns {Promise<R[]>}
- */
-export async function pool(items, limit, fn) {
-  const out = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
 }
 
 /**

@@ -204,7 +204,7 @@ const typing = () => document.activeElement instanceof HTMLInputElement && main.
 async function poll() {
   if (document.hidden) return;
   try {
-    const health = await get("/v1/health");
+    const health = await get("/v1/health", { counted: false });
     const meta = health.meta;
     live.textContent =
       meta.blockNumber === null

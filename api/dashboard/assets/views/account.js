@@ -1,7 +1,7 @@
 // @ts-check
 // An account (paste a wallet address): credit balance, claimable, claimed and its agreements, as the
 // startup or as an authorized partner.
-import { getOrNull, pool, get } from "../api.js";
+import { getAll, getOrNull } from "../api.js";
 import { figure, h, link, numCell, section, table } from "../dom.js";
 import { dsxc, time, usdc } from "../format.js";
 import { agreementLink, delinquentBadge, heading, statusBadge } from "./common.js";
@@ -38,8 +38,21 @@ export async function accountView({ params: [address] }) {
     };
   }
   const acc = found.data;
-  const details = await pool(acc.agreements, 4, (/** @type {any} */ a) => get(`/v1/agreements/${a.id}`).then((r) => r.data));
   const isPartner = acc.agreements.some((/** @type {any} */ a) => a.role === "partner");
+  const isStartup = acc.agreements.some((/** @type {any} */ a) => a.role === "startup");
+  // the account's agreements as two filtered lists (and its partner positions): a few requests, not one per agreement
+  const none = Promise.resolve({ data: [] });
+  const [asStartup, asPartner, positions] = await Promise.all([
+    isStartup ? getAll(`/v1/agreements?startup=${acc.address}`) : none,
+    isPartner ? getAll(`/v1/agreements?partner=${acc.address}`) : none,
+    isPartner ? getAll(`/v1/partners/${acc.address}/positions`) : none,
+  ]);
+  /** @type {Map<string, any>} */
+  const summaries = new Map();
+  for (const a of asStartup.data) summaries.set(`startup:${a.id}`, a);
+  for (const a of asPartner.data) summaries.set(`partner:${a.id}`, a);
+  /** @type {Map<string, any>} */
+  const positionOf = new Map(positions.data.map((/** @type {any} */ q) => [q.agreementId, q]));
   const body = [
     heading("Account"),
     h("p", { class: "lede" }, h("code", { class: "wrap", "data-field": "address" }, acc.address), isPartner ? [" · ", link(`/partners/${acc.address}`, "partner view")] : null),
@@ -54,20 +67,21 @@ export async function accountView({ params: [address] }) {
       table({
         caption: "As the startup (its wallet now) or as an authorized partner",
         head: ["Agreement", "Role", "Status", { text: "Obligation", num: true }, { text: "Paid", num: true }, { text: "Outstanding", num: true }, "Next due", { text: "Receivable (partner)", num: true }],
-        rows: acc.agreements.map((/** @type {any} */ a, /** @type {number} */ i) => {
-          const d = details[i];
-          const position = a.role === "partner" ? d.partners.find((/** @type {any} */ q) => q.partner.toLowerCase() === acc.address.toLowerCase()) : undefined;
+        rows: acc.agreements.map((/** @type {any} */ a) => {
+          const d = summaries.get(`${a.role}:${a.id}`);
+          const position = a.role === "partner" ? positionOf.get(a.id) : undefined;
+          const dash = () => h("td", { class: "num" }, "—");
           return h(
             "tr",
-            { "data-agreement": a.id, "data-role": a.role, class: d.delinquent ? "delinquent" : null },
+            { "data-agreement": a.id, "data-role": a.role, class: d?.delinquent ? "delinquent" : null },
             h("th", { scope: "row" }, agreementLink(a.id)),
             h("td", { "data-col": "role" }, a.role),
-            h("td", { "data-col": "status" }, statusBadge(d.status), d.delinquent ? [" ", delinquentBadge()] : null),
-            numCell(usdc(d.obligation), d.obligation),
-            numCell(usdc(d.paid), d.paid),
-            numCell(usdc(d.outstanding), d.outstanding, { "data-col": "outstanding" }),
-            h("td", null, time(d.nextDue)),
-            position ? numCell(usdc(position.receivable), position.receivable, { "data-col": "receivable" }) : h("td", { class: "num" }, "—"),
+            h("td", { "data-col": "status" }, statusBadge(d?.status ?? a.status), d?.delinquent ? [" ", delinquentBadge()] : null),
+            d ? numCell(usdc(d.obligation), d.obligation) : dash(),
+            d ? numCell(usdc(d.paid), d.paid) : dash(),
+            d ? numCell(usdc(d.outstanding), d.outstanding, { "data-col": "outstanding" }) : dash(),
+            h("td", null, d ? time(d.nextDue) : "—"),
+            position ? numCell(usdc(position.receivable), position.receivable, { "data-col": "receivable" }) : dash(),
           );
         }),
         empty: "No agreement.",

@@ -1,12 +1,12 @@
 // @ts-check
 // A cloud partner: claimable and paid, receivables per agreement, its rate card and its usage batches with
 // their status (dispute window, disputes, rejected lines).
-import { get, getAll, getOrNull, nowOf, pool } from "../api.js";
+import { get, getAll, getOrNull, nowOf } from "../api.js";
 import { badge, figure, h, link, numCell, section, table } from "../dom.js";
 import { countdown, dsxc, percent, plural, seconds, time, units, usdc } from "../format.js";
 import { agreementLink, batchLink, heading, statusBadge } from "./common.js";
 
-/** Batches shown with their full status (each costs one request). */
+/** The newest batches shown with their status (one page of /v1/partners/:address/usage-batches). */
 export const BATCHES_SHOWN = 25;
 
 /**
@@ -37,34 +37,30 @@ export async function partnerView({ params: [address] }) {
   }
   const p = found.data;
   const now = nowOf(found.meta);
-  const [program, agreements] = await Promise.all([get("/v1/program"), getAll(`/v1/agreements?partner=${address}`)]);
+  // its positions (all pages) and one page of its newest batches with their disputes: a few requests whatever
+  // the number of agreements and batches
+  const [program, positions, batches] = await Promise.all([
+    get("/v1/program"),
+    getAll(`/v1/partners/${address}/positions`),
+    get(`/v1/partners/${address}/usage-batches?limit=${BATCHES_SHOWN}`),
+  ]);
   const disputeWindow = program.data.constants.disputeWindow;
-  const perAgreement = await pool(agreements.data, 4, async (a) => {
-    const [detail, usage] = await Promise.all([get(`/v1/agreements/${a.id}`), getAll(`/v1/agreements/${a.id}/usage?partner=${address}`)]);
-    const position = detail.data.partners.find((/** @type {any} */ q) => q.partner.toLowerCase() === address.toLowerCase());
-    return { agreement: a, position, lines: usage.data };
-  });
-
-  // every batch with a line for one of its agreements, newest first
-  /** @type {Map<string, number>} */
-  const blocks = new Map();
-  for (const { lines } of perAgreement) for (const l of lines) blocks.set(l.batchId, l.blockNumber);
-  const batchIds = [...blocks.entries()].sort((x, y) => y[1] - x[1]).map(([id]) => id);
-  const details = await pool(batchIds.slice(0, BATCHES_SHOWN), 4, (id) => get(`/v1/usage-batches/${id}`).then((r) => r.data));
+  const details = batches.data;
+  const batchCount = Number(p.nextSequence);
 
   let receivable = 0n;
   let paid = 0n;
-  const rows = perAgreement.map(({ agreement: a, position: q }) => {
-    const r = BigInt(q?.receivable ?? 0);
-    const d = BigInt(q?.paidToPartner ?? 0);
+  const rows = positions.data.map((/** @type {any} */ q) => {
+    const r = BigInt(q.receivable);
+    const d = BigInt(q.paidToPartner);
     receivable += r;
     paid += d;
     return h(
       "tr",
-      { "data-agreement": a.id },
-      h("th", { scope: "row" }, agreementLink(a.id)),
-      h("td", null, statusBadge(a.status)),
-      numCell(dsxc(q?.spent ?? "0"), q?.spent ?? "0", { "data-col": "spent" }),
+      { "data-agreement": q.agreementId },
+      h("th", { scope: "row" }, agreementLink(q.agreementId)),
+      h("td", null, statusBadge(q.status)),
+      numCell(dsxc(q.spent), q.spent, { "data-col": "spent" }),
       numCell(usdc(r), r.toString(), { "data-col": "receivable" }),
       numCell(usdc(d), d.toString(), { "data-col": "paidToPartner" }),
       numCell(usdc(r - d), (r - d).toString(), { "data-col": "owed" }),
@@ -96,9 +92,9 @@ export async function partnerView({ params: [address] }) {
     ]),
     section("Usage batches", [
       table({
-        caption: `${plural(batchIds.length, "batch", "batches")} with lines for its agreements${batchIds.length > BATCHES_SHOWN ? ` (newest ${BATCHES_SHOWN} shown)` : ""}`,
+        caption: `${plural(batchCount, "batch", "batches")} recorded${batches.nextCursor ? ` (newest ${details.length} shown)` : ""}`,
         head: ["Batch", { text: "Sequence", num: true }, "Usage window", "Submitted", { text: "Lines accepted", num: true }, { text: "Lines rejected", num: true }, "Status"],
-        rows: details.map((b) => {
+        rows: details.map((/** @type {any} */ b) => {
           const s = batchStatus(b, disputeWindow, now);
           return h(
             "tr",
