@@ -1,6 +1,18 @@
 import { HardhatUserConfig, subtask } from "hardhat/config";
-import { TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD } from "hardhat/builtin-tasks/task-names";
+import {
+  TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD,
+  TASK_COMPILE_SOLIDITY_GET_SOURCE_PATHS,
+} from "hardhat/builtin-tasks/task-names";
 import "@nomicfoundation/hardhat-toolbox";
+import { writeDoctoredSources } from "./scripts/lib/doctored";
+
+// The auditor's doctored libraries (contracts/test/doctored/, git-ignored) are generated from the real
+// contracts/libraries/*.sol before every compile (compile, test, coverage, npm ci's prepare); files are rewritten only
+// when their content changes, so the compile cache holds. See scripts/lib/doctored.ts.
+subtask(TASK_COMPILE_SOLIDITY_GET_SOURCE_PATHS, async (_args, hre, runSuper) => {
+  writeDoctoredSources(hre.config.paths.root);
+  return runSuper();
+});
 
 // The machines cannot download compilers: serve the `solc` npm package's soljson.js.
 // eslint-disable-next-line @typescript-eslint/no-require-imports

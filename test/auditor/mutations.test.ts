@@ -1,6 +1,7 @@
 // The mutation suite: each kind of tampering applied on its own — to the evidence files, to the partner's
 // attestation, or to the ledger itself (the real RevenueShareLedger linked against one doctored library from
-// contracts/test/) — must be caught by the auditor and named by the right check.
+// contracts/test/doctored/, generated from the real libraries by scripts/lib/doctored.ts) — must be caught by the
+// auditor and named by the right check.
 import { expect } from "chai";
 import fs from "node:fs";
 import os from "node:os";
