@@ -20,6 +20,9 @@ export const meta = z
     blockNumber: z.number().int().nullable().meta({ description: "The last indexed block the answer reflects (null before the first one)." }),
     blockHash: z.string().nullable(),
     final: z.boolean().meta({ description: "Whether that block is at least `confirmations` deep." }),
+    blockTimestamp: isoTimeOrNull.meta({
+      description: "That block's time: the \"now\" of every time-dependent figure (delinquency, pending changes); null before the first block.",
+    }),
   })
   .meta({ id: "Meta", description: "The indexed block every answer is read at." });
 

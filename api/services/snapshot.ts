@@ -4,6 +4,7 @@
 // statements, one repeatable-read read-only transaction that reads the checkpoint first.
 import { sql, type Kysely, type Selectable, type Transaction } from "kysely";
 import type { Database, IndexerStateTable, ProgramTable } from "../db/schema";
+import { iso } from "./format";
 
 export type ReadDb = Kysely<Database> | Transaction<Database>;
 
@@ -12,6 +13,8 @@ export interface Meta {
   blockNumber: number | null;
   blockHash: string | null;
   final: boolean;
+  /** The indexed block's time (ISO 8601), the "now" of time-dependent figures. */
+  blockTimestamp: string | null;
 }
 
 /** The part of the checkpoint row a request needs (meta, "now", and R's grace period). */
@@ -47,13 +50,14 @@ export async function readState(db: ReadDb): Promise<Selectable<IndexerStateTabl
 
 export function metaOf(state: StateRow | undefined, chainId: number): Meta {
   if (!state || state.checkpoint_number === null || state.checkpoint_number < state.deployment_block) {
-    return { chainId, blockNumber: state?.checkpoint_number ?? null, blockHash: state?.checkpoint_hash ?? null, final: false };
+    return { chainId, blockNumber: state?.checkpoint_number ?? null, blockHash: state?.checkpoint_hash ?? null, final: false, blockTimestamp: null };
   }
   return {
     chainId,
     blockNumber: state.checkpoint_number,
     blockHash: state.checkpoint_hash,
     final: state.final_number !== null && state.checkpoint_number <= state.final_number,
+    blockTimestamp: state.checkpoint_timestamp === null ? null : iso(state.checkpoint_timestamp),
   };
 }
 

@@ -234,6 +234,8 @@ for (const engine of ["pglite", "postgres"] as const) {
       expect(meta.blockNumber).to.be.a("number").at.least(checkpoint);
       expect(meta.blockHash).to.match(/^0x[0-9a-f]{64}$/);
       expect(meta.final).to.equal(false); // the head itself is not 2 blocks deep
+      const block = await chain.driver.publicClient.getBlock({ blockNumber: BigInt(meta.blockNumber as number) });
+      expect(meta.blockTimestamp).to.equal(new Date(Number(block.timestamp) * 1000).toISOString().replace(".000Z", "Z"));
       const health = await get(base, "/v1/health");
       expect(health.status).to.equal(200);
       expect(health.body!.meta).to.have.property("chainId", 31337);

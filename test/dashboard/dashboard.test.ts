@@ -66,9 +66,12 @@ describe("api/dashboard: the dashboard in Debian's Chromium against the real API
   };
   const all = async (path: string): Promise<Json[]> => (await api(`${path}${path.includes("?") ? "&" : "?"}limit=500`)).data as Json[];
 
-  /** Opens a page at the chain's time (deadlines are counted from the browser's clock). */
+  /**
+   * Opens a page in a browser whose clock is a week off the chain's: deadlines and countdowns must come from the
+   * indexed block's time (`meta.blockTimestamp`), not from the browser.
+   */
   async function open(path: string, view: string, options: OpenOptions = {}): Promise<OpenPage> {
-    const p = await openPage(browser, { now: Number(stack.facts.chainNow) * 1000, ...options });
+    const p = await openPage(browser, { now: (Number(stack.facts.chainNow) + 7 * 86_400) * 1000, ...options });
     pages.push(p);
     await p.page.goto(stack.url + path);
     await ready(p.page, view);

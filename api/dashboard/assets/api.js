@@ -2,7 +2,7 @@
 // The API, read over HTTP from the browser (same origin): JSON bodies, problem+json errors, cursor pages.
 
 /**
- * @typedef {{ chainId: number, blockNumber: number | null, blockHash: string | null, final: boolean, blockTimestamp?: number | string }} Meta
+ * @typedef {{ chainId: number, blockNumber: number | null, blockHash: string | null, final: boolean, blockTimestamp: string | null }} Meta
  * @typedef {{ type?: string, title?: string, status?: number, detail?: string }} Problem
  */
 
@@ -117,7 +117,5 @@ export async function auditRecords(id) {
  */
 export function nowOf(meta) {
   const t = meta?.blockTimestamp;
-  if (typeof t === "number") return t;
-  if (typeof t === "string") return Math.floor(Date.parse(t) / 1000);
-  return Math.floor(Date.now() / 1000);
+  return t ? Math.floor(Date.parse(t) / 1000) : Math.floor(Date.now() / 1000);
 }

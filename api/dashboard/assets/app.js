@@ -209,7 +209,7 @@ async function poll() {
     live.textContent =
       meta.blockNumber === null
         ? "The index has no block yet."
-        : `Indexed block ${meta.blockNumber}${meta.final ? " (final)" : ""} · checked ${new Date().toISOString().slice(11, 19)} UTC`;
+        : `Indexed block ${meta.blockNumber}${meta.final ? " (final)" : ""}${meta.blockTimestamp ? ` of ${meta.blockTimestamp.slice(0, 16).replace("T", " ")} UTC` : ""} · checked ${new Date().toISOString().slice(11, 19)} UTC`;
     live.dataset.block = meta.blockNumber === null ? "" : String(meta.blockNumber);
     polledBlock = meta.blockNumber;
     if (meta.blockNumber !== shownBlock && document.body.dataset.state === "ready" && performance.now() >= refreshNotBefore) {
