@@ -11,20 +11,9 @@ import { join } from "node:path";
 import { keccak256 } from "viem";
 import { standingOf, type DemoSummary } from "../../demo/summary";
 import type { SampleManifest } from "../../demo/story";
-import { startHardhatNode, type RunningNode } from "../helpers/hardhatNode";
+import { freePort, startHardhatNode, type RunningNode } from "../helpers/hardhatNode";
 
 const ROOT = join(__dirname, "..", "..");
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** Whether something accepts TCP connections on the port. */
 function listening(port: number): Promise<boolean> {

@@ -3,7 +3,6 @@
 // oracle's config file, an independent tally of the exports and the chain's own figures.
 import { execFileSync, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
-import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { keccak256, stringToHex, type Address, type Hex } from "viem";
@@ -12,7 +11,7 @@ import { revenueShareLedgerAbi } from "../../../sdk/abis";
 import { createChainClients } from "../../../sdk/chain";
 import { loadDeployment, type Deployment } from "../../../sdk/config";
 import { skuToBytes32 } from "../../../sdk/eip712";
-import { advanceTime, NODE_KEYS, nodeRpc, type RunningNode } from "../../helpers/hardhatNode";
+import { advanceTime, freePort, NODE_KEYS, nodeRpc, type RunningNode } from "../../helpers/hardhatNode";
 
 const ROOT = join(__dirname, "..", "..", "..");
 const HARDHAT = join(ROOT, "node_modules", ".bin", "hardhat");
@@ -43,17 +42,6 @@ function privateConfig(): string {
   execFileSync(HARDHAT, ["--config", file, "compile", "--quiet"], { cwd: ROOT, stdio: "pipe" });
   compiledConfig = file;
   return file;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Starts `hardhat node` (the project's network settings) on a free port and deploys the ledger with scripts/deploy.ts. */
