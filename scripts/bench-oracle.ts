@@ -19,6 +19,7 @@ import { LeafHasher, usageRootOfHashes } from "../oracle/usage/evidence";
 import { ingestFiles } from "../oracle/usage/ingest";
 import { markBatched, planNextBatch } from "../oracle/usage/plan";
 import { WindowGrid } from "../oracle/usage/slicing";
+import { prng } from "./lib/prng";
 
 function rowCount(): number {
   const text = process.argv[2] ?? process.env.ROWS ?? "1000000";
@@ -37,18 +38,6 @@ const T0 = 1_790_000_000 - (1_790_000_000 % 86_400);
 const LEDGER = "0xa513E6E4b8f2a923D98304ec87F64353C4D5C853";
 const SIGNER = privateKeyToAccount("0x8b3a350cf5c34c9194ca85829a2df0ec3153be0318b5e2d3348e872092edffba");
 const PARTNER = SIGNER.address;
-
-/** A small deterministic PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 async function generate(path: string): Promise<void> {
   const random = prng(42);

@@ -24,6 +24,7 @@ import {
   type StartupSpec,
 } from "../demo/program";
 import { formatUnits6 } from "../sdk/units";
+import { mulberry32 } from "./lib/prng";
 
 /** The seed of every random stream (each file draws from its own stream named after it). */
 export const SEED = "dsx-demo-2026";
@@ -36,22 +37,15 @@ export const SAMPLE_DIR = join(__dirname, "..", "data", "sample");
 
 /** mulberry32 over a FNV-1a hash of `SEED/name`: a stream per file, so one file's change leaves the others as they are. */
 class Rng {
-  private state: number;
+  /** A uniform 32-bit unsigned integer. */
+  readonly next: () => number;
   constructor(name: string) {
     let h = 0x811c9dc5;
     for (const c of `${SEED}/${name}`) {
       h ^= c.charCodeAt(0);
       h = Math.imul(h, 0x01000193) >>> 0;
     }
-    this.state = h;
-  }
-  /** A uniform 32-bit unsigned integer. */
-  next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
+    this.next = mulberry32(h);
   }
   /** An integer in [lo, hi]. */
   int(lo: number, hi: number): number {

@@ -21,21 +21,10 @@ import {
   writeUsageConfig,
   type UsageChain,
 } from "./crash/usageChain";
+import { prng } from "../../scripts/lib/prng";
 
 const TRIALS = 20;
 const FAULTS = ["after-ingest-chunk", "after-plan", "after-persist", "after-send", "after-confirm"] as const;
-
-/** A small deterministic PRNG (mulberry32), so a failing trial can be replayed from its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe("usage oracle: SIGKILL at random points, restart, exact totals", function () {
   this.timeout(240_000);

@@ -20,18 +20,7 @@ import { keccak256Bytes } from "../../oracle/usage/keccak";
 import { PackBuilder, packLines, packSlices, packSliceLeaf } from "../../oracle/usage/packs";
 import { sliceRecord, WindowGrid } from "../../oracle/usage/slicing";
 import { UsageState, type NewPack } from "../../oracle/state/usageState";
-
-/** A small deterministic PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from "../../scripts/lib/prng";
 
 const H = 1_790_000_000n - (1_790_000_000n % 3600n);
 const LEDGER = "0xa513E6E4b8f2a923D98304ec87F64353C4D5C853" as const;

@@ -8,6 +8,7 @@ import type { PrivateKeyAccount } from "viem/accounts";
 import { skuToBytes32 } from "../../../sdk/eip712";
 import { DAY, HOUR, LedgerDriver, UNIT, type TermsInput } from "./driver";
 import { recordsFor, submitWithEvidence, type RecordInput, type WrittenBatch } from "./evidence";
+import { prng } from "../../../scripts/lib/prng";
 
 export const H100 = skuToBytes32("h100-sxm");
 export const B200 = skuToBytes32("b200");
@@ -233,18 +234,6 @@ export interface RandomOptions {
   revenueAgreements?: number;
   evidenceDir?: string;
   onProgress?: (day: number) => void;
-}
-
-/** A deterministic pseudo-random generator (mulberry32). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**
