@@ -16,12 +16,12 @@ import os from "node:os";
 import path from "node:path";
 import express from "express";
 import { sql } from "kysely";
-import pg from "pg";
 import pino from "pino";
 import { createApp } from "../api/app";
-import { openDatabase, type DatabaseHandle } from "../api/db/database";
+import type { DatabaseHandle } from "../api/db/database";
 import type { Database } from "../api/db/schema";
 import { encodeCursor } from "../api/services/cursor";
+import { scratchDatabase } from "./lib/scratchDatabase";
 
 const AGREEMENTS = Number(process.env.BENCH_AGREEMENTS ?? 1000);
 const LINES_PER_AGREEMENT = Number(process.env.BENCH_LINES_PER_AGREEMENT ?? 100);
@@ -127,31 +127,9 @@ interface Ports {
 
 /** Child mode: seed, serve the API (cached and uncached) and the baseline, print the ports, wait to be killed. */
 async function serve(): Promise<void> {
-  const server = process.env.BENCH_DATABASE_URL;
-  let databaseUrl: string | undefined;
-  let drop: (() => Promise<void>) | undefined;
-  if (server) {
-    const name = `dsx_bench_api_${process.pid}`;
-    const admin = new pg.Client({ connectionString: server });
-    await admin.connect();
-    await admin.query(`create database ${name}`);
-    await admin.end();
-    const url = new URL(server);
-    url.pathname = `/${name}`;
-    databaseUrl = url.toString();
-    drop = async () => {
-      const c = new pg.Client({ connectionString: server });
-      await c.connect();
-      await c.query(`drop database if exists ${name} with (force)`);
-      await c.end();
-    };
-  }
-  const dataDir = databaseUrl ? undefined : fs.mkdtempSync(path.join(os.tmpdir(), "dsx-bench-api-"));
-  const handle = await openDatabase({ databaseUrl, dataDir });
+  const handle = await scratchDatabase(process.env.BENCH_DATABASE_URL, "dsx_bench_api");
   const stop = async () => {
     await handle.close().catch(() => undefined);
-    await drop?.().catch(() => undefined);
-    if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
     process.exit(0);
   };
   process.once("SIGTERM", () => void stop());

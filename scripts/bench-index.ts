@@ -7,17 +7,13 @@
 //   npm run bench:index
 //   BENCH_DATABASE_URL=postgres://dsx:dsx@127.0.0.1:5432/dsx_test npm run bench:index
 //   BENCH_ROUNDS=3 BENCH_CHUNK=2000 BENCH_BATCHES=120 BENCH_LINES=40 LOG_LEVEL=debug (per-chunk timings)
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import pg from "pg";
 import pino from "pino";
 import { keccak256, stringToHex, type Hex } from "viem";
-import { openDatabase, type DatabaseHandle } from "../api/db/database";
 import { createIndexerClient } from "../api/indexer/client";
 import { Indexer } from "../api/indexer/indexer";
 import { skuToBytes32 } from "../sdk/eip712";
 import { deployTo, startHardhatNode } from "../test/helpers/hardhatNode";
+import { scratchDatabase } from "./lib/scratchDatabase";
 import { DAY, DSXC, LedgerDriver } from "../test/api/helpers/ledgerDriver";
 
 const BATCHES = Number(process.env.BENCH_BATCHES ?? 120);
@@ -26,34 +22,6 @@ const CHUNK = Number(process.env.BENCH_CHUNK ?? 2000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
-
-/** A fresh, empty index database (and how to remove it). */
-async function freshDatabase(round: number): Promise<DatabaseHandle> {
-  const server = process.env.BENCH_DATABASE_URL;
-  if (!server) {
-    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "dsx-bench-index-"));
-    const handle = await openDatabase({ dataDir });
-    return { ...handle, close: async () => (await handle.close(), fs.rmSync(dataDir, { recursive: true, force: true })) };
-  }
-  const name = `dsx_bench_index_${process.pid}_${round}`;
-  const admin = new pg.Client({ connectionString: server });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const url = new URL(server);
-  url.pathname = `/${name}`;
-  const handle = await openDatabase({ databaseUrl: url.toString() });
-  return {
-    ...handle,
-    close: async () => {
-      await handle.close();
-      const c = new pg.Client({ connectionString: server });
-      await c.connect();
-      await c.query(`drop database if exists ${name} with (force)`);
-      await c.end();
-    },
-  };
-}
 
 async function main(): Promise<void> {
   const node = await startHardhatNode();
@@ -94,7 +62,7 @@ async function main(): Promise<void> {
       rawMs.push(performance.now() - r0);
 
       // (2) the indexer from scratch, into a fresh database
-      const handle = await freshDatabase(round);
+      const handle = await scratchDatabase(process.env.BENCH_DATABASE_URL, "dsx_bench_index");
       try {
         const indexer = new Indexer({
           db: handle.db,

@@ -9,6 +9,7 @@ import pg from "pg";
 import pino from "pino";
 import { openDatabase, type DatabaseHandle } from "../../../api/db/database";
 import { SCHEMA_VERSION } from "../../../api/db/schema";
+import { scratchPostgres } from "../../../scripts/lib/scratchDatabase";
 import type { Deployment } from "../../../sdk/config";
 import { deployTo, nodeRpc, startHardhatNode, type RunningNode } from "../../helpers/hardhatNode";
 import { B200, DAY, DSXC, H100, GB300, LedgerDriver } from "./ledgerDriver";
@@ -191,26 +192,8 @@ export function postgresReachable(): Promise<boolean> {
 }
 
 /** A new, empty PostgreSQL database (dropped on close). */
-export async function newPostgres(): Promise<DatabaseHandle & { url: string }> {
-  const name = `dsx_api_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
-  const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const url = new URL(TEST_DATABASE_URL);
-  url.pathname = `/${name}`;
-  const handle = await openDatabase({ databaseUrl: url.toString(), poolSize: 4 });
-  return {
-    ...handle,
-    url: url.toString(),
-    close: async () => {
-      await handle.close();
-      const c = new pg.Client({ connectionString: TEST_DATABASE_URL });
-      await c.connect();
-      await c.query(`drop database if exists ${name} with (force)`);
-      await c.end();
-    },
-  };
+export function newPostgres(): Promise<DatabaseHandle & { url: string }> {
+  return scratchPostgres(TEST_DATABASE_URL, "dsx_api", 4);
 }
 
 /** Every table's rows in primary-key order (to compare two indexes). */
