@@ -2,7 +2,7 @@
 // read from the ledger's views (PROTOCOL §12).
 import { Command } from "commander";
 import { type Address, type Chain, type PublicClient, type Transport } from "viem";
-import type { AgreementViewData } from "../../auditor/chain/snapshot";
+import type { AgreementViewData, PeriodViewData, PositionViewData } from "../../auditor/chain/snapshot";
 import { dsxCreditAbi, mockUsdcAbi, revenueShareLedgerAbi } from "../../sdk/abis";
 import type { Deployment } from "../../sdk/config";
 import { ValidationError } from "../../sdk/errors";
@@ -17,31 +17,6 @@ type Reader = { publicClient: PublicClient<Transport, Chain>; deployment: Deploy
 const read = <T>(r: Reader, functionName: string, args: readonly unknown[] = []): Promise<T> =>
   r.publicClient.readContract({ address: r.deployment.ledger, abi: revenueShareLedgerAbi, functionName: functionName as "agreement", args: args as [bigint] }) as Promise<T>;
 
-interface PositionView {
-  spendLimit: bigint;
-  maxGpus: number;
-  pendingSpendLimit: bigint;
-  pendingSpendLimitAt: bigint;
-  pendingMaxGpus: number;
-  pendingMaxGpusAt: bigint;
-  spent: bigint;
-  burnedAt: bigint;
-  receivable: bigint;
-  paidToPartner: bigint;
-  lastUsageEnd: bigint;
-}
-
-interface PeriodView {
-  report: { revenue: bigint; version: number; evidenceHash: `0x${string}` };
-  state: number;
-  submittedAt: bigint;
-  periodStart: bigint;
-  periodEnd: bigint;
-  owed: bigint;
-  cumulativeObligation: bigint;
-  due: bigint;
-}
-
 async function agreementStatus(r: Reader, id: bigint) {
   const a = await read<AgreementViewData>(r, "agreement", [id]);
   if (a.status === 0) throw new ValidationError(`Agreement ${id} does not exist on ledger ${r.deployment.ledger}.`, { fix: "Check the id; `dsx status` shows how many agreements there are." });
@@ -50,8 +25,8 @@ async function agreementStatus(r: Reader, id: bigint) {
     read<bigint>(r, "reportingClose", [id]),
     r.publicClient.readContract({ address: r.deployment.credit, abi: dsxCreditAbi, functionName: "balanceOf", args: [a.terms.startup] }),
   ]);
-  const positions = await Promise.all(partners.map((p) => read<PositionView>(r, "partnerPosition", [id, p])));
-  const periods = await Promise.all(Array.from({ length: a.periodCount }, (_, k) => read<PeriodView>(r, "revenuePeriod", [id, k])));
+  const positions = await Promise.all(partners.map((p) => read<PositionViewData>(r, "partnerPosition", [id, p])));
+  const periods = await Promise.all(Array.from({ length: a.periodCount }, (_, k) => read<PeriodViewData>(r, "revenuePeriod", [id, k])));
   const data = {
     agreementId: id,
     status: agreementStatusName(a.status),
