@@ -9,15 +9,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { once } from "node:events";
 import { privateKeyToAccount } from "viem/accounts";
-import { ledgerDomain, skuToBytes32, usageBatchId, type UsageBatch } from "../sdk/eip712";
+import { ledgerDomain, skuToBytes32 } from "../sdk/eip712";
 import { fileLineBlocks } from "../oracle/sources/lines";
 import { compileUsageConfig } from "../oracle/sources/usage";
 import { UsageState } from "../oracle/state/usageState";
-import { batchToJson, signBatch, submitUsageCalldata } from "../oracle/usage/batch";
+import { signBatch, submitUsageCalldata } from "../oracle/usage/batch";
 import { cutsOf, type AgreementContext, type ChainContext } from "../oracle/usage/chainContext";
 import { LeafHasher, usageRootOfHashes } from "../oracle/usage/evidence";
 import { ingestFiles } from "../oracle/usage/ingest";
-import { markBatched, planNextBatch } from "../oracle/usage/plan";
+import { planNextBatch } from "../oracle/usage/plan";
+import { batchOf, batchRowOf, storeBatch } from "../oracle/usage/run";
 import { WindowGrid } from "../oracle/usage/slicing";
 import { prng } from "./lib/prng";
 
@@ -147,45 +148,13 @@ async function pipeline(path: string, stateDir: string): Promise<{ records: numb
       const step = timed("plan", () => state.transaction(() => planNextBatch(state, ctx, grid, { lagSeconds: 900n, excluded })));
       if (!step.batch) break;
       const planned = step.batch;
-      const { draft } = planned;
-      const batch: UsageBatch = {
-        partner: PARTNER,
-        sequence: ctx.partner.nextSequence,
-        periodStart: draft.periodStart,
-        periodEnd: draft.periodEnd,
-        recordsRoot: timed("root", () => usageRootOfHashes(planned.leafHashes)),
-        lines: draft.lines,
-      };
-      const batchId = usageBatchId(batch.partner, batch.sequence, batch.periodStart, batch.periodEnd, batch.recordsRoot);
+      const { batch, batchId } = timed("root", () => batchOf(PARTNER, ctx.partner.nextSequence, planned));
       const s0 = process.hrtime.bigint();
       const signatures = await signBatch([SIGNER], domain, batch);
       const calldata = submitUsageCalldata(batch, signatures);
       stages.sign += Number(process.hrtime.bigint() - s0) / 1e6;
-      timed("persist", () =>
-        state.transaction(
-          () => {
-            state.insertBatch({
-              batchId,
-              sequence: batch.sequence,
-              periodStart: batch.periodStart,
-              periodEnd: batch.periodEnd,
-              recordsRoot: batch.recordsRoot,
-              batchJson: JSON.stringify(batchToJson(batch)),
-              leavesJson: planned.leavesJson,
-              packIdsJson: JSON.stringify(planned.packIds),
-              signaturesJson: JSON.stringify(signatures),
-              calldata,
-              rawTx: null,
-              txHash: null,
-              status: "signed",
-              predictedRejectionsJson: "[]",
-              createdAt: Date.now(),
-            });
-            markBatched(state, planned, batchId);
-          },
-          { durable: true },
-        ),
-      );
+      timed("persist", () => storeBatch(state, batchRowOf(batchId, batch, planned, signatures, calldata, null), planned));
+      const { draft } = planned;
       // As if the ledger had recorded it: the next batch follows.
       ctx.partner.nextSequence += 1n;
       for (const line of draft.lines) ctx.agreements.get(line.agreementId)!.lastUsageEnd = draft.periodEnd;

@@ -3,15 +3,18 @@
 // sign (k of n local keys, or a batch file for co-signers) → simulate the exact transaction →
 // persist → send → commit the receipt → write the evidence bundle.
 import { join } from "node:path";
-import type { Address, LocalAccount } from "viem";
+import type { Address, Hex, LocalAccount } from "viem";
 import { createChainClients, withRetry, type ChainClients } from "../../sdk/chain";
 import { loadDeployment, type Deployment } from "../../sdk/config";
 import { ConfigError, FatalError } from "../../sdk/errors";
-import { ledgerDomain, usageBatchId, type LedgerDomain, type UsageBatch } from "../../sdk/eip712";
+import { ledgerDomain, usageBatchId, type LedgerDomain, type SignerSignature, type UsageBatch } from "../../sdk/eip712";
 import { loadAccount } from "../../sdk/keys";
 import { compileUsageConfig, type UsageSourceSettings } from "../sources/usage";
 import { writeFileAtomic, writeQuarantineFile } from "../state/files";
 import { UsageState, type BatchRow } from "../state/usageState";
+
+/** A batch row as first stored (no receipt yet). */
+type NewBatchRow = Omit<BatchRow, "confirmedAt" | "receiptJson" | "rejectedJson">;
 import { batchToJson, signBatch, submitUsageCalldata, type BatchFile } from "./batch";
 import { ensureEvidenceBundles, writeEvidenceBundle } from "./bundle";
 import { cutsOf, readChainContext, type ChainContext } from "./chainContext";
@@ -186,17 +189,64 @@ export function outboxPath(config: UsageConfig, batchId: string): string {
  * batch file is written for the co-signers. Returns undefined when the sequence moved
  * meanwhile (plan again).
  */
-async function persistBatch(rt: UsageRuntime, ctx: ChainContext, planned: PlannedBatch): Promise<BatchRow | undefined> {
+/** A planned batch as the ledger will see it, under `sequence`, and its id. */
+export function batchOf(partner: Address, sequence: bigint, planned: PlannedBatch): { batch: UsageBatch; batchId: Hex } {
   const { draft } = planned;
   const batch: UsageBatch = {
-    partner: rt.config.partner,
-    sequence: ctx.partner.nextSequence,
+    partner,
+    sequence,
     periodStart: draft.periodStart,
     periodEnd: draft.periodEnd,
     recordsRoot: usageRootOfHashes(planned.leafHashes),
     lines: draft.lines,
   };
-  const batchId = usageBatchId(batch.partner, batch.sequence, batch.periodStart, batch.periodEnd, batch.recordsRoot);
+  return { batch, batchId: usageBatchId(batch.partner, batch.sequence, batch.periodStart, batch.periodEnd, batch.recordsRoot) };
+}
+
+/** The row of a signed batch: `signed` with its calldata (and transaction) once the threshold is met, else awaiting signatures. */
+export function batchRowOf(
+  batchId: Hex,
+  batch: UsageBatch,
+  planned: PlannedBatch,
+  signatures: readonly SignerSignature[],
+  calldata: Hex | null,
+  tx: { raw: Hex; hash: Hex } | null,
+): NewBatchRow {
+  return {
+    batchId,
+    sequence: batch.sequence,
+    periodStart: batch.periodStart,
+    periodEnd: batch.periodEnd,
+    recordsRoot: batch.recordsRoot,
+    batchJson: JSON.stringify(batchToJson(batch)),
+    leavesJson: planned.leavesJson,
+    packIdsJson: JSON.stringify(planned.packIds),
+    signaturesJson: JSON.stringify(signatures),
+    calldata,
+    rawTx: tx?.raw ?? null,
+    txHash: tx?.hash ?? null,
+    status: calldata === null ? "awaiting-signatures" : "signed",
+    predictedRejectionsJson: JSON.stringify(
+      planned.rejected.map((r) => ({ agreementId: r.line.agreementId.toString(), sku: r.line.sku, reason: r.reason })),
+    ),
+    createdAt: Date.now(),
+  };
+}
+
+/** Stores the batch row and marks its packs batched, in one durable (fsync) transaction. */
+export function storeBatch(state: UsageState, row: NewBatchRow, planned: PlannedBatch): void {
+  state.transaction(
+    () => {
+      state.db.prepare("DELETE FROM batches WHERE batch_id = ? AND status = 'superseded'").run(row.batchId);
+      state.insertBatch(row);
+      markBatched(state, planned, row.batchId);
+    },
+    { durable: true },
+  );
+}
+
+async function persistBatch(rt: UsageRuntime, ctx: ChainContext, planned: PlannedBatch): Promise<BatchRow | undefined> {
+  const { batch, batchId } = batchOf(rt.config.partner, ctx.partner.nextSequence, planned);
   const members = new Set(ctx.partner.signers.map((s) => s.toLowerCase()));
   const keys = rt.signers.filter((a) => members.has(a.address.toLowerCase()));
   if (rt.signers.length > 0 && keys.length === 0) {
@@ -219,34 +269,8 @@ async function persistBatch(rt: UsageRuntime, ctx: ChainContext, planned: Planne
     }
     tx = await signedTransaction(rt.submit, calldata);
   }
-  const row: Omit<BatchRow, "confirmedAt" | "receiptJson" | "rejectedJson"> = {
-    batchId,
-    sequence: batch.sequence,
-    periodStart: batch.periodStart,
-    periodEnd: batch.periodEnd,
-    recordsRoot: batch.recordsRoot,
-    batchJson: JSON.stringify(batchToJson(batch)),
-    leavesJson: planned.leavesJson,
-    packIdsJson: JSON.stringify(planned.packIds),
-    signaturesJson: JSON.stringify(signatures),
-    calldata,
-    rawTx: tx?.raw ?? null,
-    txHash: tx?.hash ?? null,
-    status: complete ? "signed" : "awaiting-signatures",
-    predictedRejectionsJson: JSON.stringify(
-      planned.rejected.map((r) => ({ agreementId: r.line.agreementId.toString(), sku: r.line.sku, reason: r.reason })),
-    ),
-    createdAt: Date.now(),
-  };
   // Durable (fsync) before the batch file is handed out or the transaction sent.
-  rt.state.transaction(
-    () => {
-      rt.state.db.prepare("DELETE FROM batches WHERE batch_id = ? AND status = 'superseded'").run(batchId);
-      rt.state.insertBatch(row);
-      markBatched(rt.state, planned, batchId);
-    },
-    { durable: true },
-  );
+  storeBatch(rt.state, batchRowOf(batchId, batch, planned, signatures, calldata, tx), planned);
   if (!complete) {
     const file: BatchFile = { kind: "dsx-usage-batch", chainId: rt.config.chainId, ledger: rt.deployment.ledger, batchId, batch: batchToJson(batch) };
     writeFileAtomic(outboxPath(rt.config, batchId), `${JSON.stringify(file, null, 2)}\n`);
