@@ -113,6 +113,15 @@ const op = {
   memfill: [0xfc, 0x0b, 0x00],
 };
 
+/** Code for the address `base + (index << shift)`: element `index` of the array at `base` (both locals). */
+const elementAddress = (base: number, index: number, shift: number): number[] => [
+  ...op.get(base),
+  ...op.get(index),
+  ...op.i32(shift),
+  ...op.i32shl,
+  ...op.i32add,
+];
+
 /** A function body: locals as (count, type) runs, then the code. */
 function body(locals: [number, number][], code: number[]): number[] {
   const inner = [...vec(locals.map(([n, t]) => [...uleb(n), t])), ...code, ...op.end];
@@ -265,27 +274,15 @@ function leafHashesBody(): number[] {
       ...op.get(count),
       ...op.i32geU,
       ...op.brIf(1),
-      ...op.get(table),
-      ...op.get(i),
-      ...op.i32(3),
-      ...op.i32shl,
-      ...op.i32add,
+      ...elementAddress(table, i, 3),
       ...op.i32load(0),
-      ...op.get(table),
-      ...op.get(i),
-      ...op.i32(3),
-      ...op.i32shl,
-      ...op.i32add,
+      ...elementAddress(table, i, 3),
       ...op.i32load(4),
       ...op.i32(TMP_OFF),
       ...op.call(1),
       ...op.i32(TMP_OFF),
       ...op.i32(32),
-      ...op.get(out),
-      ...op.get(i),
-      ...op.i32(5),
-      ...op.i32shl,
-      ...op.i32add,
+      ...elementAddress(out, i, 5),
       ...op.call(1),
       ...op.get(i),
       ...op.i32(1),
@@ -319,11 +316,7 @@ function treeBody(): number[] {
       ...op.i32ltS,
       ...op.brIf(1),
       // left = nodes + 32 (2i + 1), right = left + 32
-      ...op.get(nodes),
-      ...op.get(i),
-      ...op.i32(6),
-      ...op.i32shl,
-      ...op.i32add,
+      ...elementAddress(nodes, i, 6),
       ...op.i32(32),
       ...op.i32add,
       ...op.tee(left),
@@ -389,11 +382,7 @@ function treeBody(): number[] {
       ...op.end,
       ...op.i32(PAIR_OFF),
       ...op.i32(64),
-      ...op.get(nodes),
-      ...op.get(i),
-      ...op.i32(5),
-      ...op.i32shl,
-      ...op.i32add,
+      ...elementAddress(nodes, i, 5),
       ...op.call(1),
       ...op.get(i),
       ...op.i32(1),
