@@ -50,14 +50,14 @@ function reportingClose(a: AgreementRow, program: PauseState, grace: number): nu
  * `agreements` (as `table`): an index scan of audits_agreement, backwards, one row.
  */
 const lastAuditColumn = (table: string) =>
-  sql<string | null>`(select json_build_array(au.auditor, au.through_block::text, au.report_hash, au.clean, au.timestamp, au.block_number, au.tx_hash)::text from audits au where au.agreement_id = ${sql.ref(`${table}.id`)} order by au.block_number desc, au.log_index desc limit 1)`.as(
+  sql<string | null>`(select json_build_array(au.auditor, au.through_block::text, au.report_hash, au.clean, au.timestamp, au.block_number, au.log_index, au.tx_hash)::text from audits au where au.agreement_id = ${sql.ref(`${table}.id`)} order by au.block_number desc, au.log_index desc limit 1)`.as(
     "_last_audit",
   );
 
 function lastAuditOf(a: AgreementRow & { _last_audit?: string | null }): Audit | null {
   if (!a._last_audit) return null;
-  const [auditor, throughBlock, reportHash, clean, timestamp, blockNumber, txHash] = JSON.parse(a._last_audit) as [string, string, string, boolean, number, number, string];
-  return auditView({ agreement_id: a.id, auditor, through_block: throughBlock, report_hash: reportHash, clean, timestamp, block_number: blockNumber, tx_hash: txHash, log_index: 0 });
+  const [auditor, throughBlock, reportHash, clean, timestamp, blockNumber, logIndex, txHash] = JSON.parse(a._last_audit) as [string, string, string, boolean, number, number, number, string];
+  return auditView({ agreement_id: a.id, auditor, through_block: throughBlock, report_hash: reportHash, clean, timestamp, block_number: blockNumber, log_index: logIndex, tx_hash: txHash });
 }
 
 function summary(ctx: ReadContext, a: AgreementRow, program: PauseState): AgreementSummary {

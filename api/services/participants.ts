@@ -161,6 +161,10 @@ export async function getUsageBatch(ctx: ReadContext, batchId: string): Promise<
   return { ...summary, lines: lines.map(usageLineView), disputes: disputeViews };
 }
 
+async function isPartner(ctx: ReadContext, address: string): Promise<boolean> {
+  return (await ctx.db.selectFrom("partners").select("address").where("address", "=", address).executeTakeFirst()) !== undefined;
+}
+
 /**
  * A partner's usage batches, newest first, each with its disputes (no lines: `GET /v1/usage-batches/:batchId`
  * has them); undefined when the address is not a registered partner.
@@ -172,8 +176,7 @@ export async function listPartnerBatches(
 ): Promise<Page<UsageBatchSummary> | undefined> {
   const limit = f.limit ?? 50;
   const before = decodeCursor(f.cursor, cursorShapes.log);
-  const partner = await ctx.db.selectFrom("partners").select("address").where("address", "=", address).executeTakeFirst();
-  if (!partner) return undefined;
+  if (!(await isPartner(ctx, address))) return undefined;
   let q = ctx.db.selectFrom("usage_batches").selectAll().where("partner", "=", address);
   if (before) {
     const [block, logIndex] = before;
@@ -198,8 +201,7 @@ export async function listPartnerPositions(
 ): Promise<Page<PartnerPosition> | undefined> {
   const limit = f.limit ?? 50;
   const after = decodeCursor(f.cursor, cursorShapes.uint);
-  const partner = await ctx.db.selectFrom("partners").select("address").where("address", "=", address).executeTakeFirst();
-  if (!partner) return undefined;
+  if (!(await isPartner(ctx, address))) return undefined;
   let q = ctx.db
     .selectFrom("positions as p")
     .innerJoin("agreements as a", "a.id", "p.agreement_id")
