@@ -14,7 +14,7 @@ import { Indexer } from "../api/indexer/indexer";
 import { skuToBytes32 } from "../sdk/eip712";
 import { deployTo, startHardhatNode } from "../test/helpers/hardhatNode";
 import { scratchDatabase } from "./lib/scratchDatabase";
-import { DAY, DSXC, LedgerDriver } from "../test/api/helpers/ledgerDriver";
+import { DSXC, LedgerDriver } from "../test/api/helpers/ledgerDriver";
 
 const BATCHES = Number(process.env.BENCH_BATCHES ?? 120);
 const LINES = Number(process.env.BENCH_LINES ?? 40);
@@ -29,11 +29,8 @@ async function main(): Promise<void> {
     const { deployment } = await deployTo(node);
     const d = new LedgerDriver(node, deployment);
     await d.setupProgram();
-    const start = ((await d.now()) / DAY) * DAY + DAY;
-    const terms = {
-      creditLimit: 50_000_000n * DSXC, revenueShareBps: 800, capMultipleBps: 15_000, partnerFirstBps: 6_000,
-      startTime: start, endTime: start + 12n * 30n * DAY, periodDuration: 30 * 86_400, gracePeriod: 15 * 86_400,
-    };
+    const terms = { ...(await d.standardTerms(12n)), creditLimit: 50_000_000n * DSXC };
+    const start = terms.startTime;
     const ids: bigint[] = [];
     for (let i = 0; i < LINES; i++) ids.push((await d.openAgreement(terms, { f: [40_000_000n * DSXC, 1000] })).id);
     const sku = skuToBytes32("h100-sxm");

@@ -59,18 +59,9 @@ after(async function () {
  */
 async function activityRun(d: LedgerDriver): Promise<SharedChain["facts"]> {
   await d.setupProgram();
-  const start = ((await d.now()) / DAY) * DAY + DAY;
-  const period = 30n * DAY;
-  const base = {
-    creditLimit: 100_000n * DSXC,
-    revenueShareBps: 800,
-    capMultipleBps: 15_000,
-    partnerFirstBps: 6_000,
-    startTime: start,
-    endTime: start + 4n * period,
-    periodDuration: Number(period),
-    gracePeriod: Number(15n * DAY),
-  };
+  const base = await d.standardTerms();
+  const start = base.startTime;
+  const period = BigInt(base.periodDuration);
   const F = d.partnerF;
   const B = d.partnerB;
   const a1 = await d.openAgreement(base, { f: [50_000n * DSXC, 16], b: [50_000n * DSXC, 8] });

@@ -108,6 +108,25 @@ export class LedgerDriver {
     return (await this.publicClient.getBlock()).timestamp;
   }
 
+  /**
+   * The tests' usual terms: 100 000 DSXC, 8 % of revenue up to 1.5×, 60 % to partners first, `periods` periods of
+   * 30 days from the next UTC midnight of the chain, 15 days' grace.
+   */
+  async standardTerms(periods = 4n): Promise<Omit<TermsInput, "startup" | "termsHash">> {
+    const start = ((await this.now()) / DAY) * DAY + DAY;
+    const period = 30n * DAY;
+    return {
+      creditLimit: 100_000n * DSXC,
+      revenueShareBps: 800,
+      capMultipleBps: 15_000,
+      partnerFirstBps: 6_000,
+      startTime: start,
+      endTime: start + periods * period,
+      periodDuration: Number(period),
+      gracePeriod: Number(15n * DAY),
+    };
+  }
+
   /** Mines the next block at `t` (or later when the chain is already there). */
   async timeTo(t: bigint): Promise<void> {
     const now = await this.now();
