@@ -380,8 +380,11 @@ for (const engine of ["pglite", "postgres"] as const) {
         createApp({ db: db.db, logger: silentLogger, chainId: 31337, rateLimitPerMinute: 0, cacheTtlMs: 60_000, checkpoints: (l) => indexer.onCheckpoint(l) }),
       );
       try {
-        // caught up first: the index must not move between the two reads
-        for (let i = 0; i < 100 && (await get(cached.base, "/v1/ready")).status !== 200; i++) await new Promise((r) => setTimeout(r, 50));
+        // caught up with the chain's head first (not only with the head the indexer last saw): the index must not
+        // move between the two reads
+        const head = Number(await chain.driver.publicClient.getBlockNumber());
+        for (let i = 0; i < 100 && (indexer.status().checkpoint?.number ?? 0) < head; i++) await new Promise((r) => setTimeout(r, 50));
+        expect(indexer.status().checkpoint?.number, "the index reaches the head").to.equal(head);
         const before = await get(cached.base, "/v1/agreements/2/audits");
         const again = await get(cached.base, "/v1/agreements/2/audits");
         expect(again.text, `${before.text}\n${again.text}`).to.equal(before.text); // served from the cache
