@@ -35,11 +35,11 @@ const remote = (envUrl: string | undefined) =>
 const config: HardhatUserConfig = {
   solidity: {
     version: SOLC_VERSION,
-    settings: { optimizer: { enabled: true, runs: 200 }, evmVersion: "prague" },
+    settings: { optimizer: { enabled: true, runs: 200 }, evmVersion: "cancun" },
   },
   networks: {
     // A fixed start keeps test clocks deterministic and lets PROTOCOL §13 run on its own dates.
-    hardhat: { hardfork: "prague", allowUnlimitedContractSize: false, initialDate: "2026-09-01T00:00:00Z" },
+    hardhat: { hardfork: "cancun", allowUnlimitedContractSize: false, initialDate: "2026-09-01T00:00:00Z" },
     localhost: { url: process.env.RPC_URL ?? "http://127.0.0.1:8545" },
     ...(remote(process.env.REMOTE_RPC_URL) ? { remote: remote(process.env.REMOTE_RPC_URL)! } : {}),
   },

@@ -3,6 +3,7 @@ pragma solidity ^0.8.30;
 
 import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
 import {ERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/ERC20Permit.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IDSXCredit} from "./interfaces/IDSXCredit.sol";
 
 /// @title DSXCredit
@@ -44,6 +45,16 @@ contract DSXCredit is ERC20Permit, IDSXCredit {
     /// @inheritdoc IDSXCredit
     function burn(address from, uint256 amount) external onlyLedger {
         _burn(from, amount);
+    }
+
+    /// @notice Refused: credits cannot be moved by anyone but the ledger, so an allowance could never be spent.
+    function approve(address spender, uint256) public view override(ERC20, IERC20) returns (bool) {
+        revert ApprovalRestricted(msg.sender, spender);
+    }
+
+    /// @notice Refused for the same reason as `approve`, before any signature check.
+    function permit(address owner, address spender, uint256, uint256, uint8, bytes32, bytes32) public pure override {
+        revert ApprovalRestricted(owner, spender);
     }
 
     /// @dev The one hook every balance change passes through: only mints and burns.

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.30;
 
-import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {AccessControlDefaultAdminRules} from "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
@@ -10,14 +10,11 @@ import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC2
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 
 import {IRevenueShareLedger} from "./interfaces/IRevenueShareLedger.sol";
-import {IDSXCredit} from "./interfaces/IDSXCredit.sol";
-import {DSXCredit} from "./DSXCredit.sol";
 import {
     Terms,
     AgreementStatus,
     UsageLine,
     UsageBatch,
-    UsageRejection,
     AcceptedUsageLine,
     RevenueReport,
     AgreementView,
@@ -25,9 +22,11 @@ import {
     PartnerView,
     RateEntry,
     RevenuePeriodView,
+    SignerSetView,
+    LedgerConstants,
     UsageDisputeState
 } from "./types/LedgerTypes.sol";
-import {Agreement, Position, PartnerConfig, RateCard, UsageBatchRecord, LedgerState} from "./types/LedgerStorage.sol";
+import {Agreement, PartnerConfig, PendingMigration, UsageBatchRecord} from "./types/LedgerStorage.sol";
 import {AgreementMath} from "./libraries/AgreementMath.sol";
 import {AgreementLogic} from "./libraries/AgreementLogic.sol";
 import {PartnerLogic} from "./libraries/PartnerLogic.sol";
@@ -35,15 +34,23 @@ import {ProgramLogic} from "./libraries/ProgramLogic.sol";
 import {RevenueLogic} from "./libraries/RevenueLogic.sol";
 import {LedgerViews} from "./libraries/LedgerViews.sol";
 import {SettlementLogic} from "./libraries/SettlementLogic.sol";
-import {ShareMath} from "./libraries/ShareMath.sol";
 import {SignatureQuorum} from "./libraries/SignatureQuorum.sol";
+import {LedgerStore} from "./abstracts/LedgerStore.sol";
+import {UsageRecorder} from "./abstracts/UsageRecorder.sol";
 
 /// @title RevenueShareLedger
-/// @notice The DSX revenue-share ledger (PROTOCOL.md v1). Hot paths (usage, revenue, payment, claims) live here;
-/// the agreement lifecycle, partner administration and the larger views are delegated to external libraries.
-contract RevenueShareLedger is IRevenueShareLedger, AccessControl, ReentrancyGuardTransient, EIP712 {
+/// @notice The DSX revenue-share ledger (PROTOCOL.md v1.1). Hot paths (usage, revenue, payment, claims) live here and
+/// in UsageRecorder; the agreement lifecycle, partner administration and the larger views are delegated to
+/// external libraries. No privileged call changes a startup's wallet, a partner's signers or payout address, or
+/// the revenue signers without the affected party's own call or a notice on chain first.
+contract RevenueShareLedger is
+    IRevenueShareLedger,
+    AccessControlDefaultAdminRules,
+    ReentrancyGuardTransient,
+    EIP712,
+    UsageRecorder
+{
     using SafeERC20 for IERC20;
-    using AgreementMath for Agreement;
 
     bytes32 public constant PROGRAM_ROLE = keccak256("PROGRAM_ROLE");
     bytes32 public constant AUDITOR_ROLE = keccak256("AUDITOR_ROLE");
@@ -62,67 +69,29 @@ contract RevenueShareLedger is IRevenueShareLedger, AccessControl, ReentrancyGua
         );
 
     uint256 internal constant MAX_LINES = 256;
-    uint256 internal constant NO_REJECTION = type(uint256).max;
+    uint256 internal constant MIN_ADMIN_DELAY = 1 days;
+    uint256 internal constant MAX_ADMIN_DELAY = 90 days;
 
-    /// @notice How long a usage batch or revenue report can be disputed after submission.
-    uint256 public immutable DISPUTE_WINDOW;
-    /// @notice The notice a rate change needs.
-    uint256 public immutable RATE_NOTICE;
-    /// @notice The notice an authorization decrease needs.
-    uint256 public immutable AUTH_NOTICE;
-    /// @notice How long after the effective end (or the last unpause) usage may still be reported.
-    uint256 public immutable REPORTING_GRACE;
-
-    IDSXCredit internal immutable _CREDIT;
-    IERC20 internal immutable _SETTLEMENT;
-
-    LedgerState internal _s;
-
-    /// @dev A batch's running context, kept in memory: the current agreement group and the rate cache.
-    /// `position` is the raw storage word of the (agreement, partner) Position, updated in place.
-    struct Cursor {
-        uint256 id;
-        address startup;
-        uint256 rejection;
-        uint256 positionSlot;
-        uint256 position;
-        uint256 lastUsageEndBefore;
-        uint256 spendLimit;
-        uint256 gpuBound;
-        uint256 gpuSeconds;
-        uint256 balance;
-        uint256 burn;
-        bytes32 sku;
-        uint256 rate;
-        bytes32 batchId;
-        uint256 payoutBps;
-        address partner;
-        uint256 periodStart;
-        uint256 periodEnd;
-        bytes32 previousSku;
-    }
-
+    /// @param admin the one DEFAULT_ADMIN_ROLE holder, transferred in two steps after `adminDelay`
+    /// @param adminDelay the admin transfer delay, 1 day .. 90 days
+    /// @param constants the time constants of PROTOCOL §3, each within its range
     constructor(
         address admin,
+        uint48 adminDelay,
         IERC20 settlementToken_,
         address treasury_,
-        uint256 disputeWindow,
-        uint256 rateNotice,
-        uint256 authNotice,
-        uint256 reportingGrace
-    ) EIP712("DSX Revenue Share Ledger", "1") {
-        if (admin == address(0) || treasury_ == address(0) || address(settlementToken_) == address(0)) {
-            revert ZeroAddress();
+        LedgerConstants memory constants
+    )
+        EIP712("DSX Revenue Share Ledger", "1")
+        AccessControlDefaultAdminRules(adminDelay, admin)
+        LedgerStore(constants, settlementToken_, ProgramLogic.deployCredit())
+    {
+        if (adminDelay < MIN_ADMIN_DELAY || adminDelay > MAX_ADMIN_DELAY) {
+            revert InvalidConstant("ADMIN_DELAY", adminDelay);
         }
+        if (treasury_ == address(0) || address(settlementToken_) == address(0)) revert ZeroAddress();
         uint8 decimals = IERC20Metadata(address(settlementToken_)).decimals();
         if (decimals != 6) revert SettlementTokenDecimals(decimals);
-        DISPUTE_WINDOW = disputeWindow;
-        RATE_NOTICE = rateNotice;
-        AUTH_NOTICE = authNotice;
-        REPORTING_GRACE = reportingGrace;
-        _SETTLEMENT = settlementToken_;
-        _CREDIT = new DSXCredit(address(this));
-        _grantRole(DEFAULT_ADMIN_ROLE, admin);
         ProgramLogic.setTreasury(_s, treasury_);
     }
 
@@ -161,8 +130,18 @@ contract RevenueShareLedger is IRevenueShareLedger, AccessControl, ReentrancyGua
     }
 
     /// @inheritdoc IRevenueShareLedger
-    function migrateStartup(uint256 id, address newWallet) external onlyRole(PROGRAM_ROLE) {
-        AgreementLogic.migrateStartup(_s, id, newWallet, _CREDIT);
+    function migrateStartup(uint256 id, address newWallet) external {
+        AgreementLogic.migrateStartup(_s, id, newWallet, _CREDIT, hasRole(PROGRAM_ROLE, msg.sender), MIGRATION_NOTICE);
+    }
+
+    /// @inheritdoc IRevenueShareLedger
+    function cancelStartupMigration(uint256 id) external {
+        AgreementLogic.cancelStartupMigration(_s, id, hasRole(PROGRAM_ROLE, msg.sender));
+    }
+
+    /// @inheritdoc IRevenueShareLedger
+    function executeStartupMigration(uint256 id) external {
+        AgreementLogic.executeStartupMigration(_s, id, _CREDIT);
     }
 
     /// @inheritdoc IRevenueShareLedger
@@ -185,12 +164,20 @@ contract RevenueShareLedger is IRevenueShareLedger, AccessControl, ReentrancyGua
     }
 
     /// @inheritdoc IRevenueShareLedger
-    function setPartnerSigners(
-        address partner_,
-        address[] calldata signers,
-        uint8 threshold
-    ) external onlyRole(PROGRAM_ROLE) {
-        PartnerLogic.setPartnerSigners(_s, partner_, signers, threshold);
+    function setPartnerSigners(address partner_, address[] calldata signers, uint8 threshold) external {
+        PartnerLogic.setPartnerSigners(
+            _s,
+            partner_,
+            signers,
+            threshold,
+            hasRole(PROGRAM_ROLE, msg.sender),
+            SIGNER_NOTICE
+        );
+    }
+
+    /// @inheritdoc IRevenueShareLedger
+    function setPayoutAddress(address partner_, address payout) external {
+        PartnerLogic.setPayoutAddress(_s, partner_, payout, hasRole(PROGRAM_ROLE, msg.sender), PAYOUT_NOTICE);
     }
 
     /// @inheritdoc IRevenueShareLedger
@@ -210,7 +197,7 @@ contract RevenueShareLedger is IRevenueShareLedger, AccessControl, ReentrancyGua
 
     /// @inheritdoc IRevenueShareLedger
     function setRevenueSigners(address[] calldata signers, uint8 threshold) external onlyRole(PROGRAM_ROLE) {
-        PartnerLogic.setRevenueSigners(_s, signers, threshold);
+        PartnerLogic.setRevenueSigners(_s, signers, threshold, SIGNER_NOTICE);
     }
 
     // =================================================================================================
@@ -251,13 +238,15 @@ contract RevenueShareLedger is IRevenueShareLedger, AccessControl, ReentrancyGua
             structHash := keccak256(typed, 0xe0)
             batchId := keccak256(add(typed, 0x20), 0xa0)
         }
-        SignatureQuorum.verify(
-            _s.partnerSigners[partnerAddr],
+        (uint32 epoch, uint8 threshold) = SignatureQuorum.inForce(
             p.signerEpoch,
             p.threshold,
-            _hashTypedDataV4(structHash),
-            signatures
+            p.pendingEpoch,
+            p.pendingThreshold,
+            p.pendingSignersAt,
+            block.timestamp
         );
+        SignatureQuorum.verify(_s.partnerSigners[partnerAddr], epoch, threshold, _hashTypedDataV4(structHash), signatures);
 
         _s.partners[partnerAddr].nextSequence = p.nextSequence + 1;
         (uint256 accepted, bytes32 linesHash) = _recordLines(batch, batchId, p.payoutBps);
@@ -272,218 +261,6 @@ contract RevenueShareLedger is IRevenueShareLedger, AccessControl, ReentrancyGua
             accepted,
             lineCount - accepted
         );
-    }
-
-    /// @dev Applies the line checks of PROTOCOL §6 in order; accepted lines burn credits and book receivables.
-    /// Returns the accepted count and keccak256(abi.encode(partner, AcceptedUsageLine[])), built in place.
-    function _recordLines(
-        UsageBatch calldata batch,
-        bytes32 batchId,
-        uint256 payoutBps
-    ) private returns (uint256 accepted, bytes32 linesHash) {
-        UsageLine[] calldata lines = batch.lines;
-        uint256 n = lines.length;
-        Cursor memory c;
-        c.batchId = batchId;
-        c.payoutBps = payoutBps;
-        c.partner = batch.partner;
-        c.periodStart = batch.periodStart;
-        c.periodEnd = batch.periodEnd;
-        // abi.encode(partner, AcceptedUsageLine[]): partner, offset 0x40, length, then 4 words per line
-        uint256[] memory encoded = new uint256[](3 + 4 * n);
-        encoded[0] = uint160(c.partner);
-        encoded[1] = 0x40;
-        for (uint256 i; i < n; ++i) {
-            uint256 id;
-            bytes32 sku;
-            uint256 gpuSeconds;
-            assembly ("memory-safe") {
-                let line := add(lines.offset, mul(i, 0x60))
-                id := calldataload(line)
-                sku := calldataload(add(line, 0x20))
-                gpuSeconds := calldataload(add(line, 0x40))
-            }
-            if (gpuSeconds == 0 || gpuSeconds > type(uint64).max) revert UsageLineEmpty(i);
-            _enterLine(c, i, id, sku);
-            (uint256 rejection, uint256 credits) = _checkLine(c, gpuSeconds);
-            if (rejection != NO_REJECTION) {
-                emit UsageLineRejected(c.batchId, id, sku, UsageRejection(rejection));
-                continue;
-            }
-            uint256 receivableAdded = _book(c, gpuSeconds, credits);
-            assembly ("memory-safe") {
-                let at := add(encoded, mul(add(3, mul(accepted, 4)), 0x20))
-                mstore(add(at, 0x20), id)
-                mstore(add(at, 0x40), sku)
-                mstore(add(at, 0x60), gpuSeconds)
-                mstore(add(at, 0x80), credits)
-            }
-            ++accepted;
-            emit UsageRecorded(c.batchId, id, c.partner, sku, uint64(gpuSeconds), credits, receivableAdded);
-        }
-        _closeGroup(c);
-        encoded[2] = accepted;
-        assembly ("memory-safe") {
-            linesHash := keccak256(add(encoded, 0x20), mul(add(3, mul(accepted, 4)), 0x20))
-        }
-    }
-
-    /// @dev Checks line i's order, refreshes the rate cache on a new sku and opens a new agreement group.
-    function _enterLine(Cursor memory c, uint256 i, uint256 id, bytes32 sku) private {
-        if (i == 0 || sku != c.sku) {
-            c.sku = sku;
-            c.rate = _rateFor(c.partner, sku, c.periodStart, c.periodEnd);
-        }
-        if (i == 0 || id != c.id) {
-            if (i != 0 && id < c.id) revert UsageLinesNotAscending(i);
-            _closeGroup(c);
-            _openGroup(c, id);
-        } else if (sku <= c.previousSku) {
-            revert UsageLinesNotAscending(i);
-        }
-        c.previousSku = sku;
-    }
-
-    /// @dev The per-line checks after the agreement-wide ones, in the order of PROTOCOL §6.
-    function _checkLine(Cursor memory c, uint256 gpuSeconds) private pure returns (uint256 rejection, uint256 credits) {
-        if (c.rejection != NO_REJECTION) return (c.rejection, 0);
-        if (c.rate == 0) return (uint256(UsageRejection.NoRate), 0);
-        if (c.periodStart < c.lastUsageEndBefore) return (uint256(UsageRejection.Overlap), 0);
-        if (c.gpuSeconds + gpuSeconds > c.gpuBound) return (uint256(UsageRejection.OverGpuBound), 0);
-        credits = ShareMath.credits(gpuSeconds, c.rate);
-        if (uint64(c.position) + credits > c.spendLimit) return (uint256(UsageRejection.OverAuthorization), 0);
-        if (credits > c.balance) return (uint256(UsageRejection.InsufficientCredits), 0);
-        return (NO_REJECTION, credits);
-    }
-
-    /// @dev Books an accepted line into the cursor: spent and receivable in the position word, the burn total.
-    function _book(
-        Cursor memory c,
-        uint256 gpuSeconds,
-        uint256 credits
-    ) private pure returns (uint256 receivableAdded) {
-        receivableAdded = ShareMath.applyBps(credits, c.payoutBps);
-        uint256 receivable = uint64(c.position >> 64) + receivableAdded;
-        if (receivable > type(uint64).max) revert ValueTooLarge(receivable, type(uint64).max);
-        unchecked {
-            // spent + credits <= spendLimit < 2^64 and credits <= balance (checked in _checkLine)
-            c.position =
-                (c.position & ~uint256(type(uint128).max)) |
-                (receivable << 64) |
-                (uint64(c.position) + credits);
-            c.gpuSeconds += gpuSeconds;
-            c.balance -= credits;
-            c.burn += credits;
-        }
-    }
-
-    /// @dev Loads an agreement's context and decides the checks that hold for all its lines in the batch.
-    function _openGroup(Cursor memory c, uint256 id) private view {
-        c.id = id;
-        c.gpuSeconds = 0;
-        c.burn = 0;
-        c.rejection = NO_REJECTION;
-        Agreement storage a = _s.agreements[id];
-        (address startup, AgreementStatus status, uint256 startTime, uint256 end) = AgreementMath.hotFields(a);
-        if (status != AgreementStatus.Active && status != AgreementStatus.Terminated) {
-            c.rejection = uint256(UsageRejection.NotOpen);
-            return;
-        }
-        if (status == AgreementStatus.Terminated) end = a.effectiveEnd();
-        if (c.periodStart < startTime || c.periodEnd > end) {
-            c.rejection = uint256(UsageRejection.OutsideTerm);
-            return;
-        }
-        // not paused here; the last period can only have been finalized once now >= end + grace
-        uint256 unpausedAt = _s.lastUnpausedAt;
-        uint256 close = (end > unpausedAt ? end : unpausedAt) + REPORTING_GRACE;
-        if (
-            block.timestamp >= close ||
-            (block.timestamp >= end + REPORTING_GRACE && a.nextPeriodToFinalize == a.periodCount)
-        ) {
-            c.rejection = uint256(UsageRejection.ReportingClosed);
-            return;
-        }
-        c.startup = startup;
-        _loadPosition(c, a);
-        c.balance = _creditBalanceOf(startup);
-    }
-
-    /// @dev Loads the (agreement, partner) position word, its authorization in force and the window's GPU bound.
-    function _loadPosition(Cursor memory c, Agreement storage a) private view {
-        Position storage position = a.positions[c.partner];
-        uint256 slot;
-        uint256 word;
-        assembly ("memory-safe") {
-            slot := position.slot
-            word := sload(slot)
-        }
-        c.positionSlot = slot;
-        c.position = word;
-        c.lastUsageEndBefore = AgreementMath.lastUsageEndOf(word);
-        (uint256 spendLimit, uint256 maxGpus) = AgreementMath.limitsInForce(word, a.extras[c.partner], block.timestamp);
-        c.spendLimit = spendLimit;
-        c.gpuBound = maxGpus * (c.periodEnd - c.periodStart);
-    }
-
-    /// @dev Writes back the position of a group that accepted lines (lastUsageEnd = periodEnd), burns its credits.
-    function _closeGroup(Cursor memory c) private {
-        if (c.gpuSeconds == 0) return;
-        uint256 word = AgreementMath.withLastUsageEnd(c.position, c.periodEnd);
-        uint256 slot = c.positionSlot;
-        assembly ("memory-safe") {
-            sstore(slot, word)
-        }
-        if (c.burn != 0) _burnCredits(c.startup, c.burn);
-    }
-
-    /// @dev DSXC balance of `account` (a lean call: the token is the ledger's own, deployed by it).
-    function _creditBalanceOf(address account) private view returns (uint256 amount) {
-        address token = address(_CREDIT);
-        uint256 selector = uint32(IERC20.balanceOf.selector);
-        assembly ("memory-safe") {
-            mstore(0x00, shl(224, selector))
-            mstore(0x04, and(account, 0xffffffffffffffffffffffffffffffffffffffff))
-            if iszero(staticcall(gas(), token, 0x00, 0x24, 0x00, 0x20)) {
-                revert(0, 0)
-            }
-            amount := mload(0x00)
-        }
-    }
-
-    /// @dev Burns `amount` DSXC from `account` (a lean call to the ledger's own token; bubbles a revert).
-    function _burnCredits(address account, uint256 amount) private {
-        address token = address(_CREDIT);
-        uint256 selector = uint32(IDSXCredit.burn.selector);
-        assembly ("memory-safe") {
-            let ptr := mload(0x40)
-            mstore(ptr, shl(224, selector))
-            mstore(add(ptr, 0x04), and(account, 0xffffffffffffffffffffffffffffffffffffffff))
-            mstore(add(ptr, 0x24), amount)
-            if iszero(call(gas(), token, 0, ptr, 0x44, 0, 0)) {
-                returndatacopy(ptr, 0, returndatasize())
-                revert(ptr, returndatasize())
-            }
-        }
-    }
-
-    /// @dev The rate in force at `start` (0 if none); reverts when a scheduled rate starts inside (start, end).
-    function _rateFor(address partnerAddr, bytes32 sku, uint256 start, uint256 end) private view returns (uint256) {
-        RateCard memory card = _s.rateCards[partnerAddr][sku];
-        if (card.count == 0) return 0;
-        if (card.effectiveFrom <= start) return card.creditsPerGpuHour;
-        // the first entry with effectiveFrom > start; the latest one qualifies
-        mapping(uint256 => RateEntry) storage history = _s.rateHistory[partnerAddr][sku];
-        uint256 lo;
-        uint256 hi = card.count - 1;
-        while (lo < hi) {
-            uint256 mid = (lo + hi) / 2;
-            if (history[mid].effectiveFrom > start) hi = mid;
-            else lo = mid + 1;
-        }
-        uint256 nextFrom = hi == card.count - 1 ? card.effectiveFrom : history[hi].effectiveFrom;
-        if (nextFrom < end) revert UsageRateStraddled(sku, uint64(nextFrom));
-        return hi == 0 ? 0 : history[hi - 1].creditsPerGpuHour;
     }
 
     /// @inheritdoc IRevenueShareLedger
@@ -561,8 +338,9 @@ contract RevenueShareLedger is IRevenueShareLedger, AccessControl, ReentrancyGua
         amount = _s.claimable[beneficiary];
         if (amount == 0) revert NothingToClaim(beneficiary);
         _s.claimable[beneficiary] = 0;
-        emit Claimed(beneficiary, beneficiary, amount);
-        _SETTLEMENT.safeTransfer(beneficiary, amount);
+        address to = PartnerLogic.payoutInForce(_s, beneficiary, block.timestamp);
+        emit Claimed(beneficiary, to, amount);
+        _SETTLEMENT.safeTransfer(to, amount);
     }
 
     /// @inheritdoc IRevenueShareLedger
@@ -600,8 +378,8 @@ contract RevenueShareLedger is IRevenueShareLedger, AccessControl, ReentrancyGua
     // =================================================================================================
 
     /// @inheritdoc IRevenueShareLedger
-    function agreement(uint256 id) external view returns (AgreementView memory) {
-        return LedgerViews.agreement(_s, id);
+    function agreement(uint256) external view returns (AgreementView memory) {
+        _viewFromLibrary(LedgerViews.agreement.selector);
     }
 
     /// @inheritdoc IRevenueShareLedger
@@ -615,8 +393,8 @@ contract RevenueShareLedger is IRevenueShareLedger, AccessControl, ReentrancyGua
     }
 
     /// @inheritdoc IRevenueShareLedger
-    function partnerPosition(uint256 id, address partner_) external view returns (PartnerPositionView memory) {
-        return LedgerViews.partnerPosition(_s, id, partner_);
+    function partnerPosition(uint256, address) external view returns (PartnerPositionView memory) {
+        _viewFromLibrary(LedgerViews.partnerPosition.selector);
     }
 
     /// @inheritdoc IRevenueShareLedger
@@ -625,28 +403,34 @@ contract RevenueShareLedger is IRevenueShareLedger, AccessControl, ReentrancyGua
     }
 
     /// @inheritdoc IRevenueShareLedger
-    function partner(address partner_) external view returns (PartnerView memory) {
-        return LedgerViews.partner(_s, partner_);
+    function partner(address) external view returns (PartnerView memory) {
+        _viewFromLibrary(LedgerViews.partner.selector);
     }
 
     /// @inheritdoc IRevenueShareLedger
-    function rate(address partner_, bytes32 sku, uint64 at) external view returns (RateEntry memory) {
-        return LedgerViews.rate(_s, partner_, sku, at);
+    function rate(address, bytes32, uint64) external view returns (RateEntry memory) {
+        _viewFromLibrary(LedgerViews.rate.selector);
     }
 
     /// @inheritdoc IRevenueShareLedger
-    function rateSchedule(address partner_, bytes32 sku) external view returns (RateEntry[] memory) {
-        return LedgerViews.rateSchedule(_s, partner_, sku);
+    function rateSchedule(address, bytes32) external view returns (RateEntry[] memory) {
+        _viewFromLibrary(LedgerViews.rateSchedule.selector);
     }
 
     /// @inheritdoc IRevenueShareLedger
-    function revenuePeriod(uint256 id, uint32 periodIndex) external view returns (RevenuePeriodView memory) {
-        return LedgerViews.revenuePeriod(_s, id, periodIndex);
+    function revenuePeriod(uint256, uint32) external view returns (RevenuePeriodView memory) {
+        _viewFromLibrary(LedgerViews.revenuePeriod.selector);
     }
 
     /// @inheritdoc IRevenueShareLedger
-    function revenueSigners() external view returns (address[] memory, uint8) {
-        return LedgerViews.revenueSigners(_s);
+    function revenueSigners() external view returns (SignerSetView memory) {
+        _viewFromLibrary(LedgerViews.revenueSigners.selector);
+    }
+
+    /// @inheritdoc IRevenueShareLedger
+    function pendingMigration(uint256 id) external view returns (address to, uint64 effectiveAt) {
+        PendingMigration memory m = _s.pendingMigrations[id];
+        return (m.to, m.effectiveAt);
     }
 
     /// @inheritdoc IRevenueShareLedger
@@ -709,6 +493,35 @@ contract RevenueShareLedger is IRevenueShareLedger, AccessControl, ReentrancyGua
         bytes32 recordsRoot
     ) external pure returns (bytes32) {
         return keccak256(abi.encode(partner_, sequence, periodStart, periodEnd, recordsRoot));
+    }
+
+    /// @dev Answers the calling view with LedgerViews' function `selector`, its return data passed on as is (the
+    /// library returns the same type), so the ledger carries no decoder for the large view structs. The library
+    /// takes the state's slot and then this call's own arguments, all static. Seen as a view through a cast: a
+    /// delegatecall to a view function of the ledger's own library changes nothing.
+    function _viewFromLibrary(bytes4 selector) private view {
+        function(bytes4) internal forward = _delegateToViews;
+        function(bytes4) internal view asView;
+        assembly ("memory-safe") {
+            asView := forward
+        }
+        asView(selector);
+    }
+
+    function _delegateToViews(bytes4 selector) private {
+        address views = address(LedgerViews);
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            mstore(ptr, selector)
+            mstore(add(ptr, 0x04), _s.slot)
+            calldatacopy(add(ptr, 0x24), 0x04, sub(calldatasize(), 0x04))
+            let ok := delegatecall(gas(), views, ptr, add(calldatasize(), 0x20), 0, 0)
+            returndatacopy(ptr, 0, returndatasize())
+            if iszero(ok) {
+                revert(ptr, returndatasize())
+            }
+            return(ptr, returndatasize())
+        }
     }
 
     /// @dev hashStruct of the lines array for EIP-712: keccak256 of the concatenated UsageLine struct hashes.

@@ -8,7 +8,7 @@ import { revenueShareLedgerAbi } from "../sdk/abis";
 import { deploymentSchema, type Deployment } from "../sdk/config";
 import { DsxError } from "../sdk/errors";
 import { grantRole, type LedgerContext } from "../sdk/operations";
-import { DEFAULT_CONSTANTS, LEDGER_LIBRARIES } from "../scripts/lib/deployLedger";
+import { DEFAULT_CONSTANTS, DEFAULT_ADMIN_DELAY, LEDGER_LIBRARIES } from "../scripts/lib/deployLedger";
 import { ROOT } from "./node";
 
 interface Artifact {
@@ -65,12 +65,10 @@ export async function deployForDemo(ctx: Omit<LedgerContext, "deployment">, role
   const c = DEFAULT_CONSTANTS;
   const ledger = await deployContract(ctx, ledgerArtifact, link(ledgerArtifact, libraries), [
     ctx.account.address,
+    Number(DEFAULT_ADMIN_DELAY),
     usdc.address,
     roles.treasury,
-    c.disputeWindow,
-    c.rateNotice,
-    c.authNotice,
-    c.reportingGrace,
+    c,
   ]);
   const credit = await ctx.publicClient.readContract({ address: ledger.address, abi: revenueShareLedgerAbi, functionName: "credit" });
   const deployment = deploymentSchema.parse({

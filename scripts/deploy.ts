@@ -7,7 +7,7 @@ import fs from "node:fs";
 import path from "node:path";
 import hre from "hardhat";
 import { getAddress } from "ethers";
-import { deployLedger, DEFAULT_CONSTANTS, type LedgerConstants } from "./lib/deployLedger";
+import { deployLedger, DEFAULT_ADMIN_DELAY, DEFAULT_CONSTANTS, type LedgerConstants } from "./lib/deployLedger";
 import { deploymentSchema, type Deployment } from "../sdk/config";
 
 const LOCAL_CHAINS = new Set([31337, 1337]);
@@ -48,9 +48,13 @@ export async function main(): Promise<Deployment> {
     rateNotice: envSeconds("RATE_NOTICE", DEFAULT_CONSTANTS.rateNotice),
     authNotice: envSeconds("AUTH_NOTICE", DEFAULT_CONSTANTS.authNotice),
     reportingGrace: envSeconds("REPORTING_GRACE", DEFAULT_CONSTANTS.reportingGrace),
+    signerNotice: envSeconds("SIGNER_NOTICE", DEFAULT_CONSTANTS.signerNotice),
+    migrationNotice: envSeconds("MIGRATION_NOTICE", DEFAULT_CONSTANTS.migrationNotice),
+    payoutNotice: envSeconds("PAYOUT_NOTICE", DEFAULT_CONSTANTS.payoutNotice),
   };
+  const adminDelay = envSeconds("ADMIN_DELAY", DEFAULT_ADMIN_DELAY);
 
-  const deployed = await deployLedger(hre.ethers, { deployer, admin: deployer.address, treasury, settlementToken, constants });
+  const deployed = await deployLedger(hre.ethers, { deployer, admin: deployer.address, treasury, settlementToken, constants, adminDelay });
   const { ledger } = deployed;
   const roles: [string, string][] = [
     ["PROGRAM", await ledger.PROGRAM_ROLE()],
@@ -62,9 +66,10 @@ export async function main(): Promise<Deployment> {
     await (await ledger.grantRole(role, holder)).wait();
   }
   if (admin !== deployer.address) {
-    const adminRole = await ledger.DEFAULT_ADMIN_ROLE();
-    await (await ledger.grantRole(adminRole, admin)).wait();
-    await (await ledger.renounceRole(adminRole, deployer.address)).wait();
+    // AccessControlDefaultAdminRules: the admin changes in two steps; ADMIN accepts once the delay has passed.
+    await (await ledger.beginDefaultAdminTransfer(admin)).wait();
+    const [, schedule] = await ledger.pendingDefaultAdmin();
+    console.log(`admin transfer to ${admin} started: it accepts with acceptDefaultAdminTransfer() from ${new Date(Number(schedule) * 1000).toISOString()}`);
   }
 
   const deployment = deploymentSchema.parse({

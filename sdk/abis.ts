@@ -9,6 +9,11 @@ export const revenueShareLedgerAbi = [
         "type": "address"
       },
       {
+        "internalType": "uint48",
+        "name": "adminDelay",
+        "type": "uint48"
+      },
+      {
         "internalType": "contract IERC20",
         "name": "settlementToken_",
         "type": "address"
@@ -19,24 +24,46 @@ export const revenueShareLedgerAbi = [
         "type": "address"
       },
       {
-        "internalType": "uint256",
-        "name": "disputeWindow",
-        "type": "uint256"
-      },
-      {
-        "internalType": "uint256",
-        "name": "rateNotice",
-        "type": "uint256"
-      },
-      {
-        "internalType": "uint256",
-        "name": "authNotice",
-        "type": "uint256"
-      },
-      {
-        "internalType": "uint256",
-        "name": "reportingGrace",
-        "type": "uint256"
+        "components": [
+          {
+            "internalType": "uint256",
+            "name": "disputeWindow",
+            "type": "uint256"
+          },
+          {
+            "internalType": "uint256",
+            "name": "rateNotice",
+            "type": "uint256"
+          },
+          {
+            "internalType": "uint256",
+            "name": "authNotice",
+            "type": "uint256"
+          },
+          {
+            "internalType": "uint256",
+            "name": "reportingGrace",
+            "type": "uint256"
+          },
+          {
+            "internalType": "uint256",
+            "name": "signerNotice",
+            "type": "uint256"
+          },
+          {
+            "internalType": "uint256",
+            "name": "migrationNotice",
+            "type": "uint256"
+          },
+          {
+            "internalType": "uint256",
+            "name": "payoutNotice",
+            "type": "uint256"
+          }
+        ],
+        "internalType": "struct LedgerConstants",
+        "name": "constants",
+        "type": "tuple"
       }
     ],
     "stateMutability": "nonpayable",
@@ -61,6 +88,33 @@ export const revenueShareLedgerAbi = [
   {
     "inputs": [],
     "name": "AccessControlBadConfirmation",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint48",
+        "name": "schedule",
+        "type": "uint48"
+      }
+    ],
+    "name": "AccessControlEnforcedDefaultAdminDelay",
+    "type": "error"
+  },
+  {
+    "inputs": [],
+    "name": "AccessControlEnforcedDefaultAdminRules",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "defaultAdmin",
+        "type": "address"
+      }
+    ],
+    "name": "AccessControlInvalidDefaultAdmin",
     "type": "error"
   },
   {
@@ -173,6 +227,22 @@ export const revenueShareLedgerAbi = [
   {
     "inputs": [
       {
+        "internalType": "string",
+        "name": "name",
+        "type": "string"
+      },
+      {
+        "internalType": "uint256",
+        "name": "value",
+        "type": "uint256"
+      }
+    ],
+    "name": "InvalidConstant",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
         "internalType": "uint256",
         "name": "creditsPerGpuHour",
         "type": "uint256"
@@ -248,12 +318,87 @@ export const revenueShareLedgerAbi = [
         "type": "uint256"
       },
       {
+        "internalType": "uint256",
+        "name": "effectiveAt",
+        "type": "uint256"
+      }
+    ],
+    "name": "MigrationAlreadyEffective",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "id",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "effectiveAt",
+        "type": "uint256"
+      }
+    ],
+    "name": "MigrationNotYetEffective",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "id",
+        "type": "uint256"
+      }
+    ],
+    "name": "NoPendingMigration",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "partner",
+        "type": "address"
+      },
+      {
+        "internalType": "address",
+        "name": "caller",
+        "type": "address"
+      }
+    ],
+    "name": "NotPartnerOrProgram",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "id",
+        "type": "uint256"
+      },
+      {
         "internalType": "address",
         "name": "caller",
         "type": "address"
       }
     ],
     "name": "NotStartup",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "id",
+        "type": "uint256"
+      },
+      {
+        "internalType": "address",
+        "name": "caller",
+        "type": "address"
+      }
+    ],
+    "name": "NotStartupOrProgram",
     "type": "error"
   },
   {
@@ -553,6 +698,22 @@ export const revenueShareLedgerAbi = [
       }
     ],
     "name": "RevenueWrongState",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint8",
+        "name": "bits",
+        "type": "uint8"
+      },
+      {
+        "internalType": "uint256",
+        "name": "value",
+        "type": "uint256"
+      }
+    ],
+    "name": "SafeCastOverflowedUintDowncast",
     "type": "error"
   },
   {
@@ -1110,6 +1271,56 @@ export const revenueShareLedgerAbi = [
   },
   {
     "anonymous": false,
+    "inputs": [],
+    "name": "DefaultAdminDelayChangeCanceled",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": false,
+        "internalType": "uint48",
+        "name": "newDelay",
+        "type": "uint48"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint48",
+        "name": "effectSchedule",
+        "type": "uint48"
+      }
+    ],
+    "name": "DefaultAdminDelayChangeScheduled",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [],
+    "name": "DefaultAdminTransferCanceled",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "newAdmin",
+        "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint48",
+        "name": "acceptSchedule",
+        "type": "uint48"
+      }
+    ],
+    "name": "DefaultAdminTransferScheduled",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
     "inputs": [
       {
         "indexed": true,
@@ -1246,6 +1457,37 @@ export const revenueShareLedgerAbi = [
         "internalType": "uint8",
         "name": "threshold",
         "type": "uint8"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint64",
+        "name": "effectiveAt",
+        "type": "uint64"
+      }
+    ],
+    "name": "PartnerSignersProposed",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "partner",
+        "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "address[]",
+        "name": "signers",
+        "type": "address[]"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint8",
+        "name": "threshold",
+        "type": "uint8"
       }
     ],
     "name": "PartnerSignersSet",
@@ -1299,6 +1541,31 @@ export const revenueShareLedgerAbi = [
       }
     ],
     "name": "PaymentApplied",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "partner",
+        "type": "address"
+      },
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "payout",
+        "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint64",
+        "name": "effectiveAt",
+        "type": "uint64"
+      }
+    ],
+    "name": "PayoutAddressSet",
     "type": "event"
   },
   {
@@ -1476,6 +1743,31 @@ export const revenueShareLedgerAbi = [
         "internalType": "uint8",
         "name": "threshold",
         "type": "uint8"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint64",
+        "name": "effectiveAt",
+        "type": "uint64"
+      }
+    ],
+    "name": "RevenueSignersProposed",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": false,
+        "internalType": "address[]",
+        "name": "signers",
+        "type": "address[]"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint8",
+        "name": "threshold",
+        "type": "uint8"
       }
     ],
     "name": "RevenueSignersSet",
@@ -1585,6 +1877,50 @@ export const revenueShareLedgerAbi = [
       }
     ],
     "name": "StartupMigrated",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "uint256",
+        "name": "id",
+        "type": "uint256"
+      }
+    ],
+    "name": "StartupMigrationCancelled",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "uint256",
+        "name": "id",
+        "type": "uint256"
+      },
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "from",
+        "type": "address"
+      },
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "to",
+        "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint64",
+        "name": "effectiveAt",
+        "type": "uint64"
+      }
+    ],
+    "name": "StartupMigrationProposed",
     "type": "event"
   },
   {
@@ -1864,12 +2200,38 @@ export const revenueShareLedgerAbi = [
   },
   {
     "inputs": [],
+    "name": "MIGRATION_NOTICE",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
     "name": "PAUSER_ROLE",
     "outputs": [
       {
         "internalType": "bytes32",
         "name": "",
         "type": "bytes32"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "PAYOUT_NOTICE",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
       }
     ],
     "stateMutability": "view",
@@ -1929,6 +2291,19 @@ export const revenueShareLedgerAbi = [
   },
   {
     "inputs": [],
+    "name": "SIGNER_NOTICE",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
     "name": "USAGE_BATCH_TYPEHASH",
     "outputs": [
       {
@@ -1967,10 +2342,17 @@ export const revenueShareLedgerAbi = [
     "type": "function"
   },
   {
+    "inputs": [],
+    "name": "acceptDefaultAdminTransfer",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
     "inputs": [
       {
         "internalType": "uint256",
-        "name": "id",
+        "name": "",
         "type": "uint256"
       }
     ],
@@ -2158,12 +2540,58 @@ export const revenueShareLedgerAbi = [
   {
     "inputs": [
       {
+        "internalType": "address",
+        "name": "newAdmin",
+        "type": "address"
+      }
+    ],
+    "name": "beginDefaultAdminTransfer",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
         "internalType": "uint256",
         "name": "id",
         "type": "uint256"
       }
     ],
     "name": "cancelAgreement",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "cancelDefaultAdminTransfer",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "id",
+        "type": "uint256"
+      }
+    ],
+    "name": "cancelStartupMigration",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint48",
+        "name": "newDelay",
+        "type": "uint48"
+      }
+    ],
+    "name": "changeDefaultAdminDelay",
     "outputs": [],
     "stateMutability": "nonpayable",
     "type": "function"
@@ -2304,6 +2732,45 @@ export const revenueShareLedgerAbi = [
     "type": "function"
   },
   {
+    "inputs": [],
+    "name": "defaultAdmin",
+    "outputs": [
+      {
+        "internalType": "address",
+        "name": "",
+        "type": "address"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "defaultAdminDelay",
+    "outputs": [
+      {
+        "internalType": "uint48",
+        "name": "",
+        "type": "uint48"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "defaultAdminDelayIncreaseWait",
+    "outputs": [
+      {
+        "internalType": "uint48",
+        "name": "",
+        "type": "uint48"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
     "inputs": [
       {
         "internalType": "uint256",
@@ -2390,6 +2857,19 @@ export const revenueShareLedgerAbi = [
       }
     ],
     "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "id",
+        "type": "uint256"
+      }
+    ],
+    "name": "executeStartupMigration",
+    "outputs": [],
+    "stateMutability": "nonpayable",
     "type": "function"
   },
   {
@@ -2535,10 +3015,23 @@ export const revenueShareLedgerAbi = [
     "type": "function"
   },
   {
+    "inputs": [],
+    "name": "owner",
+    "outputs": [
+      {
+        "internalType": "address",
+        "name": "",
+        "type": "address"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
     "inputs": [
       {
         "internalType": "address",
-        "name": "partner_",
+        "name": "",
         "type": "address"
       }
     ],
@@ -2575,6 +3068,36 @@ export const revenueShareLedgerAbi = [
             "internalType": "uint64",
             "name": "nextSequence",
             "type": "uint64"
+          },
+          {
+            "internalType": "address",
+            "name": "payout",
+            "type": "address"
+          },
+          {
+            "internalType": "address[]",
+            "name": "pendingSigners",
+            "type": "address[]"
+          },
+          {
+            "internalType": "uint8",
+            "name": "pendingThreshold",
+            "type": "uint8"
+          },
+          {
+            "internalType": "uint64",
+            "name": "pendingSignersAt",
+            "type": "uint64"
+          },
+          {
+            "internalType": "address",
+            "name": "pendingPayout",
+            "type": "address"
+          },
+          {
+            "internalType": "uint64",
+            "name": "pendingPayoutAt",
+            "type": "uint64"
           }
         ],
         "internalType": "struct PartnerView",
@@ -2589,12 +3112,12 @@ export const revenueShareLedgerAbi = [
     "inputs": [
       {
         "internalType": "uint256",
-        "name": "id",
+        "name": "",
         "type": "uint256"
       },
       {
         "internalType": "address",
-        "name": "partner_",
+        "name": "",
         "type": "address"
       }
     ],
@@ -2775,6 +3298,66 @@ export const revenueShareLedgerAbi = [
   },
   {
     "inputs": [],
+    "name": "pendingDefaultAdmin",
+    "outputs": [
+      {
+        "internalType": "address",
+        "name": "newAdmin",
+        "type": "address"
+      },
+      {
+        "internalType": "uint48",
+        "name": "schedule",
+        "type": "uint48"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "pendingDefaultAdminDelay",
+    "outputs": [
+      {
+        "internalType": "uint48",
+        "name": "newDelay",
+        "type": "uint48"
+      },
+      {
+        "internalType": "uint48",
+        "name": "schedule",
+        "type": "uint48"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "id",
+        "type": "uint256"
+      }
+    ],
+    "name": "pendingMigration",
+    "outputs": [
+      {
+        "internalType": "address",
+        "name": "to",
+        "type": "address"
+      },
+      {
+        "internalType": "uint64",
+        "name": "effectiveAt",
+        "type": "uint64"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
     "name": "programClaimable",
     "outputs": [
       {
@@ -2790,17 +3373,17 @@ export const revenueShareLedgerAbi = [
     "inputs": [
       {
         "internalType": "address",
-        "name": "partner_",
+        "name": "",
         "type": "address"
       },
       {
         "internalType": "bytes32",
-        "name": "sku",
+        "name": "",
         "type": "bytes32"
       },
       {
         "internalType": "uint64",
-        "name": "at",
+        "name": "",
         "type": "uint64"
       }
     ],
@@ -2831,12 +3414,12 @@ export const revenueShareLedgerAbi = [
     "inputs": [
       {
         "internalType": "address",
-        "name": "partner_",
+        "name": "",
         "type": "address"
       },
       {
         "internalType": "bytes32",
-        "name": "sku",
+        "name": "",
         "type": "bytes32"
       }
     ],
@@ -2928,7 +3511,7 @@ export const revenueShareLedgerAbi = [
       },
       {
         "internalType": "address",
-        "name": "callerConfirmation",
+        "name": "account",
         "type": "address"
       }
     ],
@@ -3038,12 +3621,12 @@ export const revenueShareLedgerAbi = [
     "inputs": [
       {
         "internalType": "uint256",
-        "name": "id",
+        "name": "",
         "type": "uint256"
       },
       {
         "internalType": "uint32",
-        "name": "periodIndex",
+        "name": "",
         "type": "uint32"
       }
     ],
@@ -3132,14 +3715,36 @@ export const revenueShareLedgerAbi = [
     "name": "revenueSigners",
     "outputs": [
       {
-        "internalType": "address[]",
+        "components": [
+          {
+            "internalType": "address[]",
+            "name": "signers",
+            "type": "address[]"
+          },
+          {
+            "internalType": "uint8",
+            "name": "threshold",
+            "type": "uint8"
+          },
+          {
+            "internalType": "address[]",
+            "name": "pendingSigners",
+            "type": "address[]"
+          },
+          {
+            "internalType": "uint8",
+            "name": "pendingThreshold",
+            "type": "uint8"
+          },
+          {
+            "internalType": "uint64",
+            "name": "pendingAt",
+            "type": "uint64"
+          }
+        ],
+        "internalType": "struct SignerSetView",
         "name": "",
-        "type": "address[]"
-      },
-      {
-        "internalType": "uint8",
-        "name": "",
-        "type": "uint8"
+        "type": "tuple"
       }
     ],
     "stateMutability": "view",
@@ -3159,6 +3764,13 @@ export const revenueShareLedgerAbi = [
       }
     ],
     "name": "revokeRole",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "rollbackDefaultAdminDelay",
     "outputs": [],
     "stateMutability": "nonpayable",
     "type": "function"
@@ -3228,6 +3840,24 @@ export const revenueShareLedgerAbi = [
       }
     ],
     "name": "setPartnerSigners",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "partner_",
+        "type": "address"
+      },
+      {
+        "internalType": "address",
+        "name": "payout",
+        "type": "address"
+      }
+    ],
+    "name": "setPayoutAddress",
     "outputs": [],
     "stateMutability": "nonpayable",
     "type": "function"
@@ -3558,30 +4188,19 @@ export const dsxCreditAbi = [
     "type": "constructor"
   },
   {
-    "inputs": [],
-    "name": "ECDSAInvalidSignature",
-    "type": "error"
-  },
-  {
     "inputs": [
       {
-        "internalType": "uint256",
-        "name": "length",
-        "type": "uint256"
-      }
-    ],
-    "name": "ECDSAInvalidSignatureLength",
-    "type": "error"
-  },
-  {
-    "inputs": [
+        "internalType": "address",
+        "name": "owner",
+        "type": "address"
+      },
       {
-        "internalType": "bytes32",
-        "name": "s",
-        "type": "bytes32"
+        "internalType": "address",
+        "name": "spender",
+        "type": "address"
       }
     ],
-    "name": "ECDSAInvalidSignatureS",
+    "name": "ApprovalRestricted",
     "type": "error"
   },
   {
@@ -3858,7 +4477,7 @@ export const dsxCreditAbi = [
       },
       {
         "internalType": "uint256",
-        "name": "value",
+        "name": "",
         "type": "uint256"
       }
     ],
@@ -3870,7 +4489,7 @@ export const dsxCreditAbi = [
         "type": "bool"
       }
     ],
-    "stateMutability": "nonpayable",
+    "stateMutability": "view",
     "type": "function"
   },
   {
@@ -4072,33 +4691,33 @@ export const dsxCreditAbi = [
       },
       {
         "internalType": "uint256",
-        "name": "value",
+        "name": "",
         "type": "uint256"
       },
       {
         "internalType": "uint256",
-        "name": "deadline",
+        "name": "",
         "type": "uint256"
       },
       {
         "internalType": "uint8",
-        "name": "v",
+        "name": "",
         "type": "uint8"
       },
       {
         "internalType": "bytes32",
-        "name": "r",
+        "name": "",
         "type": "bytes32"
       },
       {
         "internalType": "bytes32",
-        "name": "s",
+        "name": "",
         "type": "bytes32"
       }
     ],
     "name": "permit",
     "outputs": [],
-    "stateMutability": "nonpayable",
+    "stateMutability": "pure",
     "type": "function"
   },
   {

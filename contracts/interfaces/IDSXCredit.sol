@@ -9,6 +9,8 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 interface IDSXCredit is IERC20 {
     /// @notice Every transfer between wallets is refused.
     error TransferRestricted(address from, address to);
+    /// @notice Allowances could never be spent, so `approve` and `permit` are refused.
+    error ApprovalRestricted(address owner, address spender);
     /// @notice Only the ledger may mint or burn.
     error OnlyLedger(address caller);
 

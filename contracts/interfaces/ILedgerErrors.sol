@@ -15,6 +15,8 @@ interface ILedgerErrors {
     error LedgerPaused();
     /// @notice `unpause` was called while not paused, or `pause` while paused.
     error PauseStateUnchanged(bool paused);
+    /// @notice A deployment constant is outside its range (PROTOCOL §3); `name` is the constant's name.
+    error InvalidConstant(string name, uint256 value);
 
     // ---- agreements ----
     /// @notice No agreement has this id.
@@ -27,6 +29,14 @@ interface ILedgerErrors {
     error WalletHasOpenAgreement(address wallet, uint256 id);
     /// @notice The wallet must hold no DSXC for this call.
     error WalletHoldsCredits(address wallet, uint256 balance);
+    /// @notice Only the agreement's startup wallet (at once) or PROGRAM (as a proposal) may call this.
+    error NotStartupOrProgram(uint256 id, address caller);
+    /// @notice The agreement has no pending wallet migration.
+    error NoPendingMigration(uint256 id);
+    /// @notice The proposed migration's notice runs until `effectiveAt`.
+    error MigrationNotYetEffective(uint256 id, uint256 effectiveAt);
+    /// @notice The proposed migration took effect at `effectiveAt`: it can be executed, no longer cancelled.
+    error MigrationAlreadyEffective(uint256 id, uint256 effectiveAt);
     /// @notice Only the agreement's startup wallet may call this.
     error NotStartup(uint256 id, address caller);
     /// @notice The term has ended; the proposal can no longer be accepted.
@@ -47,6 +57,8 @@ interface ILedgerErrors {
     error PartnerAlreadyRegistered(address partner);
     /// @notice The partner is deactivated.
     error PartnerInactive(address partner);
+    /// @notice Only the partner itself (at once) or PROGRAM (as a proposal) may call this.
+    error NotPartnerOrProgram(address partner, address caller);
     /// @notice A signer set needs 1 <= threshold <= signers <= 16, no zero address, no duplicate.
     error InvalidSignerSet(uint256 signers, uint256 threshold);
     /// @notice The signer appears twice in a signer set.

@@ -13,11 +13,12 @@ import {
     PartnerView,
     RateEntry,
     RevenuePeriodView,
+    SignerSetView,
     UsageDisputeState
 } from "../types/LedgerTypes.sol";
 
 /// @title IRevenueShareLedger
-/// @notice The DSX revenue-share ledger (PROTOCOL.md v1): agreements, partners' usage attestations, optimistic
+/// @notice The DSX revenue-share ledger (PROTOCOL.md v1.1): agreements, partners' usage attestations, optimistic
 /// revenue reports, the sequential cap, FIFO settlement, the partner-first waterfall and pull claims.
 /// @dev Every state change emits an event, so the whole ledger can be rebuilt from logs (PROTOCOL §11).
 interface IRevenueShareLedger is ILedgerErrors {
@@ -37,6 +38,11 @@ interface IRevenueShareLedger is ILedgerErrors {
     event CreditsExpired(uint256 indexed id, uint256 burned);
     /// @notice The agreement moved from wallet `from` to `to` with `credits` DSXC.
     event StartupMigrated(uint256 indexed id, address indexed from, address indexed to, uint256 credits);
+    /// @notice PROGRAM proposed moving the agreement from `from` to `to`; anyone may execute it from `effectiveAt`,
+    /// the startup may cancel it until then.
+    event StartupMigrationProposed(uint256 indexed id, address indexed from, address indexed to, uint64 effectiveAt);
+    /// @notice A proposed migration was withdrawn before it took effect.
+    event StartupMigrationCancelled(uint256 indexed id);
     /// @param effectiveAt when the whole authorization is in force (increases apply at once).
     event PartnerAuthorized(
         uint256 indexed id,
@@ -47,14 +53,20 @@ interface IRevenueShareLedger is ILedgerErrors {
     );
     /// @notice A cloud partner with its k-of-n usage signers and payout share.
     event PartnerRegistered(address indexed partner, address[] signers, uint8 threshold, uint16 payoutBps);
-    /// @notice A partner's signer set was rotated.
+    /// @notice A partner's signer set was rotated by the partner, in force at once.
     event PartnerSignersSet(address indexed partner, address[] signers, uint8 threshold);
+    /// @notice PROGRAM proposed a partner's new signer set; it is in force from `effectiveAt` with no further event.
+    event PartnerSignersProposed(address indexed partner, address[] signers, uint8 threshold, uint64 effectiveAt);
+    /// @notice Where `partner`'s claims are paid from `effectiveAt` on (now when the partner set it).
+    event PayoutAddressSet(address indexed partner, address indexed payout, uint64 effectiveAt);
     /// @notice A partner was (de)activated.
     event PartnerActiveSet(address indexed partner, bool active);
     /// @notice A partner's rate for `sku` from `effectiveFrom` (6-decimal credits per GPU-hour).
     event RateScheduled(address indexed partner, bytes32 indexed sku, uint64 creditsPerGpuHour, uint64 effectiveFrom);
-    /// @notice The program-wide revenue signer set.
+    /// @notice The program-wide revenue signer set, in force at once (the first one).
     event RevenueSignersSet(address[] signers, uint8 threshold);
+    /// @notice A later revenue signer set proposed by PROGRAM; it is in force from `effectiveAt`.
+    event RevenueSignersProposed(address[] signers, uint8 threshold, uint64 effectiveAt);
     /// @notice The treasury that `claimProgram` pays.
     event TreasurySet(address indexed treasury);
     /// @notice A usage batch passed the batch checks; its lines were accepted or rejected one by one.
@@ -162,10 +174,23 @@ interface IRevenueShareLedger is ILedgerErrors {
     /// @dev Emits {CreditsExpired}. Requirements: Active or Terminated; now >= reportingClose(id).
     function expireCredits(uint256 id) external;
 
-    /// @notice Moves an agreement to a new startup wallet (lost keys, a multisig); credits move with it.
-    /// @dev Emits {StartupMigrated}. Requirements: PROGRAM_ROLE; Proposed, Active or Terminated; the new wallet
-    /// is not zero, has no open agreement and holds no DSXC.
+    /// @notice Moves an agreement to a new startup wallet (a multisig, lost keys); credits move with it.
+    /// Sent by the startup's wallet it happens at once; sent by PROGRAM it is only proposed and takes effect
+    /// MIGRATION_NOTICE later through {executeStartupMigration}; a newer proposal replaces an older one.
+    /// @dev Emits {StartupMigrated} (startup) or {StartupMigrationProposed} (PROGRAM). Requirements: the caller
+    /// is the startup or has PROGRAM_ROLE; Proposed, Active or Terminated; the new wallet is not zero, has no
+    /// open agreement and holds no DSXC.
     function migrateStartup(uint256 id, address newWallet) external;
+
+    /// @notice Withdraws PROGRAM's migration proposal before it takes effect.
+    /// @dev Emits {StartupMigrationCancelled}. Requirements: the caller is the startup or has PROGRAM_ROLE;
+    /// a proposal is pending; now < its effectiveAt.
+    function cancelStartupMigration(uint256 id) external;
+
+    /// @notice Carries out PROGRAM's migration proposal once its notice has passed; anyone may send it.
+    /// @dev Emits {StartupMigrated}. Requirements: a proposal is pending; now >= its effectiveAt; the agreement is
+    /// Proposed, Active or Terminated; the target has no open agreement and holds no DSXC.
+    function executeStartupMigration(uint256 id) external;
 
     /// @notice Sets a partner's cumulative credit `spendLimit` and `maxGpus` for the agreement.
     /// @dev Emits {PartnerAuthorized}. Each field on its own: an increase applies at once, a decrease after
@@ -183,8 +208,17 @@ interface IRevenueShareLedger is ILedgerErrors {
     /// signer; payoutBps <= 10_000.
     function registerPartner(address partner, address[] calldata signers, uint8 threshold, uint16 payoutBps) external;
 
-    /// @notice Rotates a partner's signer set. Emits {PartnerSignersSet}. Requirements: PROGRAM_ROLE; registered.
+    /// @notice Rotates a partner's signer set: sent by the partner it is in force at once (and replaces a pending
+    /// set); sent by PROGRAM (a partner that lost its keys) it is pending for SIGNER_NOTICE.
+    /// @dev Emits {PartnerSignersSet} (partner) or {PartnerSignersProposed} (PROGRAM). Requirements: the caller is
+    /// the partner or has PROGRAM_ROLE; registered; 1 <= k <= n <= 16, no duplicate or zero signer.
     function setPartnerSigners(address partner, address[] calldata signers, uint8 threshold) external;
+
+    /// @notice Sets where the partner's claims are paid: sent by the partner at once (and replaces a pending
+    /// address); sent by PROGRAM (a lost key, a blacklisted address) pending for PAYOUT_NOTICE.
+    /// @dev Emits {PayoutAddressSet}. Requirements: the caller is the partner or has PROGRAM_ROLE; registered;
+    /// payout is not the zero address.
+    function setPayoutAddress(address partner, address payout) external;
 
     /// @notice (De)activates a partner; an inactive partner's batches are refused.
     /// @dev Emits {PartnerActiveSet}. Requirements: PROGRAM_ROLE; registered.
@@ -196,7 +230,10 @@ interface IRevenueShareLedger is ILedgerErrors {
     /// scheduled one that is not yet in effect (which it replaces). Requirements: PROGRAM_ROLE; registered.
     function scheduleRate(address partner, bytes32 sku, uint64 creditsPerGpuHour, uint64 effectiveFrom) external;
 
-    /// @notice Sets the program-wide revenue oracle signer set. Emits {RevenueSignersSet}. Requirements: PROGRAM_ROLE.
+    /// @notice Sets the program-wide revenue oracle signer set: the first one at once, every later one pending for
+    /// SIGNER_NOTICE (a newer proposal replaces one not yet in force).
+    /// @dev Emits {RevenueSignersSet} (first) or {RevenueSignersProposed}. Requirements: PROGRAM_ROLE;
+    /// 1 <= k <= n <= 16, no duplicate or zero signer.
     function setRevenueSigners(address[] calldata signers, uint8 threshold) external;
 
     /// @notice Sets the program treasury that `claimProgram` pays. Emits {TreasurySet}. Requirements: admin.
@@ -270,7 +307,8 @@ interface IRevenueShareLedger is ILedgerErrors {
         bytes32 s
     ) external returns (uint256 applied);
 
-    /// @notice Sends `beneficiary`'s whole claimable balance to it; anyone may trigger.
+    /// @notice Sends `beneficiary`'s whole claimable balance to its payout address in force (the beneficiary
+    /// itself unless one was set); anyone may trigger.
     /// @dev Emits {Claimed}. Requirements: claimable > 0.
     function claim(address beneficiary) external returns (uint256 amount);
 
@@ -301,7 +339,8 @@ interface IRevenueShareLedger is ILedgerErrors {
     function rate(address partner, bytes32 sku, uint64 at) external view returns (RateEntry memory);
     function rateSchedule(address partner, bytes32 sku) external view returns (RateEntry[] memory);
     function revenuePeriod(uint256 id, uint32 periodIndex) external view returns (RevenuePeriodView memory);
-    function revenueSigners() external view returns (address[] memory signers, uint8 threshold);
+    function revenueSigners() external view returns (SignerSetView memory);
+    function pendingMigration(uint256 id) external view returns (address to, uint64 effectiveAt);
     function usageBatch(bytes32 batchId) external view returns (uint64 submittedAt, bytes24 linesHash);
     function usageDispute(
         bytes32 batchId,

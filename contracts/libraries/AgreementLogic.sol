@@ -5,7 +5,15 @@ import {IRevenueShareLedger} from "../interfaces/IRevenueShareLedger.sol";
 import {ILedgerErrors} from "../interfaces/ILedgerErrors.sol";
 import {IDSXCredit} from "../interfaces/IDSXCredit.sol";
 import {Terms, AgreementStatus, AcceptedUsageLine, UsageDisputeState} from "../types/LedgerTypes.sol";
-import {Agreement, Position, PositionExtra, LedgerState, UsageDispute} from "../types/LedgerStorage.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import {
+    Agreement,
+    Position,
+    PositionExtra,
+    LedgerState,
+    PendingMigration,
+    UsageDispute
+} from "../types/LedgerStorage.sol";
 import {AgreementMath} from "./AgreementMath.sol";
 import {ShareMath} from "./ShareMath.sol";
 
@@ -74,6 +82,7 @@ library AgreementLogic {
         _requireStatus(a, id, AgreementStatus.Proposed);
         a.status = AgreementStatus.Cancelled;
         delete s.openAgreementOf[a.startup];
+        delete s.pendingMigrations[id];
         emit IRevenueShareLedger.AgreementCancelled(id);
     }
 
@@ -96,25 +105,73 @@ library AgreementLogic {
         address startup = a.startup;
         a.status = AgreementStatus.Expired;
         delete s.openAgreementOf[startup];
+        delete s.pendingMigrations[id];
         uint256 burned = credit.balanceOf(startup);
         emit IRevenueShareLedger.CreditsExpired(id, burned);
         if (burned != 0) credit.burn(startup, burned);
     }
 
-    function migrateStartup(LedgerState storage s, uint256 id, address newWallet, IDSXCredit credit) external {
+    /// @notice The startup's own migration happens at once (and ends a pending proposal); PROGRAM's is only
+    /// proposed, executable by anyone `migrationNotice` later and cancellable by the startup until then.
+    function migrateStartup(
+        LedgerState storage s,
+        uint256 id,
+        address newWallet,
+        IDSXCredit credit,
+        bool callerIsProgram,
+        uint256 migrationNotice
+    ) external {
         Agreement storage a = _agreement(s, id);
         if (!AgreementMath.isOpen(a.status)) revert ILedgerErrors.AgreementWrongStatus(id, a.status);
         if (newWallet == address(0)) revert ILedgerErrors.ZeroAddress();
         _checkWalletFree(s, newWallet, credit);
         address from = a.startup;
+        if (msg.sender == from) {
+            _migrate(s, a, id, newWallet, credit);
+        } else if (callerIsProgram) {
+            uint40 effectiveAt = SafeCast.toUint40(block.timestamp + migrationNotice);
+            s.pendingMigrations[id] = PendingMigration(newWallet, effectiveAt);
+            emit IRevenueShareLedger.StartupMigrationProposed(id, from, newWallet, effectiveAt);
+        } else {
+            revert ILedgerErrors.NotStartupOrProgram(id, msg.sender);
+        }
+    }
+
+    /// @notice Withdraws PROGRAM's migration proposal before it takes effect (the startup or PROGRAM).
+    function cancelStartupMigration(LedgerState storage s, uint256 id, bool callerIsProgram) external {
+        Agreement storage a = _agreement(s, id);
+        if (msg.sender != a.startup && !callerIsProgram) revert ILedgerErrors.NotStartupOrProgram(id, msg.sender);
+        PendingMigration memory m = s.pendingMigrations[id];
+        if (m.effectiveAt == 0) revert ILedgerErrors.NoPendingMigration(id);
+        if (block.timestamp >= m.effectiveAt) revert ILedgerErrors.MigrationAlreadyEffective(id, m.effectiveAt);
+        delete s.pendingMigrations[id];
+        emit IRevenueShareLedger.StartupMigrationCancelled(id);
+    }
+
+    /// @notice Carries out PROGRAM's migration proposal once its notice has passed (anyone); the target wallet
+    /// is checked again.
+    function executeStartupMigration(LedgerState storage s, uint256 id, IDSXCredit credit) external {
+        Agreement storage a = _agreement(s, id);
+        PendingMigration memory m = s.pendingMigrations[id];
+        if (m.effectiveAt == 0) revert ILedgerErrors.NoPendingMigration(id);
+        if (block.timestamp < m.effectiveAt) revert ILedgerErrors.MigrationNotYetEffective(id, m.effectiveAt);
+        if (!AgreementMath.isOpen(a.status)) revert ILedgerErrors.AgreementWrongStatus(id, a.status);
+        _checkWalletFree(s, m.to, credit);
+        _migrate(s, a, id, m.to, credit);
+    }
+
+    /// @dev Moves the agreement and its credits to `to`; a pending proposal ends with it.
+    function _migrate(LedgerState storage s, Agreement storage a, uint256 id, address to, IDSXCredit credit) private {
+        address from = a.startup;
         uint256 moved = credit.balanceOf(from);
-        a.startup = newWallet;
+        a.startup = to;
         delete s.openAgreementOf[from];
-        s.openAgreementOf[newWallet] = id;
-        emit IRevenueShareLedger.StartupMigrated(id, from, newWallet, moved);
+        s.openAgreementOf[to] = id;
+        delete s.pendingMigrations[id];
+        emit IRevenueShareLedger.StartupMigrated(id, from, to, moved);
         if (moved != 0) {
             credit.burn(from, moved);
-            credit.mint(newWallet, moved);
+            credit.mint(to, moved);
         }
     }
 
@@ -147,7 +204,7 @@ library AgreementLogic {
             ? e.pendingMaxGpus
             : p.maxGpus;
         uint256 effectiveAt = block.timestamp;
-        uint40 decreaseAt = uint40(block.timestamp + authNotice);
+        uint40 decreaseAt = SafeCast.toUint40(block.timestamp + authNotice);
         (p.spendLimit, e.pendingSpendLimit, e.pendingSpendLimitAt) = spendLimit >= currentSpend
             ? (uint56(spendLimit), uint56(0), uint40(0))
             : (uint56(currentSpend), uint56(spendLimit), decreaseAt);

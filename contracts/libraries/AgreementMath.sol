@@ -2,7 +2,7 @@
 pragma solidity ^0.8.30;
 
 import {AgreementStatus} from "../types/LedgerTypes.sol";
-import {Agreement, LedgerState, PositionExtra} from "../types/LedgerStorage.sol";
+import {Agreement, LedgerState} from "../types/LedgerStorage.sol";
 import {ShareMath} from "./ShareMath.sol";
 
 /// @title AgreementMath
@@ -36,8 +36,9 @@ library AgreementMath {
         }
     }
 
+    /// @notice The agreement's cap (ShareMath.cap of its consumed credits).
     function cap(Agreement storage a) internal view returns (uint256) {
-        return ShareMath.applyBps(consumed(a), a.capMultipleBps);
+        return ShareMath.cap(consumed(a), a.capMultipleBps);
     }
 
     /// @notice The end of period k: startTime + (k + 1) x periodDuration.
@@ -57,40 +58,6 @@ library AgreementMath {
         status = AgreementStatus(uint8(word >> 160));
         startTime = uint40(word >> 168);
         endTime = uint40(word >> 208);
-    }
-
-    // Position word: spent u64 | receivable u64 | lastUsageEnd u40 | spendLimit u56 | maxGpus u24 | pending u8
-    uint256 private constant LAST_USAGE_END_SHIFT = 128;
-    uint256 private constant SPEND_LIMIT_SHIFT = 168;
-    uint256 private constant MAX_GPUS_SHIFT = 224;
-    uint256 private constant PENDING_SHIFT = 248;
-
-    /// @notice `lastUsageEnd` of a raw Position word.
-    function lastUsageEndOf(uint256 positionWord) internal pure returns (uint256) {
-        return uint40(positionWord >> LAST_USAGE_END_SHIFT);
-    }
-
-    /// @notice A raw Position word with its `lastUsageEnd` replaced.
-    function withLastUsageEnd(uint256 positionWord, uint256 lastUsageEnd) internal pure returns (uint256) {
-        return
-            (positionWord & ~(uint256(type(uint40).max) << LAST_USAGE_END_SHIFT)) |
-            (uint256(uint40(lastUsageEnd)) << LAST_USAGE_END_SHIFT);
-    }
-
-    /// @notice The authorization in force at `timestamp` given a raw Position word: a pending decrease (kept in
-    /// the extra slot, read only when the position says one exists) rules once its time has come.
-    function limitsInForce(
-        uint256 positionWord,
-        PositionExtra storage extra,
-        uint256 timestamp
-    ) internal view returns (uint256 spendLimit, uint256 maxGpus) {
-        spendLimit = uint56(positionWord >> SPEND_LIMIT_SHIFT);
-        maxGpus = uint24(positionWord >> MAX_GPUS_SHIFT);
-        if (uint8(positionWord >> PENDING_SHIFT) == 0) return (spendLimit, maxGpus);
-        uint256 spendAt = extra.pendingSpendLimitAt;
-        uint256 gpusAt = extra.pendingMaxGpusAt;
-        if (spendAt != 0 && timestamp >= spendAt) spendLimit = extra.pendingSpendLimit;
-        if (gpusAt != 0 && timestamp >= gpusAt) maxGpus = extra.pendingMaxGpus;
     }
 
     /// @notice Whether the agreement is Proposed, Active or Terminated (its wallet is taken).

@@ -8,6 +8,7 @@ import {
     RateEntry,
     RevenuePeriodView,
     RevenueReport,
+    SignerSetView,
     Terms
 } from "../types/LedgerTypes.sol";
 import {
@@ -17,9 +18,14 @@ import {
     LedgerState,
     RevenuePeriod,
     PartnerConfig,
-    RateCard
+    PayoutAddress,
+    RateCard,
+    RevenueQuorum
 } from "../types/LedgerStorage.sol";
 import {AgreementMath} from "./AgreementMath.sol";
+import {PositionWord} from "./PositionWord.sol";
+import {PartnerLogic} from "./PartnerLogic.sol";
+import {SignatureQuorum} from "./SignatureQuorum.sol";
 
 /// @title LedgerViews
 /// @notice The ledger's composite views (PROTOCOL §12), computed from stored state.
@@ -70,7 +76,7 @@ library LedgerViews {
             word := sload(ps.slot)
         }
         uint256 maxGpus;
-        (v.spendLimit, maxGpus) = AgreementMath.limitsInForce(word, a.extras[partner_], block.timestamp);
+        (v.spendLimit, maxGpus) = PositionWord.limitsInForce(word, a.extras[partner_], block.timestamp);
         v.maxGpus = uint32(maxGpus);
         if (e.pendingSpendLimitAt > block.timestamp) {
             v.pendingSpendLimit = e.pendingSpendLimit;
@@ -87,14 +93,35 @@ library LedgerViews {
         v.lastUsageEnd = p.lastUsageEnd;
     }
 
+    /// @notice A partner: the signer set and payout address in force now, and PROGRAM's pending proposals.
     function partner(LedgerState storage s, address partner_) external view returns (PartnerView memory v) {
         PartnerConfig memory p = s.partners[partner_];
-        v.signers = s.partnerSigners[partner_].signers;
-        v.threshold = p.threshold;
+        (uint32 epoch, uint8 threshold) = SignatureQuorum.inForce(
+            p.signerEpoch,
+            p.threshold,
+            p.pendingEpoch,
+            p.pendingThreshold,
+            p.pendingSignersAt,
+            block.timestamp
+        );
+        v.signers = s.partnerSigners[partner_].signers[epoch];
+        v.threshold = threshold;
         v.payoutBps = p.payoutBps;
         v.active = p.active;
         v.registered = p.registered;
         v.nextSequence = p.nextSequence;
+        if (p.pendingSignersAt > block.timestamp) {
+            v.pendingSigners = s.partnerSigners[partner_].signers[p.pendingEpoch];
+            v.pendingThreshold = p.pendingThreshold;
+            v.pendingSignersAt = p.pendingSignersAt;
+        }
+        if (!p.registered) return v;
+        v.payout = PartnerLogic.payoutInForce(s, partner_, block.timestamp);
+        PayoutAddress memory payout = s.payouts[partner_];
+        if (payout.pendingAt > block.timestamp) {
+            v.pendingPayout = payout.pending;
+            v.pendingPayoutAt = payout.pendingAt;
+        }
     }
 
     function rate(
@@ -117,8 +144,24 @@ library LedgerViews {
         return _schedule(s, partner_, sku);
     }
 
-    function revenueSigners(LedgerState storage s) external view returns (address[] memory, uint8) {
-        return (s.revenueSigners.signers, s.revenueThreshold);
+    /// @notice The revenue signer set in force now and PROGRAM's pending one, if any.
+    function revenueSigners(LedgerState storage s) external view returns (SignerSetView memory v) {
+        RevenueQuorum memory q = s.revenueQuorum;
+        (uint32 epoch, uint8 threshold) = SignatureQuorum.inForce(
+            q.epoch,
+            q.threshold,
+            q.pendingEpoch,
+            q.pendingThreshold,
+            q.pendingAt,
+            block.timestamp
+        );
+        v.signers = s.revenueSigners.signers[epoch];
+        v.threshold = threshold;
+        if (q.pendingAt > block.timestamp) {
+            v.pendingSigners = s.revenueSigners.signers[q.pendingEpoch];
+            v.pendingThreshold = q.pendingThreshold;
+            v.pendingAt = q.pendingAt;
+        }
     }
 
     function revenuePeriod(

@@ -3,6 +3,8 @@ pragma solidity ^0.8.30;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {DSXCredit} from "../DSXCredit.sol";
+import {IDSXCredit} from "../interfaces/IDSXCredit.sol";
 import {IRevenueShareLedger} from "../interfaces/IRevenueShareLedger.sol";
 import {ILedgerErrors} from "../interfaces/ILedgerErrors.sol";
 import {AgreementStatus} from "../types/LedgerTypes.sol";
@@ -14,12 +16,20 @@ import {LedgerState} from "../types/LedgerStorage.sol";
 library ProgramLogic {
     using SafeERC20 for IERC20;
 
+    /// @notice Deploys the ledger's DSXCredit (run by delegatecall, so the ledger is its minter and burner); its
+    /// creation code lives here, not in the ledger's bytecode.
+    function deployCredit() external returns (IDSXCredit) {
+        return new DSXCredit(address(this));
+    }
+
+    /// @notice Sets the treasury that `claimProgram` pays.
     function setTreasury(LedgerState storage s, address treasury) external {
         if (treasury == address(0)) revert ILedgerErrors.ZeroAddress();
         s.treasury = treasury;
         emit IRevenueShareLedger.TreasurySet(treasury);
     }
 
+    /// @notice Pauses or unpauses attestations, acceptance and creation.
     /// @dev Unpausing restarts the reporting grace: lastUnpausedAt = now.
     function setPaused(LedgerState storage s, bool paused) external {
         if (s.paused == paused) revert ILedgerErrors.PauseStateUnchanged(paused);
@@ -32,7 +42,7 @@ library ProgramLogic {
         }
     }
 
-    /// @dev Sends the program's claimable balance to the treasury of the moment.
+    /// @notice Sends the program's claimable balance to the treasury of the moment.
     function claimProgram(LedgerState storage s, IERC20 settlement) external returns (uint256 amount) {
         amount = s.programClaimable;
         if (amount == 0) revert ILedgerErrors.NothingToClaim(address(0));
@@ -42,6 +52,7 @@ library ProgramLogic {
         settlement.safeTransfer(to, amount);
     }
 
+    /// @notice Emits an auditor's record of the agreement's books through `throughBlock`.
     function recordAudit(
         LedgerState storage s,
         uint256 agreementId,

@@ -4,7 +4,7 @@ pragma solidity ^0.8.30;
 import {IRevenueShareLedger} from "../interfaces/IRevenueShareLedger.sol";
 import {ILedgerErrors} from "../interfaces/ILedgerErrors.sol";
 import {AgreementStatus, RevenueReport, RevenueState} from "../types/LedgerTypes.sol";
-import {Agreement, LedgerState, RevenuePeriod} from "../types/LedgerStorage.sol";
+import {Agreement, LedgerState, RevenuePeriod, RevenueQuorum} from "../types/LedgerStorage.sol";
 import {AgreementMath} from "./AgreementMath.sol";
 import {ShareMath} from "./ShareMath.sol";
 import {SignatureQuorum} from "./SignatureQuorum.sol";
@@ -37,7 +37,7 @@ library RevenueLogic {
         if (report.version <= period.version)
             revert ILedgerErrors.RevenueVersionNotHigher(report.version, period.version);
         if (report.revenue > type(uint128).max) revert ILedgerErrors.ValueTooLarge(report.revenue, type(uint128).max);
-        SignatureQuorum.verify(s.revenueSigners, s.revenueSignerEpoch, s.revenueThreshold, digest, signatures);
+        _verifyRevenueSignatures(s, digest, signatures);
 
         period.state = RevenueState.Pending;
         period.version = report.version;
@@ -105,6 +105,20 @@ library RevenueLogic {
         a.obligation = uint128(obligation);
         a.nextPeriodToFinalize = uint8(periodIndex + 1);
         emit IRevenueShareLedger.RevenueFinalized(id, periodIndex, revenue, owed, uint64(due));
+    }
+
+    /// @dev Checks the signatures against the revenue signer set in force now (PROTOCOL §7).
+    function _verifyRevenueSignatures(LedgerState storage s, bytes32 digest, bytes[] calldata signatures) private view {
+        RevenueQuorum memory q = s.revenueQuorum;
+        (uint32 epoch, uint8 threshold) = SignatureQuorum.inForce(
+            q.epoch,
+            q.threshold,
+            q.pendingEpoch,
+            q.pendingThreshold,
+            q.pendingAt,
+            block.timestamp
+        );
+        SignatureQuorum.verify(s.revenueSigners, epoch, threshold, digest, signatures);
     }
 
     function _agreement(LedgerState storage s, uint256 id) private view returns (Agreement storage a) {

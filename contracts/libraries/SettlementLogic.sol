@@ -9,7 +9,8 @@ import {Agreement, LedgerState} from "../types/LedgerStorage.sol";
 import {ShareMath} from "./ShareMath.sol";
 
 /// @title SettlementLogic
-/// @notice Payments (PROTOCOL §8): apply min(amount, outstanding), split it partner-first, pull it from the payer.
+/// @notice Payments (PROTOCOL §8): apply min(amount, outstanding), book its split (ShareMath.split) into the
+/// claimable balances, pull it from the payer.
 /// Settlement of periods is implied by cumulative sums: period k is settled once paid >= its cumulative obligation.
 /// @dev An external library; the ledger holds the re-entrancy guard around the call.
 library SettlementLogic {
@@ -39,8 +40,7 @@ library SettlementLogic {
         if (received != applied) revert ILedgerErrors.TokenDeliveredLess(applied, received);
     }
 
-    /// @dev The partner-first waterfall: partners get min(amount x partnerFirstBps, still owed) pro rata to what
-    /// each is still owed; the program gets the rest, dust included.
+    /// @dev Books the split of `amount` (ShareMath.split, PROTOCOL §8) into the claimable balances.
     function _split(
         LedgerState storage s,
         uint256 id,
@@ -50,24 +50,20 @@ library SettlementLogic {
         address[] memory list = a.partnerList;
         uint256 n = list.length;
         uint256[] memory unpaid = new uint256[](n);
-        uint256 stillOwed;
         for (uint256 i; i < n; ++i) {
             unpaid[i] = a.positions[list[i]].receivable - a.extras[list[i]].paidToPartner;
-            stillOwed += unpaid[i];
         }
-        uint256 partnersTotal = ShareMath.toPartners(amount, a.partnerFirstBps, stillOwed);
-        if (partnersTotal != 0) {
-            for (uint256 i; i < n; ++i) {
-                uint256 part = ShareMath.partnerPart(partnersTotal, unpaid[i], stillOwed);
-                if (part == 0) continue;
-                // part <= unpaid[i], so paidToPartner stays <= receivable < 2^64
-                a.extras[list[i]].paidToPartner += uint64(part);
-                s.claimable[list[i]] += part;
-                toPartners += part;
-                emit IRevenueShareLedger.Distributed(id, list[i], part);
-            }
+        uint256[] memory parts;
+        (parts, toProgram) = ShareMath.split(amount, a.partnerFirstBps, unpaid);
+        for (uint256 i; i < n; ++i) {
+            uint256 part = parts[i];
+            if (part == 0) continue;
+            // part <= unpaid[i], so paidToPartner stays <= receivable < 2^64
+            a.extras[list[i]].paidToPartner += uint64(part);
+            s.claimable[list[i]] += part;
+            toPartners += part;
+            emit IRevenueShareLedger.Distributed(id, list[i], part);
         }
-        toProgram = amount - toPartners;
         if (toProgram != 0) {
             s.programClaimable += toProgram;
             emit IRevenueShareLedger.Distributed(id, address(0), toProgram);

@@ -20,22 +20,50 @@ library ShareMath {
         return Math.mulDiv(amount, bps, BPS);
     }
 
+    /// @notice The cap of an agreement: consumed x capMultipleBps / 10 000, rounded down (PROTOCOL §7).
+    function cap(uint256 consumed, uint256 capMultipleBps) internal pure returns (uint256) {
+        return applyBps(consumed, capMultipleBps);
+    }
+
     /// @notice The amount booked for a finalized period: its share, limited by the cap's headroom.
     /// @return owed min(share, max(cap - obligation, 0)) with share = revenue x revenueShareBps / 10 000.
     function owed(
         uint256 revenue,
         uint256 revenueShareBps,
-        uint256 cap,
+        uint256 agreementCap,
         uint256 obligation
     ) internal pure returns (uint256) {
         uint256 share = applyBps(revenue, revenueShareBps);
-        uint256 headroom = cap > obligation ? cap - obligation : 0;
+        uint256 headroom = agreementCap > obligation ? agreementCap - obligation : 0;
         return share < headroom ? share : headroom;
     }
 
     /// @notice A period's due date: max(periodEnd, finalizedAt) + gracePeriod.
     function due(uint256 periodEnd, uint256 finalizedAt, uint256 gracePeriod) internal pure returns (uint256) {
         return (periodEnd > finalizedAt ? periodEnd : finalizedAt) + gracePeriod;
+    }
+
+    /// @notice The whole split of an applied payment `amount` (PROTOCOL §8): partners get
+    /// min(amount x partnerFirstBps / 10 000, P) pro rata to what each is still owed (`unpaid`, P its sum), the
+    /// program the rest, dust included.
+    /// @return parts each partner's part, in the order of `unpaid`
+    /// @return toProgram amount - the sum of `parts`
+    function split(
+        uint256 amount,
+        uint256 partnerFirstBps,
+        uint256[] memory unpaid
+    ) internal pure returns (uint256[] memory parts, uint256 toProgram) {
+        uint256 n = unpaid.length;
+        parts = new uint256[](n);
+        uint256 stillOwed;
+        for (uint256 i; i < n; ++i) stillOwed += unpaid[i];
+        uint256 partnersTotal = toPartners(amount, partnerFirstBps, stillOwed);
+        toProgram = amount;
+        if (partnersTotal == 0) return (parts, toProgram);
+        for (uint256 i; i < n; ++i) {
+            parts[i] = partnerPart(partnersTotal, unpaid[i], stillOwed);
+            toProgram -= parts[i];
+        }
     }
 
     /// @notice The partners' part of an applied payment `amount`, given what they are still owed in total.

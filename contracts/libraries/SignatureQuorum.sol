@@ -6,29 +6,49 @@ import {ILedgerErrors} from "../interfaces/ILedgerErrors.sol";
 import {SignerSet} from "../types/LedgerStorage.sol";
 
 /// @title SignatureQuorum
-/// @notice k-of-n signer sets: validation, rotation by epoch, and quorum checks over EIP-712 digests.
+/// @notice k-of-n signer sets kept by epoch (the set in force and a pending one side by side), the choice of the
+/// set in force at a time, and quorum checks over EIP-712 digests.
 library SignatureQuorum {
     uint256 internal constant MAX_SIGNERS = 16;
 
-    /// @dev Replaces the set's members with `signers` under the new `epoch` (old members are forgotten by the epoch
-    /// change, with no loop over them). The caller stores `epoch` and `threshold`.
-    function replace(SignerSet storage set, uint32 epoch, address[] calldata signers, uint8 threshold) internal {
+    /// @notice Stores `signers` as the members of the new `epoch` (a fresh one: epochs are never reused).
+    /// The caller stores `epoch` and `threshold` where its quorum lives.
+    function store(SignerSet storage set, uint32 epoch, address[] calldata signers, uint8 threshold) internal {
         uint256 n = signers.length;
         if (threshold == 0 || threshold > n || n > MAX_SIGNERS) revert ILedgerErrors.InvalidSignerSet(n, threshold);
+        mapping(address => bool) storage isMember = set.isMember[epoch];
         for (uint256 i; i < n; ++i) {
             address signer = signers[i];
             if (signer == address(0)) revert ILedgerErrors.ZeroAddress();
-            if (set.memberEpoch[signer] == epoch) revert ILedgerErrors.DuplicateSigner(signer);
-            set.memberEpoch[signer] = epoch;
+            if (isMember[signer]) revert ILedgerErrors.DuplicateSigner(signer);
+            isMember[signer] = true;
         }
-        set.signers = signers;
+        set.signers[epoch] = signers;
     }
 
-    /// @dev Reverts unless `signatures` are >= threshold valid, non-malleable signatures over `digest` by
-    /// distinct members, in strictly ascending signer order.
+    /// @notice The epoch after both the set in force and the pending one.
+    function nextEpoch(uint32 epoch, uint32 pendingEpoch) internal pure returns (uint32) {
+        return (epoch > pendingEpoch ? epoch : pendingEpoch) + 1;
+    }
+
+    /// @notice The quorum in force at `timestamp`: the pending set once its time has come (PROTOCOL §3).
+    function inForce(
+        uint32 epoch,
+        uint8 threshold,
+        uint32 pendingEpoch,
+        uint8 pendingThreshold,
+        uint256 pendingAt,
+        uint256 timestamp
+    ) internal pure returns (uint32, uint8) {
+        if (pendingAt != 0 && timestamp >= pendingAt) return (pendingEpoch, pendingThreshold);
+        return (epoch, threshold);
+    }
+
+    /// @notice Reverts unless `signatures` are >= threshold valid, non-malleable signatures over `digest` by
+    /// distinct members of `epoch`, in strictly ascending signer order.
     function verify(
         SignerSet storage set,
-        uint256 epoch,
+        uint32 epoch,
         uint256 threshold,
         bytes32 digest,
         bytes[] calldata signatures
@@ -36,12 +56,13 @@ library SignatureQuorum {
         uint256 count = signatures.length;
         if (count > MAX_SIGNERS) revert ILedgerErrors.TooManySignatures(count);
         if (count < threshold || threshold == 0) revert ILedgerErrors.BelowThreshold(count, threshold);
+        mapping(address => bool) storage isMember = set.isMember[epoch];
         address previous;
         for (uint256 i; i < count; ++i) {
             (address signer, ECDSA.RecoverError err, ) = ECDSA.tryRecoverCalldata(digest, signatures[i]);
             if (err != ECDSA.RecoverError.NoError) revert ILedgerErrors.InvalidSignature(i);
             if (signer <= previous) revert ILedgerErrors.SignersNotAscending(previous, signer);
-            if (set.memberEpoch[signer] != epoch) revert ILedgerErrors.UnknownSigner(signer);
+            if (!isMember[signer]) revert ILedgerErrors.UnknownSigner(signer);
             previous = signer;
         }
     }

@@ -67,7 +67,8 @@ struct RevenuePeriod {
     bytes32 evidenceHash;
 }
 
-/// @dev A partner, one slot: everything a usage batch reads about it, its signer quorum included.
+/// @dev A partner, one slot: everything a usage batch reads about it, its signer quorum included, and the
+/// signer set PROGRAM proposed (in force from `pendingSignersAt` on, with no further transaction).
 struct PartnerConfig {
     bool registered;
     bool active;
@@ -75,12 +76,38 @@ struct PartnerConfig {
     uint64 nextSequence;
     uint8 threshold;
     uint32 signerEpoch;
+    uint8 pendingThreshold;
+    uint32 pendingEpoch;
+    uint40 pendingSignersAt;
 }
 
-/// @dev A signer set's members; the owner keeps its threshold and current epoch beside its hot fields.
+/// @dev The revenue signer quorum and the set PROGRAM proposed, one slot (the shape of PartnerConfig's quorum).
+struct RevenueQuorum {
+    uint8 threshold;
+    uint32 epoch;
+    uint8 pendingThreshold;
+    uint32 pendingEpoch;
+    uint40 pendingAt;
+}
+
+/// @dev Signer sets by epoch: every set (in force or pending) has an epoch of its own, never reused.
 struct SignerSet {
-    address[] signers;
-    mapping(address signer => uint32 epoch) memberEpoch;
+    mapping(uint32 epoch => address[]) signers;
+    mapping(uint32 epoch => mapping(address signer => bool)) isMember;
+}
+
+/// @dev Where a partner's claims are paid: `current` (zero: the partner itself) and PROGRAM's pending proposal,
+/// in force from `pendingAt` on. `claim` reads the first slot only, unless a proposal has come into force.
+struct PayoutAddress {
+    address current;
+    uint40 pendingAt;
+    address pending;
+}
+
+/// @dev A startup wallet migration proposed by PROGRAM, executable by anyone from `effectiveAt` on.
+struct PendingMigration {
+    address to;
+    uint40 effectiveAt;
 }
 
 /// @dev The latest rate of a (partner, sku) and the schedule's length, one slot; older entries are in a history.
@@ -113,8 +140,9 @@ struct LedgerState {
     mapping(bytes32 batchId => mapping(uint256 agreementId => UsageDispute)) usageDisputes;
     mapping(uint256 agreementId => mapping(address partner => uint64)) refundedAt;
     SignerSet revenueSigners;
-    uint8 revenueThreshold;
-    uint32 revenueSignerEpoch;
+    RevenueQuorum revenueQuorum;
+    mapping(address partner => PayoutAddress) payouts;
+    mapping(uint256 id => PendingMigration) pendingMigrations;
     mapping(address beneficiary => uint256) claimable;
     uint256 programClaimable;
     address treasury;

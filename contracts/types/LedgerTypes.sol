@@ -58,7 +58,8 @@ enum UsageRejection {
     Overlap,
     OverGpuBound,
     OverAuthorization,
-    InsufficientCredits
+    InsufficientCredits,
+    SiblingRejected
 }
 
 enum UsageDisputeState {
@@ -119,7 +120,8 @@ struct PartnerPositionView {
     uint64 lastUsageEnd;
 }
 
-/// @notice A registered partner (PROTOCOL §12).
+/// @notice A registered partner (PROTOCOL §12): the signer set and payout address in force, and any pending
+/// change proposed by PROGRAM with the time it takes effect (zero when none is pending).
 struct PartnerView {
     address[] signers;
     uint8 threshold;
@@ -127,6 +129,32 @@ struct PartnerView {
     bool active;
     bool registered;
     uint64 nextSequence;
+    address payout;
+    address[] pendingSigners;
+    uint8 pendingThreshold;
+    uint64 pendingSignersAt;
+    address pendingPayout;
+    uint64 pendingPayoutAt;
+}
+
+/// @notice The program-wide revenue signer set in force and any pending one with its effectiveAt (PROTOCOL §7).
+struct SignerSetView {
+    address[] signers;
+    uint8 threshold;
+    address[] pendingSigners;
+    uint8 pendingThreshold;
+    uint64 pendingAt;
+}
+
+/// @notice The ledger's time constants in seconds (PROTOCOL §3), each checked against its range at deployment.
+struct LedgerConstants {
+    uint256 disputeWindow;
+    uint256 rateNotice;
+    uint256 authNotice;
+    uint256 reportingGrace;
+    uint256 signerNotice;
+    uint256 migrationNotice;
+    uint256 payoutNotice;
 }
 
 /// @notice One entry of a partner's rate card for a sku.

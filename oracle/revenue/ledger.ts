@@ -64,9 +64,9 @@ export async function readPeriods(client: LedgerReader, ledger: Address, id: big
   return periods;
 }
 
-/** The program-wide revenue signer set (`revenueSigners()`). */
+/** The program-wide revenue signer set in force at the latest block (`revenueSigners()`; a set PROGRAM proposed counts from its effectiveAt). */
 export async function readRevenueSigners(client: LedgerReader, ledger: Address): Promise<{ signers: Address[]; threshold: number }> {
-  const [signers, threshold] = await client.readContract({ address: ledger, abi: revenueShareLedgerAbi, functionName: "revenueSigners" });
+  const { signers, threshold } = await client.readContract({ address: ledger, abi: revenueShareLedgerAbi, functionName: "revenueSigners" });
   return { signers: [...signers], threshold };
 }
 

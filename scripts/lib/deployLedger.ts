@@ -2,12 +2,15 @@ import type { HardhatEthersHelpers } from "@nomicfoundation/hardhat-ethers/types
 import type { Signer } from "ethers";
 import type { DSXCredit, MockUSDC, RevenueShareLedger } from "../../typechain-types";
 
-/** The ledger's constants (PROTOCOL §3), in seconds. */
+/** The ledger's constants (PROTOCOL §3), in seconds: the constructor's `LedgerConstants` struct. */
 export interface LedgerConstants {
   disputeWindow: bigint;
   rateNotice: bigint;
   authNotice: bigint;
   reportingGrace: bigint;
+  signerNotice: bigint;
+  migrationNotice: bigint;
+  payoutNotice: bigint;
 }
 
 export const DEFAULT_CONSTANTS: LedgerConstants = {
@@ -15,7 +18,13 @@ export const DEFAULT_CONSTANTS: LedgerConstants = {
   rateNotice: 7n * 86_400n,
   authNotice: 7n * 86_400n,
   reportingGrace: 7n * 86_400n,
+  signerNotice: 2n * 86_400n,
+  migrationNotice: 7n * 86_400n,
+  payoutNotice: 7n * 86_400n,
 };
+
+/** The delay of a DEFAULT_ADMIN_ROLE transfer (OpenZeppelin AccessControlDefaultAdminRules), 1 .. 90 days. */
+export const DEFAULT_ADMIN_DELAY = 86_400n;
 
 /** The external libraries the ledger links against, in deployment order. */
 export const LEDGER_LIBRARIES = [
@@ -36,6 +45,7 @@ export interface DeployLedgerOptions {
   /** The settlement token; when omitted a MockUSDC is deployed (local chains only). */
   settlementToken?: string;
   constants?: LedgerConstants;
+  adminDelay?: bigint;
 }
 
 export interface DeployedLedger {
@@ -71,12 +81,10 @@ export async function deployLedger(ethers: HardhatEthersHelpers, options: Deploy
   const factory = await ethers.getContractFactory("RevenueShareLedger", { signer: deployer, libraries });
   const ledger = (await factory.deploy(
     options.admin,
+    options.adminDelay ?? DEFAULT_ADMIN_DELAY,
     settlementToken,
     options.treasury,
-    constants.disputeWindow,
-    constants.rateNotice,
-    constants.authNotice,
-    constants.reportingGrace,
+    constants,
   )) as unknown as RevenueShareLedger;
   await ledger.waitForDeployment();
   const credit = (await ethers.getContractAt("DSXCredit", await ledger.credit())) as unknown as DSXCredit;

@@ -115,8 +115,23 @@ library ${lib} {
         DoctoredAgreementCore.expireCredits(s, id, credit, reportingGrace);
     }
 
-    function migrateStartup(LedgerState storage s, uint256 id, address newWallet, IDSXCredit credit) external {
-        DoctoredAgreementCore.migrateStartup(s, id, newWallet, credit);
+    function migrateStartup(
+        LedgerState storage s,
+        uint256 id,
+        address newWallet,
+        IDSXCredit credit,
+        bool callerIsProgram,
+        uint256 migrationNotice
+    ) external {
+        DoctoredAgreementCore.migrateStartup(s, id, newWallet, credit, callerIsProgram, migrationNotice);
+    }
+
+    function cancelStartupMigration(LedgerState storage s, uint256 id, bool callerIsProgram) external {
+        DoctoredAgreementCore.cancelStartupMigration(s, id, callerIsProgram);
+    }
+
+    function executeStartupMigration(LedgerState storage s, uint256 id, IDSXCredit credit) external {
+        DoctoredAgreementCore.executeStartupMigration(s, id, credit);
     }
 
     function authorizePartner(
@@ -252,7 +267,7 @@ library ${lib} {
         return DoctoredViewsCore.rateSchedule(s, partner_, sku);
     }
 
-    function revenueSigners(LedgerState storage s) external view returns (address[] memory, uint8) {
+    function revenueSigners(LedgerState storage s) external view returns (SignerSetView memory) {
         return DoctoredViewsCore.revenueSigners(s);
     }
 
@@ -418,18 +433,24 @@ library ${lib} {
       },
       // WATERFALL_OFF_BY_ONE: the partners get one unit more than the waterfall gives them.
       {
-        find: "        uint256 partnersTotal = ShareMath.toPartners(amount, a.partnerFirstBps, stillOwed);\n",
+        find: "        (parts, toProgram) = ShareMath.split(amount, a.partnerFirstBps, unpaid);\n",
         replace:
-          "        uint256 partnersTotal = ShareMath.toPartners(amount, a.partnerFirstBps, stillOwed);\n" +
-          "        if (bug == WATERFALL_OFF_BY_ONE && partnersTotal != 0 && partnersTotal < stillOwed) partnersTotal += 1;\n",
+          "        (parts, toProgram) = ShareMath.split(amount, a.partnerFirstBps, unpaid);\n" +
+          "        for (uint256 i; bug == WATERFALL_OFF_BY_ONE && i < n; ++i) {\n" +
+          "            if (parts[i] != 0 && parts[i] < unpaid[i] && toProgram != 0) {\n" +
+          "                (parts[i], toProgram) = (parts[i] + 1, toProgram - 1);\n" +
+          "                break;\n" +
+          "            }\n" +
+          "        }\n",
       },
       // PART_ROUNDED_UP: a partner's part rounded up instead of down.
       {
-        find: "                uint256 part = ShareMath.partnerPart(partnersTotal, unpaid[i], stillOwed);\n",
+        find: "            uint256 part = parts[i];\n",
         replace:
-          "                uint256 part = ShareMath.partnerPart(partnersTotal, unpaid[i], stillOwed);\n" +
-          "                if (bug == PART_ROUNDED_UP && mulmod(partnersTotal, unpaid[i], stillOwed) != 0 && part < unpaid[i])\n" +
-          "                    part += 1;\n",
+          "            uint256 part = parts[i];\n" +
+          "            if (bug == PART_ROUNDED_UP && part != 0 && part < unpaid[i] && toProgram != 0) {\n" +
+          "                (part, toProgram) = (part + 1, toProgram - 1);\n" +
+          "            }\n",
       },
       // WRONG_BENEFICIARY: each part is credited to the next partner in the list.
       {

@@ -12,6 +12,7 @@ import { generatePrivateKey, privateKeyToAccount, type PrivateKeyAccount } from 
 import { revenueShareLedgerAbi, mockUsdcAbi } from "../../../sdk/abis";
 import { ledgerDomain, revenueReportTypes, sortSignaturesBySigner, usageBatchTypes, type RevenueReport, type UsageBatch } from "../../../sdk/eip712";
 import { NODE_KEYS, nodeRpc, type RunningNode } from "../../helpers/hardhatNode";
+import { DEFAULT_ADMIN_DELAY, DEFAULT_CONSTANTS } from "../../../scripts/lib/deployLedger";
 
 const ROOT = path.join(__dirname, "..", "..", "..");
 const LIBRARIES = ["AgreementLogic", "PartnerLogic", "RevenueLogic", "SettlementLogic", "ProgramLogic", "LedgerViews"] as const;
@@ -20,7 +21,7 @@ export type LibraryName = (typeof LIBRARIES)[number];
 export const DAY = 86_400n;
 export const HOUR = 3_600n;
 export const UNIT = 1_000_000n;
-export const CONSTANTS = { disputeWindow: 3n * DAY, rateNotice: 7n * DAY, authNotice: 7n * DAY, reportingGrace: 7n * DAY };
+export const CONSTANTS = DEFAULT_CONSTANTS;
 
 interface Artifact {
   abi: Abi;
@@ -118,7 +119,7 @@ export class LedgerDriver {
     for (const name of LIBRARIES) libs[name] = await d.deployContract(options.libraries?.[name] ?? name, []);
     const ledgerArtifact = artifact("RevenueShareLedger");
     d.ledger = await d.deployBytecode(link(ledgerArtifact, libs), ledgerArtifact.abi, [
-      d.admin.address, d.usdc, d.treasury, CONSTANTS.disputeWindow, CONSTANTS.rateNotice, CONSTANTS.authNotice, CONSTANTS.reportingGrace,
+      d.admin.address, Number(DEFAULT_ADMIN_DELAY), d.usdc, d.treasury, CONSTANTS,
     ]);
     d.credit = (await d.publicClient.readContract({ address: d.ledger, abi: revenueShareLedgerAbi, functionName: "credit" })) as Address;
     for (const role of ["PROGRAM_ROLE", "AUDITOR_ROLE", "PAUSER_ROLE"] as const) {
