@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.30;
 
+// solhint-disable-next-line max-line-length
 import {AccessControlDefaultAdminRules} from "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
@@ -238,15 +239,7 @@ contract RevenueShareLedger is
             structHash := keccak256(typed, 0xe0)
             batchId := keccak256(add(typed, 0x20), 0xa0)
         }
-        (uint32 epoch, uint8 threshold) = SignatureQuorum.inForce(
-            p.signerEpoch,
-            p.threshold,
-            p.pendingEpoch,
-            p.pendingThreshold,
-            p.pendingSignersAt,
-            block.timestamp
-        );
-        SignatureQuorum.verify(_s.partnerSigners[partnerAddr], epoch, threshold, _hashTypedDataV4(structHash), signatures);
+        _verifyBatchSignatures(partnerAddr, p, structHash, signatures);
 
         _s.partners[partnerAddr].nextSequence = p.nextSequence + 1;
         (uint256 accepted, bytes32 linesHash) = _recordLines(batch, batchId, p.payoutBps);
@@ -261,6 +254,25 @@ contract RevenueShareLedger is
             accepted,
             lineCount - accepted
         );
+    }
+
+    /// @dev Checks a batch's signatures against the partner's signer set in force now (PROTOCOL §5, §6).
+    function _verifyBatchSignatures(
+        address partnerAddr,
+        PartnerConfig memory p,
+        bytes32 structHash,
+        bytes[] calldata signatures
+    ) private view {
+        (uint32 epoch, uint8 threshold) = SignatureQuorum.inForce(
+            p.signerEpoch,
+            p.threshold,
+            p.pendingEpoch,
+            p.pendingThreshold,
+            p.pendingSignersAt,
+            block.timestamp
+        );
+        bytes32 digest = _hashTypedDataV4(structHash);
+        SignatureQuorum.verify(_s.partnerSigners[partnerAddr], epoch, threshold, digest, signatures);
     }
 
     /// @inheritdoc IRevenueShareLedger

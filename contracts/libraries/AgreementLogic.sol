@@ -28,6 +28,7 @@ library AgreementLogic {
     uint256 internal constant MAX_PARTNERS = 16;
     uint256 internal constant MIN_PERIOD = 1 days;
 
+    /// @notice Proposes an agreement to `t.startup` after checking the terms and that the wallet is free.
     function createAgreement(LedgerState storage s, Terms calldata t, IDSXCredit credit) external returns (uint256 id) {
         if (t.startup == address(0)) revert ILedgerErrors.ZeroAddress();
         if (t.creditLimit == 0 || t.creditLimit > type(uint56).max) revert ILedgerErrors.InvalidTerms("creditLimit");
@@ -63,6 +64,7 @@ library AgreementLogic {
         emit IRevenueShareLedger.AgreementCreated(id, t.startup, t);
     }
 
+    /// @notice The startup accepts a proposal: the agreement is Active and `creditLimit` DSXC are minted to it.
     function acceptAgreement(LedgerState storage s, uint256 id, IDSXCredit credit) external {
         Agreement storage a = _agreement(s, id);
         _requireStatus(a, id, AgreementStatus.Proposed);
@@ -77,6 +79,7 @@ library AgreementLogic {
         credit.mint(msg.sender, minted);
     }
 
+    /// @notice Cancels a Proposed agreement; its wallet is free again.
     function cancelAgreement(LedgerState storage s, uint256 id) external {
         Agreement storage a = _agreement(s, id);
         _requireStatus(a, id, AgreementStatus.Proposed);
@@ -86,6 +89,7 @@ library AgreementLogic {
         emit IRevenueShareLedger.AgreementCancelled(id);
     }
 
+    /// @notice Terminates an Active agreement for breach; usage after now is refused.
     function terminateAgreement(LedgerState storage s, uint256 id, bytes32 reasonHash) external {
         Agreement storage a = _agreement(s, id);
         _requireStatus(a, id, AgreementStatus.Active);
@@ -94,6 +98,7 @@ library AgreementLogic {
         emit IRevenueShareLedger.AgreementTerminated(id, uint64(block.timestamp), reasonHash);
     }
 
+    /// @notice Once the reporting close has passed, the agreement Expires and the startup's DSXC are burned.
     function expireCredits(LedgerState storage s, uint256 id, IDSXCredit credit, uint256 reportingGrace) external {
         Agreement storage a = _agreement(s, id);
         AgreementStatus status = a.status;
@@ -175,6 +180,7 @@ library AgreementLogic {
         }
     }
 
+    /// @notice The startup sets a partner's spendLimit and maxGpus: increases at once, decreases after authNotice.
     function authorizePartner(
         LedgerState storage s,
         uint256 id,
@@ -219,6 +225,7 @@ library AgreementLogic {
         emit IRevenueShareLedger.PartnerAuthorized(id, partner, spendLimit, maxGpus, uint64(effectiveAt));
     }
 
+    /// @notice The startup or an auditor disputes one agreement's lines of a batch inside its dispute window.
     function disputeUsage(
         LedgerState storage s,
         bytes32 batchId,
@@ -241,6 +248,7 @@ library AgreementLogic {
         emit IRevenueShareLedger.UsageDisputed(batchId, agreementId, msg.sender, reasonHash);
     }
 
+    /// @notice PROGRAM resolves a usage dispute with a refund (0 rejects it) within the agreement's credits.
     function resolveUsageDispute(
         LedgerState storage s,
         bytes32 batchId,

@@ -33,6 +33,7 @@ import {SignatureQuorum} from "./SignatureQuorum.sol";
 library LedgerViews {
     using AgreementMath for Agreement;
 
+    /// @notice Everything about agreement `id` in one call (PROTOCOL §12).
     function agreement(LedgerState storage s, uint256 id) external view returns (AgreementView memory v) {
         Agreement storage a = s.agreements[id];
         v.terms = Terms({
@@ -62,6 +63,7 @@ library LedgerViews {
         (v.nextDue, v.delinquent) = _nextDue(a, v.paid);
     }
 
+    /// @notice A partner's standing under agreement `id`: authorization in force, pending decreases, figures.
     function partnerPosition(
         LedgerState storage s,
         uint256 id,
@@ -124,6 +126,7 @@ library LedgerViews {
         }
     }
 
+    /// @notice The rate of (partner, sku) in effect at `at` (zero when none).
     function rate(
         LedgerState storage s,
         address partner_,
@@ -136,6 +139,7 @@ library LedgerViews {
         }
     }
 
+    /// @notice Every rate ever scheduled for (partner, sku), oldest first.
     function rateSchedule(
         LedgerState storage s,
         address partner_,
@@ -164,6 +168,7 @@ library LedgerViews {
         }
     }
 
+    /// @notice Period k's report, state, window, owed, cumulative obligation and due date.
     function revenuePeriod(
         LedgerState storage s,
         uint256 id,

@@ -16,6 +16,7 @@ import {SignatureQuorum} from "./SignatureQuorum.sol";
 library RevenueLogic {
     using AgreementMath for Agreement;
 
+    /// @notice Records a signed revenue report for an ended period as Pending (a higher version replaces it).
     function submitRevenue(
         LedgerState storage s,
         RevenueReport calldata report,
@@ -47,6 +48,7 @@ library RevenueLogic {
         emit IRevenueShareLedger.RevenueReported(id, k, report.version, report.revenue, report.evidenceHash);
     }
 
+    /// @notice An auditor disputes a Pending report inside its dispute window.
     function disputeRevenue(
         LedgerState storage s,
         uint256 id,
@@ -62,6 +64,7 @@ library RevenueLogic {
         emit IRevenueShareLedger.RevenueDisputed(id, k, msg.sender, reasonHash);
     }
 
+    /// @notice PROGRAM resolves a dispute: upheld makes the report Rejected, else Cleared.
     function resolveRevenueDispute(LedgerState storage s, uint256 id, uint32 k, bool upheld) external {
         RevenuePeriod storage period = _agreement(s, id).periods[k];
         if (period.state != RevenueState.Disputed) revert ILedgerErrors.RevenueWrongState(id, k, period.state);
@@ -69,6 +72,7 @@ library RevenueLogic {
         emit IRevenueShareLedger.RevenueDisputeResolved(id, k, upheld);
     }
 
+    /// @notice Finalizes the next period in order: books owed = min(share, cap headroom) and its due date.
     function finalizeRevenue(
         LedgerState storage s,
         uint256 id,

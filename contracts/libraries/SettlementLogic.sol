@@ -17,6 +17,7 @@ library SettlementLogic {
     using SafeERC20 for IERC20;
 
     /// @dev Applies min(amount, outstanding), splits it partner-first (PROTOCOL §8), then pulls it from the payer.
+    /// @notice Applies min(amount, outstanding) of agreement `id`, books its split and pulls it from the payer.
     function pay(
         LedgerState storage s,
         uint256 id,
