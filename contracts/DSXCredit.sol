@@ -47,6 +47,11 @@ contract DSXCredit is ERC20Permit, IDSXCredit {
         _burn(from, amount);
     }
 
+    /// @notice Refused whatever the allowance (there can be none): holders cannot move credits.
+    function transferFrom(address from, address to, uint256) public pure override(ERC20, IERC20) returns (bool) {
+        revert TransferRestricted(from, to);
+    }
+
     /// @notice Refused: credits cannot be moved by anyone but the ledger, so an allowance could never be spent.
     function approve(address spender, uint256) public view override(ERC20, IERC20) returns (bool) {
         revert ApprovalRestricted(msg.sender, spender);

@@ -96,6 +96,12 @@ contract RevenueShareLedger is
         ProgramLogic.setTreasury(_s, treasury_);
     }
 
+    /// @notice Starts a change of the admin transfer delay (OpenZeppelin's rules); refused outside 1 .. 90 days.
+    function changeDefaultAdminDelay(uint48 newDelay) public override {
+        if (newDelay < MIN_ADMIN_DELAY || newDelay > MAX_ADMIN_DELAY) revert InvalidConstant("ADMIN_DELAY", newDelay);
+        super.changeDefaultAdminDelay(newDelay);
+    }
+
     modifier whenNotPaused() {
         if (_s.paused) revert LedgerPaused();
         _;

@@ -29,9 +29,16 @@ const BUDGETS: Record<string, number> = {
   "submitUsage 100 lines 100 agreements marginal per line": 26_000,
   "submitUsage 1000 records in 10 lines per record": 350,
   "finalizeRevenue": 80_000,
-  "pay 4 partners owed claimables non-zero": 140_000,
+  // v1.1: +1 525 gas on both pay rows, ShareMath.split allocates and returns a parts array (the issue allows + 3 000)
+  "pay 4 partners owed claimables non-zero": 143_000,
   "pay first of an agreement cold": 245_000,
-  "claim to a holder": 42_000,
+  // v1.1: a claim reads the beneficiary's payout address in force (the issue allows 45 000)
+  "claim to a holder": 45_000,
+  // v1.1: PROGRAM only proposes (a pending slot with its effectiveAt); the partner's own rotation is in force at once
+  // (a one-signer set: a fresh epoch's member flag and array)
+  "migrateStartup proposal by PROGRAM": 65_000,
+  "setPartnerSigners by the partner": 111_000,
+  "setPartnerSigners proposal by PROGRAM": 111_000,
 };
 
 const key = (i: number) => new Wallet(ethers.keccak256(ethers.toUtf8Bytes(`dsx-gas-signer-${i}`)));
@@ -109,8 +116,10 @@ async function main() {
   }
   advance();
 
-  // 1-of-3 quorum on partner 0: change threshold per scenario by rotating the same set
-  const setThreshold = (k: number) => p.setPartnerSigners(partners[0].address, quorum.map((q) => q.address), k);
+  // 1-of-3 quorum on partner 0: change threshold per scenario by rotating the same set (the partner's own call, in
+  // force at once; PROGRAM's would wait SIGNER_NOTICE)
+  const setThreshold = (k: number) =>
+    ledger.connect(partners[0]).setPartnerSigners(partners[0].address, quorum.map((q) => q.address), k);
   await setThreshold(1);
   const one = await submit(0, [line(1)], quorum.slice(0, 1));
   txOf["submitUsage 1 line 1 signer steady"] = lastTxHash;
@@ -160,6 +169,17 @@ async function main() {
   await usdc.mint(partners[1].address, 1n);
   figures["claim to a holder"] = await gasOf(ledger.claim(partners[1].address));
   txOf["claim to a holder"] = lastTxHash;
+
+  // v1.1 notices: PROGRAM's proposals and the partner's own rotation (one new signer each)
+  const newWallet = ethers.getAddress(ethers.dataSlice(ethers.id("dsx-gas-new-wallet"), 12));
+  figures["migrateStartup proposal by PROGRAM"] = await gasOf(p.migrateStartup(50n, newWallet));
+  txOf["migrateStartup proposal by PROGRAM"] = lastTxHash;
+  figures["setPartnerSigners by the partner"] = await gasOf(
+    ledger.connect(partners[1]).setPartnerSigners(partners[1].address, [key(20).address], 1),
+  );
+  txOf["setPartnerSigners by the partner"] = lastTxHash;
+  figures["setPartnerSigners proposal by PROGRAM"] = await gasOf(p.setPartnerSigners(partners[2].address, [key(21).address], 1));
+  txOf["setPartnerSigners proposal by PROGRAM"] = lastTxHash;
 
   if (process.env.GAS_PROFILE) {
     const { profile } = await import("./lib/profileGas");

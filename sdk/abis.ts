@@ -4784,7 +4784,7 @@ export const dsxCreditAbi = [
       },
       {
         "internalType": "uint256",
-        "name": "value",
+        "name": "",
         "type": "uint256"
       }
     ],
@@ -4796,7 +4796,7 @@ export const dsxCreditAbi = [
         "type": "bool"
       }
     ],
-    "stateMutability": "nonpayable",
+    "stateMutability": "pure",
     "type": "function"
   }
 ] as const;

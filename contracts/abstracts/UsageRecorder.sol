@@ -72,8 +72,11 @@ abstract contract UsageRecorder is LedgerStore {
             _openGroup(c, id);
             (uint256 end, uint256 failedAt, uint256 failure) = _checkGroup(c, lines, i);
             if (failure == NO_REJECTION) {
-                _emitAccepted(c, end - i);
-                c.accepted += end - i;
+                unchecked {
+                    // i < end <= n <= 256
+                    _emitAccepted(c, end - i);
+                    c.accepted += end - i;
+                }
                 _closeGroup(c);
             } else {
                 _emitRejected(c.batchId, id, lines, i, end, failedAt, failure);
@@ -97,7 +100,8 @@ abstract contract UsageRecorder is LedgerStore {
     ) private view returns (uint256 end, uint256 failedAt, uint256 failure) {
         failure = c.rejection;
         bytes32 previousSku;
-        for (end = start; end < lines.length; ++end) {
+        // unchecked: indices are below the batch's 256 lines
+        for (end = start; end < lines.length; end = _next(end)) {
             (uint256 id, bytes32 sku, uint256 gpuSeconds) = _readLine(lines, end);
             if (id != c.id) break;
             if (gpuSeconds == 0 || gpuSeconds > type(uint64).max) revert UsageLineEmpty(end);
@@ -115,16 +119,24 @@ abstract contract UsageRecorder is LedgerStore {
                 continue;
             }
             _book(c, gpuSeconds, credits);
-            _store(c, c.accepted + end - start, sku, gpuSeconds, credits);
+            _store(c, end - start, sku, gpuSeconds, credits);
         }
     }
 
-    /// @dev Writes an accepted line as AcceptedUsageLine `index` of `c.encoded` (with the cursor's agreement).
-    function _store(Cursor memory c, uint256 index, bytes32 sku, uint256 gpuSeconds, uint256 credits) private pure {
+    /// @dev `i + 1` without an overflow check, for line indices (at most 256 lines).
+    function _next(uint256 i) private pure returns (uint256) {
+        unchecked {
+            return i + 1;
+        }
+    }
+
+    /// @dev Writes the group's line `offset` as AcceptedUsageLine `c.accepted + offset` of `c.encoded`.
+    function _store(Cursor memory c, uint256 offset, bytes32 sku, uint256 gpuSeconds, uint256 credits) private pure {
         uint256[] memory encoded = c.encoded;
+        uint256 index = c.accepted;
         uint256 id = c.id;
         assembly ("memory-safe") {
-            let word := add(encoded, mul(add(3, mul(index, 4)), 0x20))
+            let word := add(encoded, mul(add(3, mul(add(index, offset), 4)), 0x20))
             mstore(add(word, 0x20), id)
             mstore(add(word, 0x40), sku)
             mstore(add(word, 0x60), gpuSeconds)
@@ -161,13 +173,14 @@ abstract contract UsageRecorder is LedgerStore {
     /// @dev Books an accepted line into the cursor: spent (hence consumed and the cap) and receivable in the
     /// position word, the burn total.
     function _book(Cursor memory c, uint256 gpuSeconds, uint256 credits) private pure {
-        uint256 receivable = PositionWord.receivableOf(c.position) + ShareMath.applyBps(credits, c.payoutBps);
+        uint256 position = c.position;
+        uint256 receivable = PositionWord.receivableOf(position) + ShareMath.applyBps(credits, c.payoutBps);
         if (receivable > type(uint64).max) revert ValueTooLarge(receivable, type(uint64).max);
         unchecked {
             // spent + credits <= spendLimit < 2^64 and credits <= balance (checked in _checkLine)
             c.position = PositionWord.withSpentAndReceivable(
-                c.position,
-                PositionWord.spentOf(c.position) + credits,
+                position,
+                PositionWord.spentOf(position) + credits,
                 receivable
             );
             c.gpuSeconds += gpuSeconds;
@@ -179,18 +192,38 @@ abstract contract UsageRecorder is LedgerStore {
     /// @dev Emits UsageRecorded for the group's `count` lines, written to `c.encoded` after the accepted ones.
     function _emitAccepted(Cursor memory c, uint256 count) private {
         uint256[] memory encoded = c.encoded;
-        for (uint256 k; k < count; ++k) {
-            uint256 word = 3 + 4 * (c.accepted + k);
-            uint256 credits = encoded[word + 3];
-            emit IRevenueShareLedger.UsageRecorded(
-                c.batchId,
-                c.id,
-                c.partner,
-                bytes32(encoded[word + 1]),
-                uint64(encoded[word + 2]),
-                credits,
-                ShareMath.applyBps(credits, c.payoutBps)
-            );
+        uint256 first = c.accepted;
+        uint256 line;
+        uint256 end;
+        assembly ("memory-safe") {
+            // AcceptedUsageLine `first` of abi.encode(partner, lines) is at words 3 + 4 * first, 0x80 bytes each
+            line := add(encoded, mul(add(3, mul(first, 4)), 0x20))
+            end := add(line, mul(count, 0x80))
+        }
+        for (; line < end; line += 0x80) _emitRecorded(c, line);
+    }
+
+    /// @dev Emits UsageRecorded for the AcceptedUsageLine whose words start after `line`.
+    function _emitRecorded(Cursor memory c, uint256 line) private {
+        (bytes32 sku, uint256 gpuSeconds, uint256 credits) = _acceptedAt(line);
+        uint256 receivableAdded = ShareMath.applyBps(credits, c.payoutBps);
+        emit IRevenueShareLedger.UsageRecorded(
+            c.batchId,
+            c.id,
+            c.partner,
+            sku,
+            uint64(gpuSeconds),
+            credits,
+            receivableAdded
+        );
+    }
+
+    /// @dev sku, gpuSeconds and credits of the AcceptedUsageLine whose words start after `line`.
+    function _acceptedAt(uint256 line) private pure returns (bytes32 sku, uint256 gpuSeconds, uint256 credits) {
+        assembly ("memory-safe") {
+            sku := mload(add(line, 0x40))
+            gpuSeconds := mload(add(line, 0x60))
+            credits := mload(add(line, 0x80))
         }
     }
 

@@ -12,12 +12,12 @@ library ShareMath {
 
     /// @notice Credits for `gpuSeconds` at `creditsPerGpuHour` (6-decimal units per GPU-hour).
     function credits(uint256 gpuSeconds, uint256 creditsPerGpuHour) internal pure returns (uint256) {
-        return Math.mulDiv(gpuSeconds, creditsPerGpuHour, SECONDS_PER_HOUR);
+        return _mulDiv(gpuSeconds, creditsPerGpuHour, SECONDS_PER_HOUR);
     }
 
     /// @notice `amount` x `bps` / 10 000, rounded down.
     function applyBps(uint256 amount, uint256 bps) internal pure returns (uint256) {
-        return Math.mulDiv(amount, bps, BPS);
+        return _mulDiv(amount, bps, BPS);
     }
 
     /// @notice The cap of an agreement: consumed x capMultipleBps / 10 000, rounded down (PROTOCOL §7).
@@ -73,12 +73,23 @@ library ShareMath {
         return firstCut < stillOwed ? firstCut : stillOwed;
     }
 
+    /// @dev x * y / d rounded down: the plain product when both factors are below 2^128 (then it cannot overflow;
+    /// every ledger amount is far below), else OpenZeppelin's full-precision `Math.mulDiv`. Same result either way.
+    function _mulDiv(uint256 x, uint256 y, uint256 d) private pure returns (uint256) {
+        if ((x | y) >> 128 == 0) {
+            unchecked {
+                return (x * y) / d;
+            }
+        }
+        return Math.mulDiv(x, y, d);
+    }
+
     /// @notice Partner i's pro-rata part of `partnersTotal`: partnersTotal x owed_i / stillOwed.
     function partnerPart(
         uint256 partnersTotal,
         uint256 owedToPartner,
         uint256 stillOwed
     ) internal pure returns (uint256) {
-        return Math.mulDiv(partnersTotal, owedToPartner, stillOwed);
+        return _mulDiv(partnersTotal, owedToPartner, stillOwed);
     }
 }

@@ -4,8 +4,9 @@ import type { ContractTransactionResponse } from "ethers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { loadFixture, time, takeSnapshot, type SnapshotRestorer } from "@nomicfoundation/hardhat-network-helpers";
 import {
-  deployLedgerFixture, signUsageBatch, signRevenueReport, addressesOf, H100, B200, DAY, HOUR, USDC,
+  deployLedgerFixture, signUsageBatch, signRevenueReport, addressesOf, H100, B200, DAY, HOUR, USDC, MIGRATION_NOTICE,
 } from "../helpers/fixture";
+import { DEFAULT_ADMIN_DELAY } from "../../scripts/lib/deployLedger";
 
 const DSXC = 1_000_000n;
 const latest = async () => BigInt(await time.latest());
@@ -77,96 +78,136 @@ type Ctx = Awaited<ReturnType<typeof matrixFixture>>;
 
 interface Row {
   fn: string;
-  /** Who may call it, as the matrix's column names. */
-  allowed: Caller[];
+  /**
+   * Who may call it (the matrix's column names) and the event each one's call emits: PROGRAM's call on someone
+   * else's wallet, signers or payout address only proposes, so it emits another event than the party's own call.
+   */
+  allowed: Partial<Record<Caller, string>>;
   fixture: () => Promise<Ctx>;
   setup?: (f: Ctx) => Promise<unknown>;
   call: (f: Ctx, signer: HardhatEthersSigner) => Promise<ContractTransactionResponse>;
-  /** The event a call that passes the access check emits. */
-  event: string;
-  /** The refusal of everyone else: a role, the agreement's startup only, or startup-or-auditor. */
-  guard: "PROGRAM_ROLE" | "AUDITOR_ROLE" | "PAUSER_ROLE" | "DEFAULT_ADMIN_ROLE" | "NotStartup" | "UsageDisputeNotAllowed";
+  /**
+   * The refusal of everyone else: a role, the agreement's startup only, startup-or-auditor, the startup or PROGRAM,
+   * the partner or PROGRAM; "anyone" when nobody is refused.
+   */
+  guard:
+    | "PROGRAM_ROLE" | "AUDITOR_ROLE" | "PAUSER_ROLE" | "DEFAULT_ADMIN_ROLE" | "NotStartup" | "UsageDisputeNotAllowed"
+    | "NotStartupOrProgram" | "NotPartnerOrProgram" | "anyone";
 }
 
-const PROGRAM: Caller[] = ["program"];
+const PROGRAM = (event: string): Partial<Record<Caller, string>> => ({ program: event });
+const EVERYONE = (event: string): Partial<Record<Caller, string>> => Object.fromEntries(CALLERS.map((c) => [c, event]));
+/** PROGRAM's proposal of a migration of agreement 1 to the relayer's wallet (free: no agreement, no DSXC). */
+const proposeMigration = (f: Ctx) => f.ledger.connect(f.program).migrateStartup(1n, f.relayer.address);
+
 const ROWS: Row[] = [
   {
-    fn: "createAgreement", allowed: PROGRAM, guard: "PROGRAM_ROLE", fixture: matrixFixture, event: "AgreementCreated",
+    fn: "createAgreement", allowed: PROGRAM("AgreementCreated"), guard: "PROGRAM_ROLE", fixture: matrixFixture,
     call: (f, s) => f.ledger.connect(s).createAgreement(termsFor(f.payer.address, f.start)),
   },
-  { fn: "cancelAgreement", allowed: PROGRAM, guard: "PROGRAM_ROLE", fixture: matrixFixture, event: "AgreementCancelled", call: (f, s) => f.ledger.connect(s).cancelAgreement(2n) },
   {
-    fn: "terminateAgreement", allowed: PROGRAM, guard: "PROGRAM_ROLE", fixture: matrixFixture, event: "AgreementTerminated",
+    fn: "cancelAgreement", allowed: PROGRAM("AgreementCancelled"), guard: "PROGRAM_ROLE", fixture: matrixFixture,
+    call: (f, s) => f.ledger.connect(s).cancelAgreement(2n),
+  },
+  {
+    fn: "terminateAgreement", allowed: PROGRAM("AgreementTerminated"), guard: "PROGRAM_ROLE", fixture: matrixFixture,
     call: (f, s) => f.ledger.connect(s).terminateAgreement(1n, ethers.id("breach")),
   },
   {
-    fn: "migrateStartup", allowed: PROGRAM, guard: "PROGRAM_ROLE", fixture: matrixFixture, event: "StartupMigrated",
-    call: (f, s) => f.ledger.connect(s).migrateStartup(1n, f.relayer.address),
+    fn: "migrateStartup", allowed: { startup: "StartupMigrated", program: "StartupMigrationProposed" }, guard: "NotStartupOrProgram",
+    fixture: matrixFixture, call: (f, s) => f.ledger.connect(s).migrateStartup(1n, f.relayer.address),
   },
   {
-    fn: "registerPartner", allowed: PROGRAM, guard: "PROGRAM_ROLE", fixture: matrixFixture, event: "PartnerRegistered",
+    fn: "cancelStartupMigration", allowed: { startup: "StartupMigrationCancelled", program: "StartupMigrationCancelled" },
+    guard: "NotStartupOrProgram", fixture: matrixFixture, setup: proposeMigration,
+    call: (f, s) => f.ledger.connect(s).cancelStartupMigration(1n),
+  },
+  {
+    fn: "executeStartupMigration", allowed: EVERYONE("StartupMigrated"), guard: "anyone", fixture: matrixFixture,
+    setup: async (f) => {
+      await proposeMigration(f);
+      await time.increase(MIGRATION_NOTICE);
+    },
+    call: (f, s) => f.ledger.connect(s).executeStartupMigration(1n),
+  },
+  {
+    fn: "registerPartner", allowed: PROGRAM("PartnerRegistered"), guard: "PROGRAM_ROLE", fixture: matrixFixture,
     call: (f, s) => f.ledger.connect(s).registerPartner(f.partnerB.address, [f.oracleKeys[3].address], 1, 8_000),
   },
   {
-    fn: "setPartnerSigners", allowed: PROGRAM, guard: "PROGRAM_ROLE", fixture: matrixFixture, event: "PartnerSignersSet",
+    fn: "setPartnerSigners", allowed: { partner: "PartnerSignersSet", program: "PartnerSignersProposed" }, guard: "NotPartnerOrProgram",
+    fixture: matrixFixture,
     call: (f, s) => f.ledger.connect(s).setPartnerSigners(f.partnerF.address, addressesOf(f.oracleKeys.slice(3, 5)), 2),
   },
   {
-    fn: "setPartnerActive", allowed: PROGRAM, guard: "PROGRAM_ROLE", fixture: matrixFixture, event: "PartnerActiveSet",
+    fn: "setPayoutAddress", allowed: { partner: "PayoutAddressSet", program: "PayoutAddressSet" }, guard: "NotPartnerOrProgram",
+    fixture: matrixFixture, call: (f, s) => f.ledger.connect(s).setPayoutAddress(f.partnerF.address, f.payer.address),
+  },
+  {
+    fn: "setPartnerActive", allowed: PROGRAM("PartnerActiveSet"), guard: "PROGRAM_ROLE", fixture: matrixFixture,
     call: (f, s) => f.ledger.connect(s).setPartnerActive(f.partnerF.address, false),
   },
   {
-    fn: "scheduleRate", allowed: PROGRAM, guard: "PROGRAM_ROLE", fixture: matrixFixture, event: "RateScheduled",
+    fn: "scheduleRate", allowed: PROGRAM("RateScheduled"), guard: "PROGRAM_ROLE", fixture: matrixFixture,
     call: async (f, s) => f.ledger.connect(s).scheduleRate(f.partnerF.address, B200, 5_000_000n, ((await latest()) / HOUR + 1n) * HOUR),
   },
   {
-    fn: "setRevenueSigners", allowed: PROGRAM, guard: "PROGRAM_ROLE", fixture: matrixFixture, event: "RevenueSignersSet",
+    // the matrix fixture already has a revenue signer set: every later one is a proposal
+    fn: "setRevenueSigners", allowed: PROGRAM("RevenueSignersProposed"), guard: "PROGRAM_ROLE", fixture: matrixFixture,
     call: (f, s) => f.ledger.connect(s).setRevenueSigners([f.oracleKeys[4].address], 1),
   },
   {
-    fn: "resolveUsageDispute", allowed: PROGRAM, guard: "PROGRAM_ROLE", fixture: matrixFixture, event: "UsageDisputeResolved",
+    fn: "setRevenueSigners (the first set)", allowed: PROGRAM("RevenueSignersSet"), guard: "PROGRAM_ROLE", fixture: proposalFixture,
+    call: (f, s) => f.ledger.connect(s).setRevenueSigners([f.oracleKeys[4].address], 1),
+  },
+  {
+    fn: "resolveUsageDispute", allowed: PROGRAM("UsageDisputeResolved"), guard: "PROGRAM_ROLE", fixture: matrixFixture,
     call: (f, s) => f.ledger.connect(s).resolveUsageDispute(f.batchA, 1n, f.partnerF.address, f.linesA, 5n * DSXC),
   },
   {
-    fn: "resolveRevenueDispute", allowed: PROGRAM, guard: "PROGRAM_ROLE", fixture: matrixFixture, event: "RevenueDisputeResolved",
+    fn: "resolveRevenueDispute", allowed: PROGRAM("RevenueDisputeResolved"), guard: "PROGRAM_ROLE", fixture: matrixFixture,
     call: (f, s) => f.ledger.connect(s).resolveRevenueDispute(1n, 1, true),
   },
   {
-    fn: "disputeRevenue", allowed: ["auditor"], guard: "AUDITOR_ROLE", fixture: matrixFixture, event: "RevenueDisputed",
+    fn: "disputeRevenue", allowed: { auditor: "RevenueDisputed" }, guard: "AUDITOR_ROLE", fixture: matrixFixture,
     call: (f, s) => f.ledger.connect(s).disputeRevenue(1n, 0, ethers.id("evidence missing")),
   },
   {
-    fn: "recordAudit", allowed: ["auditor"], guard: "AUDITOR_ROLE", fixture: matrixFixture, event: "AuditRecorded",
+    fn: "recordAudit", allowed: { auditor: "AuditRecorded" }, guard: "AUDITOR_ROLE", fixture: matrixFixture,
     call: async (f, s) => f.ledger.connect(s).recordAudit(1n, await ethers.provider.getBlockNumber(), ethers.id("report"), true),
   },
-  { fn: "pause", allowed: ["pauser"], guard: "PAUSER_ROLE", fixture: matrixFixture, event: "Paused", call: (f, s) => f.ledger.connect(s).pause() },
+  { fn: "pause", allowed: { pauser: "Paused" }, guard: "PAUSER_ROLE", fixture: matrixFixture, call: (f, s) => f.ledger.connect(s).pause() },
   {
-    fn: "unpause", allowed: ["pauser"], guard: "PAUSER_ROLE", fixture: matrixFixture, event: "Unpaused",
+    fn: "unpause", allowed: { pauser: "Unpaused" }, guard: "PAUSER_ROLE", fixture: matrixFixture,
     setup: (f) => f.ledger.connect(f.pauser).pause(), call: (f, s) => f.ledger.connect(s).unpause(),
   },
   {
-    fn: "setTreasury", allowed: ["admin"], guard: "DEFAULT_ADMIN_ROLE", fixture: matrixFixture, event: "TreasurySet",
+    fn: "setTreasury", allowed: { admin: "TreasurySet" }, guard: "DEFAULT_ADMIN_ROLE", fixture: matrixFixture,
     call: (f, s) => f.ledger.connect(s).setTreasury(f.payer.address),
   },
   {
-    fn: "grantRole", allowed: ["admin"], guard: "DEFAULT_ADMIN_ROLE", fixture: matrixFixture, event: "RoleGranted",
+    fn: "grantRole", allowed: { admin: "RoleGranted" }, guard: "DEFAULT_ADMIN_ROLE", fixture: matrixFixture,
     call: async (f, s) => f.ledger.connect(s).grantRole(await f.ledger.AUDITOR_ROLE(), f.payer.address),
   },
   {
-    fn: "revokeRole", allowed: ["admin"], guard: "DEFAULT_ADMIN_ROLE", fixture: matrixFixture, event: "RoleRevoked",
+    fn: "revokeRole", allowed: { admin: "RoleRevoked" }, guard: "DEFAULT_ADMIN_ROLE", fixture: matrixFixture,
     call: async (f, s) => f.ledger.connect(s).revokeRole(await f.ledger.AUDITOR_ROLE(), f.auditor.address),
   },
   {
-    fn: "acceptAgreement", allowed: ["startup"], guard: "NotStartup", fixture: proposalFixture, event: "AgreementAccepted",
+    fn: "beginDefaultAdminTransfer", allowed: { admin: "DefaultAdminTransferScheduled" }, guard: "DEFAULT_ADMIN_ROLE", fixture: matrixFixture,
+    call: (f, s) => f.ledger.connect(s).beginDefaultAdminTransfer(f.payer.address),
+  },
+  {
+    fn: "acceptAgreement", allowed: { startup: "AgreementAccepted" }, guard: "NotStartup", fixture: proposalFixture,
     call: (f, s) => f.ledger.connect(s).acceptAgreement(1n),
   },
   {
-    fn: "authorizePartner", allowed: ["startup"], guard: "NotStartup", fixture: matrixFixture, event: "PartnerAuthorized",
+    fn: "authorizePartner", allowed: { startup: "PartnerAuthorized" }, guard: "NotStartup", fixture: matrixFixture,
     call: (f, s) => f.ledger.connect(s).authorizePartner(1n, f.partnerF.address, 2_000n * DSXC, 32),
   },
   {
-    fn: "disputeUsage", allowed: ["startup", "auditor"], guard: "UsageDisputeNotAllowed", fixture: matrixFixture, event: "UsageDisputed",
-    call: (f, s) => f.ledger.connect(s).disputeUsage(f.batchB, 1n, ethers.id("double-billed")),
+    fn: "disputeUsage", allowed: { startup: "UsageDisputed", auditor: "UsageDisputed" }, guard: "UsageDisputeNotAllowed",
+    fixture: matrixFixture, call: (f, s) => f.ledger.connect(s).disputeUsage(f.batchB, 1n, ethers.id("double-billed")),
   },
 ];
 
@@ -185,13 +226,19 @@ describe("RevenueShareLedger: access-control matrix", function () {
   });
 
   for (const row of ROWS) {
-    describe(`${row.fn} [${row.allowed.join(" | ")}]`, function () {
+    const callers = Object.keys(row.allowed) as Caller[];
+    describe(`${row.fn} [${row.guard === "anyone" ? "anyone" : callers.join(" | ")}]`, function () {
       for (const caller of CALLERS) {
-        const allowed = row.allowed.includes(caller);
+        const event = row.allowed[caller];
         const refusal = row.guard === "NotStartup" ? `NotStartup(1, ${caller})`
           : row.guard === "UsageDisputeNotAllowed" ? `UsageDisputeNotAllowed(${caller})`
+          : row.guard === "NotStartupOrProgram" ? `NotStartupOrProgram(1, ${caller})`
+          : row.guard === "NotPartnerOrProgram" ? `NotPartnerOrProgram(partner, ${caller})`
           : `AccessControlUnauthorizedAccount(${caller}, ${row.guard})`;
-        it(`when called by ${caller}, it ${allowed ? `passes the access check and emits ${row.event}` : `reverts ${refusal}`}`, async function () {
+        // the events other allowed callers' calls emit (e.g. StartupMigrated for PROGRAM's mere proposal)
+        const others = [...new Set(Object.values(row.allowed))].filter((e) => e !== event);
+        const passes = `passes the access check and emits ${event}${others.length ? `, not ${others.join(", ")}` : ""}`;
+        it(`when called by ${caller}, it ${event ? passes : `reverts ${refusal}`}`, async function () {
           const f = await loadFixture(row.fixture);
           if (row.setup) await row.setup(f);
           const signer = signerOf(f, caller);
@@ -199,12 +246,17 @@ describe("RevenueShareLedger: access-control matrix", function () {
           const role = row.guard === "DEFAULT_ADMIN_ROLE" ? ethers.ZeroHash
             : row.guard.endsWith("_ROLE") ? await f.ledger[row.guard as "PROGRAM_ROLE" | "AUDITOR_ROLE" | "PAUSER_ROLE"]() : undefined;
           const tx = row.call(f, signer);
-          if (allowed) {
-            await expect(tx).to.emit(f.ledger, row.event);
+          if (event) {
+            await expect(tx).to.emit(f.ledger, event);
+            for (const other of others) await expect(tx).not.to.emit(f.ledger, other);
           } else if (row.guard === "NotStartup") {
             await expect(tx).to.be.revertedWithCustomError(f.ledger, "NotStartup").withArgs(1n, signer.address);
           } else if (row.guard === "UsageDisputeNotAllowed") {
             await expect(tx).to.be.revertedWithCustomError(f.ledger, "UsageDisputeNotAllowed").withArgs(signer.address);
+          } else if (row.guard === "NotStartupOrProgram") {
+            await expect(tx).to.be.revertedWithCustomError(f.ledger, "NotStartupOrProgram").withArgs(1n, signer.address);
+          } else if (row.guard === "NotPartnerOrProgram") {
+            await expect(tx).to.be.revertedWithCustomError(f.ledger, "NotPartnerOrProgram").withArgs(f.partnerF.address, signer.address);
           } else {
             await expect(tx).to.be.revertedWithCustomError(f.ledger, "AccessControlUnauthorizedAccount").withArgs(signer.address, role);
           }
@@ -255,6 +307,74 @@ describe("RevenueShareLedger: access-control matrix", function () {
       await f.ledger.connect(f.admin).revokeRole(await f.ledger.AUDITOR_ROLE(), f.auditor.address);
       await expect(f.ledger.connect(f.auditor).disputeUsage(f.batchB, 1n, ethers.ZeroHash))
         .to.be.revertedWithCustomError(f.ledger, "UsageDisputeNotAllowed").withArgs(f.auditor.address);
+    });
+  });
+
+  describe("DEFAULT_ADMIN_ROLE: one holder, handed over in two steps after the delay (AccessControlDefaultAdminRules)", function () {
+    it("when deployed, the constructor's admin is the one defaultAdmin, the delay is the constructor's and nothing is pending", async function () {
+      const f = await loadFixture(matrixFixture);
+      expect(await f.ledger.defaultAdmin()).to.equal(f.admin.address);
+      expect(await f.ledger.defaultAdminDelay()).to.equal(DEFAULT_ADMIN_DELAY);
+      const [pending, schedule] = await f.ledger.pendingDefaultAdmin();
+      expect([pending, schedule]).to.deep.equal([ethers.ZeroAddress, 0n]);
+    });
+
+    it("when the admin grants DEFAULT_ADMIN_ROLE to anyone, it reverts AccessControlEnforcedDefaultAdminRules and nobody gains it", async function () {
+      const f = await loadFixture(matrixFixture);
+      for (const who of [f.outsider, f.program]) {
+        await expect(f.ledger.connect(f.admin).grantRole(ethers.ZeroHash, who.address))
+          .to.be.revertedWithCustomError(f.ledger, "AccessControlEnforcedDefaultAdminRules");
+        expect(await f.ledger.hasRole(ethers.ZeroHash, who.address)).to.equal(false);
+      }
+      await expect(f.ledger.connect(f.admin).revokeRole(ethers.ZeroHash, f.admin.address), "nor can it be revoked in one step")
+        .to.be.revertedWithCustomError(f.ledger, "AccessControlEnforcedDefaultAdminRules");
+      expect(await f.ledger.defaultAdmin()).to.equal(f.admin.address);
+    });
+
+    it("when the admin begins a transfer, the new admin may accept only after the delay, then alone sets the treasury and grants roles", async function () {
+      const f = await loadFixture(matrixFixture);
+      const next = f.outsider;
+      const begunAt = (await latest()) + 10n;
+      await time.setNextBlockTimestamp(begunAt);
+      const schedule = begunAt + DEFAULT_ADMIN_DELAY;
+      await expect(f.ledger.connect(f.admin).beginDefaultAdminTransfer(next.address))
+        .to.emit(f.ledger, "DefaultAdminTransferScheduled").withArgs(next.address, schedule);
+      const [pending, at] = await f.ledger.pendingDefaultAdmin();
+      expect([pending, at]).to.deep.equal([next.address, schedule]);
+
+      // until the delay has passed the old admin rules and the new one cannot accept (OpenZeppelin: schedule < now)
+      await expect(f.ledger.connect(f.admin).setTreasury(f.payer.address)).to.emit(f.ledger, "TreasurySet").withArgs(f.payer.address);
+      await expect(f.ledger.connect(next).setTreasury(next.address))
+        .to.be.revertedWithCustomError(f.ledger, "AccessControlUnauthorizedAccount").withArgs(next.address, ethers.ZeroHash);
+      await time.setNextBlockTimestamp(schedule);
+      await expect(f.ledger.connect(next).acceptDefaultAdminTransfer())
+        .to.be.revertedWithCustomError(f.ledger, "AccessControlEnforcedDefaultAdminDelay").withArgs(schedule);
+      await expect(f.ledger.connect(f.program).acceptDefaultAdminTransfer(), "only the pending admin may accept")
+        .to.be.revertedWithCustomError(f.ledger, "AccessControlInvalidDefaultAdmin").withArgs(f.program.address);
+
+      await expect(f.ledger.connect(next).acceptDefaultAdminTransfer())
+        .to.emit(f.ledger, "RoleRevoked").withArgs(ethers.ZeroHash, f.admin.address, next.address)
+        .and.to.emit(f.ledger, "RoleGranted").withArgs(ethers.ZeroHash, next.address, next.address);
+      expect(await f.ledger.defaultAdmin()).to.equal(next.address);
+      expect(await f.ledger.hasRole(ethers.ZeroHash, f.admin.address)).to.equal(false);
+
+      await expect(f.ledger.connect(f.admin).setTreasury(f.admin.address))
+        .to.be.revertedWithCustomError(f.ledger, "AccessControlUnauthorizedAccount").withArgs(f.admin.address, ethers.ZeroHash);
+      await expect(f.ledger.connect(next).setTreasury(f.relayer.address)).to.emit(f.ledger, "TreasurySet").withArgs(f.relayer.address);
+      expect(await f.ledger.treasury()).to.equal(f.relayer.address);
+      const programRole = await f.ledger.PROGRAM_ROLE();
+      await expect(f.ledger.connect(next).grantRole(programRole, f.relayer.address))
+        .to.emit(f.ledger, "RoleGranted").withArgs(programRole, f.relayer.address, next.address);
+    });
+
+    it("when the admin cancels a pending transfer, the would-be admin can never accept it", async function () {
+      const f = await loadFixture(matrixFixture);
+      await f.ledger.connect(f.admin).beginDefaultAdminTransfer(f.outsider.address);
+      await expect(f.ledger.connect(f.admin).cancelDefaultAdminTransfer()).to.emit(f.ledger, "DefaultAdminTransferCanceled");
+      await time.increase(DEFAULT_ADMIN_DELAY + 1n);
+      await expect(f.ledger.connect(f.outsider).acceptDefaultAdminTransfer())
+        .to.be.revertedWithCustomError(f.ledger, "AccessControlInvalidDefaultAdmin").withArgs(f.outsider.address);
+      expect(await f.ledger.defaultAdmin()).to.equal(f.admin.address);
     });
   });
 });

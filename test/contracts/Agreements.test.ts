@@ -5,7 +5,7 @@ import type { Wallet } from "ethers";
 import { loadFixture, time, setBalance, takeSnapshot, type SnapshotRestorer } from "@nomicfoundation/hardhat-network-helpers";
 import {
   deployLedgerFixture, signUsageBatch, signRevenueReport, addressesOf, H100, DAY, HOUR, USDC,
-  AUTH_NOTICE, DISPUTE_WINDOW, REPORTING_GRACE, type LedgerFixture,
+  AUTH_NOTICE, DISPUTE_WINDOW, REPORTING_GRACE, MIGRATION_NOTICE, type LedgerFixture,
 } from "../helpers/fixture";
 
 const PERIOD = 30n * DAY;
@@ -100,6 +100,21 @@ async function usedFixture() {
   await time.increaseTo(f.start + DAY);
   await submitF(f, 0n, f.start, f.start + HOUR, 36_000n);
   return { ...f, spent: 25n * DSXC };
+}
+
+/** pendingMigration(id) as [to, effectiveAt]. */
+async function pendingOf(ledger: LedgerFixture["ledger"], id: bigint): Promise<[string, bigint]> {
+  const [to, effectiveAt] = await ledger.pendingMigration(id);
+  return [to, effectiveAt];
+}
+const NO_MIGRATION: [string, bigint] = [ethers.ZeroAddress, 0n];
+
+/** PROGRAM proposes migrating agreement `id` to `to` ten seconds from now; returns the proposal's effectiveAt. */
+async function proposeMigration(ledger: LedgerFixture["ledger"], program: LedgerFixture["program"], id: bigint, to: string) {
+  const t = (await latest()) + 10n;
+  await time.setNextBlockTimestamp(t);
+  await ledger.connect(program).migrateStartup(id, to);
+  return t + MIGRATION_NOTICE;
 }
 
 /** Mints DSXC from the ledger's own address: a state the public API never produces (defence in depth). */
@@ -515,25 +530,28 @@ describe("RevenueShareLedger: agreement lifecycle and authorizations", function 
   });
 
   describe("migrateStartup", function () {
-    it("when the agreement is Active, it burns the balance at the old wallet, mints it at the new one and emits StartupMigrated", async function () {
-      const { ledger, credit, program, startup, relayer, id, spent } = await loadFixture(usedFixture);
+    it("when the startup migrates its Active agreement, it happens at once: the balance is burned at the old wallet, minted at the new one, StartupMigrated", async function () {
+      const { ledger, credit, startup, relayer, id, spent } = await loadFixture(usedFixture);
       const balance = CREDIT_LIMIT - spent;
-      await expect(ledger.connect(program).migrateStartup(id, relayer.address))
+      await expect(ledger.connect(startup).migrateStartup(id, relayer.address))
         .to.emit(ledger, "StartupMigrated").withArgs(id, startup.address, relayer.address, balance)
         .and.to.emit(credit, "Transfer").withArgs(startup.address, ethers.ZeroAddress, balance)
-        .and.to.emit(credit, "Transfer").withArgs(ethers.ZeroAddress, relayer.address, balance);
+        .and.to.emit(credit, "Transfer").withArgs(ethers.ZeroAddress, relayer.address, balance)
+        .and.not.to.emit(ledger, "StartupMigrationProposed");
       expect(await credit.balanceOf(startup.address)).to.equal(0n);
       expect(await credit.balanceOf(relayer.address)).to.equal(balance);
       expect(await credit.totalSupply()).to.equal(balance);
       expect((await ledger.agreement(id)).terms.startup).to.equal(relayer.address);
       expect(await ledger.openAgreementOf(startup.address)).to.equal(0n);
       expect(await ledger.openAgreementOf(relayer.address)).to.equal(id);
+      expect(await pendingOf(ledger, id)).to.deep.equal(NO_MIGRATION);
     });
 
     it("when migrated, authorizations and spent stay with the agreement", async function () {
-      const { ledger, program, partnerF, relayer, id, spent } = await loadFixture(usedFixture);
+      const { ledger, startup, partnerF, relayer, id, spent } = await loadFixture(usedFixture);
       const before = await ledger.partnerPosition(id, partnerF.address);
-      await ledger.connect(program).migrateStartup(id, relayer.address);
+      await ledger.connect(startup).migrateStartup(id, relayer.address);
+      expect((await ledger.agreement(id)).terms.startup).to.equal(relayer.address);
       const after = await ledger.partnerPosition(id, partnerF.address);
       expect(after).to.deep.equal(before);
       expect(after.spent).to.equal(spent);
@@ -542,8 +560,8 @@ describe("RevenueShareLedger: agreement lifecycle and authorizations", function 
     });
 
     it("when migrated, the new wallet can authorize partners and the old one gets NotStartup", async function () {
-      const { ledger, program, startup, relayer, partnerF, partnerB, id } = await loadFixture(activeFixture);
-      await ledger.connect(program).migrateStartup(id, relayer.address);
+      const { ledger, startup, relayer, partnerF, partnerB, id } = await loadFixture(activeFixture);
+      await ledger.connect(startup).migrateStartup(id, relayer.address);
       await expect(ledger.connect(startup).authorizePartner(id, partnerB.address, 1n, 1))
         .to.be.revertedWithCustomError(ledger, "NotStartup").withArgs(id, startup.address);
       await expect(ledger.connect(relayer).authorizePartner(id, partnerF.address, 2_000n * DSXC, 16))
@@ -552,14 +570,14 @@ describe("RevenueShareLedger: agreement lifecycle and authorizations", function 
 
     it("when migrated, the old wallet is free for another agreement", async function () {
       const { ledger, program, startup, relayer, id, start } = await loadFixture(activeFixture);
-      await ledger.connect(program).migrateStartup(id, relayer.address);
+      await ledger.connect(startup).migrateStartup(id, relayer.address);
       await expect(ledger.connect(program).createAgreement(termsFor(startup.address, start))).to.emit(ledger, "AgreementCreated");
       expect(await ledger.openAgreementOf(startup.address)).to.equal(2n);
     });
 
-    it("when the agreement is Proposed, it moves it with 0 credits and only the new wallet can accept", async function () {
-      const { ledger, credit, program, startup, relayer, id } = await loadFixture(proposedFixture);
-      await expect(ledger.connect(program).migrateStartup(id, relayer.address))
+    it("when the agreement is Proposed, the startup moves it with 0 credits and only the new wallet can accept", async function () {
+      const { ledger, credit, startup, relayer, id } = await loadFixture(proposedFixture);
+      await expect(ledger.connect(startup).migrateStartup(id, relayer.address))
         .to.emit(ledger, "StartupMigrated").withArgs(id, startup.address, relayer.address, 0n)
         .and.not.to.emit(credit, "Transfer");
       await expect(ledger.connect(startup).acceptAgreement(id))
@@ -568,58 +586,262 @@ describe("RevenueShareLedger: agreement lifecycle and authorizations", function 
       expect(await credit.balanceOf(relayer.address)).to.equal(CREDIT_LIMIT);
     });
 
-    it("when the agreement is Terminated, it still migrates (obligations remain)", async function () {
+    it("when the agreement is Terminated, the startup still migrates it (obligations remain)", async function () {
       const { ledger, credit, program, startup, relayer, id } = await loadFixture(activeFixture);
       await ledger.connect(program).terminateAgreement(id, ethers.ZeroHash);
-      await expect(ledger.connect(program).migrateStartup(id, relayer.address))
+      await expect(ledger.connect(startup).migrateStartup(id, relayer.address))
         .to.emit(ledger, "StartupMigrated").withArgs(id, startup.address, relayer.address, CREDIT_LIMIT);
       expect(await credit.balanceOf(relayer.address)).to.equal(CREDIT_LIMIT);
     });
 
-    it("when the agreement has Expired, it reverts AgreementWrongStatus(id, Expired)", async function () {
-      const { ledger, program, relayer, id, end } = await loadFixture(activeFixture);
-      await time.increaseTo(end + REPORTING_GRACE);
-      await ledger.expireCredits(id);
+    it("when PROGRAM calls it, the migration is only proposed: StartupMigrationProposed(id, from, to, now + MIGRATION_NOTICE) and nothing moves", async function () {
+      const f = await loadFixture(usedFixture);
+      const { ledger, credit, program, startup, relayer, partnerF, id, spent } = f;
+      const t = (await latest()) + 10n;
+      await time.setNextBlockTimestamp(t);
       await expect(ledger.connect(program).migrateStartup(id, relayer.address))
-        .to.be.revertedWithCustomError(ledger, "AgreementWrongStatus").withArgs(id, Status.Expired);
+        .to.emit(ledger, "StartupMigrationProposed").withArgs(id, startup.address, relayer.address, t + MIGRATION_NOTICE)
+        .and.not.to.emit(ledger, "StartupMigrated")
+        .and.not.to.emit(credit, "Transfer");
+      expect(await pendingOf(ledger, id)).to.deep.equal([relayer.address, t + MIGRATION_NOTICE]);
+      expect((await ledger.agreement(id)).terms.startup).to.equal(startup.address);
+      expect([await credit.balanceOf(startup.address), await credit.balanceOf(relayer.address)]).to.deep.equal([CREDIT_LIMIT - spent, 0n]);
+      expect([await ledger.openAgreementOf(startup.address), await ledger.openAgreementOf(relayer.address)]).to.deep.equal([id, 0n]);
+      await expect(ledger.connect(relayer).authorizePartner(id, partnerF.address, 1n * DSXC, 1), "the proposed wallet has no say yet")
+        .to.be.revertedWithCustomError(ledger, "NotStartup").withArgs(id, relayer.address);
+      await expect(ledger.connect(startup).authorizePartner(id, partnerF.address, 2_000n * DSXC, 16)).to.emit(ledger, "PartnerAuthorized");
     });
 
-    it("when the agreement was Cancelled, it reverts AgreementWrongStatus(id, Cancelled)", async function () {
-      const { ledger, program, relayer, id } = await loadFixture(proposedFixture);
-      await ledger.connect(program).cancelAgreement(id);
-      await expect(ledger.connect(program).migrateStartup(id, relayer.address))
-        .to.be.revertedWithCustomError(ledger, "AgreementWrongStatus").withArgs(id, Status.Cancelled);
+    it("when PROGRAM proposes again, the newer proposal replaces the older one with a new wallet and a new effectiveAt", async function () {
+      const { ledger, program, startup, relayer, payer, id } = await loadFixture(activeFixture);
+      const first = await proposeMigration(ledger, program, id, relayer.address);
+      await time.increase(DAY);
+      const second = await proposeMigration(ledger, program, id, payer.address);
+      expect(second).to.equal(first + DAY + 10n);
+      expect(await pendingOf(ledger, id)).to.deep.equal([payer.address, second]);
+      await time.setNextBlockTimestamp(first);
+      await expect(ledger.executeStartupMigration(id), "the older effectiveAt no longer counts")
+        .to.be.revertedWithCustomError(ledger, "MigrationNotYetEffective").withArgs(id, second);
+      await time.setNextBlockTimestamp(second);
+      await expect(ledger.executeStartupMigration(id)).to.emit(ledger, "StartupMigrated").withArgs(id, startup.address, payer.address, CREDIT_LIMIT);
     });
 
-    it("when the new wallet is the zero address, it reverts ZeroAddress", async function () {
-      const { ledger, program, id } = await loadFixture(activeFixture);
-      await expect(ledger.connect(program).migrateStartup(id, ethers.ZeroAddress)).to.be.revertedWithCustomError(ledger, "ZeroAddress");
+    it("when neither the startup nor PROGRAM calls it (the proposed wallet, a partner, the admin, an outsider), it reverts NotStartupOrProgram(id, caller)", async function () {
+      const { ledger, relayer, partnerF, admin, outsider, id } = await loadFixture(activeFixture);
+      for (const caller of [relayer, partnerF, admin, outsider]) {
+        await expect(ledger.connect(caller).migrateStartup(id, relayer.address))
+          .to.be.revertedWithCustomError(ledger, "NotStartupOrProgram").withArgs(id, caller.address);
+      }
+      expect(await pendingOf(ledger, id)).to.deep.equal(NO_MIGRATION);
     });
 
-    it("when the new wallet has an open agreement, it reverts WalletHasOpenAgreement(wallet, id)", async function () {
-      const { ledger, program, startup2, id, start } = await loadFixture(activeFixture);
-      await ledger.connect(program).createAgreement(termsFor(startup2.address, start));
-      await expect(ledger.connect(program).migrateStartup(id, startup2.address))
-        .to.be.revertedWithCustomError(ledger, "WalletHasOpenAgreement").withArgs(startup2.address, 2n);
+    it("when the startup also holds PROGRAM_ROLE, its call counts as the startup's and migrates at once", async function () {
+      const { ledger, admin, startup, relayer, id } = await loadFixture(activeFixture);
+      await ledger.connect(admin).grantRole(await ledger.PROGRAM_ROLE(), startup.address);
+      await expect(ledger.connect(startup).migrateStartup(id, relayer.address))
+        .to.emit(ledger, "StartupMigrated").withArgs(id, startup.address, relayer.address, CREDIT_LIMIT)
+        .and.not.to.emit(ledger, "StartupMigrationProposed");
     });
 
-    it("when the new wallet is the current one, it reverts WalletHasOpenAgreement(wallet, id)", async function () {
-      const { ledger, program, startup, id } = await loadFixture(activeFixture);
-      await expect(ledger.connect(program).migrateStartup(id, startup.address))
-        .to.be.revertedWithCustomError(ledger, "WalletHasOpenAgreement").withArgs(startup.address, id);
+    it("when PROGRAM's proposal is pending, the startup's own migration happens at once and ends the proposal", async function () {
+      const { ledger, program, startup, relayer, payer, id } = await loadFixture(activeFixture);
+      const effectiveAt = await proposeMigration(ledger, program, id, relayer.address);
+      await expect(ledger.connect(startup).migrateStartup(id, payer.address))
+        .to.emit(ledger, "StartupMigrated").withArgs(id, startup.address, payer.address, CREDIT_LIMIT);
+      expect(await pendingOf(ledger, id)).to.deep.equal(NO_MIGRATION);
+      await time.increaseTo(effectiveAt);
+      await expect(ledger.executeStartupMigration(id)).to.be.revertedWithCustomError(ledger, "NoPendingMigration").withArgs(id);
+      expect((await ledger.agreement(id)).terms.startup).to.equal(payer.address);
     });
 
-    it("when the new wallet holds DSXC, it reverts WalletHoldsCredits(wallet, balance)", async function () {
+    for (const who of ["startup", "program"] as const) {
+      describe(`target and status checks (called by ${who})`, function () {
+        it("when the agreement has Expired, it reverts AgreementWrongStatus(id, Expired)", async function () {
+          const f = await loadFixture(activeFixture);
+          await time.increaseTo(f.end + REPORTING_GRACE);
+          await f.ledger.expireCredits(f.id);
+          await expect(f.ledger.connect(f[who]).migrateStartup(f.id, f.relayer.address))
+            .to.be.revertedWithCustomError(f.ledger, "AgreementWrongStatus").withArgs(f.id, Status.Expired);
+        });
+
+        it("when the agreement was Cancelled, it reverts AgreementWrongStatus(id, Cancelled)", async function () {
+          const f = await loadFixture(proposedFixture);
+          await f.ledger.connect(f.program).cancelAgreement(f.id);
+          await expect(f.ledger.connect(f[who]).migrateStartup(f.id, f.relayer.address))
+            .to.be.revertedWithCustomError(f.ledger, "AgreementWrongStatus").withArgs(f.id, Status.Cancelled);
+        });
+
+        it("when the new wallet is the zero address, it reverts ZeroAddress", async function () {
+          const f = await loadFixture(activeFixture);
+          await expect(f.ledger.connect(f[who]).migrateStartup(f.id, ethers.ZeroAddress)).to.be.revertedWithCustomError(f.ledger, "ZeroAddress");
+        });
+
+        it("when the new wallet has an open agreement, it reverts WalletHasOpenAgreement(wallet, id)", async function () {
+          const f = await loadFixture(activeFixture);
+          await f.ledger.connect(f.program).createAgreement(termsFor(f.startup2.address, f.start));
+          await expect(f.ledger.connect(f[who]).migrateStartup(f.id, f.startup2.address))
+            .to.be.revertedWithCustomError(f.ledger, "WalletHasOpenAgreement").withArgs(f.startup2.address, 2n);
+        });
+
+        it("when the new wallet is the current one, it reverts WalletHasOpenAgreement(wallet, id)", async function () {
+          const f = await loadFixture(activeFixture);
+          await expect(f.ledger.connect(f[who]).migrateStartup(f.id, f.startup.address))
+            .to.be.revertedWithCustomError(f.ledger, "WalletHasOpenAgreement").withArgs(f.startup.address, f.id);
+        });
+
+        it("when the new wallet holds DSXC, it reverts WalletHoldsCredits(wallet, balance)", async function () {
+          const f = await loadFixture(activeFixture);
+          await mintAsLedger(f, f.relayer.address, 3n);
+          await expect(f.ledger.connect(f[who]).migrateStartup(f.id, f.relayer.address))
+            .to.be.revertedWithCustomError(f.ledger, "WalletHoldsCredits").withArgs(f.relayer.address, 3n);
+        });
+
+        it("when the id is unknown, it reverts AgreementNotFound(id)", async function () {
+          const f = await loadFixture(activeFixture);
+          await expect(f.ledger.connect(f[who]).migrateStartup(9n, f.relayer.address))
+            .to.be.revertedWithCustomError(f.ledger, "AgreementNotFound").withArgs(9n);
+        });
+      });
+    }
+  });
+
+  describe("executeStartupMigration", function () {
+    it("when the notice has not passed it reverts MigrationNotYetEffective(id, effectiveAt); from effectiveAt anyone moves the balance of that moment", async function () {
+      const f = await loadFixture(usedFixture);
+      const { ledger, credit, program, startup, relayer, outsider, id, spent } = f;
+      const effectiveAt = await proposeMigration(ledger, program, id, relayer.address);
+      // usage during the notice still burns at the current wallet: 10 GPU-hours = 25 DSXC more
+      await submitF(f, 1n, f.start + HOUR, f.start + 2n * HOUR, 36_000n);
+      const balance = CREDIT_LIMIT - 2n * spent;
+      await time.setNextBlockTimestamp(effectiveAt - 1n);
+      await expect(ledger.connect(outsider).executeStartupMigration(id))
+        .to.be.revertedWithCustomError(ledger, "MigrationNotYetEffective").withArgs(id, effectiveAt);
+      await time.setNextBlockTimestamp(effectiveAt);
+      await expect(ledger.connect(outsider).executeStartupMigration(id))
+        .to.emit(ledger, "StartupMigrated").withArgs(id, startup.address, relayer.address, balance)
+        .and.to.emit(credit, "Transfer").withArgs(startup.address, ethers.ZeroAddress, balance)
+        .and.to.emit(credit, "Transfer").withArgs(ethers.ZeroAddress, relayer.address, balance);
+      expect((await ledger.agreement(id)).terms.startup).to.equal(relayer.address);
+      expect([await credit.balanceOf(startup.address), await credit.balanceOf(relayer.address)]).to.deep.equal([0n, balance]);
+      expect([await ledger.openAgreementOf(startup.address), await ledger.openAgreementOf(relayer.address)]).to.deep.equal([0n, id]);
+      expect(await pendingOf(ledger, id)).to.deep.equal(NO_MIGRATION);
+      await expect(ledger.executeStartupMigration(id), "a proposal executes once")
+        .to.be.revertedWithCustomError(ledger, "NoPendingMigration").withArgs(id);
+    });
+
+    it("when no migration was proposed, it reverts NoPendingMigration(id)", async function () {
+      const { ledger, id } = await loadFixture(activeFixture);
+      await expect(ledger.executeStartupMigration(id)).to.be.revertedWithCustomError(ledger, "NoPendingMigration").withArgs(id);
+    });
+
+    it("when the proposed wallet took an agreement or credits during the notice, it reverts WalletHasOpenAgreement / WalletHoldsCredits (checked again)", async function () {
       const f = await loadFixture(activeFixture);
-      await mintAsLedger(f, f.relayer.address, 3n);
-      await expect(f.ledger.connect(f.program).migrateStartup(f.id, f.relayer.address))
-        .to.be.revertedWithCustomError(f.ledger, "WalletHoldsCredits").withArgs(f.relayer.address, 3n);
+      const { ledger, program, relayer, id, start } = f;
+      const effectiveAt = await proposeMigration(ledger, program, id, relayer.address);
+      await ledger.connect(program).createAgreement(termsFor(relayer.address, start));
+      await time.increaseTo(effectiveAt);
+      await expect(ledger.executeStartupMigration(id))
+        .to.be.revertedWithCustomError(ledger, "WalletHasOpenAgreement").withArgs(relayer.address, 2n);
+      await ledger.connect(program).cancelAgreement(2n);
+      await mintAsLedger(f, relayer.address, 5n);
+      await expect(ledger.executeStartupMigration(id))
+        .to.be.revertedWithCustomError(ledger, "WalletHoldsCredits").withArgs(relayer.address, 5n);
+      expect(await pendingOf(ledger, id), "a refused execution leaves the proposal pending").to.deep.equal([relayer.address, effectiveAt]);
+    });
+
+    it("when the agreement was terminated during the notice, the proposal still executes (obligations remain)", async function () {
+      const { ledger, program, startup, relayer, id } = await loadFixture(activeFixture);
+      const effectiveAt = await proposeMigration(ledger, program, id, relayer.address);
+      await ledger.connect(program).terminateAgreement(id, ethers.ZeroHash);
+      await time.increaseTo(effectiveAt);
+      await expect(ledger.executeStartupMigration(id)).to.emit(ledger, "StartupMigrated").withArgs(id, startup.address, relayer.address, CREDIT_LIMIT);
     });
 
     it("when the id is unknown, it reverts AgreementNotFound(id)", async function () {
-      const { ledger, program, relayer } = await loadFixture(activeFixture);
-      await expect(ledger.connect(program).migrateStartup(9n, relayer.address))
-        .to.be.revertedWithCustomError(ledger, "AgreementNotFound").withArgs(9n);
+      const { ledger } = await loadFixture(activeFixture);
+      await expect(ledger.executeStartupMigration(9n)).to.be.revertedWithCustomError(ledger, "AgreementNotFound").withArgs(9n);
+    });
+  });
+
+  describe("cancelStartupMigration", function () {
+    it("when the startup cancels one second before effectiveAt, StartupMigrationCancelled(id), the view is cleared and nothing is left to execute", async function () {
+      const { ledger, credit, program, startup, relayer, id } = await loadFixture(activeFixture);
+      const effectiveAt = await proposeMigration(ledger, program, id, relayer.address);
+      await time.setNextBlockTimestamp(effectiveAt - 1n);
+      await expect(ledger.connect(startup).cancelStartupMigration(id)).to.emit(ledger, "StartupMigrationCancelled").withArgs(id);
+      expect(await pendingOf(ledger, id)).to.deep.equal(NO_MIGRATION);
+      await time.increaseTo(effectiveAt);
+      await expect(ledger.executeStartupMigration(id)).to.be.revertedWithCustomError(ledger, "NoPendingMigration").withArgs(id);
+      expect((await ledger.agreement(id)).terms.startup).to.equal(startup.address);
+      expect(await credit.balanceOf(startup.address)).to.equal(CREDIT_LIMIT);
+    });
+
+    it("when PROGRAM withdraws its own proposal, it is cancelled the same way", async function () {
+      const { ledger, program, relayer, id } = await loadFixture(activeFixture);
+      await proposeMigration(ledger, program, id, relayer.address);
+      await expect(ledger.connect(program).cancelStartupMigration(id)).to.emit(ledger, "StartupMigrationCancelled").withArgs(id);
+      expect(await pendingOf(ledger, id)).to.deep.equal(NO_MIGRATION);
+    });
+
+    it("when now == effectiveAt, it reverts MigrationAlreadyEffective(id, effectiveAt) and the migration can be executed", async function () {
+      const { ledger, program, startup, relayer, id } = await loadFixture(activeFixture);
+      const effectiveAt = await proposeMigration(ledger, program, id, relayer.address);
+      await time.setNextBlockTimestamp(effectiveAt);
+      await expect(ledger.connect(startup).cancelStartupMigration(id))
+        .to.be.revertedWithCustomError(ledger, "MigrationAlreadyEffective").withArgs(id, effectiveAt);
+      await expect(ledger.connect(program).cancelStartupMigration(id))
+        .to.be.revertedWithCustomError(ledger, "MigrationAlreadyEffective").withArgs(id, effectiveAt);
+      await expect(ledger.executeStartupMigration(id)).to.emit(ledger, "StartupMigrated");
+    });
+
+    it("when nothing is pending (never proposed, or already executed), it reverts NoPendingMigration(id)", async function () {
+      const { ledger, program, startup, relayer, id } = await loadFixture(activeFixture);
+      await expect(ledger.connect(startup).cancelStartupMigration(id)).to.be.revertedWithCustomError(ledger, "NoPendingMigration").withArgs(id);
+      const effectiveAt = await proposeMigration(ledger, program, id, relayer.address);
+      await time.increaseTo(effectiveAt);
+      await ledger.executeStartupMigration(id);
+      await expect(ledger.connect(relayer).cancelStartupMigration(id)).to.be.revertedWithCustomError(ledger, "NoPendingMigration").withArgs(id);
+    });
+
+    it("when neither the startup nor PROGRAM calls it (the proposed wallet, a partner, an outsider), it reverts NotStartupOrProgram(id, caller)", async function () {
+      const { ledger, program, relayer, partnerF, outsider, id } = await loadFixture(activeFixture);
+      const effectiveAt = await proposeMigration(ledger, program, id, relayer.address);
+      for (const caller of [relayer, partnerF, outsider]) {
+        await expect(ledger.connect(caller).cancelStartupMigration(id))
+          .to.be.revertedWithCustomError(ledger, "NotStartupOrProgram").withArgs(id, caller.address);
+      }
+      expect(await pendingOf(ledger, id)).to.deep.equal([relayer.address, effectiveAt]);
+    });
+
+    it("when the id is unknown, it reverts AgreementNotFound(id)", async function () {
+      const { ledger, startup } = await loadFixture(activeFixture);
+      await expect(ledger.connect(startup).cancelStartupMigration(9n)).to.be.revertedWithCustomError(ledger, "AgreementNotFound").withArgs(9n);
+    });
+  });
+
+  describe("a pending migration ends with the agreement", function () {
+    it("when the Proposed agreement is cancelled, the proposal ends with it (no event of its own): executing it reverts NoPendingMigration", async function () {
+      const { ledger, program, relayer, id } = await loadFixture(proposedFixture);
+      const effectiveAt = await proposeMigration(ledger, program, id, relayer.address);
+      await expect(ledger.connect(program).cancelAgreement(id))
+        .to.emit(ledger, "AgreementCancelled").withArgs(id)
+        .and.not.to.emit(ledger, "StartupMigrationCancelled");
+      expect(await pendingOf(ledger, id)).to.deep.equal(NO_MIGRATION);
+      await time.increaseTo(effectiveAt);
+      await expect(ledger.executeStartupMigration(id)).to.be.revertedWithCustomError(ledger, "NoPendingMigration").withArgs(id);
+    });
+
+    it("when the credits expire, the proposal ends with them: executing it reverts NoPendingMigration", async function () {
+      const { ledger, program, relayer, id, end } = await loadFixture(activeFixture);
+      const close = end + REPORTING_GRACE;
+      await time.increaseTo(close - DAY);
+      const effectiveAt = await proposeMigration(ledger, program, id, relayer.address);
+      await time.increaseTo(close);
+      await expect(ledger.expireCredits(id)).to.emit(ledger, "CreditsExpired").and.not.to.emit(ledger, "StartupMigrationCancelled");
+      expect(await pendingOf(ledger, id)).to.deep.equal(NO_MIGRATION);
+      await time.increaseTo(effectiveAt);
+      await expect(ledger.executeStartupMigration(id)).to.be.revertedWithCustomError(ledger, "NoPendingMigration").withArgs(id);
+      expect(await ledger.openAgreementOf(relayer.address)).to.equal(0n);
     });
   });
 

@@ -91,59 +91,54 @@ describe("DSXCredit", function () {
   });
 
   describe("transferFrom", function () {
-    it("when an approved spender moves credits, it reverts TransferRestricted(from, to) and the allowance stays", async function () {
+    it("when a spender moves 0 credits (no allowance is needed for 0), it reverts TransferRestricted(from, to) and balances stay", async function () {
       const { credit, startup, outsider, startup2 } = await loadFixture(creditFixture);
-      await credit.connect(startup).approve(outsider.address, 500n * DSXC);
-      await expect(credit.connect(outsider).transferFrom(startup.address, startup2.address, 100n * DSXC))
+      await expect(credit.connect(outsider).transferFrom(startup.address, startup2.address, 0n))
         .to.be.revertedWithCustomError(credit, "TransferRestricted").withArgs(startup.address, startup2.address);
-      await expect(credit.connect(outsider).transferFrom(startup.address, outsider.address, 100n * DSXC))
+      await expect(credit.connect(startup).transferFrom(startup.address, outsider.address, 0n))
         .to.be.revertedWithCustomError(credit, "TransferRestricted").withArgs(startup.address, outsider.address);
-      expect(await credit.allowance(startup.address, outsider.address)).to.equal(500n * DSXC);
       expect(await credit.balanceOf(startup.address)).to.equal(CREDIT_LIMIT);
     });
 
-    it("when the spender has no allowance, it reverts ERC20InsufficientAllowance before any transfer", async function () {
+    it("when the spender has no allowance, it reverts TransferRestricted(from, to), not an allowance error that would suggest approving", async function () {
       const { credit, startup, outsider } = await loadFixture(creditFixture);
       await expect(credit.connect(outsider).transferFrom(startup.address, outsider.address, DSXC))
-        .to.be.revertedWithCustomError(credit, "ERC20InsufficientAllowance").withArgs(outsider.address, 0n, DSXC);
+        .to.be.revertedWithCustomError(credit, "TransferRestricted").withArgs(startup.address, outsider.address);
+      expect(await credit.balanceOf(startup.address)).to.equal(CREDIT_LIMIT);
     });
   });
 
-  describe("approve / permit", function () {
-    it("when a holder approves, it emits Approval and sets the allowance (which still cannot move credits)", async function () {
+  describe("approve / permit (refused: an allowance could never be spent)", function () {
+    it("when a holder approves, it reverts ApprovalRestricted(owner, spender) and no allowance is set", async function () {
       const { credit, startup, outsider } = await loadFixture(creditFixture);
       await expect(credit.connect(startup).approve(outsider.address, 7n))
-        .to.emit(credit, "Approval").withArgs(startup.address, outsider.address, 7n);
-      expect(await credit.allowance(startup.address, outsider.address)).to.equal(7n);
+        .to.be.revertedWithCustomError(credit, "ApprovalRestricted").withArgs(startup.address, outsider.address);
+      await expect(credit.connect(outsider).approve(startup.address, 0n), "even for 0, and from a wallet without credits")
+        .to.be.revertedWithCustomError(credit, "ApprovalRestricted").withArgs(outsider.address, startup.address);
+      expect(await credit.allowance(startup.address, outsider.address)).to.equal(0n);
     });
 
-    it("when a valid ERC-2612 permit is relayed, it sets the allowance and the nonce, and transferFrom still reverts", async function () {
+    it("when a valid ERC-2612 permit is relayed, it reverts ApprovalRestricted(owner, spender): no allowance, the nonce unused", async function () {
       const f = await loadFixture(creditFixture);
       const { credit, startup, outsider, relayer } = f;
       const deadline = (await latest()) + HOUR;
       const sig = await signPermit(f, startup, outsider.address, 250n * DSXC, deadline);
       await expect(credit.connect(relayer).permit(startup.address, outsider.address, 250n * DSXC, deadline, sig.v, sig.r, sig.s))
-        .to.emit(credit, "Approval").withArgs(startup.address, outsider.address, 250n * DSXC);
-      expect(await credit.allowance(startup.address, outsider.address)).to.equal(250n * DSXC);
-      expect(await credit.nonces(startup.address)).to.equal(1n);
-      await expect(credit.connect(outsider).transferFrom(startup.address, outsider.address, 250n * DSXC))
-        .to.be.revertedWithCustomError(credit, "TransferRestricted").withArgs(startup.address, outsider.address);
+        .to.be.revertedWithCustomError(credit, "ApprovalRestricted").withArgs(startup.address, outsider.address);
+      expect(await credit.allowance(startup.address, outsider.address)).to.equal(0n);
+      expect(await credit.nonces(startup.address)).to.equal(0n);
     });
 
-    it("when the permit's deadline has passed, it reverts ERC2612ExpiredSignature(deadline)", async function () {
+    it("when the permit is expired or signed by someone else, it still reverts ApprovalRestricted (before any signature check)", async function () {
       const f = await loadFixture(creditFixture);
-      const deadline = (await latest()) - 1n;
-      const sig = await signPermit(f, f.startup, f.outsider.address, DSXC, deadline);
-      await expect(f.credit.permit(f.startup.address, f.outsider.address, DSXC, deadline, sig.v, sig.r, sig.s))
-        .to.be.revertedWithCustomError(f.credit, "ERC2612ExpiredSignature").withArgs(deadline);
-    });
-
-    it("when the permit is signed by someone else, it reverts ERC2612InvalidSigner(signer, owner)", async function () {
-      const f = await loadFixture(creditFixture);
+      const expired = (await latest()) - 1n;
+      const old = await signPermit(f, f.startup, f.outsider.address, DSXC, expired);
+      await expect(f.credit.permit(f.startup.address, f.outsider.address, DSXC, expired, old.v, old.r, old.s))
+        .to.be.revertedWithCustomError(f.credit, "ApprovalRestricted").withArgs(f.startup.address, f.outsider.address);
       const deadline = (await latest()) + HOUR;
-      const sig = await signPermit(f, f.startup, f.outsider.address, DSXC, deadline, f.startup2);
-      await expect(f.credit.permit(f.startup.address, f.outsider.address, DSXC, deadline, sig.v, sig.r, sig.s))
-        .to.be.revertedWithCustomError(f.credit, "ERC2612InvalidSigner").withArgs(f.startup2.address, f.startup.address);
+      const forged = await signPermit(f, f.startup, f.outsider.address, DSXC, deadline, f.startup2);
+      await expect(f.credit.permit(f.startup.address, f.outsider.address, DSXC, deadline, forged.v, forged.r, forged.s))
+        .to.be.revertedWithCustomError(f.credit, "ApprovalRestricted").withArgs(f.startup.address, f.outsider.address);
     });
 
     it("when asked, DOMAIN_SEPARATOR is the EIP-712 domain of DSX Compute Credit version 1 on this chain", async function () {
@@ -215,8 +210,8 @@ describe("DSXCredit", function () {
         .to.emit(credit, "Transfer").withArgs(ethers.ZeroAddress, startup.address, 10n * DSXC);
       expect(await credit.totalSupply(), "after the refund").to.equal(CREDIT_LIMIT - 15n * DSXC);
 
-      // migration burns and mints the same amount
-      await ledger.connect(program).migrateStartup(id, startup2.address);
+      // the startup's own migration burns and mints the same amount
+      await ledger.connect(startup).migrateStartup(id, startup2.address);
       expect(await credit.totalSupply(), "after migration").to.equal(CREDIT_LIMIT - 15n * DSXC);
       expect(await credit.balanceOf(startup2.address)).to.equal(CREDIT_LIMIT - 15n * DSXC);
 

@@ -3,7 +3,7 @@ import { ethers } from "hardhat";
 import type { Wallet } from "ethers";
 import { loadFixture, time, takeSnapshot, type SnapshotRestorer } from "@nomicfoundation/hardhat-network-helpers";
 import {
-  deployLedgerFixture, signUsageBatch, signRevenueReport, addressesOf, H100, B200, DAY, HOUR, USDC, RATE_NOTICE,
+  deployLedgerFixture, signUsageBatch, signRevenueReport, addressesOf, H100, B200, DAY, HOUR, USDC, RATE_NOTICE, SIGNER_NOTICE,
   type LedgerFixture,
 } from "../helpers/fixture";
 
@@ -38,13 +38,37 @@ async function relayBatch(f: PartnerFixture, keys: Wallet[], sequence: bigint) {
   return f.ledger.connect(f.relayer).submitUsage(batch, await signUsageBatch(keys, batch, f.chainId, f.ledgerAddress));
 }
 
-/** partner(address) as a plain object. */
+/** partner(address) as a plain object: the signer set and payout address in force, and PROGRAM's pending changes. */
 async function partnerView(f: LedgerFixture, partner: string) {
   const v = await f.ledger.partner(partner);
   return {
     signers: [...v.signers], threshold: v.threshold, payoutBps: v.payoutBps, active: v.active,
-    registered: v.registered, nextSequence: v.nextSequence,
+    registered: v.registered, nextSequence: v.nextSequence, payout: v.payout,
+    pendingSigners: [...v.pendingSigners], pendingThreshold: v.pendingThreshold, pendingSignersAt: v.pendingSignersAt,
+    pendingPayout: v.pendingPayout, pendingPayoutAt: v.pendingPayoutAt,
   };
+}
+
+/** The pending fields of partner(address) when nothing is pending. */
+const NOTHING_PENDING = {
+  pendingSigners: [] as string[], pendingThreshold: 0n, pendingSignersAt: 0n, pendingPayout: ethers.ZeroAddress, pendingPayoutAt: 0n,
+};
+
+/** revenueSigners() as a plain object. */
+async function revenueView(f: LedgerFixture) {
+  const v = await f.ledger.revenueSigners();
+  return {
+    signers: [...v.signers], threshold: v.threshold, pendingSigners: [...v.pendingSigners], pendingThreshold: v.pendingThreshold,
+    pendingAt: v.pendingAt,
+  };
+}
+
+/** Sends `call` ten seconds from now and returns that time. */
+async function at10s(call: () => Promise<unknown>): Promise<bigint> {
+  const t = (await latest()) + 10n;
+  await time.setNextBlockTimestamp(t);
+  await call();
+  return t;
 }
 
 /** rateSchedule(partner, sku) as [creditsPerGpuHour, effectiveFrom] pairs. */
@@ -69,14 +93,16 @@ describe("RevenueShareLedger: partners, signer sets and rate cards", function ()
       await expect(f.ledger.connect(f.program).registerPartner(f.partnerB.address, signers, 2, 8_000))
         .to.emit(f.ledger, "PartnerRegistered").withArgs(f.partnerB.address, signers, 2, 8_000);
       expect(await partnerView(f, f.partnerB.address)).to.deep.equal({
-        signers, threshold: 2n, payoutBps: 8_000n, active: true, registered: true, nextSequence: 0n,
+        signers, threshold: 2n, payoutBps: 8_000n, active: true, registered: true, nextSequence: 0n, payout: f.partnerB.address,
+        ...NOTHING_PENDING,
       });
     });
 
-    it("when the partner was never registered, partner(address) is empty and not registered", async function () {
+    it("when the partner was never registered, partner(address) is empty, not registered, with payout address 0", async function () {
       const f = await loadFixture(partnerFixture);
       expect(await partnerView(f, f.partnerB.address)).to.deep.equal({
-        signers: [], threshold: 0n, payoutBps: 0n, active: false, registered: false, nextSequence: 0n,
+        signers: [], threshold: 0n, payoutBps: 0n, active: false, registered: false, nextSequence: 0n, payout: ethers.ZeroAddress,
+        ...NOTHING_PENDING,
       });
     });
 
@@ -142,27 +168,29 @@ describe("RevenueShareLedger: partners, signer sets and rate cards", function ()
 
     it("when the threshold is 2 of 3, one signature is refused BelowThreshold(1, 2) and two are accepted", async function () {
       const f = await loadFixture(partnerFixture);
-      await f.ledger.connect(f.program).setPartnerSigners(f.partnerF.address, addressesOf([f.k1, f.k2, f.k3]), 2);
+      await f.ledger.connect(f.partnerF).setPartnerSigners(f.partnerF.address, addressesOf([f.k1, f.k2, f.k3]), 2);
       await expect(relayBatch(f, [f.k1], 0n)).to.be.revertedWithCustomError(f.ledger, "BelowThreshold").withArgs(1, 2);
       await expect(relayBatch(f, [f.k1, f.k3], 0n)).to.emit(f.ledger, "UsageBatchRecorded");
     });
   });
 
   describe("setPartnerSigners", function () {
-    it("when the new set is valid, it replaces signers and threshold, keeps the rest and emits PartnerSignersSet", async function () {
+    it("when the partner rotates its own signers, the new set is in force at once: PartnerSignersSet, the rest kept, nothing pending", async function () {
       const f = await loadFixture(partnerFixture);
       await relayBatch(f, [f.k0], 0n);
       const signers = addressesOf([f.k1, f.k2]);
-      await expect(f.ledger.connect(f.program).setPartnerSigners(f.partnerF.address, signers, 2))
-        .to.emit(f.ledger, "PartnerSignersSet").withArgs(f.partnerF.address, signers, 2);
+      await expect(f.ledger.connect(f.partnerF).setPartnerSigners(f.partnerF.address, signers, 2))
+        .to.emit(f.ledger, "PartnerSignersSet").withArgs(f.partnerF.address, signers, 2)
+        .and.not.to.emit(f.ledger, "PartnerSignersProposed");
       expect(await partnerView(f, f.partnerF.address)).to.deep.equal({
-        signers, threshold: 2n, payoutBps: 7_000n, active: true, registered: true, nextSequence: 1n,
+        signers, threshold: 2n, payoutBps: 7_000n, active: true, registered: true, nextSequence: 1n, payout: f.partnerF.address,
+        ...NOTHING_PENDING,
       });
     });
 
-    it("when rotated, a batch signed by an old signer reverts UnknownSigner(old) and one by the new signer lands", async function () {
+    it("when the partner rotated, a batch signed by an old signer reverts UnknownSigner(old) and one by the new signer lands", async function () {
       const f = await loadFixture(partnerFixture);
-      await f.ledger.connect(f.program).setPartnerSigners(f.partnerF.address, [f.k1.address], 1);
+      await f.ledger.connect(f.partnerF).setPartnerSigners(f.partnerF.address, [f.k1.address], 1);
       await expect(relayBatch(f, [f.k0], 0n)).to.be.revertedWithCustomError(f.ledger, "UnknownSigner").withArgs(f.k0.address);
       const [start, end, root] = [f.windowEnd - HOUR, f.windowEnd, ethers.id("records-0")];
       const batchId = await f.ledger.usageBatchId(f.partnerF.address, 0n, start, end, root);
@@ -173,23 +201,24 @@ describe("RevenueShareLedger: partners, signer sets and rate cards", function ()
 
     it("when a signer stays in the new set, its signatures keep working", async function () {
       const f = await loadFixture(partnerFixture);
-      await f.ledger.connect(f.program).setPartnerSigners(f.partnerF.address, addressesOf([f.k0, f.k1]), 1);
+      await f.ledger.connect(f.partnerF).setPartnerSigners(f.partnerF.address, addressesOf([f.k0, f.k1]), 1);
       await expect(relayBatch(f, [f.k0], 0n)).to.emit(f.ledger, "UsageBatchRecorded");
       await expect(relayBatch(f, [f.k1], 1n)).to.emit(f.ledger, "UsageBatchRecorded");
     });
 
     it("when rotated away and back, the returning signer is valid again and the one in between is not", async function () {
       const f = await loadFixture(partnerFixture);
-      await f.ledger.connect(f.program).setPartnerSigners(f.partnerF.address, [f.k1.address], 1);
-      await f.ledger.connect(f.program).setPartnerSigners(f.partnerF.address, [f.k0.address], 1);
-      await expect(relayBatch(f, [f.k1], 0n)).to.be.revertedWithCustomError(f.ledger, "UnknownSigner").withArgs(f.k1.address);
-      await expect(relayBatch(f, [f.k0], 0n)).to.emit(f.ledger, "UsageBatchRecorded");
+      await f.ledger.connect(f.partnerF).setPartnerSigners(f.partnerF.address, [f.k1.address], 1);
+      await expect(relayBatch(f, [f.k1], 0n)).to.emit(f.ledger, "UsageBatchRecorded");
+      await f.ledger.connect(f.partnerF).setPartnerSigners(f.partnerF.address, [f.k0.address], 1);
+      await expect(relayBatch(f, [f.k1], 1n)).to.be.revertedWithCustomError(f.ledger, "UnknownSigner").withArgs(f.k1.address);
+      await expect(relayBatch(f, [f.k0], 1n)).to.emit(f.ledger, "UsageBatchRecorded");
     });
 
     it("when one partner rotates, another partner's signer set is untouched", async function () {
       const f = await loadFixture(partnerFixture);
       await f.ledger.connect(f.program).registerPartner(f.partnerB.address, [f.k0.address], 1, 8_000);
-      await f.ledger.connect(f.program).setPartnerSigners(f.partnerF.address, [f.k1.address], 1);
+      await f.ledger.connect(f.partnerF).setPartnerSigners(f.partnerF.address, [f.k1.address], 1);
       expect((await partnerView(f, f.partnerB.address)).signers).to.deep.equal([f.k0.address]);
       const batch = {
         partner: f.partnerB.address as `0x${string}`, sequence: 0n, periodStart: f.windowEnd - HOUR, periodEnd: f.windowEnd,
@@ -199,6 +228,98 @@ describe("RevenueShareLedger: partners, signer sets and rate cards", function ()
         .to.emit(f.ledger, "UsageBatchRecorded");
     });
 
+    it("when PROGRAM proposes a set, it is pending for SIGNER_NOTICE (PartnerSignersProposed, the view shows it) and the old set signs until then", async function () {
+      const f = await loadFixture(partnerFixture);
+      const t = (await latest()) + 10n;
+      await time.setNextBlockTimestamp(t);
+      const effectiveAt = t + SIGNER_NOTICE;
+      await expect(f.ledger.connect(f.program).setPartnerSigners(f.partnerF.address, addressesOf([f.k1, f.k2]), 2))
+        .to.emit(f.ledger, "PartnerSignersProposed").withArgs(f.partnerF.address, addressesOf([f.k1, f.k2]), 2, effectiveAt)
+        .and.not.to.emit(f.ledger, "PartnerSignersSet");
+      expect(await partnerView(f, f.partnerF.address)).to.deep.equal({
+        signers: [f.k0.address], threshold: 1n, payoutBps: 7_000n, active: true, registered: true, nextSequence: 0n,
+        payout: f.partnerF.address, ...NOTHING_PENDING,
+        pendingSigners: addressesOf([f.k1, f.k2]), pendingThreshold: 2n, pendingSignersAt: effectiveAt,
+      });
+      await expect(relayBatch(f, [f.k1, f.k2], 0n)).to.be.revertedWithCustomError(f.ledger, "UnknownSigner").withArgs(addressesOf([f.k1, f.k2])[0]);
+      await time.setNextBlockTimestamp(effectiveAt - 1n);
+      await expect(relayBatch(f, [f.k0], 0n), "the old set at effectiveAt - 1").to.emit(f.ledger, "UsageBatchRecorded");
+    });
+
+    it("when PROGRAM's proposal reaches its effectiveAt, it is in force with no further transaction: old signers refused, new ones land", async function () {
+      const f = await loadFixture(partnerFixture);
+      const t = await at10s(() => f.ledger.connect(f.program).setPartnerSigners(f.partnerF.address, addressesOf([f.k1, f.k2]), 2));
+      const effectiveAt = t + SIGNER_NOTICE;
+      await time.setNextBlockTimestamp(effectiveAt);
+      await expect(relayBatch(f, [f.k1, f.k2], 0n), "the new set at effectiveAt").to.emit(f.ledger, "UsageBatchRecorded");
+      await expect(relayBatch(f, [f.k0], 1n)).to.be.revertedWithCustomError(f.ledger, "BelowThreshold").withArgs(1n, 2n);
+      await expect(relayBatch(f, [f.k0, f.k1], 1n)).to.be.revertedWithCustomError(f.ledger, "UnknownSigner").withArgs(f.k0.address);
+      expect(await partnerView(f, f.partnerF.address)).to.deep.equal({
+        signers: addressesOf([f.k1, f.k2]), threshold: 2n, payoutBps: 7_000n, active: true, registered: true, nextSequence: 1n,
+        payout: f.partnerF.address, ...NOTHING_PENDING,
+      });
+      expect(await f.ledger.queryFilter(f.ledger.filters.PartnerSignersSet()), "no event when it comes into force").to.deep.equal([]);
+    });
+
+    it("when the partner rotates while PROGRAM's proposal is pending, its own set is in force at once and PROGRAM's never comes into force", async function () {
+      const f = await loadFixture(partnerFixture);
+      const t = await at10s(() => f.ledger.connect(f.program).setPartnerSigners(f.partnerF.address, [f.k3.address], 1));
+      await expect(f.ledger.connect(f.partnerF).setPartnerSigners(f.partnerF.address, [f.k1.address], 1))
+        .to.emit(f.ledger, "PartnerSignersSet").withArgs(f.partnerF.address, [f.k1.address], 1);
+      const view = await partnerView(f, f.partnerF.address);
+      expect([view.signers, view.pendingSigners, view.pendingThreshold, view.pendingSignersAt]).to.deep.equal([[f.k1.address], [], 0n, 0n]);
+      await time.setNextBlockTimestamp(t + SIGNER_NOTICE);
+      await expect(relayBatch(f, [f.k3], 0n)).to.be.revertedWithCustomError(f.ledger, "UnknownSigner").withArgs(f.k3.address);
+      await expect(relayBatch(f, [f.k1], 0n)).to.emit(f.ledger, "UsageBatchRecorded");
+    });
+
+    it("when PROGRAM proposes again before the first proposal came into force, the newer one replaces it (the first never rules)", async function () {
+      const f = await loadFixture(partnerFixture);
+      const first = await at10s(() => f.ledger.connect(f.program).setPartnerSigners(f.partnerF.address, [f.k1.address], 1));
+      await time.increase(DAY);
+      const second = await at10s(() => f.ledger.connect(f.program).setPartnerSigners(f.partnerF.address, [f.k2.address], 1));
+      expect((await partnerView(f, f.partnerF.address)).pendingSigners).to.deep.equal([f.k2.address]);
+      await time.setNextBlockTimestamp(first + SIGNER_NOTICE);
+      await expect(relayBatch(f, [f.k1], 0n)).to.be.revertedWithCustomError(f.ledger, "UnknownSigner").withArgs(f.k1.address);
+      await expect(relayBatch(f, [f.k0], 0n), "the original set rules until the newer effectiveAt").to.emit(f.ledger, "UsageBatchRecorded");
+      await time.setNextBlockTimestamp(second + SIGNER_NOTICE);
+      await expect(relayBatch(f, [f.k0], 1n)).to.be.revertedWithCustomError(f.ledger, "UnknownSigner").withArgs(f.k0.address);
+      await expect(relayBatch(f, [f.k2], 1n)).to.emit(f.ledger, "UsageBatchRecorded");
+    });
+
+    it("when PROGRAM proposes again after the first proposal came into force, the first stays in force until the newer one's effectiveAt", async function () {
+      const f = await loadFixture(partnerFixture);
+      const first = await at10s(() => f.ledger.connect(f.program).setPartnerSigners(f.partnerF.address, [f.k1.address], 1));
+      await time.increaseTo(first + SIGNER_NOTICE + HOUR);
+      const second = await at10s(() => f.ledger.connect(f.program).setPartnerSigners(f.partnerF.address, [f.k2.address], 1));
+      const view = await partnerView(f, f.partnerF.address);
+      expect([view.signers, view.pendingSigners, view.pendingSignersAt]).to.deep.equal([[f.k1.address], [f.k2.address], second + SIGNER_NOTICE]);
+      await expect(relayBatch(f, [f.k0], 0n)).to.be.revertedWithCustomError(f.ledger, "UnknownSigner").withArgs(f.k0.address);
+      await expect(relayBatch(f, [f.k1], 0n)).to.emit(f.ledger, "UsageBatchRecorded");
+      await time.setNextBlockTimestamp(second + SIGNER_NOTICE);
+      await expect(relayBatch(f, [f.k1], 1n)).to.be.revertedWithCustomError(f.ledger, "UnknownSigner").withArgs(f.k1.address);
+      await expect(relayBatch(f, [f.k2], 1n)).to.emit(f.ledger, "UsageBatchRecorded");
+    });
+
+    it("when the partner also holds PROGRAM_ROLE, its call counts as the partner's: in force at once", async function () {
+      const f = await loadFixture(partnerFixture);
+      await f.ledger.connect(f.admin).grantRole(await f.ledger.PROGRAM_ROLE(), f.partnerF.address);
+      await expect(f.ledger.connect(f.partnerF).setPartnerSigners(f.partnerF.address, [f.k1.address], 1))
+        .to.emit(f.ledger, "PartnerSignersSet").withArgs(f.partnerF.address, [f.k1.address], 1)
+        .and.not.to.emit(f.ledger, "PartnerSignersProposed");
+      await expect(relayBatch(f, [f.k1], 0n)).to.emit(f.ledger, "UsageBatchRecorded");
+    });
+
+    it("when neither the partner nor PROGRAM calls it (another partner, the admin, an outsider), it reverts NotPartnerOrProgram(partner, caller)", async function () {
+      const f = await loadFixture(partnerFixture);
+      await f.ledger.connect(f.program).registerPartner(f.partnerB.address, [f.k1.address], 1, 8_000);
+      for (const caller of [f.partnerB, f.admin, f.outsider]) {
+        await expect(f.ledger.connect(caller).setPartnerSigners(f.partnerF.address, [f.k2.address], 1))
+          .to.be.revertedWithCustomError(f.ledger, "NotPartnerOrProgram").withArgs(f.partnerF.address, caller.address);
+      }
+      expect(await partnerView(f, f.partnerF.address)).to.deep.include({ signers: [f.k0.address], pendingSigners: [] });
+    });
+
     const badSets: { when: string; signers: (f: PartnerFixture) => string[]; threshold: number; error: string; args: (f: PartnerFixture) => unknown[] }[] = [
       { when: "threshold is 0", signers: (f) => [f.k1.address], threshold: 0, error: "InvalidSignerSet", args: () => [1, 0] },
       { when: "threshold exceeds the number of signers", signers: (f) => [f.k1.address], threshold: 2, error: "InvalidSignerSet", args: () => [1, 2] },
@@ -206,19 +327,23 @@ describe("RevenueShareLedger: partners, signer sets and rate cards", function ()
       { when: "a signer is the zero address", signers: () => [ethers.ZeroAddress], threshold: 1, error: "ZeroAddress", args: () => [] },
       { when: "a signer appears twice", signers: (f) => [f.k1.address, f.k1.address], threshold: 1, error: "DuplicateSigner", args: (f) => [f.k1.address] },
     ];
-    for (const { when, signers, threshold, error, args } of badSets) {
-      it(`when ${when}, it reverts ${error} and the old set keeps signing`, async function () {
-        const f = await loadFixture(partnerFixture);
-        await expect(f.ledger.connect(f.program).setPartnerSigners(f.partnerF.address, signers(f), threshold))
-          .to.be.revertedWithCustomError(f.ledger, error).withArgs(...args(f));
-        await expect(relayBatch(f, [f.k0], 0n)).to.emit(f.ledger, "UsageBatchRecorded");
-      });
+    for (const who of ["partnerF", "program"] as const) {
+      for (const { when, signers, threshold, error, args } of badSets) {
+        it(`when ${when} (sent by ${who === "partnerF" ? "the partner" : "PROGRAM"}), it reverts ${error} and the old set keeps signing`, async function () {
+          const f = await loadFixture(partnerFixture);
+          await expect(f.ledger.connect(f[who]).setPartnerSigners(f.partnerF.address, signers(f), threshold))
+            .to.be.revertedWithCustomError(f.ledger, error).withArgs(...args(f));
+          await expect(relayBatch(f, [f.k0], 0n)).to.emit(f.ledger, "UsageBatchRecorded");
+        });
+      }
     }
 
-    it("when the partner is not registered, it reverts PartnerNotRegistered(partner)", async function () {
+    it("when the partner is not registered, it reverts PartnerNotRegistered(partner), whoever sends it", async function () {
       const f = await loadFixture(partnerFixture);
-      await expect(f.ledger.connect(f.program).setPartnerSigners(f.partnerB.address, [f.k1.address], 1))
-        .to.be.revertedWithCustomError(f.ledger, "PartnerNotRegistered").withArgs(f.partnerB.address);
+      for (const caller of [f.program, f.partnerB]) {
+        await expect(f.ledger.connect(caller).setPartnerSigners(f.partnerB.address, [f.k1.address], 1))
+          .to.be.revertedWithCustomError(f.ledger, "PartnerNotRegistered").withArgs(f.partnerB.address);
+      }
     });
   });
 
@@ -241,6 +366,7 @@ describe("RevenueShareLedger: partners, signer sets and rate cards", function ()
       await expect(relayBatch(f, [f.k0], 1n)).to.emit(f.ledger, "UsageBatchRecorded");
       expect(await partnerView(f, f.partnerF.address)).to.deep.equal({
         signers: [f.k0.address], threshold: 1n, payoutBps: 7_000n, active: true, registered: true, nextSequence: 2n,
+        payout: f.partnerF.address, ...NOTHING_PENDING,
       });
     });
 
@@ -418,26 +544,77 @@ describe("RevenueShareLedger: partners, signer sets and rate cards", function ()
       return f.ledger.connect(f.relayer).submitRevenue(report, await signRevenueReport(keys, report, f.chainId, f.ledgerAddress));
     }
 
-    it("when nothing was set, revenueSigners() is empty with threshold 0", async function () {
+    it("when nothing was set, revenueSigners() is empty with threshold 0 and nothing pending", async function () {
       const f = await loadFixture(partnerFixture);
-      const [signers, threshold] = await f.ledger.revenueSigners();
-      expect([[...signers], threshold]).to.deep.equal([[], 0n]);
+      expect(await revenueView(f)).to.deep.equal({ signers: [], threshold: 0n, pendingSigners: [], pendingThreshold: 0n, pendingAt: 0n });
     });
 
-    it("when the set is valid, it is stored and RevenueSignersSet(signers, threshold) is emitted", async function () {
+    it("when the first set is valid, it is in force at once and RevenueSignersSet(signers, threshold) is emitted", async function () {
       const f = await loadFixture(partnerFixture);
       const signers = addressesOf([f.k1, f.k2, f.k3]);
       await expect(f.ledger.connect(f.program).setRevenueSigners(signers, 2))
-        .to.emit(f.ledger, "RevenueSignersSet").withArgs(signers, 2);
-      const [stored, threshold] = await f.ledger.revenueSigners();
-      expect([[...stored], threshold]).to.deep.equal([signers, 2n]);
+        .to.emit(f.ledger, "RevenueSignersSet").withArgs(signers, 2)
+        .and.not.to.emit(f.ledger, "RevenueSignersProposed");
+      expect(await revenueView(f)).to.deep.equal({ signers, threshold: 2n, pendingSigners: [], pendingThreshold: 0n, pendingAt: 0n });
     });
 
-    it("when rotated, a report signed by the old signer reverts UnknownSigner(old) and the new signer's lands", async function () {
+    it("when a set is in force, the next one is proposed for SIGNER_NOTICE (RevenueSignersProposed, the view shows it); the old signer reports until then", async function () {
       const f = await loadFixture(revenueFixture);
-      await f.ledger.connect(f.program).setRevenueSigners([f.k3.address], 1);
+      const t = (await latest()) + 10n;
+      await time.setNextBlockTimestamp(t);
+      const effectiveAt = t + SIGNER_NOTICE;
+      await expect(f.ledger.connect(f.program).setRevenueSigners([f.k3.address], 1))
+        .to.emit(f.ledger, "RevenueSignersProposed").withArgs([f.k3.address], 1, effectiveAt)
+        .and.not.to.emit(f.ledger, "RevenueSignersSet");
+      expect(await revenueView(f)).to.deep.equal({
+        signers: [f.k2.address], threshold: 1n, pendingSigners: [f.k3.address], pendingThreshold: 1n, pendingAt: effectiveAt,
+      });
+      await expect(relayReport(f, [f.k3], 1)).to.be.revertedWithCustomError(f.ledger, "UnknownSigner").withArgs(f.k3.address);
+      await time.setNextBlockTimestamp(effectiveAt - 1n);
+      await expect(relayReport(f, [f.k2], 1), "the old set at effectiveAt - 1")
+        .to.emit(f.ledger, "RevenueReported").withArgs(1n, 0, 1, 1_000n * USDC, ethers.id("v1"));
+    });
+
+    it("when the proposed set reaches its effectiveAt, it is in force with no further transaction: the old signer reverts UnknownSigner(old), the new one's report lands", async function () {
+      const f = await loadFixture(revenueFixture);
+      const t = await at10s(() => f.ledger.connect(f.program).setRevenueSigners([f.k3.address], 1));
+      await time.setNextBlockTimestamp(t + SIGNER_NOTICE);
+      await expect(relayReport(f, [f.k3], 1), "the new set at effectiveAt")
+        .to.emit(f.ledger, "RevenueReported").withArgs(1n, 0, 1, 1_000n * USDC, ethers.id("v1"));
+      await expect(relayReport(f, [f.k2], 2)).to.be.revertedWithCustomError(f.ledger, "UnknownSigner").withArgs(f.k2.address);
+      expect(await revenueView(f)).to.deep.equal({ signers: [f.k3.address], threshold: 1n, pendingSigners: [], pendingThreshold: 0n, pendingAt: 0n });
+      expect(await f.ledger.queryFilter(f.ledger.filters.RevenueSignersSet()), "only the first set was announced as set")
+        .to.have.length(1);
+    });
+
+    it("when PROGRAM proposes again before the first proposal came into force, the newer one replaces it (the first never rules)", async function () {
+      const f = await loadFixture(revenueFixture);
+      const first = await at10s(() => f.ledger.connect(f.program).setRevenueSigners([f.k3.address], 1));
+      await time.increase(DAY);
+      const second = await at10s(() => f.ledger.connect(f.program).setRevenueSigners([f.k1.address], 1));
+      expect(await revenueView(f)).to.deep.equal({
+        signers: [f.k2.address], threshold: 1n, pendingSigners: [f.k1.address], pendingThreshold: 1n, pendingAt: second + SIGNER_NOTICE,
+      });
+      await time.setNextBlockTimestamp(first + SIGNER_NOTICE);
+      await expect(relayReport(f, [f.k3], 1)).to.be.revertedWithCustomError(f.ledger, "UnknownSigner").withArgs(f.k3.address);
+      await expect(relayReport(f, [f.k2], 1)).to.emit(f.ledger, "RevenueReported");
+      await time.setNextBlockTimestamp(second + SIGNER_NOTICE);
+      await expect(relayReport(f, [f.k1], 2)).to.emit(f.ledger, "RevenueReported");
+    });
+
+    it("when PROGRAM proposes again after the first proposal came into force, the first stays in force until the newer one's effectiveAt", async function () {
+      const f = await loadFixture(revenueFixture);
+      const first = await at10s(() => f.ledger.connect(f.program).setRevenueSigners([f.k3.address], 1));
+      await time.increaseTo(first + SIGNER_NOTICE + HOUR);
+      const second = await at10s(() => f.ledger.connect(f.program).setRevenueSigners([f.k1.address], 1));
+      expect(await revenueView(f)).to.deep.equal({
+        signers: [f.k3.address], threshold: 1n, pendingSigners: [f.k1.address], pendingThreshold: 1n, pendingAt: second + SIGNER_NOTICE,
+      });
       await expect(relayReport(f, [f.k2], 1)).to.be.revertedWithCustomError(f.ledger, "UnknownSigner").withArgs(f.k2.address);
-      await expect(relayReport(f, [f.k3], 1)).to.emit(f.ledger, "RevenueReported").withArgs(1n, 0, 1, 1_000n * USDC, ethers.id("v1"));
+      await expect(relayReport(f, [f.k3], 1)).to.emit(f.ledger, "RevenueReported");
+      await time.setNextBlockTimestamp(second + SIGNER_NOTICE);
+      await expect(relayReport(f, [f.k3], 2)).to.be.revertedWithCustomError(f.ledger, "UnknownSigner").withArgs(f.k3.address);
+      await expect(relayReport(f, [f.k1], 2)).to.emit(f.ledger, "RevenueReported");
     });
 
     it("when revenue signers rotate, partners' signer sets are untouched (and vice versa)", async function () {
@@ -445,8 +622,11 @@ describe("RevenueShareLedger: partners, signer sets and rate cards", function ()
       await expect(relayReport(f, [f.k0], 1), "a partner's signer is not a revenue signer")
         .to.be.revertedWithCustomError(f.ledger, "UnknownSigner").withArgs(f.k0.address);
       await f.ledger.connect(f.program).setRevenueSigners([f.k0.address], 1);
+      await time.increase(SIGNER_NOTICE);
       await expect(relayBatch(f, [f.k0], 0n)).to.emit(f.ledger, "UsageBatchRecorded");
       await expect(relayReport(f, [f.k0], 1)).to.emit(f.ledger, "RevenueReported");
+      await f.ledger.connect(f.partnerF).setPartnerSigners(f.partnerF.address, [f.k1.address], 1);
+      await expect(relayReport(f, [f.k0], 2), "the revenue set did not follow the partner's").to.emit(f.ledger, "RevenueReported");
     });
 
     const badSets: { when: string; signers: (f: PartnerFixture) => string[]; threshold: number; error: string; args: (f: PartnerFixture) => unknown[] }[] = [

@@ -296,13 +296,17 @@ describe("RevenueShareLedger: pause, audits and treasury", function () {
         .to.be.revertedWithCustomError(ledger, "ReportingStillOpen").withArgs(1n, ethers.MaxUint256);
     });
 
-    it("when paused, the program's agreement administration still works (cancel, terminate, migrate) and so does authorizePartner", async function () {
-      const { ledger, pauser, program, startup, partnerF, relayer } = await loadFixture(ledgerInUseFixture);
+    it("when paused, the program's agreement administration still works (cancel, terminate, propose a migration) and so do the startup's and partner's own calls", async function () {
+      const { ledger, pauser, program, startup, partnerF, relayer, payer, fKey } = await loadFixture(ledgerInUseFixture);
       await ledger.connect(pauser).pause();
       await expect(ledger.connect(startup).authorizePartner(1n, partnerF.address, 60_000n * DSXC, 16)).to.emit(ledger, "PartnerAuthorized");
       await expect(ledger.connect(program).cancelAgreement(2n)).to.emit(ledger, "AgreementCancelled");
       await expect(ledger.connect(program).terminateAgreement(1n, ethers.ZeroHash)).to.emit(ledger, "AgreementTerminated");
-      await expect(ledger.connect(program).migrateStartup(1n, relayer.address)).to.emit(ledger, "StartupMigrated");
+      await expect(ledger.connect(program).migrateStartup(1n, relayer.address)).to.emit(ledger, "StartupMigrationProposed");
+      await expect(ledger.connect(startup).cancelStartupMigration(1n)).to.emit(ledger, "StartupMigrationCancelled");
+      await expect(ledger.connect(startup).migrateStartup(1n, relayer.address)).to.emit(ledger, "StartupMigrated");
+      await expect(ledger.connect(partnerF).setPartnerSigners(partnerF.address, [fKey.address], 1)).to.emit(ledger, "PartnerSignersSet");
+      await expect(ledger.connect(partnerF).setPayoutAddress(partnerF.address, payer.address)).to.emit(ledger, "PayoutAddressSet");
     });
   });
 

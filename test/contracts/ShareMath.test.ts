@@ -16,15 +16,10 @@ async function harnessFixture(): Promise<{ harness: ShareMathHarness }> {
   return { harness };
 }
 
-/** The contract's split of one applied payment, composed as SettlementLogic does: toPartners, then partnerPart each. */
+/** ShareMath.split, the function SettlementLogic books a payment with: each partner's part and the program's rest. */
 async function soliditySplit(harness: ShareMathHarness, amount: bigint, bps: bigint, owedPerPartner: bigint[]) {
-  const stillOwed = owedPerPartner.reduce((a, b) => a + b, 0n);
-  const total = await harness.toPartners(amount, bps, stillOwed);
-  const perPartner: bigint[] = [];
-  for (const owedToPartner of owedPerPartner) {
-    perPartner.push(total === 0n ? 0n : await harness.partnerPart(total, owedToPartner, stillOwed));
-  }
-  return { perPartner, toProgram: amount - perPartner.reduce((a, b) => a + b, 0n) };
+  const [parts, toProgram] = await harness.split(amount, bps, owedPerPartner);
+  return { perPartner: [...parts], toProgram };
 }
 
 describe("ShareMath (Solidity) on test/vectors/share-math.json", function () {
@@ -43,6 +38,15 @@ describe("ShareMath (Solidity) on test/vectors/share-math.json", function () {
       const got = [];
       for (const v of vectors.applyBps) got.push([v, (await harness.applyBps(n(v.amount), n(v.bps))).toString()]);
       expect(got).to.deep.equal(vectors.applyBps.map((v) => [v, v.expected]));
+    });
+  });
+
+  describe("cap", function () {
+    it("when given consumed credits and the cap multiple, it returns consumed × capMultipleBps / 10 000 rounded down for every vector", async function () {
+      const { harness } = await loadFixture(harnessFixture);
+      const got = [];
+      for (const v of vectors.cap) got.push([v, (await harness.cap(n(v.consumed), n(v.capMultipleBps))).toString()]);
+      expect(got).to.deep.equal(vectors.cap.map((v) => [v, v.expected]));
     });
   });
 
@@ -88,7 +92,7 @@ describe("ShareMath (Solidity) on test/vectors/share-math.json", function () {
     });
   });
 
-  describe("split (toPartners + partnerPart, program takes the rest)", function () {
+  describe("split (the production ShareMath.split: partners pro rata, the program takes the rest)", function () {
     it("when a payment is split, every partner's part and the program's remainder match every vector", async function () {
       const { harness } = await loadFixture(harnessFixture);
       const got = [];
@@ -130,6 +134,7 @@ describe("ShareMath (Solidity) on test/vectors/share-math.json", function () {
         fc.asyncProperty(uint, uint, uint, uint, async (a, b, c, d) => {
           await same(() => harness.credits(a, b), () => mirror.credits(a, b));
           await same(() => harness.applyBps(a, b), () => mirror.applyBps(a, b));
+          await same(() => harness.cap(a, b), () => mirror.cap(a, b));
           await same(() => harness.owed(a, b, c, d), () => mirror.owed(a, b, c, d));
           await same(() => harness.due(a, b, c), () => mirror.due(a, b, c));
           await same(() => harness.toPartners(a, b, c), () => mirror.toPartners(a, b, c));
@@ -139,7 +144,12 @@ describe("ShareMath (Solidity) on test/vectors/share-math.json", function () {
       );
     });
 
-    it("when given random payments and debts, the composed Solidity split equals the mirror's split", async function () {
+    it("when given the cap vectors, the mirror's cap matches every one too", function () {
+      expect(vectors.cap.map((v) => [v, mirror.cap(n(v.consumed), n(v.capMultipleBps)).toString()]))
+        .to.deep.equal(vectors.cap.map((v) => [v, v.expected]));
+    });
+
+    it("when given random payments and debts, ShareMath.split equals the mirror's split", async function () {
       const { harness } = await loadFixture(harnessFixture);
       const uint128 = fc.bigInt({ min: 0n, max: 2n ** 128n - 1n });
       await fc.assert(
@@ -150,6 +160,29 @@ describe("ShareMath (Solidity) on test/vectors/share-math.json", function () {
         }),
         { numRuns: 40 },
       );
+    });
+
+    it("when the debts sum past uint256 or the first cut overflows, ShareMath.split reverts where the mirror throws", async function () {
+      const { harness } = await loadFixture(harnessFixture);
+      const max = 2n ** 256n - 1n;
+      const cases: [bigint, bigint, bigint[]][] = [[1n, 0n, [max, 1n]], [max, 10_000n, [1n]], [max, 10_001n, [1n]], [1n, 6_000n, [max, max]]];
+      for (const [amount, bps, owedList] of cases) {
+        let mirrored: string;
+        try {
+          const r = mirror.split(amount, bps, owedList);
+          mirrored = `${r.perPartner.join(",")} / ${r.toProgram}`;
+        } catch {
+          mirrored = "refused";
+        }
+        let got: string;
+        try {
+          const r = await soliditySplit(harness, amount, bps, owedList);
+          got = `${r.perPartner.join(",")} / ${r.toProgram}`;
+        } catch {
+          got = "refused";
+        }
+        expect(got, `split(${amount}, ${bps}, [${owedList.join(", ")}])`).to.equal(mirrored);
+      }
     });
   });
 });

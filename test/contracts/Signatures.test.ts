@@ -3,7 +3,7 @@ import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { Wallet } from "ethers";
 import { ledgerDomain, revenueReportTypes, usageBatchTypes, type RevenueReport } from "../../sdk/eip712";
-import { addressesOf, H100, HOUR, DAY } from "../helpers/fixture";
+import { addressesOf, H100, HOUR, DAY, SIGNER_NOTICE } from "../helpers/fixture";
 import { buildScenario, restoreChainAfterAll, batchOf, reportOf, DSXC, type Batch, type Scenario } from "../helpers/scenario";
 
 const H = HOUR;
@@ -86,9 +86,9 @@ describe("signature quorums", function () {
         .to.emit(s.ledger, "UsageRecorded");
     });
 
-    it("when the set is rotated to 3-of-3, 2 signatures revert BelowThreshold(2, 3) and 3 land", async function () {
+    it("when the partner rotates its set to 3-of-3, 2 signatures revert BelowThreshold(2, 3) and 3 land", async function () {
       const { s, k0, k1, k2, domain } = await ready();
-      await s.ledger.connect(s.program).setPartnerSigners(s.partnerF.address, addressesOf([k0, k1, k2]), 3);
+      await s.ledger.connect(s.partnerF).setPartnerSigners(s.partnerF.address, addressesOf([k0, k1, k2]), 3);
       const batch = fBatch(s, 0n);
       await expect(s.ledger.submitUsage(batch, sigsOf(await signBatch([k0, k2], batch, domain))))
         .to.be.revertedWithCustomError(s.ledger, "BelowThreshold").withArgs(2n, 3n);
@@ -107,7 +107,7 @@ describe("signature quorums", function () {
     it("when 16 signers of a 16-of-16 set sign, the batch lands; 17 signatures revert TooManySignatures(17)", async function () {
       const { s, k0, domain } = await ready();
       const sixteen = Array.from({ length: 16 }, (_, i) => new Wallet(ethers.id(`sixteen-${i}`)));
-      await s.ledger.connect(s.program).setPartnerSigners(s.partnerF.address, addressesOf(sixteen), 16);
+      await s.ledger.connect(s.partnerF).setPartnerSigners(s.partnerF.address, addressesOf(sixteen), 16);
       const batch = fBatch(s, 0n);
       const signed = await signBatch(sixteen, batch, domain);
       await expect(s.ledger.submitUsage(batch, sigsOf([...signed, ...(await signBatch([k0], batch, domain))])))
@@ -130,9 +130,9 @@ describe("signature quorums", function () {
         .to.be.revertedWithCustomError(s.ledger, "UnknownSigner").withArgs(signed[0].signer);
     });
 
-    it("when the set was rotated, the old signers' signatures revert UnknownSigner and the new ones land", async function () {
+    it("when the partner rotated its set, the old signers' signatures revert UnknownSigner and the new ones land", async function () {
       const { s, k0, k1, k3, k4, domain } = await ready();
-      await s.ledger.connect(s.program).setPartnerSigners(s.partnerF.address, addressesOf([k3, k4]), 2);
+      await s.ledger.connect(s.partnerF).setPartnerSigners(s.partnerF.address, addressesOf([k3, k4]), 2);
       const batch = fBatch(s, 0n);
       await expect(s.ledger.submitUsage(batch, sigsOf(await signBatch([k0, k1], batch, domain))))
         .to.be.revertedWithCustomError(s.ledger, "UnknownSigner").withArgs(minAddress([k0.address, k1.address]));
@@ -257,9 +257,10 @@ describe("signature quorums", function () {
         .to.be.revertedWithCustomError(s.ledger, "UnknownSigner").withArgs(k0.address);
     });
 
-    it("when the revenue set was replaced, the old signers revert UnknownSigner and the new ones land", async function () {
+    it("when the revenue set was replaced (and its notice has passed), the old signers revert UnknownSigner and the new ones land", async function () {
       const { s, k0, k1, k3, k4, domain, report } = await ready();
       await s.ledger.connect(s.program).setRevenueSigners(addressesOf([k0, k1]), 2);
+      await time.increase(SIGNER_NOTICE);
       await expect(s.ledger.submitRevenue(report, sigsOf(await signReport([k3, k4], report, domain))))
         .to.be.revertedWithCustomError(s.ledger, "UnknownSigner").withArgs(minAddress([k3.address, k4.address]));
       await expect(s.ledger.submitRevenue(report, sigsOf(await signReport([k0, k1], report, domain)))).to.emit(s.ledger, "RevenueReported");

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
-import type { ContractTransactionResponse } from "ethers";
+import type { ContractTransactionReceipt, ContractTransactionResponse } from "ethers";
 import { skuToBytes32, usageBatchId } from "../../sdk/eip712";
 import { signUsageBatch, B200, H100, HOUR, DAY, AUTH_NOTICE, RATE_NOTICE, REPORTING_GRACE } from "../helpers/fixture";
 import {
@@ -11,6 +11,8 @@ import {
 
 const H = HOUR;
 const GB300 = skuToBytes32("gb300");
+/** UsageRejection.SiblingRejected (v1.1): a line skipped because another line of its agreement in the batch failed. */
+const SIBLING_REJECTED = 8;
 /** F is authorized for 16 GPUs on agreements 1 and 2: the bound of a one-hour window. */
 const BOUND_1H = 16n * 3_600n;
 
@@ -277,7 +279,7 @@ describe("submitUsage", function () {
     });
   });
 
-  describe("line checks (a rejected line is skipped, the rest of the batch still counts)", function () {
+  describe("line checks (a rejected line is skipped with its agreement's other lines; other agreements still count)", function () {
     describe("NotOpen", function () {
       for (const [name, make] of [
         ["Proposed", async (s: Scenario) => proposeAgreement(s, s.extra[0])],
@@ -408,12 +410,12 @@ describe("submitUsage", function () {
     });
 
     describe("NoRate", function () {
-      it("when the partner has no rate for the sku, that line is rejected NoRate and the agreement's other skus count", async function () {
+      it("when the partner has no rate for one sku, that line is rejected NoRate and the agreement's other skus SiblingRejected", async function () {
         const s = await loadFixture(usageFixture);
       const S = s.start;
         await time.increaseTo(S + H);
         expect(await submitF(s, S, S + H, [[s.id, B200, 3_600n], [s.id, GB300, 3_600n], [s.id, H100, 3_600n]])).to.deep.equal({
-          accepted: [fLine(s.id, B200, 3_600n), fLine(s.id, H100, 3_600n)], rejected: [[s.id, GB300, Reason.NoRate]],
+          accepted: [], rejected: [[s.id, B200, SIBLING_REJECTED], [s.id, GB300, Reason.NoRate], [s.id, H100, SIBLING_REJECTED]],
         });
         const fromB = batchOf(s.partnerB.address, 0n, S, S + H, [[s.id, H100, 3_600n]]);
         expect(await outcomeOf(s, fromB, await sendUsage(s, fromB))).to.deep.equal({ accepted: [], rejected: [[s.id, H100, Reason.NoRate]] });
@@ -509,24 +511,26 @@ describe("submitUsage", function () {
         });
       });
 
-      it("when two skus of one agreement together exceed the bound, the line that crosses it is rejected", async function () {
+      it("when two skus of one agreement together exceed the bound, the line that crosses it is rejected OverGpuBound and its sibling SiblingRejected", async function () {
         const s = await loadFixture(usageFixture);
       const S = s.start;
         await time.increaseTo(S + H);
         expect(await submitF(s, S, S + H, [[s.id, B200, 20_000n], [s.id, H100, BOUND_1H - 20_000n + 1n],
           [s.id2, B200, 20_000n], [s.id2, H100, BOUND_1H - 20_000n]])).to.deep.equal({
-          accepted: [fLine(s.id, B200, 20_000n), fLine(s.id2, B200, 20_000n), fLine(s.id2, H100, BOUND_1H - 20_000n)],
-          rejected: [[s.id, H100, Reason.OverGpuBound]],
+          accepted: [fLine(s.id2, B200, 20_000n), fLine(s.id2, H100, BOUND_1H - 20_000n)],
+          rejected: [[s.id, B200, SIBLING_REJECTED], [s.id, H100, Reason.OverGpuBound]],
         });
       });
 
-      it("when an earlier line of the agreement was rejected, it does not count toward the bound", async function () {
+      it("when an earlier line of the agreement failed, the later ones are not checked: SiblingRejected, even one that would pass alone", async function () {
         const s = await loadFixture(usageFixture);
       const S = s.start;
         await time.increaseTo(S + H);
-        expect(await submitF(s, S, S + H, [[s.id, B200, BOUND_1H + 1n], [s.id, H100, BOUND_1H]])).to.deep.equal({
-          accepted: [fLine(s.id, H100, BOUND_1H)], rejected: [[s.id, B200, Reason.OverGpuBound]],
+        // gb300 has no rate at F (NoRate on its own), h100 would pass on its own
+        expect(await submitF(s, S, S + H, [[s.id, B200, BOUND_1H + 1n], [s.id, GB300, 1n], [s.id, H100, 1n]])).to.deep.equal({
+          accepted: [], rejected: [[s.id, B200, Reason.OverGpuBound], [s.id, GB300, SIBLING_REJECTED], [s.id, H100, SIBLING_REJECTED]],
         });
+        expect((await position(s, s.id)).lastUsageEnd).to.equal(0n);
       });
 
       it("when the window is two hours, the bound is maxGpus × 7200", async function () {
@@ -578,15 +582,16 @@ describe("submitUsage", function () {
         });
       });
 
-      it("when the batch's earlier line used the headroom, the line that crosses spendLimit is rejected and nothing is burned for it", async function () {
+      it("when the batch's earlier line used the headroom, the line that crosses spendLimit is rejected, its sibling too, and nothing is burned", async function () {
         const s = await loadFixture(tightFixture);
       const S = s.start;
         await time.increaseTo(S + H);
         const before = await s.credit.balanceOf(s.startup.address);
         expect(await submitF(s, S, S + H, [[s.id, B200, 3_600n], [s.id, H100, 8_641n]])).to.deep.equal({
-          accepted: [fLine(s.id, B200, 3_600n)], rejected: [[s.id, H100, Reason.OverAuthorization]],
+          accepted: [], rejected: [[s.id, B200, SIBLING_REJECTED], [s.id, H100, Reason.OverAuthorization]],
         });
-        expect(await s.credit.balanceOf(s.startup.address)).to.equal(before - 4n * DSXC);
+        expect(await s.credit.balanceOf(s.startup.address)).to.equal(before);
+        expect((await position(s, s.id)).spent).to.equal(0n);
       });
 
       it("when the startup raises spendLimit, the increase applies at once", async function () {
@@ -632,15 +637,15 @@ describe("submitUsage", function () {
         });
       });
 
-      it("when an earlier line of the batch used the balance, the line that exceeds it is rejected", async function () {
+      it("when an earlier line of the batch used the balance, the line that exceeds it is rejected, its sibling too, and nothing is burned", async function () {
         const s = await loadFixture(usageFixture);
       const S = s.start;
         const poor = await oneDayAgreement(s, 5n * DSXC);
         await time.increaseTo(S + H);
         expect(await submitF(s, S, S + H, [[poor, B200, 3_600n], [poor, H100, 1_441n]])).to.deep.equal({
-          accepted: [fLine(poor, B200, 3_600n)], rejected: [[poor, H100, Reason.InsufficientCredits]],
+          accepted: [], rejected: [[poor, B200, SIBLING_REJECTED], [poor, H100, Reason.InsufficientCredits]],
         });
-        expect(await s.credit.balanceOf(s.extra[0].address)).to.equal(1n * DSXC);
+        expect(await s.credit.balanceOf(s.extra[0].address)).to.equal(5n * DSXC);
       });
     });
 
@@ -653,18 +658,88 @@ describe("submitUsage", function () {
         await submitF(s, S + H, S + 2n * H, [[s.id, H100, 3_600n]]);
         await s.ledger.connect(s.program).terminateAgreement(s.id2, ethers.id("breach"));
         await time.increaseTo(S + 3n * H);
+        // each failing line is alone in its agreement's group, so it carries its own reason
         const out = await submitF(s, S, S + 3n * H, [
           [s.id, GB300, BOUND_1H * 4n], // NoRate before Overlap and OverGpuBound
-          [s.id, H100, BOUND_1H * 4n], // Overlap before OverGpuBound
           [s.id2, GB300, 1n], // OutsideTerm (terminated) before NoRate
           [poor, H100, 3n * 3_600n], // OverAuthorization (7.5 > 2) before InsufficientCredits (7.5 > 1)
         ]);
         expect(out).to.deep.equal({
           accepted: [],
-          rejected: [[s.id, GB300, Reason.NoRate], [s.id, H100, Reason.Overlap], [s.id2, GB300, Reason.OutsideTerm],
-            [poor, H100, Reason.OverAuthorization]],
+          rejected: [[s.id, GB300, Reason.NoRate], [s.id2, GB300, Reason.OutsideTerm], [poor, H100, Reason.OverAuthorization]],
+        });
+        expect(await submitF(s, S, S + 3n * H, [[s.id, H100, BOUND_1H * 4n]]), "Overlap before OverGpuBound").to.deep.equal({
+          accepted: [], rejected: [[s.id, H100, Reason.Overlap]],
         });
       });
+    });
+  });
+
+  describe("a batch's lines for one agreement are accepted or rejected together (PROTOCOL §6, invariant 8)", function () {
+    /** The ledger's usage events of a receipt in log order: [event, agreementId, sku, reason or credits]. */
+    function eventOrder(s: Scenario, receipt: ContractTransactionReceipt) {
+      return receipt.logs
+        .filter((log) => log.address === s.ledgerAddress)
+        .map((log) => s.ledger.interface.parseLog(log)!)
+        .map((e) => e.name === "UsageRecorded" ? [e.name, e.args.agreementId, e.args.sku, e.args.credits]
+          : e.name === "UsageLineRejected" ? [e.name, e.args.agreementId, e.args.sku, Number(e.args.reason)]
+          : [e.name, e.args.linesAccepted, e.args.linesRejected]);
+    }
+
+    it("when a line is rejected beside accepted siblings, the whole group leaves no trace and a re-report of the window with all its lines lands", async function () {
+      const s = await loadFixture(tightFixture);
+      const S = s.start;
+      // gb300 at 9 DSXC/GPU-h for F from before the term; F may spend 10 DSXC on agreement 1
+      await s.ledger.connect(s.program).scheduleRate(s.partnerF.address, GB300, 9_000_000n, (BigInt(await time.latest()) / H) * H);
+      await time.increaseTo(S + H);
+      const lines: LineInput[] = [[s.id, B200, 3_600n], [s.id, GB300, 3_600n], [s.id, H100, 3_600n]]; // 4 + 9 + 2.5 DSXC
+      const batch = await fBatch(s, S, S + H, [...lines, [s.id2, H100, 3_600n]]);
+      const tx = await sendUsage(s, batch);
+      const receipt = (await tx.wait())!;
+      expect(eventOrder(s, receipt), "the failing line its reason, its siblings before and after it SiblingRejected, in line order").to.deep.equal([
+        ["UsageLineRejected", s.id, B200, SIBLING_REJECTED],
+        ["UsageLineRejected", s.id, GB300, Reason.OverAuthorization],
+        ["UsageLineRejected", s.id, H100, SIBLING_REJECTED],
+        ["UsageRecorded", s.id2, H100, 5n * DSXC / 2n],
+        ["UsageBatchRecorded", 1n, 3n],
+      ]);
+      await expect(tx, "the other agreement still counts").to.changeTokenBalances(s.credit, [s.startup, s.startup2], [0n, -5n * DSXC / 2n]);
+      const p = await position(s, s.id);
+      expect([p.spent, p.burnedAt, p.receivable, p.lastUsageEnd], "nothing booked, lastUsageEnd unchanged").to.deep.equal([0n, 0n, 0n, 0n]);
+      expect((await s.ledger.agreement(s.id)).consumed).to.equal(0n);
+      expect((await position(s, s.id2)).lastUsageEnd).to.equal(S + H);
+
+      // the startup raises F's limit (at once) and F reports the same window again, all three lines
+      await s.ledger.connect(s.startup).authorizePartner(s.id, s.partnerF.address, 20n * DSXC, 16);
+      const again = await fBatch(s, S, S + H, lines);
+      const tx2 = await sendUsage(s, again);
+      expect(await outcomeOf(s, again, tx2)).to.deep.equal({
+        accepted: [fLine(s.id, B200, 3_600n), [s.id, GB300, 3_600n, 9n * DSXC, 63n * DSXC / 10n], fLine(s.id, H100, 3_600n)],
+        rejected: [],
+      });
+      await expect(tx2).to.changeTokenBalance(s.credit, s.startup, -31n * DSXC / 2n);
+      const after = await position(s, s.id);
+      expect([after.spent, after.lastUsageEnd]).to.deep.equal([31n * DSXC / 2n, S + H]);
+    });
+
+    it("when an agreement-wide check fails (NotOpen, OutsideTerm), every line of that agreement carries that reason, not SiblingRejected", async function () {
+      const s = await loadFixture(usageFixture);
+      const S = s.start;
+      await time.increaseTo(S + 2n * H);
+      await s.ledger.connect(s.program).terminateAgreement(s.id2, ethers.id("breach"));
+      await time.increaseTo(S + 3n * H);
+      const batch = await fBatch(s, S + 2n * H, S + 3n * H, [
+        [s.id, B200, 3_600n], [s.id2, B200, 3_600n], [s.id2, H100, 3_600n], [999n, B200, 1n], [999n, H100, 1n],
+      ]);
+      const receipt = (await (await sendUsage(s, batch)).wait())!;
+      expect(eventOrder(s, receipt)).to.deep.equal([
+        ["UsageRecorded", s.id, B200, 4n * DSXC],
+        ["UsageLineRejected", s.id2, B200, Reason.OutsideTerm],
+        ["UsageLineRejected", s.id2, H100, Reason.OutsideTerm],
+        ["UsageLineRejected", 999n, B200, Reason.NotOpen],
+        ["UsageLineRejected", 999n, H100, Reason.NotOpen],
+        ["UsageBatchRecorded", 1n, 4n],
+      ]);
     });
   });
 
@@ -728,7 +803,7 @@ describe("submitUsage", function () {
       const s = await loadFixture(usageFixture);
       const S = s.start;
       await time.increaseTo(S + H);
-      const batch = await fBatch(s, S, S + H, [[s.id, B200, 3_600n], [s.id, GB300, 3_600n], [s.id, H100, 7_200n], [s.id2, H100, BOUND_1H + 1n]]);
+      const batch = await fBatch(s, S, S + H, [[s.id, B200, 3_600n], [s.id, H100, 7_200n], [s.id2, GB300, 3_600n], [s.id2, H100, 3_600n]]);
       const expectedId = usageBatchId(batch.partner, batch.sequence, batch.periodStart, batch.periodEnd, batch.recordsRoot);
       expect(await s.ledger.usageBatchId(batch.partner, batch.sequence, batch.periodStart, batch.periodEnd, batch.recordsRoot)).to.equal(expectedId);
       const sigs = await signUsageBatch(s.fKeys, batch, s.chainId, s.ledgerAddress);

@@ -11,8 +11,10 @@ import type { DSXCredit, MockUSDC, RevenueShareLedger } from "../../typechain-ty
 export const HOUR = 3_600n;
 export const DAY = 86_400n;
 export const USDC = 1_000_000n;
-export const { disputeWindow: DISPUTE_WINDOW, rateNotice: RATE_NOTICE, authNotice: AUTH_NOTICE, reportingGrace: REPORTING_GRACE } =
-  DEFAULT_CONSTANTS;
+export const {
+  disputeWindow: DISPUTE_WINDOW, rateNotice: RATE_NOTICE, authNotice: AUTH_NOTICE, reportingGrace: REPORTING_GRACE,
+  signerNotice: SIGNER_NOTICE, migrationNotice: MIGRATION_NOTICE, payoutNotice: PAYOUT_NOTICE,
+} = DEFAULT_CONSTANTS;
 
 export const H100 = skuToBytes32("h100-sxm");
 export const B200 = skuToBytes32("b200");
