@@ -1,8 +1,9 @@
 // Building blocks of the `dsx` command tree: a leaf command with the global options and an example in its
 // --help, and the way a transaction's result is printed.
 import { Command } from "commander";
-import type { OperationResult } from "../sdk/operations";
-import { emit, type Io } from "./io";
+import { durationText } from "../sdk/errors";
+import type { ChangeResult, OperationResult } from "../sdk/operations";
+import { emit, time, type Io } from "./io";
 import { globals, withGlobalOptions } from "./options";
 
 /** A subcommand of `parent` with the global options and, in its --help, what it does and an example. */
@@ -24,4 +25,16 @@ export const txSuffix = (r: OperationResult) => ` (tx ${r.transactionHash}, bloc
 /** Prints a transaction's result. */
 export function emitTx(io: Io, cmd: Command, command: string, result: OperationResult, data: Record<string, unknown>, human: string): void {
   emit(io, globals(cmd).json, { command, ...data, ...txFields(result) }, `${human}${txSuffix(result)}`);
+}
+
+/** The fields a change with a notice adds to its JSON: how it went, from when it is in force, the notice. */
+export const changeFields = (r: ChangeResult) => ({ mode: r.mode, effectiveAt: r.effectiveAt, notice: r.effectiveAt - r.blockTime });
+
+/**
+ * How a proposal reads: "PROPOSED: in force from 2026-10-09T00:00:00Z (in 7 days)"; an immediate change reads
+ * `immediate`.
+ */
+export function changeText(r: ChangeResult, immediate = "in force at once", from = "in force from"): string {
+  if (r.mode === "immediate") return immediate;
+  return `PROPOSED: ${from} ${time(r.effectiveAt)} (in ${durationText(r.effectiveAt - r.blockTime)})`;
 }

@@ -1,5 +1,6 @@
 // Output of the `dsx` command line: one human line (or a few) on stdout, or one JSON object with --json;
 // errors are one line of cause and fix on stderr (and a JSON object on stdout with --json).
+import { isoTime } from "../sdk/errors";
 import { formatUnits6 } from "../sdk/units";
 
 /** Where a command writes; the real process streams, or buffers in tests. */
@@ -24,9 +25,7 @@ export const amount = (units: bigint): string => formatUnits6(units);
 /** A unix time as ISO 8601 (UTC, seconds), or "-" for 0. */
 export function time(seconds: bigint | number): string {
   const t = BigInt(seconds);
-  if (t === 0n) return "-";
-  if (t >= 10n ** 11n) return t.toString();
-  return new Date(Number(t) * 1000).toISOString().replace(".000Z", "Z");
+  return t === 0n ? "-" : isoTime(t);
 }
 
 /** Prints a command's result: `human` lines, or `data` as one JSON object with --json. */

@@ -5,6 +5,8 @@
 import { Command, CommanderError, type Option } from "commander";
 import { describeError, LedgerRevertError } from "../sdk/operations";
 import { deployCommand } from "./commands/deploy";
+import { migrationCommand } from "./commands/migration";
+import { partnerCommand } from "./commands/partner";
 import { programCommand } from "./commands/program";
 import { apiCommand, demoCommand, mounted, mountServices } from "./commands/services";
 import { auditorCommand, claimCommands, startupCommand } from "./commands/startup";
@@ -62,6 +64,8 @@ export function buildProgram(io: Io = processIo, failed: { cmd?: Command } = {})
   deployCommand(io, root);
   root.addCommand(programCommand(io));
   root.addCommand(startupCommand(io));
+  root.addCommand(partnerCommand(io));
+  root.addCommand(migrationCommand(io));
   mountServices(root);
   root.addCommand(auditorCommand(io));
   claimCommands(io, root);

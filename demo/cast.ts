@@ -18,7 +18,7 @@ import {
   setRevenueSigners,
   type LedgerContext,
 } from "../sdk/operations";
-import { DEV_MNEMONIC, PARTNERS, ROLES, STARTUPS, UNIT, type PartnerSpec, type StartupSpec } from "./program";
+import { DEMO_ACCOUNTS, DEV_MNEMONIC, PARTNERS, ROLES, STARTUPS, UNIT, type PartnerSpec, type StartupSpec } from "./program";
 
 /** Private keys of the first `count` accounts of {@link DEV_MNEMONIC} (m/44'/60'/0'/0/i). */
 export function devKeys(count: number): Hex[] {
@@ -37,7 +37,7 @@ export interface Cast {
   startups: Map<string, { spec: StartupSpec; wallet: PrivateKeyAccount }>;
 }
 
-export function castOf(keys: Hex[] = devKeys(15)): Cast {
+export function castOf(keys: Hex[] = devKeys(DEMO_ACCOUNTS)): Cast {
   const account = (i: number) => privateKeyToAccount(keys[i]);
   return {
     keys,

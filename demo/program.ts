@@ -36,6 +36,19 @@ export const ROLES = {
   revenueThreshold: 2,
 } as const;
 
+/**
+ * The story's changes with a notice (PROTOCOL v1.1 §5): the program rotates a partner's oracle signers (a
+ * proposal, in force SIGNER_NOTICE later without a further transaction), and a partner sets its own payout
+ * address (in force at once; its claims land there).
+ */
+export const GOVERNANCE = {
+  signerRotation: { partner: "southern-cross", signers: [15], threshold: 1, proposeAt: at("2026-10-26T10:00:00Z"), checkAt: at("2026-10-28T14:00:00Z") },
+  payoutAddress: { partner: "nordlys", payout: 16, setAt: at("2026-11-19T09:00:00Z") },
+} as const;
+
+/** How many of {@link DEV_MNEMONIC}'s accounts the demo uses. */
+export const DEMO_ACCOUNTS = 17;
+
 /** A rate card entry: credits per GPU-hour from `effectiveFrom`. */
 export interface RateEntry {
   sku: string;
@@ -93,7 +106,8 @@ export const PARTNERS: readonly PartnerSpec[] = [
     wallet: 3,
     signers: [4],
     threshold: 1,
-    localSigners: [4],
+    // #15 is its new HSM key, which the program rotates in (GOVERNANCE): the oracle signs with whichever is in force
+    localSigners: [4, 15],
     payoutBps: 7_000,
     cluster: "scc-syd1",
     timezone: "Australia/Sydney",

@@ -1,11 +1,13 @@
 // The demo's story, in chain time: the partners' weekly exports arrive and their usage oracles bill them;
 // Quill AI disputes a failed job's usage and the program refunds it; the revenue oracle reports October,
-// the auditor disputes Quill AI's incomplete report and it is restated; periods finalize; the startups pay
-// (one in full, one in part, one hardly); the term of Helix Labs ends; partners and the program claim;
-// the auditor audits everything and records it on chain. The clock moves with evm_setNextBlockTimestamp.
+// the auditor disputes Quill AI's incomplete report and it is restated; the program rotates Southern Cross's
+// oracle signer (a proposal, in force after its notice) and Nordlys sets its own payout address; periods
+// finalize; the startups pay (one in full, one in part, one hardly); the term of Helix Labs ends; partners and
+// the program claim; the auditor audits everything and records it on chain. The clock moves with
+// evm_setNextBlockTimestamp.
 import { readdirSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import type { Hex } from "viem";
+import type { Address, Hex } from "viem";
 import { recordAudits, agreementClean } from "../auditor/record";
 import { runAudit } from "../auditor/audit";
 import { finalizeRevenue as finalizeDue, formatFinalizeSummary } from "../oracle/revenue/finalize";
@@ -21,15 +23,19 @@ import {
   disputeUsage,
   expireCredits,
   pay,
+  readPartner,
   resolveRevenueDispute,
   resolveUsageDispute,
+  setPartnerSigners,
+  setPayoutAddress,
   type LedgerContext,
 } from "../sdk/operations";
 import { formatUnits6 } from "../sdk/units";
+import { privateKeyToAccount } from "viem/accounts";
 import { contextFor, type AgreementIds, type Cast } from "./cast";
 import { money } from "./summary";
 import { deliver, type DemoOracles, type DemoPaths } from "./oracles";
-import { at } from "./program";
+import { at, GOVERNANCE, isoOf } from "./program";
 import type { Deployment } from "../sdk/config";
 import type { Manifest } from "../scripts/gen-sample-data";
 
@@ -141,6 +147,78 @@ function findDisputedRecord(ctx: StoryContext): { batchId: Hex; gpuSeconds: bigi
     return { batchId: bundle.batchId as Hex, gpuSeconds, periodStart: BigInt(bundle.batch.periodStart) };
   }
   throw new Error(`record ${recordId} is in no evidence bundle: the usage oracle has not billed it`);
+}
+
+/** The account of the demo's key number `i`. */
+const castAccount = (ctx: StoryContext, i: number) => privateKeyToAccount(ctx.cast.keys[i]);
+
+/** How many of a partner's usage batches (evidence bundles) each signer signed. */
+function batchesBySigner(ctx: StoryContext, partner: Address): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const name of readdirSync(ctx.paths.evidence)) {
+    if (!name.endsWith(".json")) continue;
+    const bundle = JSON.parse(readFileSync(join(ctx.paths.evidence, name), "utf8")) as EvidenceBundle;
+    if (bundle.batch.partner.toLowerCase() !== partner.toLowerCase()) continue;
+    for (const { signer } of bundle.signatures) counts.set(signer.toLowerCase(), (counts.get(signer.toLowerCase()) ?? 0) + 1);
+  }
+  return counts;
+}
+
+/**
+ * The changes with a notice (PROTOCOL v1.1): the program proposes a partner's new oracle signer set, which
+ * is in force SIGNER_NOTICE later with no further transaction (its oracle holds both keys and signs with the
+ * one in force); a partner sets its own payout address, in force at once, and its claims land there.
+ */
+function governanceSteps(): Step[] {
+  const rotation = GOVERNANCE.signerRotation;
+  const payout = GOVERNANCE.payoutAddress;
+  let proposed: { effectiveAt: bigint; oldSigners: Address[] } | undefined;
+  return [
+    {
+      at: rotation.proposeAt,
+      async run(ctx) {
+        const partner = ctx.cast.partners.get(rotation.partner)!;
+        const signers = rotation.signers.map((i) => castAccount(ctx, i).address);
+        const before = await readPartner(ledgerAs(ctx, ctx.cast.operator), partner.wallet.address);
+        const r = await setPartnerSigners(ledgerAs(ctx, ctx.cast.operator), { partner: partner.wallet.address, signers, threshold: rotation.threshold });
+        if (r.mode !== "proposed") throw new Error(`the program's signer rotation for ${partner.spec.name} took effect at once`);
+        proposed = { effectiveAt: r.effectiveAt, oldSigners: before.signers };
+        return (
+          `the program proposes ${whose(ctx, rotation.partner)} new oracle signer set (${rotation.threshold}-of-${signers.length}: ${signers.join(", ")}, its new HSM key): ` +
+          `in force from ${isoOf(r.effectiveAt)} after the ${Number(r.effectiveAt - r.blockTime) / 86_400}-day SIGNER_NOTICE, with no further transaction`
+        );
+      },
+    },
+    {
+      at: rotation.checkAt,
+      async run(ctx) {
+        const partner = ctx.cast.partners.get(rotation.partner)!;
+        const now = await readPartner(ledgerAs(ctx, ctx.cast.operator), partner.wallet.address);
+        const expected = rotation.signers.map((i) => castAccount(ctx, i).address.toLowerCase());
+        if (now.pendingSigners || now.signers.map((s) => s.toLowerCase()).join() !== expected.join()) {
+          throw new Error(`${partner.spec.name}'s proposed signer set is not in force at ${isoOf(rotation.checkAt)}: ${JSON.stringify(now)}`);
+        }
+        const counts = batchesBySigner(ctx, partner.wallet.address);
+        const byNew = expected.reduce((sum, s) => sum + (counts.get(s) ?? 0), 0);
+        const byOld = proposed!.oldSigners.reduce((sum, s) => sum + (counts.get(s.toLowerCase()) ?? 0), 0);
+        if (byNew === 0) throw new Error(`${partner.spec.name}'s oracle signed no batch with its new key after the rotation`);
+        return (
+          `${whose(ctx, rotation.partner)} new signer set has been in force since ${isoOf(proposed!.effectiveAt)} (no transaction needed): ` +
+          `its oracle signed ${byNew} batches with the new key, ${byOld} before with the old one`
+        );
+      },
+    },
+    {
+      at: payout.setAt,
+      async run(ctx) {
+        const partner = ctx.cast.partners.get(payout.partner)!;
+        const to = castAccount(ctx, payout.payout).address;
+        const r = await setPayoutAddress(ledgerAs(ctx, partner.wallet), { payout: to });
+        if (r.mode !== "immediate") throw new Error(`${partner.spec.name}'s own payout address was only proposed`);
+        return `${partner.spec.name} sets its payout address to ${to} (its treasury) with its own key: in force at once, its claims are paid there`;
+      },
+    },
+  ];
 }
 
 /** The story's steps, in time order: the sample files' arrivals and the participants' actions. */
@@ -258,7 +336,10 @@ export function storySteps(manifest: SampleManifest): Step[] {
       at: at("2026-12-08T20:00:00Z"),
       async run(ctx) {
         const out: string[] = [];
-        for (const p of ctx.cast.partners.values()) out.push(`${p.spec.name} ${usd((await claim(ledgerAs(ctx, p.wallet), p.wallet.address)).amount)}`);
+        for (const p of ctx.cast.partners.values()) {
+          const c = await claim(ledgerAs(ctx, p.wallet), p.wallet.address);
+          out.push(`${p.spec.name} ${usd(c.amount)}${c.to.toLowerCase() === p.wallet.address.toLowerCase() ? "" : ` (to its payout address ${c.to})`}`);
+        }
         const program = await claimProgram(ledgerAs(ctx, ctx.cast.operator));
         out.push(`treasury ${usd(program.amount)}`);
         return `claims (USDC): ${out.join(", ")}`;
@@ -292,6 +373,7 @@ export function storySteps(manifest: SampleManifest): Step[] {
       },
     },
   );
+  steps.push(...governanceSteps());
   return steps.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
 }
 

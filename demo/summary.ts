@@ -41,7 +41,13 @@ export interface DemoSummary {
     periodsFinalized: number;
     periods: number;
   }[];
-  partners: { key: string; name: string; wallet: Address; receivable: string; paidToPartner: string; claimable: string; usdcBalance: string }[];
+  /** `claimed`: the sum of its Claimed events; `payout`: where its claims are paid now, holding `payoutBalance`. */
+  partners: { key: string; name: string; wallet: Address; payout: Address; receivable: string; paidToPartner: string; claimed: string; claimable: string; payoutBalance: string }[];
+  /** Changes with a notice (PROTOCOL v1.1), from the ledger's events: signer sets and payout addresses. */
+  changes: {
+    signerSets: { partner: Address; name: string; signers: Address[]; threshold: number; by: "partner" | "program"; at: string; effectiveAt: string; inForce: boolean }[];
+    payoutAddresses: { partner: Address; name: string; payout: Address; by: "partner" | "program"; at: string; effectiveAt: string; inForce: boolean }[];
+  };
   treasury: { address: Address; usdcBalance: string; programClaimable: string };
   audit?: { clean: boolean; reportHash: Hex; reportFile: string; throughBlock: string; recorded: number };
   urls: { api: string; dashboard: string; docs: string; openapi: string; agreements: string; partners: string };
@@ -91,6 +97,9 @@ export async function readSummary(input: {
     });
   }
   const partners: DemoSummary["partners"] = [];
+  const events = <const N extends "Claimed" | "PartnerSignersSet" | "PartnerSignersProposed" | "PayoutAddressSet">(eventName: N) =>
+    publicClient.getContractEvents({ address: deployment.ledger, abi: revenueShareLedgerAbi, eventName, fromBlock: BigInt(deployment.deploymentBlock), toBlock: block.number, strict: true });
+  const claims = await events("Claimed");
   for (const { spec, wallet } of cast.partners.values()) {
     let receivable = 0n;
     let paidToPartner = 0n;
@@ -100,14 +109,49 @@ export async function readSummary(input: {
       receivable += p.receivable;
       paidToPartner += p.paidToPartner;
     }
+    const view = await publicClient.readContract({ ...ledger, functionName: "partner", args: [wallet.address] });
+    const claimed = claims.filter((c) => c.args.beneficiary.toLowerCase() === wallet.address.toLowerCase()).reduce((sum, c) => sum + c.args.amount, 0n);
     partners.push({
       key: spec.key,
       name: spec.name,
       wallet: wallet.address,
+      payout: view.payout,
       receivable: formatUnits6(receivable),
       paidToPartner: formatUnits6(paidToPartner),
+      claimed: formatUnits6(claimed),
       claimable: formatUnits6(await publicClient.readContract({ ...ledger, functionName: "claimable", args: [wallet.address] })),
-      usdcBalance: formatUnits6(await usdc(wallet.address)),
+      payoutBalance: formatUnits6(await usdc(view.payout)),
+    });
+  }
+  const nameOf = (partner: Address) => partners.find((p) => p.wallet.toLowerCase() === partner.toLowerCase())?.name ?? partner;
+  const timeOf = async (blockNumber: bigint) => (await publicClient.getBlock({ blockNumber })).timestamp;
+  const signerSets: DemoSummary["changes"]["signerSets"] = [];
+  for (const e of [...(await events("PartnerSignersSet")), ...(await events("PartnerSignersProposed"))].sort((a, b) => Number(a.blockNumber - b.blockNumber) || a.logIndex - b.logIndex)) {
+    const t = await timeOf(e.blockNumber);
+    const effectiveAt = "effectiveAt" in e.args ? BigInt(e.args.effectiveAt) : t;
+    signerSets.push({
+      partner: e.args.partner,
+      name: nameOf(e.args.partner),
+      signers: [...e.args.signers],
+      threshold: e.args.threshold,
+      by: e.eventName === "PartnerSignersProposed" ? "program" : "partner",
+      at: isoOf(t),
+      effectiveAt: isoOf(effectiveAt),
+      inForce: effectiveAt <= block.timestamp,
+    });
+  }
+  const payoutAddresses: DemoSummary["changes"]["payoutAddresses"] = [];
+  for (const e of await events("PayoutAddressSet")) {
+    const t = await timeOf(e.blockNumber);
+    const effectiveAt = BigInt(e.args.effectiveAt);
+    payoutAddresses.push({
+      partner: e.args.partner,
+      name: nameOf(e.args.partner),
+      payout: e.args.payout,
+      by: effectiveAt > t ? "program" : "partner",
+      at: isoOf(t),
+      effectiveAt: isoOf(effectiveAt),
+      inForce: effectiveAt <= block.timestamp,
     });
   }
   const programClaimable = await publicClient.readContract({ ...ledger, functionName: "programClaimable" });
@@ -117,6 +161,7 @@ export async function readSummary(input: {
     startups,
     partners,
     treasury: { address: deployment.treasury, usdcBalance: formatUnits6(await usdc(deployment.treasury)), programClaimable: formatUnits6(programClaimable) },
+    changes: { signerSets, payoutAddresses },
     audit: input.audit,
     urls: {
       api,
@@ -144,6 +189,7 @@ function table(rows: string[][], right: ReadonlySet<number>): string[] {
 }
 
 const day = (iso: string | null) => (iso ? iso.slice(0, 10) : "-");
+const minute = (iso: string) => iso.slice(0, 16).replace("T", " ");
 
 /** The summary as the lines printed at the end of the demo. */
 export function formatSummary(s: DemoSummary): string[] {
@@ -170,10 +216,33 @@ export function formatSummary(s: DemoSummary): string[] {
   lines.push(...table(startups, new Set([4, 5, 6, 7, 8])));
   lines.push("");
   lines.push("Cloud partners and the program (USDC)");
-  const partners = [["", "receivable", "paid to it", "claimed", "claimable"]];
-  for (const p of s.partners) partners.push([p.name, money(p.receivable), money(p.paidToPartner), money(p.usdcBalance), money(p.claimable)]);
-  partners.push(["program treasury", "", "", money(s.treasury.usdcBalance), money(s.treasury.programClaimable)]);
+  const partners = [["", "receivable", "paid to it", "claimed", "claimable", "paid at"]];
+  for (const p of s.partners) {
+    partners.push([p.name, money(p.receivable), money(p.paidToPartner), money(p.claimed), money(p.claimable), p.payout.toLowerCase() === p.wallet.toLowerCase() ? "its own address" : `payout address ${p.payout}`]);
+  }
+  partners.push(["program treasury", "", "", money(s.treasury.usdcBalance), money(s.treasury.programClaimable), s.treasury.address]);
   lines.push(...table(partners, new Set([1, 2, 3, 4])));
+  const changes = [
+    ...s.changes.signerSets.map(
+      (c) =>
+        `${c.name}'s oracle signers -> ${c.threshold}-of-${c.signers.length} (${c.signers.join(", ")}): ` +
+        (c.by === "program" ? `proposed by the program ${minute(c.at)}, ${c.inForce ? "in force since" : "in force from"} ${minute(c.effectiveAt)} (SIGNER_NOTICE)` : `set by the partner ${minute(c.at)}, at once`),
+    ),
+    ...s.changes.payoutAddresses.map((c) => {
+      const p = s.partners.find((x) => x.wallet.toLowerCase() === c.partner.toLowerCase());
+      const landed = p && p.payout.toLowerCase() === c.payout.toLowerCase() ? `; ${money(p.payoutBalance)} USDC of its claims landed there` : "";
+      return (
+        `${c.name}'s payout address -> ${c.payout}: ` +
+        (c.by === "partner" ? `set by the partner itself ${minute(c.at)}, at once` : `proposed by the program ${minute(c.at)}, ${c.inForce ? "in force since" : "in force from"} ${minute(c.effectiveAt)} (PAYOUT_NOTICE)`) +
+        landed
+      );
+    }),
+  ];
+  if (changes.length > 0) {
+    lines.push("");
+    lines.push("Changes with a notice (signer sets, payout addresses)");
+    lines.push(...changes.map((c) => `  ${c}`));
+  }
   if (s.audit) {
     lines.push("");
     lines.push(

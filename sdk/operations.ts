@@ -7,10 +7,6 @@
 // exactly by `parseUnits6`. Never a float.
 import { readFileSync, statSync } from "node:fs";
 import {
-  BaseError,
-  ContractFunctionRevertedError,
-  InsufficientFundsError,
-  decodeErrorResult,
   getAddress,
   hashDomain,
   isAddress,
@@ -19,8 +15,8 @@ import {
   parseEventLogs,
   parseSignature,
   stringToHex,
+  zeroAddress,
   zeroHash,
-  type Abi,
   type Account,
   type Address,
   type Chain,
@@ -34,7 +30,17 @@ import {
 import { mockUsdcAbi, revenueShareLedgerAbi } from "./abis";
 import { createChainClients, withRetry, type RetryOptions } from "./chain";
 import { deploymentSchema, loadDeployment, type Deployment } from "./config";
-import { ConfigError, DsxError, FatalError, ValidationError, isRetryable } from "./errors";
+import {
+  ConfigError,
+  DsxError,
+  FatalError,
+  LedgerRevertError,
+  ValidationError,
+  agreementStatusName,
+  describeError,
+  revenueStateName,
+  usageDisputeStateName,
+} from "./errors";
 import { skuToBytes32 } from "./eip712";
 import { LOCAL_CHAIN_ID, loadAccount } from "./keys";
 import { formatUnits6, parseUnits6 } from "./units";
@@ -192,175 +198,9 @@ export const ROLES = {
 
 export type RoleName = keyof typeof ROLES;
 
-const ROLE_BY_ID = new Map<string, string>(Object.entries(ROLES).map(([name, id]) => [id, name === "ADMIN" ? "DEFAULT_ADMIN_ROLE" : `${name}_ROLE`]));
 
-const AGREEMENT_STATUS = ["None", "Proposed", "Active", "Terminated", "Expired", "Cancelled"] as const;
-const REVENUE_STATE = ["None", "Pending", "Disputed", "Rejected", "Cleared", "Finalized"] as const;
-const DISPUTE_STATE = ["None", "Open", "Resolved"] as const;
-
-/** Name of an agreement status code. */
-export const agreementStatusName = (code: number): string => AGREEMENT_STATUS[code] ?? `status ${code}`;
-/** Name of a revenue period state code. */
-export const revenueStateName = (code: number): string => REVENUE_STATE[code] ?? `state ${code}`;
-/** Name of a usage dispute state code. */
-export const usageDisputeStateName = (code: number): string => DISPUTE_STATE[code] ?? `state ${code}`;
-
-const iso = (t: bigint) => (t > 0n && t < 10n ** 11n ? new Date(Number(t) * 1000).toISOString().replace(".000Z", "Z") : String(t));
-const units = (v: unknown) => formatUnits6(v as bigint);
-
-/** The ledger's (and the tokens') custom errors: one line of cause and one of fix, from the error's values. */
-type Explain = (args: readonly unknown[]) => [cause: string, fix: string];
-
-const EXPLAIN: Record<string, Explain> = {
-  ZeroAddress: () => ["An address argument is the zero address.", "Pass a non-zero address."],
-  BpsOutOfRange: ([v, min, max]) => [`Basis points ${v} are outside ${min}..${max}.`, "Give a value in that range (10000 = 100 %)."],
-  LedgerPaused: () => ["The ledger is paused.", "Wait until a PAUSER unpauses it (dsx program unpause)."],
-  PauseStateUnchanged: ([p]) => [`The ledger is already ${p ? "paused" : "unpaused"}.`, "Nothing to do."],
-  AgreementNotFound: ([id]) => [`Agreement ${id} does not exist.`, "Check the agreement id (dsx status --account <startup> shows a wallet's agreement)."],
-  AgreementWrongStatus: ([id, s]) => [
-    `Agreement ${id} is ${agreementStatusName(Number(s))}, which does not allow this call.`,
-    `Check its state with dsx status ${id}.`,
-  ],
-  InvalidTerms: ([field]) => [
-    `Invalid terms: ${field}.`,
-    ({
-      creditLimit: "Give a credit limit above 0 and below 72057594037.927936.",
-      periodDuration: "Give a period of at least 1 day (86400 s).",
-      endTime: "Make endTime = startTime + n x periodDuration with 1 <= n <= 120.",
-    } as Record<string, string>)[String(field)] ?? "Correct that field.",
-  ],
-  WalletHasOpenAgreement: ([w, id]) => [`Wallet ${w} already has open agreement ${id}.`, `Cancel or expire agreement ${id} first, or use another wallet.`],
-  WalletHoldsCredits: ([w, b]) => [`Wallet ${w} holds ${units(b)} DSXC.`, "Use a wallet holding 0 DSXC."],
-  NotStartup: ([id, caller]) => [`Only agreement ${id}'s startup wallet may do this, not ${caller}.`, "Use the startup wallet's key."],
-  AcceptanceClosed: ([id, end]) => [`Agreement ${id}'s term ended at ${iso(end as bigint)}; it can no longer be accepted.`, "Ask the program for a new agreement."],
-  ReportingStillOpen: ([id, close]) => [`Agreement ${id}'s reporting stays open until ${iso(close as bigint)}.`, "Try again after that time."],
-  TooManyPartners: ([id]) => [`Agreement ${id} already has 16 partners.`, "Raise an existing partner's authorization instead."],
-  SpendLimitBelowSpent: ([id, p, limit, spent]) => [
-    `Spend limit ${units(limit)} for partner ${p} on agreement ${id} is below the ${units(spent)} already spent.`,
-    `Give a spend limit of at least ${units(spent)}.`,
-  ],
-  ValueTooLarge: ([v, max]) => [`Value ${v} is larger than the ledger stores (max ${max}).`, "Give a smaller value."],
-  PartnerNotRegistered: ([p]) => [`Partner ${p} is not registered.`, "Register it first (dsx program partner-register)."],
-  PartnerAlreadyRegistered: ([p]) => [`Partner ${p} is already registered.`, "Rotate its signers with dsx program partner-signers instead."],
-  PartnerInactive: ([p]) => [`Partner ${p} is deactivated.`, "Reactivate it with dsx program partner-active --partner <address> --active true."],
-  InvalidSignerSet: ([n, k]) => [`Signer set of ${n} with threshold ${k} is invalid.`, "Use 1 <= threshold <= signers <= 16, with no zero address."],
-  DuplicateSigner: ([s]) => [`Signer ${s} appears twice.`, "List each signer once."],
-  InvalidSku: ([s]) => [`Sku ${s} is empty.`, 'Give a sku name such as "h100-sxm".'],
-  InvalidRate: ([r]) => [`Rate ${r} is not positive.`, "Give a rate above 0 credits per GPU-hour."],
-  RateNotOnHour: ([t]) => [`Effective time ${iso(t as bigint)} is not a whole hour.`, "Use a multiple of 3600 seconds (a whole UTC hour)."],
-  RateTooEarly: ([t, earliest]) => [
-    `Effective time ${iso(t as bigint)} is earlier than allowed (${iso(earliest as bigint)}).`,
-    `Give a whole hour at or after ${iso(earliest as bigint)} (a change needs RATE_NOTICE).`,
-  ],
-  RateOutOfOrder: ([t, last]) => [`Effective time ${iso(t as bigint)} is before the last scheduled change ${iso(last as bigint)}.`, "Schedule after it."],
-  BelowThreshold: ([n, k]) => [`Only ${n} valid signatures; the threshold is ${k}.`, "Collect more signatures from the signer set."],
-  TooManySignatures: ([n]) => [`${n} signatures are too many.`, "Send at most 16."],
-  InvalidSignature: ([i]) => [`Signature ${i} is malformed or malleable.`, "Sign again."],
-  UnknownSigner: ([s]) => [`Signer ${s} is not in the signer set.`, "Sign with a current signer key."],
-  SignersNotAscending: ([a, b]) => [`Signatures are not in ascending signer order (${a} before ${b}).`, "Sort them by signer address."],
-  UsageSequenceMismatch: ([p, want, got]) => [`Partner ${p}'s next batch is sequence ${want}, not ${got}.`, "Submit the batches in order."],
-  UsageLineCount: ([n]) => [`A batch of ${n} lines is refused.`, "Send 1 to 256 lines."],
-  UsageLinesNotAscending: ([i]) => [`Line ${i} is out of order.`, "Sort lines by (agreementId, sku)."],
-  UsageLineEmpty: ([i]) => [`Line ${i} has no GPU-seconds.`, "Drop empty lines."],
-  UsageWindowInvalid: ([a, b]) => [`Window [${iso(a as bigint)}, ${iso(b as bigint)}) is invalid.`, "Use periodStart < periodEnd <= now."],
-  UsageRateStraddled: ([sku, t]) => [`A rate change of ${sku} at ${iso(t as bigint)} falls inside the batch window.`, "Split the window at that time."],
-  UsageBatchNotFound: ([b]) => [`No usage batch ${b} on this ledger.`, "Check the batch id (the UsageBatchRecorded event)."],
-  UsageDisputeWindowClosed: ([b, at]) => [`The dispute window of batch ${b} closed at ${iso(at as bigint)}.`, "Disputes are only possible within DISPUTE_WINDOW of submission."],
-  UsageDisputeWrongState: ([b, id, s]) => [
-    `The dispute of batch ${b} for agreement ${id} is ${usageDisputeStateName(Number(s))}.`,
-    Number(s) === 0 ? "Dispute it first (dsx startup dispute-usage / dsx auditor dispute-usage)." : "It was already disputed or resolved; nothing to do.",
-  ],
-  UsageDisputeNotAllowed: ([c]) => [`${c} may not dispute this usage.`, "Use the agreement's startup key or an AUDITOR key."],
-  UsageLinesMismatch: ([b]) => [`The lines given do not match batch ${b}'s stored lines.`, "Omit --lines to rebuild them from the chain's events."],
-  RefundTooLarge: ([r, max]) => [`Refund ${units(r)} exceeds the ${units(max)} credits of the disputed lines.`, `Give a refund of at most ${units(max)}.`],
-  RevenuePeriodOutOfRange: ([id, k, n]) => [`Agreement ${id} has ${n} periods; period ${k} does not exist.`, `Give a period index 0..${Number(n) - 1}.`],
-  RevenuePeriodNotEnded: ([id, k, end]) => [`Period ${k} of agreement ${id} ends at ${iso(end as bigint)}.`, "Report it after it has ended."],
-  RevenueAgreementNotAccepted: ([id]) => [`Agreement ${id} was never accepted.`, "The startup must accept it first."],
-  RevenueVersionNotHigher: ([v, cur]) => [`Version ${v} is not above the current ${cur}.`, `Use version ${Number(cur) + 1}.`],
-  RevenueWrongState: ([id, k, s]) => [`Period ${k} of agreement ${id} is ${revenueStateName(Number(s))}.`, `Check it with dsx status ${id}.`],
-  RevenueDisputeWindowClosed: ([id, k, at]) => [`The dispute window of agreement ${id} period ${k} closed at ${iso(at as bigint)}.`, "It can no longer be disputed."],
-  RevenueDisputeWindowOpen: ([id, k, at]) => [`The dispute window of agreement ${id} period ${k} is open until ${iso(at as bigint)}.`, "Finalize after that time."],
-  RevenueOutOfOrder: ([id, k, next]) => [`Agreement ${id} finalizes period ${next} next, not ${k}.`, `Finalize period ${next} first.`],
-  NothingOwed: ([id]) => [`Agreement ${id} owes nothing at the moment.`, `Check its outstanding amount with dsx status ${id}.`],
-  ZeroAmount: () => ["The amount is zero.", "Give an amount above 0."],
-  TokenDeliveredLess: ([want, got]) => [`The settlement token delivered ${units(got)} instead of ${units(want)}.`, "Fee-on-transfer tokens are not supported."],
-  NothingToClaim: ([b]) => [`${b === "0x0000000000000000000000000000000000000000" ? "The program" : b} has nothing to claim.`, "Check the claimable amount with dsx status --account <address>."],
-  SettlementTokenDecimals: ([d]) => [`The settlement token has ${d} decimals.`, "Use a 6-decimal token."],
-  AuditBlockInFuture: ([b, cur]) => [`Block ${b} is after the current block ${cur}.`, "Audit through an existing block."],
-  AccessControlUnauthorizedAccount: ([a, role]) => {
-    const name = ROLE_BY_ID.get(String(role)) ?? String(role);
-    return [`Account ${a} does not hold ${name}.`, `Use a key that holds ${name}, or have the admin grant it.`];
-  },
-  ERC20InsufficientBalance: ([s, bal, need]) => [`Wallet ${s} holds ${units(bal)} of the settlement token; ${units(need)} are needed.`, "Fund the wallet with the settlement token."],
-  ERC20InsufficientAllowance: ([, allowance, need]) => [`The ledger may pull ${units(allowance)} but needs ${units(need)}.`, "Approve the ledger for the amount (dsx pays with a permit or an approval itself)."],
-  ERC2612ExpiredSignature: () => ["The permit has expired.", "Run the payment again."],
-  ERC2612InvalidSigner: () => ["The permit's signature does not match the payer.", "Run the payment again with the payer's key."],
-  TransferRestricted: ([f, t]) => [`DSXC cannot move from ${f} to ${t}.`, "Credits are not transferable."],
-  ReentrancyGuardReentrantCall: () => ["A re-entrant call was refused.", "Do not call the ledger from a token callback."],
-};
-
-/** A call the ledger (or a token) refused, decoded: the error name, its values, and one line of cause and fix. */
-export class LedgerRevertError extends FatalError {
-  override name = "LedgerRevertError";
-  constructor(
-    readonly errorName: string,
-    readonly errorArgs: readonly unknown[],
-    cause: string,
-    fix: string,
-    options: { cause?: unknown } = {},
-  ) {
-    super(`${errorName}: ${cause}`, { fix, cause: options.cause });
-  }
-}
-
-/** Every custom error the ledger and the tokens can revert with, for decoding. */
-const ERROR_ABI = [...revenueShareLedgerAbi, ...mockUsdcAbi].filter((item) => item.type === "error") as Abi;
-
-function revertOf(err: unknown): { name: string; args: readonly unknown[] } | undefined {
-  if (!(err instanceof BaseError)) return undefined;
-  const reverted = err.walk((e) => e instanceof ContractFunctionRevertedError);
-  if (!(reverted instanceof ContractFunctionRevertedError)) return undefined;
-  if (reverted.data?.errorName) return { name: reverted.data.errorName, args: reverted.data.args ?? [] };
-  if (reverted.raw) {
-    try {
-      const decoded = decodeErrorResult({ abi: ERROR_ABI, data: reverted.raw });
-      return { name: decoded.errorName, args: decoded.args ?? [] };
-    } catch {
-      return { name: `unknown error ${reverted.raw.slice(0, 10)}`, args: [] };
-    }
-  }
-  return { name: reverted.reason ? `Error("${reverted.reason}")` : "revert without a reason", args: [] };
-}
-
-/**
- * Turns anything thrown by an operation into a {@link DsxError} whose message is one line of cause and fix:
- * a decoded custom error, a node that does not answer, a wallet without gas money, or the first line of
- * anything else.
- * @example catch (err) { console.error(describeError(err).message); }
- */
-export function describeError(err: unknown): DsxError {
-  if (err instanceof DsxError) return err;
-  const revert = revertOf(err);
-  if (revert) {
-    const explain = EXPLAIN[revert.name];
-    const [cause, fix] = explain ? explain(revert.args) : [`The call reverted (${revert.args.map(String).join(", ")}).`, "Check the arguments against PROTOCOL.md."];
-    return new LedgerRevertError(revert.name, revert.args, cause, fix, { cause: err });
-  }
-  if (err instanceof BaseError && err.walk((e) => e instanceof InsufficientFundsError)) {
-    return new FatalError("The sending account has too little native currency to pay for gas.", { fix: "Fund the account and try again.", cause: err });
-  }
-  if (isRetryable(err)) {
-    return new DsxError("The JSON-RPC node did not answer.", { fix: "Check that the node runs and --rpc-url points at it, then try again.", cause: err });
-  }
-  // ethers (Hardhat's deploy) errors: a short message and a code
-  const fields = (typeof err === "object" && err !== null ? err : {}) as { shortMessage?: unknown; code?: unknown };
-  if (fields.code === "INSUFFICIENT_FUNDS") {
-    return new FatalError("The sending account has too little native currency to pay for gas.", { fix: "Fund the account and try again.", cause: err });
-  }
-  const text =
-    err instanceof BaseError ? err.shortMessage : typeof fields.shortMessage === "string" ? fields.shortMessage : err instanceof Error ? err.message : String(err);
-  return new DsxError(text.split("\n")[0], { cause: err });
-}
+// The names of the ledger's codes and its refusals, explained: sdk/errors.ts (re-exported here).
+export { agreementStatusName, describeError, LedgerRevertError, revenueStateName, usageDisputeStateName };
 
 // ------------------------------------------------------------------------------------------------
 //                                            SENDING
@@ -380,7 +220,8 @@ async function execute(ctx: LedgerContext, simulate: () => Promise<{ request: un
   try {
     ({ request } = await withRetry(simulate, ctx.retry));
   } catch (err) {
-    throw describeError(err);
+    // the chain's time lets a refusal say how long until (or since) the times it names
+    throw describeError(err, { now: await chainNow(ctx).catch(() => undefined) });
   }
   let hash: Hex;
   try {
@@ -410,14 +251,24 @@ async function execute(ctx: LedgerContext, simulate: () => Promise<{ request: un
   return { transactionHash: hash, blockNumber: receipt.blockNumber, gasUsed: receipt.gasUsed, receipt };
 }
 
-/** The first `eventName` event the ledger emitted in the transaction. */
-function ledgerEvent<const N extends ContractEventName<typeof revenueShareLedgerAbi>>(ctx: LedgerContext, receipt: TransactionReceipt, eventName: N) {
-  const [event] = parseEventLogs({
+/** The chain's time: the latest block's timestamp. */
+async function chainNow(ctx: Pick<LedgerContext, "publicClient" | "retry">): Promise<bigint> {
+  return (await withRetry(() => ctx.publicClient.getBlock({ blockTag: "latest" }), ctx.retry)).timestamp;
+}
+
+/** The `eventName` events the ledger emitted in the transaction. */
+function ledgerEvents<const N extends ContractEventName<typeof revenueShareLedgerAbi>>(ctx: LedgerContext, receipt: TransactionReceipt, eventName: N) {
+  return parseEventLogs({
     abi: revenueShareLedgerAbi,
     logs: receipt.logs.filter((l) => l.address.toLowerCase() === ctx.deployment.ledger.toLowerCase()),
     eventName,
     strict: true,
   });
+}
+
+/** The first `eventName` event the ledger emitted in the transaction. */
+function ledgerEvent<const N extends ContractEventName<typeof revenueShareLedgerAbi>>(ctx: LedgerContext, receipt: TransactionReceipt, eventName: N) {
+  const [event] = ledgerEvents(ctx, receipt, eventName);
   if (event === undefined) {
     throw new FatalError(`Transaction ${receipt.transactionHash} succeeded but ledger ${ctx.deployment.ledger} emitted no ${eventName} event.`, {
       fix: "Check that --deployment names the ledger this chain runs.",
@@ -523,18 +374,6 @@ export async function terminateAgreement(ctx: LedgerContext, agreementId: bigint
   return { ...result, terminatedAt: event.args.terminatedAt, reasonHash };
 }
 
-/**
- * Moves an agreement to a new startup wallet (PROGRAM_ROLE): lost keys, a move to a multisig.
- * @example const { credits } = await migrateStartup(ctx, 3n, "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC");
- */
-export async function migrateStartup(ctx: LedgerContext, agreementId: bigint, newWallet: Address): Promise<OperationResult & { from: Address; credits: bigint }> {
-  const result = await execute(ctx, () =>
-    ctx.publicClient.simulateContract({ ...ledgerCall(ctx), functionName: "migrateStartup", args: [id256(agreementId), address(newWallet, "New wallet")] }),
-  );
-  const event = ledgerEvent(ctx, result.receipt, "StartupMigrated");
-  return { ...result, from: event.args.from, credits: event.args.credits };
-}
-
 /** A k-of-n signer set. */
 export interface SignerSetInput {
   signers: readonly Address[];
@@ -553,17 +392,6 @@ export async function registerPartner(ctx: LedgerContext, input: SignerSetInput 
       functionName: "registerPartner",
       args: [address(input.partner, "Partner"), signers, input.threshold, input.payoutBps],
     }),
-  );
-}
-
-/**
- * Rotates a partner's oracle signer set (PROGRAM_ROLE).
- * @example await setPartnerSigners(ctx, { partner: firmus, signers: [s1, s4], threshold: 2 });
- */
-export async function setPartnerSigners(ctx: LedgerContext, input: SignerSetInput & { partner: Address }): Promise<OperationResult> {
-  const signers = input.signers.map((s) => address(s, "Signer"));
-  return execute(ctx, () =>
-    ctx.publicClient.simulateContract({ ...ledgerCall(ctx), functionName: "setPartnerSigners", args: [address(input.partner, "Partner"), signers, input.threshold] }),
   );
 }
 
@@ -596,15 +424,6 @@ export async function scheduleRate(
     }),
   );
   return { ...result, skuHash };
-}
-
-/**
- * Sets the program-wide revenue oracle signer set (PROGRAM_ROLE).
- * @example await setRevenueSigners(ctx, { signers: [v1, v2], threshold: 2 });
- */
-export async function setRevenueSigners(ctx: LedgerContext, input: SignerSetInput): Promise<OperationResult> {
-  const signers = input.signers.map((s) => address(s, "Signer"));
-  return execute(ctx, () => ctx.publicClient.simulateContract({ ...ledgerCall(ctx), functionName: "setRevenueSigners", args: [signers, input.threshold] }));
 }
 
 /** An accepted usage line as stored in a batch's lines hash. */
@@ -742,6 +561,224 @@ export async function revokeRole(ctx: LedgerContext, role: RoleName, account: Ad
 }
 
 // ------------------------------------------------------------------------------------------------
+//        CHANGES WITH A NOTICE: WALLET MIGRATION, SIGNER SETS, PAYOUT ADDRESSES (PROTOCOL v1.1 §3-§5)
+// ------------------------------------------------------------------------------------------------
+// The affected party's own transaction changes things at once; PROGRAM's only proposes, and the proposal
+// is in force from its effectiveAt (now + the notice) without a further transaction, except a wallet
+// migration, which someone executes then.
+
+/** Whether a change was made at once (the party's own key) or proposed with a notice (PROGRAM's key). */
+export type ChangeMode = "immediate" | "proposed";
+
+/** What a change returns: how it went and from when it is in force. */
+export interface ChangeResult extends OperationResult {
+  mode: ChangeMode;
+  /** When the change is in force: the block's time when immediate, the block's time + the notice when proposed. */
+  effectiveAt: bigint;
+  /** The time of the block that carried the transaction. */
+  blockTime: bigint;
+}
+
+async function blockTimeOf(ctx: LedgerContext, result: OperationResult): Promise<bigint> {
+  return (await withRetry(() => ctx.publicClient.getBlock({ blockNumber: result.blockNumber }), ctx.retry)).timestamp;
+}
+
+/**
+ * Moves an agreement and its credits to a new wallet (a multisig, lost keys). Sent by the agreement's startup
+ * wallet it happens at once (`mode: "immediate"`, `credits` moved); sent by PROGRAM it is only proposed and
+ * can be executed by anyone from `effectiveAt` (MIGRATION_NOTICE later; {@link executeStartupMigration}).
+ * `as: "startup"` refuses before sending when the key is not the startup wallet (so a PROGRAM key cannot
+ * propose by mistake).
+ * @example const { mode, effectiveAt } = await migrateStartup(programCtx, 3n, "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC");
+ */
+export async function migrateStartup(
+  ctx: LedgerContext,
+  agreementId: bigint,
+  newWallet: Address,
+  options: { as?: "startup" | "program" } = {},
+): Promise<ChangeResult & { agreementId: bigint; from: Address; to: Address; credits?: bigint }> {
+  const id = id256(agreementId);
+  const to = address(newWallet, "New wallet");
+  if (options.as === "startup") {
+    const view = await withRetry(() => ctx.publicClient.readContract({ ...ledgerCall(ctx), functionName: "agreement", args: [id] }), ctx.retry);
+    // an unknown agreement is refused by the simulation with its own error
+    if (view.status !== 0 && view.terms.startup.toLowerCase() !== ctx.account.address.toLowerCase()) {
+      throw LedgerRevertError.of("NotStartup", [id, ctx.account.address]);
+    }
+  }
+  const result = await execute(ctx, () => ctx.publicClient.simulateContract({ ...ledgerCall(ctx), functionName: "migrateStartup", args: [id, to] }));
+  const blockTime = await blockTimeOf(ctx, result);
+  const [migrated] = ledgerEvents(ctx, result.receipt, "StartupMigrated");
+  if (migrated) {
+    return { ...result, mode: "immediate", effectiveAt: blockTime, blockTime, agreementId: id, from: migrated.args.from, to, credits: migrated.args.credits };
+  }
+  const proposed = ledgerEvent(ctx, result.receipt, "StartupMigrationProposed");
+  return { ...result, mode: "proposed", effectiveAt: BigInt(proposed.args.effectiveAt), blockTime, agreementId: id, from: proposed.args.from, to };
+}
+
+/**
+ * Withdraws PROGRAM's pending migration of an agreement before it takes effect (the startup wallet or PROGRAM).
+ * @example await cancelStartupMigration(startupCtx, 3n);
+ */
+export async function cancelStartupMigration(ctx: LedgerContext, agreementId: bigint): Promise<OperationResult & { agreementId: bigint; to: Address; effectiveAt: bigint }> {
+  const id = id256(agreementId);
+  const pending = await readPendingMigration(ctx, id);
+  const result = await execute(ctx, () => ctx.publicClient.simulateContract({ ...ledgerCall(ctx), functionName: "cancelStartupMigration", args: [id] }));
+  ledgerEvent(ctx, result.receipt, "StartupMigrationCancelled");
+  return { ...result, agreementId: id, to: pending?.to ?? zeroAddress, effectiveAt: pending?.effectiveAt ?? 0n };
+}
+
+/**
+ * Carries out PROGRAM's migration of an agreement once its notice has passed (anyone; the target wallet is
+ * checked again).
+ * @example const { from, to, credits } = await executeStartupMigration(ctx, 3n);
+ */
+export async function executeStartupMigration(ctx: LedgerContext, agreementId: bigint): Promise<OperationResult & { agreementId: bigint; from: Address; to: Address; credits: bigint }> {
+  const id = id256(agreementId);
+  const result = await execute(ctx, () => ctx.publicClient.simulateContract({ ...ledgerCall(ctx), functionName: "executeStartupMigration", args: [id] }));
+  const event = ledgerEvent(ctx, result.receipt, "StartupMigrated");
+  return { ...result, agreementId: id, from: event.args.from, to: event.args.to, credits: event.args.credits };
+}
+
+/**
+ * Sets a partner's oracle signer set. Sent by the partner's own key (`partner` omitted or equal to it) it is
+ * in force at once; sent by PROGRAM it is proposed and in force from `effectiveAt` (SIGNER_NOTICE later),
+ * with no further transaction. Batch signatures count against the set in force at submission.
+ * @example await setPartnerSigners(partnerCtx, { signers: [s1, s4], threshold: 2 }); // the partner's own rotation
+ * @example const { effectiveAt } = await setPartnerSigners(programCtx, { partner: firmus, signers: [s5], threshold: 1 });
+ */
+export async function setPartnerSigners(
+  ctx: LedgerContext,
+  input: SignerSetInput & { partner?: Address },
+): Promise<ChangeResult & { partner: Address; signers: Address[]; threshold: number }> {
+  const partner = input.partner === undefined ? ctx.account.address : address(input.partner, "Partner");
+  const signers = input.signers.map((s) => address(s, "Signer"));
+  const result = await execute(ctx, () =>
+    ctx.publicClient.simulateContract({ ...ledgerCall(ctx), functionName: "setPartnerSigners", args: [partner, signers, input.threshold] }),
+  );
+  const blockTime = await blockTimeOf(ctx, result);
+  const [proposed] = ledgerEvents(ctx, result.receipt, "PartnerSignersProposed");
+  if (proposed) return { ...result, mode: "proposed", effectiveAt: BigInt(proposed.args.effectiveAt), blockTime, partner, signers, threshold: input.threshold };
+  ledgerEvent(ctx, result.receipt, "PartnerSignersSet");
+  return { ...result, mode: "immediate", effectiveAt: blockTime, blockTime, partner, signers, threshold: input.threshold };
+}
+
+/**
+ * Sets where a partner's claims are paid. Sent by the partner's own key (`partner` omitted or equal to it)
+ * it is in force at once; sent by PROGRAM (lost key, a blacklisted address) it is proposed and in force
+ * from `effectiveAt` (PAYOUT_NOTICE later).
+ * @example await setPayoutAddress(partnerCtx, { payout: "0x976EA74026E726554dB657fA54763abd0C3a0aa9" });
+ */
+export async function setPayoutAddress(ctx: LedgerContext, input: { payout: Address; partner?: Address }): Promise<ChangeResult & { partner: Address; payout: Address }> {
+  const partner = input.partner === undefined ? ctx.account.address : address(input.partner, "Partner");
+  const payout = address(input.payout, "Payout address");
+  const result = await execute(ctx, () => ctx.publicClient.simulateContract({ ...ledgerCall(ctx), functionName: "setPayoutAddress", args: [partner, payout] }));
+  const blockTime = await blockTimeOf(ctx, result);
+  const event = ledgerEvent(ctx, result.receipt, "PayoutAddressSet");
+  const effectiveAt = BigInt(event.args.effectiveAt);
+  return { ...result, mode: effectiveAt > blockTime ? "proposed" : "immediate", effectiveAt, blockTime, partner, payout };
+}
+
+/**
+ * Sets the program-wide revenue oracle signer set (PROGRAM_ROLE): the first set is in force at once, every
+ * later one is proposed and in force from `effectiveAt` (SIGNER_NOTICE later).
+ * @example const { mode, effectiveAt } = await setRevenueSigners(ctx, { signers: [v1, v2], threshold: 2 });
+ */
+export async function setRevenueSigners(ctx: LedgerContext, input: SignerSetInput): Promise<ChangeResult & { signers: Address[]; threshold: number }> {
+  const signers = input.signers.map((s) => address(s, "Signer"));
+  const result = await execute(ctx, () => ctx.publicClient.simulateContract({ ...ledgerCall(ctx), functionName: "setRevenueSigners", args: [signers, input.threshold] }));
+  const blockTime = await blockTimeOf(ctx, result);
+  const [proposed] = ledgerEvents(ctx, result.receipt, "RevenueSignersProposed");
+  if (proposed) return { ...result, mode: "proposed", effectiveAt: BigInt(proposed.args.effectiveAt), blockTime, signers, threshold: input.threshold };
+  ledgerEvent(ctx, result.receipt, "RevenueSignersSet");
+  return { ...result, mode: "immediate", effectiveAt: blockTime, blockTime, signers, threshold: input.threshold };
+}
+
+/** What the reads below need: clients and the deployment, no key. */
+export type LedgerReader = Pick<LedgerContext, "publicClient" | "deployment" | "retry">;
+
+/** A signer set that is pending: in force from `effectiveAt`. */
+export interface PendingSignerSet {
+  signers: Address[];
+  threshold: number;
+  effectiveAt: bigint;
+}
+
+/** A migration PROGRAM proposed, executable from `effectiveAt`. */
+export interface PendingMigration {
+  to: Address;
+  effectiveAt: bigint;
+}
+
+/**
+ * The pending migration of an agreement, or undefined when there is none.
+ * @example const pending = await readPendingMigration(ctx, 3n); // { to, effectiveAt } | undefined
+ */
+export async function readPendingMigration(ctx: LedgerReader, agreementId: bigint): Promise<PendingMigration | undefined> {
+  const [to, effectiveAt] = await withRetry(
+    () => ctx.publicClient.readContract({ address: ctx.deployment.ledger, abi: revenueShareLedgerAbi, functionName: "pendingMigration", args: [id256(agreementId)] }),
+    ctx.retry,
+  );
+  return effectiveAt === 0n ? undefined : { to, effectiveAt: BigInt(effectiveAt) };
+}
+
+/** A partner as the ledger sees it now: the signer set and payout address in force, and what is pending. */
+export interface PartnerInfo {
+  partner: Address;
+  registered: boolean;
+  active: boolean;
+  payoutBps: number;
+  nextSequence: bigint;
+  signers: Address[];
+  threshold: number;
+  /** Where its claims are paid now (the partner itself when none was set). */
+  payout: Address;
+  pendingSigners?: PendingSignerSet;
+  pendingPayout?: { payout: Address; effectiveAt: bigint };
+}
+
+/**
+ * A partner's registration, signer set and payout address in force, and its pending changes (those not yet
+ * in force).
+ * @example const { signers, threshold, payout, pendingSigners } = await readPartner(ctx, firmus);
+ */
+export async function readPartner(ctx: LedgerReader, partner: Address): Promise<PartnerInfo> {
+  const who = address(partner, "Partner");
+  const p = await withRetry(
+    () => ctx.publicClient.readContract({ address: ctx.deployment.ledger, abi: revenueShareLedgerAbi, functionName: "partner", args: [who] }),
+    ctx.retry,
+  );
+  return {
+    partner: who,
+    registered: p.registered,
+    active: p.active,
+    payoutBps: p.payoutBps,
+    nextSequence: BigInt(p.nextSequence),
+    signers: [...p.signers],
+    threshold: p.threshold,
+    payout: p.payout,
+    pendingSigners: p.pendingSignersAt === 0n ? undefined : { signers: [...p.pendingSigners], threshold: p.pendingThreshold, effectiveAt: BigInt(p.pendingSignersAt) },
+    pendingPayout: p.pendingPayoutAt === 0n ? undefined : { payout: p.pendingPayout, effectiveAt: BigInt(p.pendingPayoutAt) },
+  };
+}
+
+/**
+ * The revenue signer set in force and the pending one, if any.
+ * @example const { signers, threshold, pending } = await readRevenueSigners(ctx);
+ */
+export async function readRevenueSigners(ctx: LedgerReader): Promise<{ signers: Address[]; threshold: number; pending?: PendingSignerSet }> {
+  const r = await withRetry(
+    () => ctx.publicClient.readContract({ address: ctx.deployment.ledger, abi: revenueShareLedgerAbi, functionName: "revenueSigners" }),
+    ctx.retry,
+  );
+  return {
+    signers: [...r.signers],
+    threshold: r.threshold,
+    pending: r.pendingAt === 0n ? undefined : { signers: [...r.pendingSigners], threshold: r.pendingThreshold, effectiveAt: BigInt(r.pendingAt) },
+  };
+}
+
+// ------------------------------------------------------------------------------------------------
 //                                           STARTUP
 // ------------------------------------------------------------------------------------------------
 
@@ -849,8 +886,8 @@ export async function pay(
   ).catch((err: unknown) => {
     throw describeError(err);
   });
-  if (view.status === 0) throw new LedgerRevertError("AgreementNotFound", [agreementId], ...EXPLAIN.AgreementNotFound([agreementId]));
-  if (view.outstanding === 0n) throw new LedgerRevertError("NothingOwed", [agreementId], ...EXPLAIN.NothingOwed([agreementId]));
+  if (view.status === 0) throw LedgerRevertError.of("AgreementNotFound", [agreementId]);
+  if (view.outstanding === 0n) throw LedgerRevertError.of("NothingOwed", [agreementId]);
   const amount = asked < view.outstanding ? asked : view.outstanding;
   if (balance < amount) {
     throw new ValidationError(`Wallet ${account.address} holds ${formatUnits6(balance)} of the settlement token; the payment needs ${formatUnits6(amount)}.`, {
@@ -972,14 +1009,15 @@ export async function recordAudit(ctx: LedgerContext, input: { agreementId: bigi
 // ------------------------------------------------------------------------------------------------
 
 /**
- * Sends a beneficiary's (a partner's) claimable settlement tokens to it; anyone may trigger it.
- * @example const { amount } = await claim(ctx, firmus);
+ * Sends a beneficiary's (a partner's) claimable settlement tokens to its payout address in force (the
+ * partner itself when none was set; `to`); anyone may trigger it.
+ * @example const { amount, to } = await claim(ctx, firmus);
  */
-export async function claim(ctx: LedgerContext, beneficiary?: Address): Promise<OperationResult & { beneficiary: Address; amount: bigint }> {
+export async function claim(ctx: LedgerContext, beneficiary?: Address): Promise<OperationResult & { beneficiary: Address; to: Address; amount: bigint }> {
   const who = beneficiary === undefined ? ctx.account.address : address(beneficiary, "Beneficiary");
   const result = await execute(ctx, () => ctx.publicClient.simulateContract({ ...ledgerCall(ctx), functionName: "claim", args: [who] }));
   const event = ledgerEvent(ctx, result.receipt, "Claimed");
-  return { ...result, beneficiary: who, amount: event.args.amount };
+  return { ...result, beneficiary: who, to: event.args.to, amount: event.args.amount };
 }
 
 /**

@@ -27,6 +27,10 @@ interface DeployOptions {
   rateNotice?: string;
   authNotice?: string;
   reportingGrace?: string;
+  signerNotice?: string;
+  migrationNotice?: string;
+  payoutNotice?: string;
+  adminDelay?: string;
   out?: string;
   compile: boolean;
 }
@@ -69,11 +73,13 @@ export function deployCommand(io: Io, root: Command): void {
     ],
     "On a chain other than 31337/1337 the settlement token, treasury and role holders are required, and the key\n" +
       "must come from an encrypted keystore. The deployment file goes to --out (default: the --deployment folder,\n" +
-      "else ./deployments). Hardhat compiles first unless --no-compile.",
+      "else ./deployments). Hardhat compiles first unless --no-compile. The ledger refuses constants out of range\n" +
+      "(DISPUTE_WINDOW 1h..30d, every notice 1h..90d, the admin delay 1d..90d). With --admin, the deployer keeps\n" +
+      "the admin role until that address accepts it (acceptDefaultAdminTransfer) once the admin delay has passed.",
   )
     .option("--settlement-token <address>", "the 6-decimal settlement token (default on local chains: a new MockUSDC)")
     .option("--treasury <address>", "the program's treasury (default on local chains: the deployer)")
-    .option("--admin <address>", "DEFAULT_ADMIN_ROLE holder (default: the deployer)")
+    .option("--admin <address>", "DEFAULT_ADMIN_ROLE holder (default: the deployer; another address accepts the transfer after --admin-delay)")
     .option("--program <address>", "PROGRAM_ROLE holder (default on local chains: the deployer)")
     .option("--auditor <address>", "AUDITOR_ROLE holder (default on local chains: the deployer)")
     .option("--pauser <address>", "PAUSER_ROLE holder (default on local chains: the deployer)")
@@ -81,6 +87,10 @@ export function deployCommand(io: Io, root: Command): void {
     .option("--rate-notice <duration>", "RATE_NOTICE (default 7d)")
     .option("--auth-notice <duration>", "AUTH_NOTICE (default 7d)")
     .option("--reporting-grace <duration>", "REPORTING_GRACE (default 7d)")
+    .option("--signer-notice <duration>", "SIGNER_NOTICE: notice of a signer set the program proposes (default 2d)")
+    .option("--migration-notice <duration>", "MIGRATION_NOTICE: notice of a wallet migration the program proposes (default 7d)")
+    .option("--payout-notice <duration>", "PAYOUT_NOTICE: notice of a payout address the program proposes (default 7d)")
+    .option("--admin-delay <duration>", "delay of a DEFAULT_ADMIN_ROLE transfer, 1d..90d (default 1d)")
     .option("--out <dir>", "folder to write <chainId>.json to")
     .option("--no-compile", "use the existing artifacts")
     .action(async (...args: unknown[]) => {
@@ -102,6 +112,10 @@ export function deployCommand(io: Io, root: Command): void {
         ["rateNotice", "RATE_NOTICE", "--rate-notice"],
         ["authNotice", "AUTH_NOTICE", "--auth-notice"],
         ["reportingGrace", "REPORTING_GRACE", "--reporting-grace"],
+        ["signerNotice", "SIGNER_NOTICE", "--signer-notice"],
+        ["migrationNotice", "MIGRATION_NOTICE", "--migration-notice"],
+        ["payoutNotice", "PAYOUT_NOTICE", "--payout-notice"],
+        ["adminDelay", "ADMIN_DELAY", "--admin-delay"],
       ];
       for (const [key, name, flag] of durations) if (o[key] !== undefined) env[name] = String(parseDuration(o[key] as string, flag));
 

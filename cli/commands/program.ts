@@ -4,7 +4,7 @@ import { revenueShareLedgerAbi } from "../../sdk/abis";
 import { ValidationError } from "../../sdk/errors";
 import { skuToBytes32 } from "../../sdk/eip712";
 import * as ops from "../../sdk/operations";
-import { commandOf, emitTx, leaf } from "../command";
+import { changeFields, changeText, commandOf, emitTx, leaf } from "../command";
 import { amount, time, type Io } from "../io";
 import {
   parseAddress,
@@ -49,7 +49,9 @@ async function earliestRateTime(ctx: ops.LedgerContext, partner: `0x${string}`, 
 }
 
 export function programCommand(io: Io): Command {
-  const program = new Command("program").description("the program's operations: agreements, partners, rates, signers, disputes, treasury, pause");
+  const program = new Command("program").description(
+    "the program's operations: agreements, partners, rates, disputes, treasury, pause; migrations, signer sets and payout addresses are proposals",
+  );
 
   leaf(
     program,
@@ -118,15 +120,23 @@ export function programCommand(io: Io): Command {
       emitTx(io, cmd, "program terminate", r, { agreementId, terminatedAt: r.terminatedAt, reasonHash: r.reasonHash }, `agreement ${agreementId} terminated at ${time(r.terminatedAt)}`);
     });
 
-  leaf(program, "migrate-startup <agreementId> <newWallet>", "move an agreement and its credits to a new startup wallet (PROGRAM_ROLE)", [
-    "dsx program migrate-startup 3 0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC --keystore program.json",
-  ]).action(async (id: string, wallet: string, ...rest: unknown[]) => {
+  leaf(
+    program,
+    "migrate-startup <agreementId> <newWallet>",
+    "PROPOSE moving an agreement and its credits to a new startup wallet (PROGRAM_ROLE); it takes effect MIGRATION_NOTICE later",
+    ["dsx program migrate-startup 3 0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC --keystore program.json"],
+    "The migration is pending until its effectiveAt (now + MIGRATION_NOTICE, 7 days by default); until then the\n" +
+      "startup wallet or the program can cancel it (dsx migration cancel), from then on anyone carries it out\n" +
+      "(dsx migration execute). A startup moves its own agreement at once with dsx startup migrate.",
+  ).action(async (id: string, wallet: string, ...rest: unknown[]) => {
     const cmd = commandOf(rest);
     const agreementId = parseAgreementId(id);
     const to = parseAddress(wallet, "New wallet");
-    const r = await ops.migrateStartup(await signingContext(cmd), agreementId, to);
-    emitTx(io, cmd, "program migrate-startup", r, { agreementId, from: r.from, to, credits: amount(r.credits) },
-      `agreement ${agreementId} moved from ${r.from} to ${to} with ${amount(r.credits)} DSXC`);
+    const r = await ops.migrateStartup(await signingContext(cmd), agreementId, to, { as: "program" });
+    emitTx(io, cmd, "program migrate-startup", r, { agreementId, from: r.from, to, ...changeFields(r), credits: r.credits === undefined ? undefined : amount(r.credits) },
+      r.mode === "immediate"
+        ? `agreement ${agreementId} moved from ${r.from} to ${to} with ${amount(r.credits ?? 0n)} DSXC at once (the key is the startup wallet's)`
+        : `migration of agreement ${agreementId} from ${r.from} to ${to} ${changeText(r, "", "takes effect at")}; then anyone runs \`dsx migration execute ${agreementId}\`, and until then it can be cancelled (dsx migration cancel ${agreementId})`);
   });
 
   leaf(program, "partner-register", "register a cloud partner with its k-of-n oracle signers and payout share (PROGRAM_ROLE)", [
@@ -148,9 +158,15 @@ export function programCommand(io: Io): Command {
         `partner ${partner} registered: ${threshold}-of-${signers.length} signers, payout ${payoutBps} bps`);
     });
 
-  leaf(program, "partner-signers", "rotate a partner's oracle signer set (PROGRAM_ROLE)", [
-    "dsx program partner-signers --partner 0x90F79bf6EB2c4f870365E785982E1f101E93b906 --signers 0x15d3…,0x9965… --threshold 1 --keystore program.json",
-  ])
+  leaf(
+    program,
+    "partner-signers",
+    "PROPOSE a new oracle signer set for a partner (PROGRAM_ROLE, e.g. a partner that lost its keys); it is in force SIGNER_NOTICE later",
+    ["dsx program partner-signers --partner 0x90F79bf6EB2c4f870365E785982E1f101E93b906 --signers 0x15d3…,0x9965… --threshold 1 --keystore program.json"],
+    "The proposed set is in force from its effectiveAt (now + SIGNER_NOTICE, 2 days by default) with no further\n" +
+      "transaction; batches are checked against the set in force when they are submitted. A newer proposal\n" +
+      "replaces it, and so does the partner's own rotation (dsx partner signers), which is in force at once.",
+  )
     .requiredOption("--partner <address>", "the partner's address")
     .requiredOption("--signers <addresses>", "the new signers, comma-separated (1..16)")
     .requiredOption("--threshold <k>", "signatures needed per batch, 1..n")
@@ -160,8 +176,28 @@ export function programCommand(io: Io): Command {
       const signers = parseAddressList(o.signers, "--signers");
       const threshold = parseInt32(o.threshold, "--threshold", 0, 255);
       const r = await ops.setPartnerSigners(await signingContext(cmd), { partner, signers, threshold });
-      emitTx(io, cmd, "program partner-signers", r, { partner, signers, threshold }, `partner ${partner} now has ${threshold}-of-${signers.length} signers`);
+      emitTx(io, cmd, "program partner-signers", r, { partner, signers, threshold, ...changeFields(r) },
+        `signer set ${threshold}-of-${signers.length} for partner ${partner} ${changeText(r, "in force at once (the key is the partner's own)")}` +
+          (r.mode === "proposed" ? ", with no further transaction; the partner can replace it at once with dsx partner signers" : ""));
     });
+
+  leaf(
+    program,
+    "payout-address <partner> <address>",
+    "PROPOSE a new payout address for a partner's claims (PROGRAM_ROLE, e.g. lost key, a blacklisted address); in force PAYOUT_NOTICE later",
+    ["dsx program payout-address 0x90F79bf6EB2c4f870365E785982E1f101E93b906 0x976EA74026E726554dB657fA54763abd0C3a0aa9 --keystore program.json"],
+    "The proposed address receives the partner's claims from its effectiveAt (now + PAYOUT_NOTICE, 7 days by\n" +
+      "default) with no further transaction. The partner's own choice (dsx partner payout-address) is in force at\n" +
+      "once and replaces it.",
+  ).action(async (who: string, payoutArg: string, ...rest: unknown[]) => {
+    const cmd = commandOf(rest);
+    const partner = parseAddress(who, "Partner");
+    const payout = parseAddress(payoutArg, "Payout address");
+    const r = await ops.setPayoutAddress(await signingContext(cmd), { partner, payout });
+    emitTx(io, cmd, "program payout-address", r, { partner, payout, ...changeFields(r) },
+      `payout address ${payout} for partner ${partner} ${changeText(r, "in force at once (the key is the partner's own)")}` +
+        (r.mode === "proposed" ? ": its claims are paid there from then on; the partner can replace it at once with dsx partner payout-address" : ""));
+  });
 
   leaf(program, "partner-active", "activate or deactivate a partner: an inactive partner's usage is refused (PROGRAM_ROLE)", [
     "dsx program partner-active --partner 0x90F79bf6EB2c4f870365E785982E1f101E93b906 --active false --keystore program.json",
@@ -200,9 +236,14 @@ export function programCommand(io: Io): Command {
         `rate of ${o.sku} at ${partner}: ${amount(rate)} credits per GPU-hour from ${time(effectiveFrom)}`);
     });
 
-  leaf(program, "revenue-signers", "set the program-wide revenue oracle signer set (PROGRAM_ROLE)", [
-    "dsx program revenue-signers --signers 0x14dC79964da2C08b23698B3D3cc7Ca32193d9955,0x23618e81E3f5cdF7f54C3d65f7FBc0aBf5B21E8f --threshold 2 --keystore program.json",
-  ])
+  leaf(
+    program,
+    "revenue-signers",
+    "set the program-wide revenue oracle signer set (PROGRAM_ROLE): the first at once, every later one PROPOSED for SIGNER_NOTICE",
+    ["dsx program revenue-signers --signers 0x14dC79964da2C08b23698B3D3cc7Ca32193d9955,0x23618e81E3f5cdF7f54C3d65f7FBc0aBf5B21E8f --threshold 2 --keystore program.json"],
+    "A later set is in force from its effectiveAt (now + SIGNER_NOTICE, 2 days by default) with no further\n" +
+      "transaction; revenue reports are checked against the set in force when they are submitted.",
+  )
     .requiredOption("--signers <addresses>", "the signers, comma-separated (1..16)")
     .requiredOption("--threshold <k>", "signatures needed per report, 1..n")
     .action(async (o: { signers: string; threshold: string }, ...rest: unknown[]) => {
@@ -210,7 +251,8 @@ export function programCommand(io: Io): Command {
       const signers = parseAddressList(o.signers, "--signers");
       const threshold = parseInt32(o.threshold, "--threshold", 0, 255);
       const r = await ops.setRevenueSigners(await signingContext(cmd), { signers, threshold });
-      emitTx(io, cmd, "program revenue-signers", r, { signers, threshold }, `revenue signers set: ${threshold}-of-${signers.length}`);
+      emitTx(io, cmd, "program revenue-signers", r, { signers, threshold, ...changeFields(r) },
+        `revenue signer set ${threshold}-of-${signers.length} ${changeText(r, "in force at once (the first set)")}` + (r.mode === "proposed" ? ", with no further transaction" : ""));
     });
 
   leaf(

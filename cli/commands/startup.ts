@@ -3,7 +3,7 @@ import { Command } from "commander";
 import { revenueShareLedgerAbi } from "../../sdk/abis";
 import { ValidationError } from "../../sdk/errors";
 import * as ops from "../../sdk/operations";
-import { commandOf, emitTx, leaf } from "../command";
+import { changeFields, commandOf, emitTx, leaf } from "../command";
 import { amount, time, type Io } from "../io";
 import { parseAddress, parseAgreementId, parseAmount, parseBytes32, parseInt32, reasonInput, signingContext } from "../options";
 
@@ -20,7 +20,7 @@ function disputeUsageCommand(io: Io, parent: Command, who: string, example: stri
 }
 
 export function startupCommand(io: Io): Command {
-  const startup = new Command("startup").description("the startup's operations: accept, authorize partners, pay, dispute usage");
+  const startup = new Command("startup").description("the startup's operations: accept, authorize partners, pay, dispute usage, move to a new wallet");
 
   leaf(startup, "accept <agreementId>", "accept a proposed agreement with the startup's wallet; mints the credit limit in DSXC", [
     "dsx startup accept 3 --keystore startup.json",
@@ -82,6 +82,23 @@ export function startupCommand(io: Io): Command {
         `paid ${amount(r.applied)} on agreement ${agreementId} (${amount(r.toPartners)} to partners, ${amount(r.toProgram)} to the program; ${r.method})`);
     });
 
+  leaf(
+    startup,
+    "migrate <agreementId> <newWallet>",
+    "move the agreement and its credits to a new wallet at once, with the startup wallet's own key (a multisig, a new key)",
+    ["dsx startup migrate 3 0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC --keystore startup.json"],
+    "The new wallet must hold 0 DSXC and have no open agreement. A pending migration the program proposed ends\n" +
+      "with it. Only the current startup wallet's key is accepted here (the program proposes with\n" +
+      "dsx program migrate-startup).",
+  ).action(async (id: string, wallet: string, ...rest: unknown[]) => {
+    const cmd = commandOf(rest);
+    const agreementId = parseAgreementId(id);
+    const to = parseAddress(wallet, "New wallet");
+    const r = await ops.migrateStartup(await signingContext(cmd), agreementId, to, { as: "startup" });
+    emitTx(io, cmd, "startup migrate", r, { agreementId, from: r.from, to, ...changeFields(r), credits: amount(r.credits ?? 0n) },
+      `agreement ${agreementId} moved from ${r.from} to ${to} with ${amount(r.credits ?? 0n)} DSXC, at once`);
+  });
+
   disputeUsageCommand(io, startup, "the agreement's startup", 'dsx startup dispute-usage 0x3f1c…e2 3 --reason "node 17 was down on 3 Oct" --keystore startup.json');
   return startup;
 }
@@ -104,7 +121,7 @@ export function auditorCommand(io: Io): Command {
 }
 
 export function claimCommands(io: Io, root: Command): void {
-  leaf(root, "claim", "send a partner's claimable settlement tokens to it (anyone may trigger it)", [
+  leaf(root, "claim", "send a partner's claimable settlement tokens to its payout address (anyone may trigger it)", [
     "dsx claim --keystore partner.json",
     "dsx claim --beneficiary 0x90F79bf6EB2c4f870365E785982E1f101E93b906 --keystore relayer.json",
   ])
@@ -113,7 +130,9 @@ export function claimCommands(io: Io, root: Command): void {
       const cmd = commandOf(rest);
       const beneficiary = o.beneficiary === undefined ? undefined : parseAddress(o.beneficiary, "--beneficiary");
       const r = await ops.claim(await signingContext(cmd), beneficiary);
-      emitTx(io, cmd, "claim", r, { beneficiary: r.beneficiary, amount: amount(r.amount) }, `claimed ${amount(r.amount)} for ${r.beneficiary}`);
+      const elsewhere = r.to.toLowerCase() !== r.beneficiary.toLowerCase();
+      emitTx(io, cmd, "claim", r, { beneficiary: r.beneficiary, to: r.to, amount: amount(r.amount) },
+        `claimed ${amount(r.amount)} for ${r.beneficiary}${elsewhere ? `, paid to its payout address ${r.to}` : ""}`);
     });
   leaf(root, "claim-program", "send the program's claimable share to the treasury (anyone may trigger it)", ["dsx claim-program --keystore program.json"]).action(
     async (...args: unknown[]) => {

@@ -5,14 +5,20 @@ import { type Address, type Chain, type PublicClient, type Transport } from "vie
 import type { AgreementViewData, PeriodViewData, PositionViewData } from "../../auditor/chain/snapshot";
 import { dsxCreditAbi, mockUsdcAbi, revenueShareLedgerAbi } from "../../sdk/abis";
 import type { Deployment } from "../../sdk/config";
-import { ValidationError } from "../../sdk/errors";
+import { ValidationError, whenText } from "../../sdk/errors";
 import { loadAccount } from "../../sdk/keys";
-import { ROLES, agreementStatusName, revenueStateName } from "../../sdk/operations";
+import { ROLES, agreementStatusName, readPartner, readPendingMigration, readRevenueSigners, revenueStateName, type PendingSignerSet } from "../../sdk/operations";
 import { commandOf, leaf } from "../command";
 import { amount, emit, time, type Io } from "../io";
 import { globals, parseAddress, parseAgreementId, readContext } from "../options";
 
 type Reader = { publicClient: PublicClient<Transport, Chain>; deployment: Deployment };
+
+/** The chain's time: pending changes are in force from their effectiveAt on. */
+const chainNow = async (r: Reader) => (await r.publicClient.getBlock({ blockTag: "latest" })).timestamp;
+
+/** A pending signer set in JSON. */
+const pendingSet = (p: PendingSignerSet | undefined) => p && { signers: p.signers, threshold: p.threshold, effectiveAt: p.effectiveAt };
 
 const read = <T>(r: Reader, functionName: string, args: readonly unknown[] = []): Promise<T> =>
   r.publicClient.readContract({ address: r.deployment.ledger, abi: revenueShareLedgerAbi, functionName: functionName as "agreement", args: args as [bigint] }) as Promise<T>;
@@ -20,10 +26,12 @@ const read = <T>(r: Reader, functionName: string, args: readonly unknown[] = [])
 async function agreementStatus(r: Reader, id: bigint) {
   const a = await read<AgreementViewData>(r, "agreement", [id]);
   if (a.status === 0) throw new ValidationError(`Agreement ${id} does not exist on ledger ${r.deployment.ledger}.`, { fix: "Check the id; `dsx status` shows how many agreements there are." });
-  const [partners, close, balance] = await Promise.all([
+  const [partners, close, balance, migration, now] = await Promise.all([
     read<Address[]>(r, "partners", [id]),
     read<bigint>(r, "reportingClose", [id]),
     r.publicClient.readContract({ address: r.deployment.credit, abi: dsxCreditAbi, functionName: "balanceOf", args: [a.terms.startup] }),
+    readPendingMigration(r, id),
+    chainNow(r),
   ]);
   const positions = await Promise.all(partners.map((p) => read<PositionViewData>(r, "partnerPosition", [id, p])));
   const periods = await Promise.all(Array.from({ length: a.periodCount }, (_, k) => read<PeriodViewData>(r, "revenuePeriod", [id, k])));
@@ -56,6 +64,7 @@ async function agreementStatus(r: Reader, id: bigint) {
     nextDue: a.nextDue,
     nextPeriodToFinalize: a.nextPeriodToFinalize,
     periodCount: a.periodCount,
+    pendingMigration: migration && { to: migration.to, effectiveAt: migration.effectiveAt, executable: now >= migration.effectiveAt },
     partners: partners.map((partner, i) => ({
       partner,
       spendLimit: amount(positions[i].spendLimit),
@@ -87,6 +96,13 @@ async function agreementStatus(r: Reader, id: bigint) {
     `  terms: credit limit ${data.terms.creditLimit}, revenue share ${a.terms.revenueShareBps} bps, cap ${a.terms.capMultipleBps} bps of consumed, partners first ${a.terms.partnerFirstBps} bps`,
     `  credits minted ${data.creditsMinted}, consumed ${data.consumed}, cap ${data.cap}`,
     `  obligation ${data.obligation}, paid ${data.paid}, outstanding ${data.outstanding}${a.delinquent ? " DELINQUENT" : ""}${a.nextDue ? `, next due ${time(a.nextDue)}` : ""}; next period to finalize ${a.nextPeriodToFinalize}`,
+    ...(migration
+      ? [
+          now >= migration.effectiveAt
+            ? `  pending: migration to ${migration.to}, in effect since ${whenText(migration.effectiveAt, now)}: anyone may carry it out (dsx migration execute ${id})`
+            : `  pending: migration to ${migration.to}, proposed by the program, takes effect at ${whenText(migration.effectiveAt, now)}; then dsx migration execute ${id} (until then the startup or the program can cancel it: dsx migration cancel ${id})`,
+        ]
+      : []),
     ...data.partners.map(
       (p) => `  partner ${p.partner}: limit ${p.spendLimit} on ${p.maxGpus} GPUs, spent ${p.spent}, receivable ${p.receivable}, paid ${p.paidToPartner}` +
         (p.pendingSpendLimit ? `, limit ${p.pendingSpendLimit.value} from ${time(p.pendingSpendLimit.at)}` : "") +
@@ -99,15 +115,16 @@ async function agreementStatus(r: Reader, id: bigint) {
 
 async function accountStatus(r: Reader, account: Address) {
   const { publicClient, deployment } = r;
-  const [credits, settlement, claimable, openId, partner, roles, treasury, programClaimable] = await Promise.all([
+  const [credits, settlement, claimable, openId, partner, roles, treasury, programClaimable, now] = await Promise.all([
     publicClient.readContract({ address: deployment.credit, abi: dsxCreditAbi, functionName: "balanceOf", args: [account] }),
     publicClient.readContract({ address: deployment.settlementToken, abi: mockUsdcAbi, functionName: "balanceOf", args: [account] }),
     read<bigint>(r, "claimable", [account]),
     read<bigint>(r, "openAgreementOf", [account]),
-    read<{ signers: Address[]; threshold: number; payoutBps: number; active: boolean; registered: boolean; nextSequence: bigint }>(r, "partner", [account]),
+    readPartner(r, account),
     Promise.all((Object.keys(ROLES) as (keyof typeof ROLES)[]).map(async (name) => ((await read<boolean>(r, "hasRole", [ROLES[name], account])) ? name : undefined))),
     read<Address>(r, "treasury"),
     read<bigint>(r, "programClaimable"),
+    chainNow(r),
   ]);
   const held = roles.filter((x): x is keyof typeof ROLES => x !== undefined);
   const isTreasury = treasury.toLowerCase() === account.toLowerCase();
@@ -118,14 +135,34 @@ async function accountStatus(r: Reader, account: Address) {
     settlementBalance: amount(settlement),
     claimable: amount(claimable),
     openAgreementId: openId === 0n ? undefined : openId,
-    partner: partner.registered ? { active: partner.active, payoutBps: partner.payoutBps, threshold: partner.threshold, signers: partner.signers, nextSequence: partner.nextSequence } : undefined,
+    partner: partner.registered
+      ? {
+          active: partner.active,
+          payoutBps: partner.payoutBps,
+          threshold: partner.threshold,
+          signers: partner.signers,
+          nextSequence: partner.nextSequence,
+          payout: partner.payout,
+          pendingSigners: pendingSet(partner.pendingSigners),
+          pendingPayout: partner.pendingPayout,
+        }
+      : undefined,
     treasury: isTreasury ? { programClaimable: amount(programClaimable) } : undefined,
   };
+  const paidAt = partner.payout.toLowerCase() === account.toLowerCase() ? "itself" : partner.payout;
   const human = [
     `account ${account}: roles ${held.length ? held.join(", ") : "none"}; ${data.credits} DSXC, ${data.settlementBalance} settlement token, claimable ${data.claimable}`,
     openId === 0n ? "  no open agreement" : `  open agreement ${openId} (dsx status ${openId})`,
-    ...(data.partner
-      ? [`  partner: ${partner.active ? "active" : "INACTIVE"}, payout ${partner.payoutBps} bps, ${partner.threshold}-of-${partner.signers.length} signers, next batch sequence ${partner.nextSequence}`]
+    ...(partner.registered
+      ? [
+          `  partner: ${partner.active ? "active" : "INACTIVE"}, payout ${partner.payoutBps} bps, ${partner.threshold}-of-${partner.signers.length} signers, next batch sequence ${partner.nextSequence}; claims paid to ${paidAt}`,
+          ...(partner.pendingSigners
+            ? [`  pending: signer set ${partner.pendingSigners.threshold}-of-${partner.pendingSigners.signers.length} (${partner.pendingSigners.signers.join(", ")}) proposed by the program, in force from ${whenText(partner.pendingSigners.effectiveAt, now)}`]
+            : []),
+          ...(partner.pendingPayout
+            ? [`  pending: payout address ${partner.pendingPayout.payout} proposed by the program, in force from ${whenText(partner.pendingPayout.effectiveAt, now)}`]
+            : []),
+        ]
       : []),
     ...(isTreasury ? [`  treasury of the program: ${data.treasury!.programClaimable} waiting for claim-program`] : []),
   ];
@@ -133,18 +170,21 @@ async function accountStatus(r: Reader, account: Address) {
 }
 
 async function programStatus(r: Reader) {
-  const [count, paused, treasury, programClaimable, [signers, threshold], disputeWindow, rateNotice, authNotice, grace, block] = await Promise.all([
+  const [count, paused, treasury, programClaimable, revenueSigners, constants, admin, adminDelay, [pendingAdmin, adminSchedule], block] = await Promise.all([
     read<bigint>(r, "agreementCount"),
     read<boolean>(r, "paused"),
     read<Address>(r, "treasury"),
     read<bigint>(r, "programClaimable"),
-    read<readonly [Address[], number]>(r, "revenueSigners"),
-    read<bigint>(r, "DISPUTE_WINDOW"),
-    read<bigint>(r, "RATE_NOTICE"),
-    read<bigint>(r, "AUTH_NOTICE"),
-    read<bigint>(r, "REPORTING_GRACE"),
+    readRevenueSigners(r),
+    Promise.all(["DISPUTE_WINDOW", "RATE_NOTICE", "AUTH_NOTICE", "REPORTING_GRACE", "SIGNER_NOTICE", "MIGRATION_NOTICE", "PAYOUT_NOTICE"].map((name) => read<bigint>(r, name))),
+    read<Address>(r, "defaultAdmin"),
+    read<number>(r, "defaultAdminDelay"),
+    read<readonly [Address, number]>(r, "pendingDefaultAdmin"),
     r.publicClient.getBlock({ blockTag: "latest" }),
   ]);
+  const [disputeWindow, rateNotice, authNotice, reportingGrace, signerNotice, migrationNotice, payoutNotice] = constants;
+  const now = block.timestamp;
+  const { signers, threshold, pending } = revenueSigners;
   const data = {
     chainId: r.deployment.chainId,
     ledger: r.deployment.ledger,
@@ -156,13 +196,19 @@ async function programStatus(r: Reader) {
     agreements: count,
     treasury,
     programClaimable: amount(programClaimable),
-    revenueSigners: { signers, threshold },
-    constants: { disputeWindow, rateNotice, authNotice, reportingGrace: grace },
+    admin: { address: admin, delay: BigInt(adminDelay), pending: adminSchedule === 0 ? undefined : { newAdmin: pendingAdmin, acceptableFrom: BigInt(adminSchedule) } },
+    revenueSigners: { signers, threshold, pending: pendingSet(pending) },
+    constants: { disputeWindow, rateNotice, authNotice, reportingGrace, signerNotice, migrationNotice, payoutNotice },
   };
   const human = [
     `ledger ${r.deployment.ledger} on chain ${r.deployment.chainId} at block ${block.number} (${time(block.timestamp)})${paused ? ": PAUSED" : ""}`,
     `  ${count} agreements; treasury ${treasury}, program claimable ${data.programClaimable}`,
-    `  revenue signers ${threshold}-of-${signers.length}; dispute window ${disputeWindow} s, rate notice ${rateNotice} s, auth notice ${authNotice} s, reporting grace ${grace} s`,
+    `  revenue signers ${threshold}-of-${signers.length}; dispute window ${disputeWindow} s, rate notice ${rateNotice} s, auth notice ${authNotice} s, reporting grace ${reportingGrace} s`,
+    `  notices of the program's proposals: signers ${signerNotice} s, migration ${migrationNotice} s, payout address ${payoutNotice} s; admin ${admin} (transfer delay ${adminDelay} s)`,
+    ...(pending
+      ? [`  pending: revenue signer set ${pending.threshold}-of-${pending.signers.length} (${pending.signers.join(", ")}), in force from ${whenText(pending.effectiveAt, now)}`]
+      : []),
+    ...(data.admin.pending ? [`  pending: admin transfer to ${pendingAdmin}, acceptable from ${whenText(BigInt(adminSchedule), now)}`] : []),
     `  credit ${r.deployment.credit}, settlement token ${r.deployment.settlementToken}`,
   ];
   return { data, human };
@@ -174,7 +220,9 @@ export function statusCommand(io: Io, root: Command): void {
     "status [agreementId]",
     "one agreement, one account or the program at a glance, from the ledger's views",
     ["dsx status 3", "dsx status --account 0x70997970C51812dc3A010C7d01b50e0d17dc79C8 --json", "dsx status"],
-    "Without arguments: the program, and with a key (--keystore or --private-key) the key's account too.",
+    "Without arguments: the program, and with a key (--keystore or --private-key) the key's account too.\n" +
+      "Pending changes (a proposed wallet migration, signer set, revenue signer set, payout address or admin\n" +
+      "transfer) are shown with the time they take effect.",
   )
     .option("--account <address>", "an account: roles, balances, claimable, open agreement, partner registration")
     .action(async (id: string | undefined, o: { account?: string }, ...rest: unknown[]) => {

@@ -82,9 +82,17 @@ describe("dsx: every subcommand end to end on a hardhat node", function () {
         ok(await spawnDsx(["status", "--json"], { npx: true, env: { DSX_RPC_URL: node.url, DSX_DEPLOYMENT: depDir } })),
       );
       expect(overview).to.include({ chainId: 31337, agreements: "0", paused: false });
-      expect(overview.constants).to.deep.equal({ disputeWindow: "259200", rateNotice: "604800", authNotice: "604800", reportingGrace: "604800" });
+      expect(overview.constants).to.deep.equal({
+        disputeWindow: "259200", rateNotice: "604800", authNotice: "604800", reportingGrace: "604800", signerNotice: "172800", migrationNotice: "604800", payoutNotice: "604800",
+      });
       const text = ok(await dsx("status", ...g)).stdout;
       expect(text).to.match(/^ledger 0x[0-9a-fA-F]{40} on chain 31337 at block \d+/);
+      expect(text).to.match(/\n  notices of the program's proposals: signers 172800 s, migration 604800 s, payout address 604800 s; admin 0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266 \(transfer delay 86400 s\)\n/);
+    });
+
+    it("when a constant is out of range, the binary's deploy names it, its range and the option to fix", async function () {
+      const run = await spawnDsx(["deploy", "--rpc-url", node.url, "--private-key", PROGRAM, "--migration-notice", "91d", "--out", join(work, "refused"), "--no-compile"]);
+      fails(run, /^dsx: error: InvalidConstant: MIGRATION_NOTICE = 7862400 s \(91 days\) is outside its range, 1 h \.\. 90 days\. Deploy with --migration-notice between 1h and 90d\.$/);
     });
   });
 
@@ -95,12 +103,13 @@ describe("dsx: every subcommand end to end on a hardhat node", function () {
       const rate = jsonOf(ok(await as(PROGRAM, "program", "rate-schedule", "--partner", PARTNER, "--sku", "h100-sxm", "--rate", "2.5", "--json")));
       expect(rate).to.include({ creditsPerGpuHour: "2.5", effectiveFrom: h0.toString() });
       const signers = REVENUE_KEYS.map((k) => addressOf(k)).join(",");
-      ok(await as(PROGRAM, "program", "revenue-signers", "--signers", signers, "--threshold", "2"));
+      // the first revenue signer set is in force at once
+      expect(ok(await as(PROGRAM, "program", "revenue-signers", "--signers", signers, "--threshold", "2")).stdout).to.match(/^revenue signer set 2-of-2 in force at once \(the first set\) \(tx 0x/);
     });
 
     it("when a call would revert, it says why in one line, before sending anything", async function () {
       fails(await as(PROGRAM, "program", "partner-register", "--partner", PARTNER, "--signers", addressOf(SIGNER_1), "--threshold", "1", "--payout-bps", "7000"),
-        /PartnerAlreadyRegistered: Partner 0x\w+ is already registered\. Rotate its signers with dsx program partner-signers instead\.$/);
+        /PartnerAlreadyRegistered: Partner 0x\w+ is already registered\. Rotate its signers instead: dsx partner signers with its own key \(at once\), or dsx program partner-signers \(a proposal\)\.$/);
       fails(await as(PROGRAM, "program", "rate-schedule", "--partner", PARTNER, "--sku", "h100-sxm", "--rate", "2.5000001"),
         /--rate: Amount "2\.5000001" has 7 decimal places; at most 6 are allowed\. Round it/);
       fails(await as(PROGRAM, "program", "rate-schedule", "--partner", PARTNER, "--sku", "h100-sxm", "--rate", "3", "--effective-from", "2026-09-01T00:30Z"),
@@ -294,10 +303,9 @@ describe("dsx: every subcommand end to end on a hardhat node", function () {
   });
 
   describe("more program operations", function () {
-    it("rotates signers, deactivates and reactivates the partner, pauses and unpauses, migrates and terminates", async function () {
-      ok(await as(PROGRAM, "program", "partner-signers", "--partner", PARTNER, "--signers", addressOf(SIGNER_1), "--threshold", "1"));
+    it("deactivates and reactivates the partner, pauses and unpauses", async function () {
       ok(await as(PROGRAM, "program", "partner-active", "--partner", PARTNER, "--active", "false"));
-      expect(ok(await dsx("status", "--account", PARTNER, ...g)).stdout).to.match(/partner: INACTIVE, payout 7000 bps, 1-of-1 signers, next batch sequence 1/);
+      expect(ok(await dsx("status", "--account", PARTNER, ...g)).stdout).to.match(/partner: INACTIVE, payout 7000 bps, 2-of-2 signers, next batch sequence 1; claims paid to itself/);
       ok(await as(PROGRAM, "program", "partner-active", "--partner", PARTNER, "--active", "true"));
       fails(await as(PROGRAM, "program", "partner-active", "--partner", PARTNER, "--active", "maybe"), /--active "maybe" is not true or false\./);
 
@@ -305,13 +313,6 @@ describe("dsx: every subcommand end to end on a hardhat node", function () {
       fails(await as(PROGRAM, "program", "pause"), /PauseStateUnchanged: The ledger is already paused\. Nothing to do\.$/);
       expect(jsonOf<{ paused: boolean }>(ok(await dsx("status", ...g, "--json"))).paused).to.equal(true);
       ok(await as(PROGRAM, "program", "unpause"));
-
-      const fresh = privateKeyToAccount(generatePrivateKey()).address;
-      const moved = jsonOf(ok(await as(PROGRAM, "program", "migrate-startup", "2", fresh, "--json")));
-      expect(moved).to.include({ from: addressOf(STARTUP_B), to: fresh, credits: "946.666667" });
-      const ended = jsonOf(ok(await as(PROGRAM, "program", "terminate", "2", "--reason", "breach of clause 7", "--json")));
-      expect(ended).to.include({ command: "program terminate", agreementId: "2" });
-      expect(jsonOf<{ status: string; startup: string }>(ok(await dsx("status", "2", ...g, "--json")))).to.include({ status: "Terminated", startup: fresh });
     });
 
     it("`status` shows an agreement and an account at a glance", async function () {
@@ -327,6 +328,119 @@ describe("dsx: every subcommand end to end on a hardhat node", function () {
       expect(both.program.agreements).to.equal("3");
       expect(both.account).to.include({ account: addressOf(PROGRAM) });
       expect(both.account.roles).to.deep.equal(["ADMIN", "PROGRAM", "PAUSER"]);
+    });
+  });
+
+  describe("changes with a notice (v1.1): wallet migration, signer sets, payout addresses", function () {
+    const ISO = "\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ";
+    // "(in 7 days)" when no block was mined since the proposal, "(in 6 days 23 h)" once one was
+    const re = (text: string) =>
+      new RegExp(text.replace(/\{iso\}/g, ISO).replace(/\{in7\}/g, "\\((in 7 days|in 6 days 23 h)\\)").replace(/\{in2\}/g, "\\((in 2 days|in 1 day 23 h)\\)"));
+
+    it("the program PROPOSES a migration: refused before its notice, shown by status, cancelled by the startup, executed by anyone after; a startup migrates itself at once", async function () {
+      const target = addressOf(STARTUP_C); // agreement 3 was cancelled: no open agreement, 0 DSXC
+      const proposed = ok(await as(PROGRAM, "program", "migrate-startup", "2", target));
+      expect(proposed.stdout).to.match(
+        re(`^migration of agreement 2 from ${addressOf(STARTUP_B)} to ${target} PROPOSED: takes effect at {iso} {in7}; then anyone runs \`dsx migration execute 2\`, and until then it can be cancelled \\(dsx migration cancel 2\\) \\(tx 0x`),
+      );
+      fails(await as(RELAYER, "migration", "execute", "2"), re(`MigrationNotYetEffective: The migration of agreement 2 takes effect at {iso} {in7}\\. Run \`dsx migration execute 2\` then \\(anyone may\\)\\.$`));
+      const pending = jsonOf<{ startup: string; pendingMigration: { to: string; effectiveAt: string; executable: boolean } }>(ok(await dsx("status", "2", ...g, "--json")));
+      expect(pending.startup).to.equal(addressOf(STARTUP_B));
+      expect(pending.pendingMigration).to.include({ to: target, executable: false });
+      expect(ok(await dsx("status", "2", ...g)).stdout).to.match(
+        re(`\\n  pending: migration to ${target}, proposed by the program, takes effect at {iso} {in7}; then dsx migration execute 2 \\(until then the startup or the program can cancel it: dsx migration cancel 2\\)\\n`),
+      );
+
+      fails(await as(RELAYER, "migration", "cancel", "2"), /NotStartupOrProgram: Only agreement 2's startup wallet or a PROGRAM_ROLE holder may migrate it or cancel its migration, not 0x14dC79964da2C08b23698B3D3cc7Ca32193d9955\. Use the startup wallet's key/);
+      fails(await as(PROGRAM, "startup", "migrate", "2", target), /NotStartup: Only agreement 2's startup wallet may do this, not 0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266\. Use the startup wallet's key \(dsx status 2 shows it\)\.$/);
+      const cancelled = jsonOf(ok(await as(STARTUP_B, "migration", "cancel", "2", "--json")));
+      expect(cancelled).to.include({ command: "migration cancel", agreementId: "2", to: target });
+      fails(await as(STARTUP_B, "migration", "cancel", "2"), /NoPendingMigration: Agreement 2 has no pending wallet migration .*Check with dsx status 2; the program proposes one with dsx program migrate-startup 2 <wallet>\.$/);
+      fails(await as(RELAYER, "migration", "execute", "2"), /NoPendingMigration: Agreement 2 has no pending wallet migration/);
+
+      const again = jsonOf<{ mode: string; effectiveAt: string; notice: string; credits?: string }>(ok(await as(PROGRAM, "program", "migrate-startup", "2", target, "--json")));
+      expect(again).to.include({ command: "program migrate-startup", mode: "proposed", notice: "604800", from: addressOf(STARTUP_B), to: target });
+      expect(again.credits).to.equal(undefined);
+      await advanceTime(node, { seconds: 7 * 86_400 + 60 });
+      fails(await as(PROGRAM, "migration", "cancel", "2"), re(`MigrationAlreadyEffective: The migration of agreement 2 took effect at {iso} \\(1 min( \\d+ s)? ago\\), so it can no longer be cancelled\\. Carry it out with \`dsx migration execute 2\``));
+      expect(jsonOf<{ pendingMigration: { executable: boolean } }>(ok(await dsx("status", "2", ...g, "--json"))).pendingMigration.executable).to.equal(true);
+      // anyone carries it out: the binary, with the relayer's key
+      const executed = jsonOf(ok(await spawnDsx(["migration", "execute", "2", ...g, "--private-key", RELAYER, "--json"])));
+      expect(executed).to.include({ command: "migration execute", from: addressOf(STARTUP_B), to: target, credits: "946.666667" });
+
+      // the new wallet moves the agreement on by itself, at once
+      const fresh = privateKeyToAccount(generatePrivateKey()).address;
+      fails(await as(STARTUP_C, "startup", "migrate", "2", addressOf(STARTUP_A)), /WalletHasOpenAgreement: Wallet 0x70997970C51812dc3A010C7d01b50e0d17dc79C8 already has open agreement 1\./);
+      const own = jsonOf(ok(await as(STARTUP_C, "startup", "migrate", "2", fresh, "--json")));
+      expect(own).to.include({ command: "startup migrate", mode: "immediate", notice: "0", from: target, to: fresh, credits: "946.666667" });
+      const ended = jsonOf(ok(await as(PROGRAM, "program", "terminate", "2", "--reason", "breach of clause 7", "--json")));
+      expect(ended).to.include({ command: "program terminate", agreementId: "2" });
+      const after = jsonOf<{ status: string; startup: string; pendingMigration?: unknown }>(ok(await dsx("status", "2", ...g, "--json")));
+      expect(after).to.include({ status: "Terminated", startup: fresh });
+      expect(after.pendingMigration).to.equal(undefined);
+    });
+
+    it("signer sets: the partner rotates its own at once; the program's proposal is pending, shown by status, and in force after SIGNER_NOTICE", async function () {
+      const own = jsonOf(ok(await as(K[2], "partner", "signers", "--signers", addressOf(SIGNER_1), "--threshold", "1", "--json")));
+      expect(own).to.include({ command: "partner signers", partner: PARTNER, threshold: 1, mode: "immediate" });
+      expect(ok(await dsx("status", "--account", PARTNER, ...g)).stdout).to.match(/partner: active, payout 7000 bps, 1-of-1 signers/);
+
+      const both = `${addressOf(SIGNER_1)},${addressOf(SIGNER_2)}`;
+      fails(await as(RELAYER, "program", "partner-signers", "--partner", PARTNER, "--signers", both, "--threshold", "2"),
+        /NotPartnerOrProgram: Only partner 0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC itself or a PROGRAM_ROLE holder may change its signers or payout address, not 0x14dC79964da2C08b23698B3D3cc7Ca32193d9955\. Use the partner's own key/);
+      fails(await as(RELAYER, "partner", "signers", "--signers", both, "--threshold", "2"), /PartnerNotRegistered: Partner 0x14dC79964da2C08b23698B3D3cc7Ca32193d9955 is not registered\./);
+      fails(await as(PROGRAM, "program", "partner-signers", "--partner", PARTNER, "--signers", both, "--threshold", "3"), /InvalidSignerSet: Signer set of 2 with threshold 3 is invalid\./);
+      const proposed = ok(await as(PROGRAM, "program", "partner-signers", "--partner", PARTNER, "--signers", both, "--threshold", "2"));
+      expect(proposed.stdout).to.match(re(`^signer set 2-of-2 for partner ${PARTNER} PROPOSED: in force from {iso} {in2}, with no further transaction; the partner can replace it at once with dsx partner signers \\(tx`));
+      const status = ok(await dsx("status", "--account", PARTNER, ...g)).stdout;
+      expect(status).to.match(/partner: active, payout 7000 bps, 1-of-1 signers/);
+      expect(status).to.match(re(`\\n  pending: signer set 2-of-2 \\(${addressOf(SIGNER_1)}, ${addressOf(SIGNER_2)}\\) proposed by the program, in force from {iso} {in2}\\n`));
+
+      // a later revenue signer set is a proposal too
+      const revenue = jsonOf<{ mode: string; notice: string }>(ok(await as(PROGRAM, "program", "revenue-signers", "--signers", REVENUE_KEYS.map((k) => addressOf(k)).join(","), "--threshold", "1", "--json")));
+      expect(revenue).to.include({ mode: "proposed", notice: "172800" });
+      const program = jsonOf<{ revenueSigners: { threshold: number; pending?: { threshold: number } } }>(ok(await dsx("status", ...g, "--json")));
+      expect(program.revenueSigners.threshold).to.equal(2);
+      expect(program.revenueSigners.pending?.threshold).to.equal(1);
+      expect(ok(await dsx("status", ...g)).stdout).to.match(re(`\\n  pending: revenue signer set 1-of-2 \\(.+\\), in force from {iso} {in2}\\n`));
+
+      await advanceTime(node, { seconds: 2 * 86_400 + 60 });
+      const account = jsonOf<{ partner: { threshold: number; signers: string[]; pendingSigners?: unknown } }>(ok(await dsx("status", "--account", PARTNER, ...g, "--json")));
+      expect(account.partner).to.deep.include({ threshold: 2, signers: [addressOf(SIGNER_1), addressOf(SIGNER_2)] });
+      expect(account.partner.pendingSigners).to.equal(undefined);
+      const now = jsonOf<{ revenueSigners: { threshold: number; pending?: unknown } }>(ok(await dsx("status", ...g, "--json"))).revenueSigners;
+      expect(now.threshold).to.equal(1);
+      expect(now.pending).to.equal(undefined);
+    });
+
+    it("payout addresses: the partner's own is in force at once and its claims land there; the program's is a proposal", async function () {
+      const own = privateKeyToAccount(generatePrivateKey()).address;
+      const proposal = privateKeyToAccount(generatePrivateKey()).address;
+      const set = jsonOf(ok(await as(K[2], "partner", "payout-address", own, "--json")));
+      expect(set).to.include({ command: "partner payout-address", partner: PARTNER, payout: own, mode: "immediate", notice: "0" });
+      expect(ok(await dsx("status", "--account", PARTNER, ...g)).stdout).to.include(`claims paid to ${own}`);
+
+      // the startup of agreement 2 moved away, but anyone may pay for it: 60 % of 10 goes to the partner
+      const program = await openLedgerContext({ rpcUrl: node.url, deployment: depFile, privateKey: PROGRAM });
+      await mintSettlement(program, addressOf(RELAYER), "10");
+      expect(jsonOf(ok(await as(RELAYER, "startup", "pay", "2", "10", "--json")))).to.include({ applied: "10", toPartners: "6" });
+      const claimed = jsonOf(ok(await as(RELAYER, "claim", "--beneficiary", PARTNER, "--json")));
+      expect(claimed).to.include({ beneficiary: PARTNER, to: own, amount: "6" });
+      expect(jsonOf<{ settlementBalance: string }>(ok(await dsx("status", "--account", own, ...g, "--json"))).settlementBalance).to.equal("6");
+
+      fails(await as(PROGRAM, "program", "payout-address", PARTNER, "0x0000000000000000000000000000000000000000"), /ZeroAddress: An address argument is the zero address\. Pass a non-zero address\.$/);
+      fails(await as(PROGRAM, "program", "payout-address", addressOf(RELAYER), proposal), /PartnerNotRegistered: Partner 0x14dC79964da2C08b23698B3D3cc7Ca32193d9955 is not registered\./);
+      fails(await as(RELAYER, "program", "payout-address", PARTNER, proposal), /NotPartnerOrProgram: Only partner 0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC itself or a PROGRAM_ROLE holder/);
+      const text = ok(await as(PROGRAM, "program", "payout-address", PARTNER, proposal)).stdout;
+      expect(text).to.match(re(`^payout address ${proposal} for partner ${PARTNER} PROPOSED: in force from {iso} {in7}: its claims are paid there from then on; the partner can replace it at once with dsx partner payout-address \\(tx`));
+      const pending = jsonOf<{ partner: { payout: string; pendingPayout?: { payout: string; effectiveAt: string } } }>(ok(await dsx("status", "--account", PARTNER, ...g, "--json")));
+      expect(pending.partner.payout).to.equal(own);
+      expect(pending.partner.pendingPayout?.payout).to.equal(proposal);
+      expect(ok(await dsx("status", "--account", PARTNER, ...g)).stdout).to.match(re(`\\n  pending: payout address ${proposal} proposed by the program, in force from {iso} {in7}`));
+      await advanceTime(node, { seconds: 7 * 86_400 + 60 });
+      const after = jsonOf<{ partner: { payout: string; pendingPayout?: unknown } }>(ok(await dsx("status", "--account", PARTNER, ...g, "--json")));
+      expect(after.partner.payout).to.equal(proposal);
+      expect(after.partner.pendingPayout).to.equal(undefined);
     });
   });
 
@@ -371,8 +485,8 @@ describe("dsx: every subcommand end to end on a hardhat node", function () {
       for (const expected of [
         "deploy", "program agreement-create", "program agreement-cancel", "program terminate", "program migrate-startup", "program partner-register",
         "program partner-signers", "program partner-active", "program rate-schedule", "program revenue-signers", "program resolve-usage-dispute",
-        "program resolve-revenue-dispute", "program treasury", "program pause", "program unpause", "startup accept", "startup authorize",
-        "startup pay", "startup dispute-usage", "usage run", "usage sign", "usage submit", "revenue run", "revenue finalize",
+        "program resolve-revenue-dispute", "program treasury", "program pause", "program unpause", "program payout-address", "startup accept", "startup authorize",
+        "startup pay", "startup dispute-usage", "startup migrate", "partner signers", "partner payout-address", "migration execute", "migration cancel", "usage run", "usage sign", "usage submit", "revenue run", "revenue finalize",
         "auditor dispute-usage", "auditor dispute-revenue", "claim", "claim-program", "audit", "status", "api", "demo",
       ]) {
         expect(names, expected).to.include(expected);

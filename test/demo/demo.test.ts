@@ -1,6 +1,7 @@
 // `npm start` (= `dsx demo`) end to end: the real CLI entry in a child process, on free ports and a temporary
 // data folder; the API checked over HTTP (the three startups' standings, the GPU-seconds of the sample exports,
-// the audit recorded on chain); SIGINT ends it cleanly. A second start in the same folder, on a node the test
+// the audit recorded on chain, the program's signer rotation in force after its notice, a partner's payout address
+// holding its claims); SIGINT ends it cleanly. A second start in the same folder, on a node the test
 // runs, reaches the same figures and SIGTERM ends it; a third start against that node resumes the recorded run.
 import { expect } from "chai";
 import { spawn, type ChildProcess } from "node:child_process";
@@ -9,7 +10,7 @@ import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { keccak256 } from "viem";
-import { standingOf, type DemoSummary } from "../../demo/summary";
+import { formatSummary, standingOf, type DemoSummary } from "../../demo/summary";
 import type { SampleManifest } from "../../demo/story";
 import { freePort, startHardhatNode, type RunningNode } from "../helpers/hardhatNode";
 
@@ -150,6 +151,39 @@ describe("npm start (dsx demo)", function () {
     }
     const docs = await fetch(`${api}/docs`);
     expect(docs.status).to.equal(200);
+  });
+
+  it("when the story has run, the program's signer rotation took effect after its notice and a partner's own payout address received its claims", async function () {
+    const { signerSets, payoutAddresses } = first!.summary.changes;
+    expect(signerSets, JSON.stringify(signerSets)).to.have.length(1);
+    const rotation = signerSets[0];
+    expect(rotation).to.include({ name: "Southern Cross Compute", by: "program", threshold: 1, inForce: true });
+    // proposed, in force SIGNER_NOTICE (2 days) later with no further transaction
+    expect(Date.parse(rotation.effectiveAt) - Date.parse(rotation.at)).to.equal(2 * 86_400_000);
+    expect(first!.output()).to.match(/the program proposes Southern Cross Compute's new oracle signer set \(1-of-1: 0x\w+, its new HSM key\): in force from \S+ after the 2-day SIGNER_NOTICE/);
+    expect(first!.output()).to.match(/Southern Cross Compute's new signer set has been in force since \S+ \(no transaction needed\): its oracle signed [1-9]\d* batches with the new key, [1-9]\d* before with the old one/);
+
+    expect(payoutAddresses, JSON.stringify(payoutAddresses)).to.have.length(1);
+    const payout = payoutAddresses[0];
+    expect(payout).to.include({ name: "Nordlys Cloud", by: "partner", inForce: true, effectiveAt: payout.at });
+    const nordlys = first!.summary.partners.find((p) => p.key === "nordlys")!;
+    expect(nordlys.payout).to.equal(payout.payout).and.not.equal(nordlys.wallet);
+    // every claim after the change landed there (Nordlys claims only after it)
+    expect(Number(nordlys.claimed)).to.be.greaterThan(0);
+    expect(nordlys.payoutBalance).to.equal(nordlys.claimed);
+
+    const text = formatSummary(first!.summary).join("\n");
+    expect(text).to.include("Changes with a notice (signer sets, payout addresses)");
+    expect(text).to.match(/Southern Cross Compute's oracle signers -> 1-of-1 \(0x\w+\): proposed by the program \S+ \S+, in force since \S+ \S+ \(SIGNER_NOTICE\)/);
+    expect(text).to.match(new RegExp(`Nordlys Cloud's payout address -> ${payout.payout}: set by the partner itself \\S+ \\S+, at once; [\\d,.]+ USDC of its claims landed there`));
+
+    // over HTTP: the signer set and the payout address in force, nothing pending
+    const sc = (await get<{ data: { signers: string[]; pendingSigners: unknown; payout: string } }>(`${api}/v1/partners/${rotation.partner}`)).data;
+    expect(sc.signers).to.deep.equal(rotation.signers);
+    expect(sc.pendingSigners).to.equal(null);
+    const nd = (await get<{ data: { payout: string; pendingPayout: unknown } }>(`${api}/v1/partners/${nordlys.wallet}`)).data;
+    expect(nd.payout).to.equal(payout.payout);
+    expect(nd.pendingPayout).to.equal(null);
   });
 
   it("when SIGINT arrives, it closes the API, stops its node and exits 0", async function () {
