@@ -42,16 +42,19 @@ export async function seed(handle: DatabaseHandle): Promise<void> {
   await db.insertInto("indexer_state").values({
     id: 1, chain_id: 31337, ledger: address(0x1ed6e5), credit: address(0xc5ed17), settlement_token: address(0x05dc),
     deployment_block: 1, dispute_window: 259_200, rate_notice: 604_800, auth_notice: 604_800, reporting_grace: 604_800,
+    signer_notice: 172_800, migration_notice: 604_800, payout_notice: 604_800,
     checkpoint_number: 1_000_000, checkpoint_hash: hex(1_000_000, 32), checkpoint_timestamp: T0 + 90 * 86_400,
     head_number: 1_000_000, final_number: 999_998, lease_owner: null, lease_expires_at: null,
   }).execute();
   await db.insertInto("program").values({
     id: 1, treasury: address(0x7ea5), paused: false, last_unpaused_at: 0, program_claimable: "400000000", program_claimed: "0",
-    revenue_signers: JSON.stringify([address(0x5160)]), revenue_threshold: 1, agreement_count: AGREEMENTS,
+    revenue_signers: JSON.stringify([address(0x5160)]), revenue_threshold: 1, revenue_pending_signers: "[]", revenue_pending_threshold: 0,
+    revenue_pending_at: 0, agreement_count: AGREEMENTS,
   }).execute();
   const partners = [address(0xf0f0), address(0xb0b0)];
   await db.insertInto("partners").values(partners.map((p, i) => ({
-    address: p, signers: JSON.stringify([address(0x5100 + i)]), threshold: 1, payout_bps: 7000 + i * 1000, active: true,
+    address: p, signers: JSON.stringify([address(0x5100 + i)]), threshold: 1, pending_signers: "[]", pending_threshold: 0, pending_signers_at: 0,
+    payout_address: null, pending_payout: null, pending_payout_at: 0, payout_bps: 7000 + i * 1000, active: true,
     next_sequence: AGREEMENTS, registered_block: 2, registered_at: T0,
   }))).execute();
   const chunk = async <T extends keyof Database>(table: T, rows: Database[T][]) => {
@@ -75,7 +78,7 @@ export async function seed(handle: DatabaseHandle): Promise<void> {
       period_duration: PERIOD, grace_period: 15 * 86_400, terms_hash: hex(id, 32), created_block: 10 + id, created_at: T0 - 86_400 + id,
       accepted_at: T0 - 3600, terminated_at: id % 10 === 0 ? T0 + 60 * 86_400 : 0, credits_minted: "100000000000", consumed: "3000000000",
       cap: "4500000000", obligation: "1600000000", paid: "1000000000", next_due: T0 + 45 * 86_400, next_period_to_finalize: 1,
-      period_count: 12, partner_count: 2, updated_block: 900_000,
+      period_count: 12, partner_count: 2, pending_migration_to: null, pending_migration_at: 0, updated_block: 900_000,
     });
     partners.forEach((p, i) => positions.push({
       agreement_id: String(id), partner: p, list_index: i, spend_limit: "50000000000", max_gpus: 16, pending_spend_limit: "0",

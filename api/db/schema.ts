@@ -19,6 +19,10 @@ export interface IndexerStateTable {
   rate_notice: Int8;
   auth_notice: Int8;
   reporting_grace: Int8;
+  /** Notices of PROGRAM's changes (PROTOCOL v1.1 §3): signer sets, wallet migrations, payout addresses. */
+  signer_notice: Int8;
+  migration_notice: Int8;
+  payout_notice: Int8;
   /** The last block indexed, its hash and time (null before the first chunk). */
   checkpoint_number: Int8 | null;
   checkpoint_hash: string | null;
@@ -38,9 +42,13 @@ export interface ProgramTable {
   last_unpaused_at: Int8;
   program_claimable: Uint;
   program_claimed: Uint;
-  /** JSON array of addresses. */
+  /** JSON array of addresses: the revenue signer set last in force by an event (a pending set may have matured since). */
   revenue_signers: string;
   revenue_threshold: number;
+  /** PROGRAM's later set (JSON array, `[]` when none), in force from `revenue_pending_at` (0: none) without another event. */
+  revenue_pending_signers: string;
+  revenue_pending_threshold: number;
+  revenue_pending_at: Int8;
   agreement_count: Int8;
 }
 
@@ -83,6 +91,9 @@ export interface AgreementsTable {
   next_period_to_finalize: number;
   period_count: number;
   partner_count: number;
+  /** PROGRAM's proposed wallet migration (lower-case address; null when none) and its effectiveAt (0 when none). */
+  pending_migration_to: string | null;
+  pending_migration_at: Int8;
   updated_block: Int8;
 }
 
@@ -127,9 +138,18 @@ void _allPositionColumns;
 
 export interface PartnersTable {
   address: string;
-  /** JSON array of addresses. */
+  /** JSON array of addresses: the signer set last in force by an event (a pending set may have matured since). */
   signers: string;
   threshold: number;
+  /** PROGRAM's proposed set (JSON array, `[]` when none), in force from `pending_signers_at` (0: none) without another event. */
+  pending_signers: string;
+  pending_threshold: number;
+  pending_signers_at: Int8;
+  /** The payout address last in force by an event (null: none set, claims go to the partner itself). */
+  payout_address: string | null;
+  /** PROGRAM's proposed payout address (null when none), in force from `pending_payout_at` (0: none). */
+  pending_payout: string | null;
+  pending_payout_at: Int8;
   payout_bps: number;
   active: boolean;
   next_sequence: Int8;
@@ -294,7 +314,7 @@ const U = "numeric(78, 0)";
  * The schema, idempotent (`if not exists`). Bump SCHEMA_VERSION when tables or columns change; a new index is
  * created by the next open of a database of the same version.
  */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 export const DDL: readonly string[] = [
   `create table if not exists schema_version (version int primary key)`,
   `create table if not exists indexer_state (
@@ -302,6 +322,7 @@ export const DDL: readonly string[] = [
     chain_id bigint not null, ledger text not null, credit text not null, settlement_token text not null,
     deployment_block bigint not null,
     dispute_window bigint not null, rate_notice bigint not null, auth_notice bigint not null, reporting_grace bigint not null,
+    signer_notice bigint not null, migration_notice bigint not null, payout_notice bigint not null,
     checkpoint_number bigint, checkpoint_hash text, checkpoint_timestamp bigint,
     head_number bigint, final_number bigint,
     lease_owner text, lease_expires_at timestamptz,
@@ -309,7 +330,8 @@ export const DDL: readonly string[] = [
   `create table if not exists program (
     id int primary key check (id = 1), treasury text, paused boolean not null, last_unpaused_at bigint not null,
     program_claimable ${U} not null, program_claimed ${U} not null, revenue_signers text not null,
-    revenue_threshold int not null, agreement_count bigint not null)`,
+    revenue_threshold int not null, revenue_pending_signers text not null, revenue_pending_threshold int not null,
+    revenue_pending_at bigint not null, agreement_count bigint not null)`,
   `create table if not exists blocks (number bigint primary key, hash text not null, timestamp bigint not null, logs text not null)`,
   // the logs are compressed already (store.ts blockRow): no second compression
   `alter table blocks alter column logs set storage external`,
@@ -320,7 +342,8 @@ export const DDL: readonly string[] = [
     terms_hash text not null, created_block bigint not null, created_at bigint not null,
     accepted_at bigint not null, terminated_at bigint not null, credits_minted ${U} not null, consumed ${U} not null,
     cap ${U} not null, obligation ${U} not null, paid ${U} not null, next_due bigint not null,
-    next_period_to_finalize int not null, period_count int not null, partner_count int not null, updated_block bigint not null)`,
+    next_period_to_finalize int not null, period_count int not null, partner_count int not null,
+    pending_migration_to text, pending_migration_at bigint not null, updated_block bigint not null)`,
   `create index if not exists agreements_startup on agreements (startup, id)`,
   `create index if not exists agreements_status on agreements (status, id)`,
   `create index if not exists agreements_created on agreements (created_at, id)`,
@@ -332,7 +355,9 @@ export const DDL: readonly string[] = [
     last_usage_end bigint not null, primary key (agreement_id, partner))`,
   `create index if not exists positions_partner on positions (partner, agreement_id)`,
   `create table if not exists partners (
-    address text primary key, signers text not null, threshold int not null, payout_bps int not null,
+    address text primary key, signers text not null, threshold int not null, pending_signers text not null,
+    pending_threshold int not null, pending_signers_at bigint not null, payout_address text, pending_payout text,
+    pending_payout_at bigint not null, payout_bps int not null,
     active boolean not null, next_sequence bigint not null, registered_block bigint not null, registered_at bigint not null)`,
   `create table if not exists rates (
     partner text not null, sku text not null, effective_from bigint not null, credits_per_gpu_hour ${U} not null,

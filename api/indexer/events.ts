@@ -40,6 +40,8 @@ export const USAGE_REJECTION = [
   "OverGpuBound",
   "OverAuthorization",
   "InsufficientCredits",
+  // v1.1: another line of the same agreement in the batch failed, so the agreement's whole group is rejected
+  "SiblingRejected",
 ] as const;
 
 export type AgreementStatusName = (typeof AGREEMENT_STATUS)[number];

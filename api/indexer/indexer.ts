@@ -99,6 +99,17 @@ function splitAtBlocks<T extends { raw: RawLog }>(logs: T[], target: number): T[
 /** Ranges up to this many blocks fetch every header with the logs (one JSON-RPC batch is 250 calls). */
 const ALL_HEADERS = 240;
 
+/** The ledger's constants no event carries (PROTOCOL §3), in `initIndexerState`'s order. */
+const CONSTANTS = [
+  "DISPUTE_WINDOW",
+  "RATE_NOTICE",
+  "AUTH_NOTICE",
+  "REPORTING_GRACE",
+  "SIGNER_NOTICE",
+  "MIGRATION_NOTICE",
+  "PAYOUT_NOTICE",
+] as const;
+
 /** First range of a run: small until the chain's density of logs is known. */
 const FIRST_RANGE = 100;
 
@@ -233,24 +244,23 @@ export class Indexer {
   private async prepare(): Promise<void> {
     if (this.model && this.state.holdsLease) return;
     const { deployment } = this;
-    const read = (functionName: "DISPUTE_WINDOW" | "RATE_NOTICE" | "AUTH_NOTICE" | "REPORTING_GRACE") =>
-      this.rpc(() => this.client.readContract({ address: deployment.ledger, abi: revenueShareLedgerAbi, functionName }));
-    const [disputeWindow, rateNotice, authNotice, reportingGrace] = await Promise.all([
-      read("DISPUTE_WINDOW"),
-      read("RATE_NOTICE"),
-      read("AUTH_NOTICE"),
-      read("REPORTING_GRACE"),
-    ]);
+    // constants no event carries, read once
+    const read = (functionName: (typeof CONSTANTS)[number]) =>
+      this.rpc(() => this.client.readContract({ address: deployment.ledger, abi: revenueShareLedgerAbi, functionName })).then(Number);
+    const [disputeWindow, rateNotice, authNotice, reportingGrace, signerNotice, migrationNotice, payoutNotice] = await Promise.all(CONSTANTS.map(read));
     await initIndexerState(this.db, {
       chainId: deployment.chainId,
       ledger: deployment.ledger,
       credit: deployment.credit,
       settlementToken: deployment.settlementToken,
       deploymentBlock: deployment.deploymentBlock,
-      disputeWindow: Number(disputeWindow),
-      rateNotice: Number(rateNotice),
-      authNotice: Number(authNotice),
-      reportingGrace: Number(reportingGrace),
+      disputeWindow,
+      rateNotice,
+      authNotice,
+      reportingGrace,
+      signerNotice,
+      migrationNotice,
+      payoutNotice,
     });
     this.state.holdsLease = await acquireLease(this.db, this.owner, this.leaseTtlMs);
     if (!this.state.holdsLease) return;

@@ -57,6 +57,8 @@ interface Agreement {
   nextPeriodToFinalize: number;
   periodCount: number;
   partners: string[];
+  /** PROGRAM's proposed wallet migration (null when none): until it is executed, cancelled or cleared. */
+  pendingMigration: { to: string; effectiveAt: number } | null;
   updatedBlock: number;
 }
 
@@ -77,10 +79,32 @@ interface Position {
   lastUsageEnd: number;
 }
 
-interface Partner {
-  address: string;
+/**
+ * A change PROGRAM proposed that comes into force at `effectiveAt` with no further event (PROTOCOL v1.1 §3): the
+ * model keeps what events put in force and the pending change; readers decide at their block's time.
+ */
+interface Pending<T> {
+  value: T;
+  effectiveAt: number;
+}
+
+interface SignerSet {
   signers: string[];
   threshold: number;
+}
+
+/** `pending` if it has come into force at `at`, else `current` (the rule of the ledger's `inForce`). */
+function inForceAt<T>(current: T, pending: Pending<T> | null, at: number): T {
+  return pending && at >= pending.effectiveAt ? pending.value : current;
+}
+
+interface Partner {
+  address: string;
+  signerSet: SignerSet;
+  pendingSigners: Pending<SignerSet> | null;
+  /** The payout address an event put in force (null: none set, claims go to the partner). */
+  payout: string | null;
+  pendingPayout: Pending<string> | null;
   payoutBps: number;
   active: boolean;
   nextSequence: number;
@@ -128,8 +152,8 @@ interface Program {
   lastUnpausedAt: number;
   programClaimable: bigint;
   programClaimed: bigint;
-  revenueSigners: string[];
-  revenueThreshold: number;
+  revenueSigners: SignerSet;
+  pendingRevenueSigners: Pending<SignerSet> | null;
   agreementCount: number;
 }
 
@@ -191,8 +215,8 @@ export class LedgerModel {
     lastUnpausedAt: 0,
     programClaimable: 0n,
     programClaimed: 0n,
-    revenueSigners: [],
-    revenueThreshold: 0,
+    revenueSigners: { signers: [], threshold: 0 },
+    pendingRevenueSigners: null,
     agreementCount: 0,
   };
 
@@ -262,6 +286,7 @@ export class LedgerModel {
           nextPeriodToFinalize: 0,
           periodCount,
           partners: [],
+          pendingMigration: null,
           updatedBlock: log.blockNumber,
         });
         this.dirty.agreements.add(id);
@@ -276,20 +301,38 @@ export class LedgerModel {
         a.creditsMinted = e.args.creditsMinted;
         return;
       }
-      case "AgreementCancelled":
-        this.agreement(e.args.id, log).status = "Cancelled";
+      case "AgreementCancelled": {
+        // a pending migration ends with the agreement (no event of its own)
+        const a = this.agreement(e.args.id, log);
+        a.status = "Cancelled";
+        a.pendingMigration = null;
         return;
+      }
       case "AgreementTerminated": {
         const a = this.agreement(e.args.id, log);
         a.status = "Terminated";
         a.terminatedAt = Number(e.args.terminatedAt);
         return;
       }
-      case "CreditsExpired":
-        this.agreement(e.args.id, log).status = "Expired";
+      case "CreditsExpired": {
+        const a = this.agreement(e.args.id, log);
+        a.status = "Expired";
+        a.pendingMigration = null;
         return;
-      case "StartupMigrated":
-        this.agreement(e.args.id, log).startup = lower(e.args.to);
+      }
+      case "StartupMigrated": {
+        // the startup's own migration or PROGRAM's executed one: either ends a pending proposal
+        const a = this.agreement(e.args.id, log);
+        a.startup = lower(e.args.to);
+        a.pendingMigration = null;
+        return;
+      }
+      case "StartupMigrationProposed":
+        // a newer proposal replaces an older one
+        this.agreement(e.args.id, log).pendingMigration = { to: lower(e.args.to), effectiveAt: Number(e.args.effectiveAt) };
+        return;
+      case "StartupMigrationCancelled":
+        this.agreement(e.args.id, log).pendingMigration = null;
         return;
       case "PartnerAuthorized": {
         const a = this.agreement(e.args.id, log);
@@ -314,8 +357,10 @@ export class LedgerModel {
         const address = lower(e.args.partner);
         this.partners.set(address, {
           address,
-          signers: e.args.signers.map(lower),
-          threshold: e.args.threshold,
+          signerSet: { signers: e.args.signers.map(lower), threshold: e.args.threshold },
+          pendingSigners: null,
+          payout: null,
+          pendingPayout: null,
           payoutBps: e.args.payoutBps,
           active: true,
           nextSequence: 0,
@@ -326,9 +371,31 @@ export class LedgerModel {
         return;
       }
       case "PartnerSignersSet": {
+        // the partner's own rotation: in force at once, ends a pending one
         const p = this.partner(e.args.partner, log);
-        p.signers = e.args.signers.map(lower);
-        p.threshold = e.args.threshold;
+        p.signerSet = { signers: e.args.signers.map(lower), threshold: e.args.threshold };
+        p.pendingSigners = null;
+        return;
+      }
+      case "PartnerSignersProposed": {
+        // PROGRAM's: a proposal already in force becomes the set in force before the newer one replaces it
+        const p = this.partner(e.args.partner, log);
+        p.signerSet = inForceAt(p.signerSet, p.pendingSigners, at);
+        p.pendingSigners = { value: { signers: e.args.signers.map(lower), threshold: e.args.threshold }, effectiveAt: Number(e.args.effectiveAt) };
+        return;
+      }
+      case "PayoutAddressSet": {
+        const p = this.partner(e.args.partner, log);
+        const effectiveAt = Number(e.args.effectiveAt);
+        if (effectiveAt <= at) {
+          // the partner's own (effectiveAt = block time): in force at once, ends a pending one
+          p.payout = lower(e.args.payout);
+          p.pendingPayout = null;
+        } else {
+          // PROGRAM's, after PAYOUT_NOTICE
+          p.payout = inForceAt(p.payout, p.pendingPayout, at);
+          p.pendingPayout = { value: lower(e.args.payout), effectiveAt };
+        }
         return;
       }
       case "PartnerActiveSet":
@@ -348,10 +415,19 @@ export class LedgerModel {
         return;
       }
       case "RevenueSignersSet":
-        this.program.revenueSigners = e.args.signers.map(lower);
-        this.program.revenueThreshold = e.args.threshold;
+        // the first set: in force at once
+        this.program.revenueSigners = { signers: e.args.signers.map(lower), threshold: e.args.threshold };
+        this.program.pendingRevenueSigners = null;
         this.programDirty = true;
         return;
+      case "RevenueSignersProposed": {
+        // every later set, after SIGNER_NOTICE; a proposal already in force becomes the set in force first
+        const p = this.program;
+        p.revenueSigners = inForceAt(p.revenueSigners, p.pendingRevenueSigners, at);
+        p.pendingRevenueSigners = { value: { signers: e.args.signers.map(lower), threshold: e.args.threshold }, effectiveAt: Number(e.args.effectiveAt) };
+        this.programDirty = true;
+        return;
+      }
       case "TreasurySet":
         this.program.treasury = lower(e.args.treasury);
         this.programDirty = true;
@@ -574,7 +650,8 @@ export class LedgerModel {
         });
         return;
       default:
-        // RoleGranted, RoleRevoked, RoleAdminChanged, EIP712DomainChanged: kept in `events` only
+        // roles and the admin's transfer (RoleGranted, DefaultAdminTransferScheduled, …), EIP712DomainChanged: kept in
+        // `blocks` only
         return;
     }
   }
@@ -726,8 +803,11 @@ export class LedgerModel {
       last_unpaused_at: p.lastUnpausedAt,
       program_claimable: s(p.programClaimable),
       program_claimed: s(p.programClaimed),
-      revenue_signers: JSON.stringify(p.revenueSigners),
-      revenue_threshold: p.revenueThreshold,
+      revenue_signers: JSON.stringify(p.revenueSigners.signers),
+      revenue_threshold: p.revenueSigners.threshold,
+      revenue_pending_signers: JSON.stringify(p.pendingRevenueSigners?.value.signers ?? []),
+      revenue_pending_threshold: p.pendingRevenueSigners?.value.threshold ?? 0,
+      revenue_pending_at: p.pendingRevenueSigners?.effectiveAt ?? 0,
       agreement_count: p.agreementCount,
     };
   }
@@ -759,6 +839,8 @@ export class LedgerModel {
       next_period_to_finalize: a.nextPeriodToFinalize,
       period_count: a.periodCount,
       partner_count: a.partners.length,
+      pending_migration_to: a.pendingMigration?.to ?? null,
+      pending_migration_at: a.pendingMigration?.effectiveAt ?? 0,
       updated_block: a.updatedBlock,
     };
   }
@@ -785,8 +867,14 @@ export class LedgerModel {
   private partnerRow(p: Partner): PartnersTable {
     return {
       address: p.address,
-      signers: JSON.stringify(p.signers),
-      threshold: p.threshold,
+      signers: JSON.stringify(p.signerSet.signers),
+      threshold: p.signerSet.threshold,
+      pending_signers: JSON.stringify(p.pendingSigners?.value.signers ?? []),
+      pending_threshold: p.pendingSigners?.value.threshold ?? 0,
+      pending_signers_at: p.pendingSigners?.effectiveAt ?? 0,
+      payout_address: p.payout,
+      pending_payout: p.pendingPayout?.value ?? null,
+      pending_payout_at: p.pendingPayout?.effectiveAt ?? 0,
       payout_bps: p.payoutBps,
       active: p.active,
       next_sequence: p.nextSequence,

@@ -25,6 +25,9 @@ export interface DeploymentInfo {
   rateNotice: number;
   authNotice: number;
   reportingGrace: number;
+  signerNotice: number;
+  migrationNotice: number;
+  payoutNotice: number;
 }
 
 /** The writer lease was taken by another process: this one must stop writing. */
@@ -43,7 +46,8 @@ type Db = Kysely<Database> | Transaction<Database>;
 const COLUMN_TYPES = {
   program: {
     id: "int4", treasury: "text", paused: "bool", last_unpaused_at: "int8", program_claimable: "numeric", program_claimed: "numeric",
-    revenue_signers: "text", revenue_threshold: "int4", agreement_count: "int8",
+    revenue_signers: "text", revenue_threshold: "int4", revenue_pending_signers: "text", revenue_pending_threshold: "int4",
+    revenue_pending_at: "int8", agreement_count: "int8",
   },
   blocks: { number: "int8", hash: "text", timestamp: "int8", logs: "text" },
   agreements: {
@@ -51,7 +55,7 @@ const COLUMN_TYPES = {
     partner_first_bps: "int4", start_time: "int8", end_time: "int8", period_duration: "int8", grace_period: "int8", terms_hash: "text",
     created_block: "int8", created_at: "int8", accepted_at: "int8", terminated_at: "int8", credits_minted: "numeric", consumed: "numeric",
     cap: "numeric", obligation: "numeric", paid: "numeric", next_due: "int8", next_period_to_finalize: "int4", period_count: "int4",
-    partner_count: "int4", updated_block: "int8",
+    partner_count: "int4", pending_migration_to: "text", pending_migration_at: "int8", updated_block: "int8",
   },
   positions: {
     agreement_id: "numeric", partner: "text", list_index: "int4", spend_limit: "numeric", max_gpus: "int8", pending_spend_limit: "numeric",
@@ -59,7 +63,8 @@ const COLUMN_TYPES = {
     receivable: "numeric", paid_to_partner: "numeric", last_usage_end: "int8",
   },
   partners: {
-    address: "text", signers: "text", threshold: "int4", payout_bps: "int4", active: "bool", next_sequence: "int8", registered_block: "int8",
+    address: "text", signers: "text", threshold: "int4", pending_signers: "text", pending_threshold: "int4", pending_signers_at: "int8",
+    payout_address: "text", pending_payout: "text", pending_payout_at: "int8", payout_bps: "int4", active: "bool", next_sequence: "int8", registered_block: "int8",
     registered_at: "int8",
   },
   rates: { partner: "text", sku: "text", effective_from: "int8", credits_per_gpu_hour: "numeric", scheduled_block: "int8" },
@@ -154,6 +159,9 @@ export async function initIndexerState(db: Db, info: DeploymentInfo): Promise<Se
       rate_notice: info.rateNotice,
       auth_notice: info.authNotice,
       reporting_grace: info.reportingGrace,
+      signer_notice: info.signerNotice,
+      migration_notice: info.migrationNotice,
+      payout_notice: info.payoutNotice,
     })
     .onConflict((oc) => oc.column("id").doNothing())
     .execute();

@@ -81,7 +81,7 @@ export const routes: RouteSpec[] = [
   {
     path: "/v1/program",
     operationId: "getProgram",
-    summary: "The program: addresses, treasury, tokens, revenue signers and constants",
+    summary: "The program: addresses, treasury, tokens, revenue signers (in force and pending) and constants",
     tags: ["program"],
     query: z.strictObject(baseQuery),
     response: responses.program,
@@ -109,7 +109,7 @@ export const routes: RouteSpec[] = [
   {
     path: "/v1/agreements/:id",
     operationId: "getAgreement",
-    summary: "One agreement: terms and the state of PROTOCOL §12, with its partner positions",
+    summary: "One agreement: terms and the state of PROTOCOL §12, with its partner positions and any pending wallet migration",
     tags: ["agreements"],
     params: idParams,
     query: z.strictObject(baseQuery),
@@ -215,7 +215,7 @@ export const routes: RouteSpec[] = [
   {
     path: "/v1/partners/:address",
     operationId: "getPartner",
-    summary: "One partner: signers, payout share, rate card, totals over its agreements, claimable",
+    summary: "One partner: signers and payout address (in force and pending), payout share, rate card, totals over its agreements, claimable",
     tags: ["partners"],
     params: addressParams,
     query: z.strictObject(baseQuery),

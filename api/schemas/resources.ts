@@ -22,6 +22,44 @@ export const terms = z
 
 const eventFields = { recordedAt: isoTime, blockNumber, txHash: bytes32 };
 
+// ------------------------------------------------------------------------------ pending changes (v1.1 §3)
+
+const secondsLeft = z
+  .number()
+  .int()
+  .nonnegative()
+  .meta({ description: "Seconds from the indexed block's time (meta.blockTimestamp) until effectiveAt; 0 once it has come." });
+
+export const pendingMigration = z
+  .object({
+    to: address.meta({ description: "The wallet PROGRAM proposed to move the agreement and its credits to." }),
+    effectiveAt: isoTime.meta({ description: "From then anyone may execute it (executeStartupMigration); until then the startup or PROGRAM may cancel it." }),
+    secondsLeft,
+  })
+  .meta({
+    id: "PendingMigration",
+    description:
+      "PROGRAM's proposed wallet migration, as the ledger's pendingMigration(id) shows it: it stays pending after effectiveAt until it is " +
+      "executed; a migration, a cancellation, AgreementCancelled or CreditsExpired ends it.",
+  });
+
+export const pendingSignerSet = z
+  .object({
+    signers: z.array(address),
+    threshold: z.number().int(),
+    effectiveAt: isoTime.meta({ description: "The set is in force from then, with no further transaction." }),
+    secondsLeft,
+  })
+  .meta({ id: "PendingSignerSet", description: "A signer set PROGRAM proposed, not yet in force at the indexed block (null once it is)." });
+
+export const pendingPayout = z
+  .object({
+    payout: address,
+    effectiveAt: isoTime.meta({ description: "Claims are paid to this address from then, with no further transaction." }),
+    secondsLeft,
+  })
+  .meta({ id: "PendingPayout", description: "A payout address PROGRAM proposed, not yet in force at the indexed block (null once it is)." });
+
 export const audit = z
   .object({ agreementId: uintString, auditor: address, throughBlock: uintString, reportHash: bytes32, clean: z.boolean(), ...eventFields })
   .meta({ id: "Audit" });
@@ -49,6 +87,7 @@ export const agreementSummary = z
     partnerCount: z.number().int(),
     reportingClose: isoTimeOrNull.meta({ description: "R of PROTOCOL §3; null while the ledger is paused (R = ∞)." }),
     lastAudit: audit.nullable().meta({ description: "The latest AuditRecorded for this agreement (null: none yet)." }),
+    pendingMigration: pendingMigration.nullable(),
   })
   .meta({ id: "AgreementSummary" });
 
@@ -226,8 +265,11 @@ export const rate = z
 export const partnerSummary = z
   .object({
     address,
-    signers: z.array(address),
+    signers: z.array(address).meta({ description: "The oracle signer set in force at the indexed block." }),
     threshold: z.number().int(),
+    pendingSigners: pendingSignerSet.nullable(),
+    payout: address.meta({ description: "Where its claims are paid at the indexed block: its payout address in force, else the partner itself." }),
+    pendingPayout: pendingPayout.nullable(),
     payoutBps: z.number().int(),
     active: z.boolean(),
     nextSequence: z.number().int(),
@@ -333,9 +375,19 @@ export const program = z
     lastUnpausedAt: isoTimeOrNull,
     programClaimable: uintString,
     programClaimed: uintString,
-    revenueSigners: z.object({ signers: z.array(address), threshold: z.number().int() }),
+    revenueSigners: z
+      .object({ signers: z.array(address), threshold: z.number().int(), pending: pendingSignerSet.nullable() })
+      .meta({ description: "The revenue signer set in force at the indexed block, and the set PROGRAM proposed that is not in force yet." }),
     agreementCount: z.number().int(),
-    constants: z.object({ disputeWindow: seconds, rateNotice: seconds, authNotice: seconds, reportingGrace: seconds }),
+    constants: z.object({
+      disputeWindow: seconds,
+      rateNotice: seconds,
+      authNotice: seconds,
+      reportingGrace: seconds,
+      signerNotice: seconds,
+      migrationNotice: seconds,
+      payoutNotice: seconds,
+    }),
     totals: programTotals,
   })
   .meta({ id: "Program" });
@@ -388,3 +440,6 @@ export type UsageDispute = z.output<typeof usageDispute>;
 export type RecordProof = z.output<typeof recordProof>;
 export type Program = z.output<typeof program>;
 export type ProgramTotals = z.output<typeof programTotals>;
+export type PendingMigration = z.output<typeof pendingMigration>;
+export type PendingSignerSet = z.output<typeof pendingSignerSet>;
+export type PendingPayout = z.output<typeof pendingPayout>;

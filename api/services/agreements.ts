@@ -16,6 +16,7 @@ import type {
 } from "../schemas/resources";
 import { cursorShapes, decodeCursor, paginate } from "./cursor";
 import { addr, iso, isoOrNull, skuName } from "./format";
+import { migrationAt } from "./pending";
 import { stateColumns, stateOf, type ReadContext, type Reader } from "./snapshot";
 
 type AgreementRow = Selectable<AgreementsTable>;
@@ -97,6 +98,7 @@ function summary(ctx: ReadContext, a: AgreementRow, program: PauseState): Agreem
     partnerCount: a.partner_count,
     reportingClose: close === null ? null : iso(close),
     lastAudit: lastAuditOf(a),
+    pendingMigration: migrationAt(a.pending_migration_to, a.pending_migration_at, ctx.now),
   };
 }
 

@@ -19,16 +19,27 @@ import type { Page } from "./agreements";
 import { positionView, usageLineView } from "./agreements";
 import { cursorShapes, decodeCursor, paginate } from "./cursor";
 import { addr, iso, isoOrNull, skuName } from "./format";
+import { payoutAt, signerSetAt } from "./pending";
 import { qb, QueryTemplate } from "../db/template";
 import { defaultProgram, stateColumns, stateOf, type ReadContext, type Reader } from "./snapshot";
 import type { PartnersTable, ProgramTable, UsageBatchesTable, UsageDisputesTable } from "../db/schema";
 import type { Selectable } from "kysely";
 
-function partnerSummary(p: Selectable<PartnersTable>): PartnerSummary {
+/** A partner at `now`: the signer set and payout address in force, and the changes still pending. */
+function partnerSummary(p: Selectable<PartnersTable>, now: number): PartnerSummary {
+  const { signers, threshold, pending } = signerSetAt(
+    p,
+    { signers: p.pending_signers, threshold: p.pending_threshold, effectiveAt: p.pending_signers_at },
+    now,
+  );
+  const { payout, pendingPayout } = payoutAt(p.address, p.payout_address, { payout: p.pending_payout, effectiveAt: p.pending_payout_at }, now);
   return {
     address: addr(p.address),
-    signers: (JSON.parse(p.signers) as string[]).map(addr),
-    threshold: p.threshold,
+    signers,
+    threshold,
+    pendingSigners: pending,
+    payout,
+    pendingPayout,
     payoutBps: p.payout_bps,
     active: p.active,
     nextSequence: p.next_sequence,
@@ -54,9 +65,9 @@ export async function listPartners(r: Reader, f: { active?: boolean; limit?: num
   const limit = f.limit ?? 50;
   const after = decodeCursor(f.cursor, cursorShapes.address);
   const { rows } = await r.db.executeQuery(partnerList.compile({ active: f.active, after: after?.[0], take: limit + 1 }));
-  r.at(stateOf(rows[0]));
+  const ctx = r.at(stateOf(rows[0]));
   const partners = rows.filter((row) => row.address !== null) as unknown as Selectable<PartnersTable>[];
-  return paginate(partners, limit, partnerSummary, (p) => [p.address]);
+  return paginate(partners, limit, (p) => partnerSummary(p, ctx.now), (p) => [p.address]);
 }
 
 export async function getPartner(ctx: ReadContext, address: string): Promise<PartnerDetail | undefined> {
@@ -77,7 +88,7 @@ export async function getPartner(ctx: ReadContext, address: string): Promise<Par
     ctx.db.selectFrom("accounts").selectAll().where("address", "=", address).executeTakeFirst(),
   ]);
   return {
-    ...partnerSummary(p),
+    ...partnerSummary(p, ctx.now),
     rates: rates.map((r) => ({ sku: skuName(r.sku), creditsPerGpuHour: r.credits_per_gpu_hour, effectiveFrom: iso(r.effective_from) })),
     agreementCount: Number(totals.count),
     totals: { spent: totals.spent, receivable: totals.receivable, paidToPartner: totals.paid },
@@ -287,6 +298,9 @@ const programQuery = new QueryTemplate((_: Record<string, never>) =>
       "pr.program_claimed as _pr_program_claimed",
       "pr.revenue_signers as _pr_revenue_signers",
       "pr.revenue_threshold as _pr_revenue_threshold",
+      "pr.revenue_pending_signers as _pr_revenue_pending_signers",
+      "pr.revenue_pending_threshold as _pr_revenue_pending_threshold",
+      "pr.revenue_pending_at as _pr_revenue_pending_at",
       "pr.agreement_count as _pr_agreement_count",
     ])
     .select([
@@ -326,7 +340,7 @@ function totalsOf(totals: string, revenue: string): ProgramTotals {
 /** One statement: the whole checkpoint row (deployment, constants) and the program row. */
 export async function getProgram(r: Reader): Promise<Program> {
   const [row] = (await r.db.executeQuery(programQuery.compile({}))).rows;
-  r.at(stateOf(row));
+  const ctx = r.at(stateOf(row));
   const s = row!;
   const p: Selectable<ProgramTable> =
     s._pr_id === null
@@ -340,8 +354,16 @@ export async function getProgram(r: Reader): Promise<Program> {
           program_claimed: s._pr_program_claimed!,
           revenue_signers: s._pr_revenue_signers!,
           revenue_threshold: s._pr_revenue_threshold!,
+          revenue_pending_signers: s._pr_revenue_pending_signers!,
+          revenue_pending_threshold: s._pr_revenue_pending_threshold!,
+          revenue_pending_at: s._pr_revenue_pending_at!,
           agreement_count: s._pr_agreement_count!,
         };
+  const revenueSigners = signerSetAt(
+    { signers: p.revenue_signers, threshold: p.revenue_threshold },
+    { signers: p.revenue_pending_signers, threshold: p.revenue_pending_threshold, effectiveAt: p.revenue_pending_at },
+    ctx.now,
+  );
   return {
     chainId: s.chain_id,
     ledger: addr(s.ledger),
@@ -353,13 +375,16 @@ export async function getProgram(r: Reader): Promise<Program> {
     lastUnpausedAt: isoOrNull(p.last_unpaused_at),
     programClaimable: p.program_claimable,
     programClaimed: p.program_claimed,
-    revenueSigners: { signers: (JSON.parse(p.revenue_signers) as string[]).map(addr), threshold: p.revenue_threshold },
+    revenueSigners,
     agreementCount: p.agreement_count,
     constants: {
       disputeWindow: s.dispute_window,
       rateNotice: s.rate_notice,
       authNotice: s.auth_notice,
       reportingGrace: s.reporting_grace,
+      signerNotice: s.signer_notice,
+      migrationNotice: s.migration_notice,
+      payoutNotice: s.payout_notice,
     },
     totals: totalsOf(s._totals, s._revenue),
   };

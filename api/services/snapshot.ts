@@ -105,6 +105,9 @@ export function defaultProgram(): Selectable<ProgramTable> {
     program_claimed: "0",
     revenue_signers: "[]",
     revenue_threshold: 0,
+    revenue_pending_signers: "[]",
+    revenue_pending_threshold: 0,
+    revenue_pending_at: 0,
     agreement_count: 0,
   };
 }

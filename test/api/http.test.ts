@@ -3,7 +3,6 @@ import type { Server } from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
-import Ajv2020 from "ajv/dist/2020";
 import { expect } from "chai";
 import fc from "fast-check";
 import { getAddress, zeroAddress, type Hex } from "viem";
@@ -14,45 +13,11 @@ import { routes } from "../../api/routes/definitions";
 import { toOpenApiPath } from "../../api/openapi";
 import { revenueShareLedgerAbi, dsxCreditAbi } from "../../sdk/abis";
 import { newPglite, newPostgres, postgresReachable, sharedChain, silentLogger, type SharedChain } from "./helpers/fixture";
+import { get, listen, validatorsFrom, type Json } from "./helpers/http";
 import { B200, DAY } from "./helpers/ledgerDriver";
+import { expectedMigration, expectedPartner, expectedRevenueSigners, pendingViews } from "./helpers/views";
 
-type Json = Record<string, unknown>;
 const USAGE_LEAF_ENCODING = ["string", "uint256", "bytes32", "uint64", "uint64", "uint64"];
-
-async function listen(app: ReturnType<typeof createApp>): Promise<{ server: Server; base: string }> {
-  const server = await new Promise<Server>((resolve) => {
-    const s = app.listen(0, "127.0.0.1", () => resolve(s));
-  });
-  const address = server.address() as { port: number };
-  return { server, base: `http://127.0.0.1:${address.port}` };
-}
-
-async function get(base: string, url: string, headers: Record<string, string> = {}) {
-  const res = await fetch(base + url, { headers });
-  const text = await res.text();
-  let body: Json | undefined;
-  try {
-    body = JSON.parse(text) as Json;
-  } catch {
-    body = undefined;
-  }
-  return { status: res.status, type: res.headers.get("content-type") ?? "", headers: res.headers, body, text };
-}
-
-/** Validators of each route's 200 body and of problem bodies, compiled from /openapi.json. */
-function validatorsFrom(doc: Json) {
-  const ajv = new Ajv2020({ strict: false, validateFormats: false, allErrors: true });
-  const rewrite = (schema: unknown) => JSON.parse(JSON.stringify(schema).replace(/"#\/components\/schemas\//g, '"doc#/$defs/'));
-  const components = (doc.components as { schemas: Json }).schemas;
-  ajv.addSchema({ $id: "doc", $defs: rewrite(components) });
-  const paths = doc.paths as Record<string, { get: { responses: Record<string, { content: Record<string, { schema: unknown }> }> } }>;
-  const byPath = new Map<string, ReturnType<typeof ajv.compile>>();
-  for (const [p, item] of Object.entries(paths)) {
-    byPath.set(p, ajv.compile(rewrite(item.get.responses["200"].content["application/json"].schema)));
-  }
-  const problem = ajv.compile(rewrite({ $ref: "#/components/schemas/Problem" }));
-  return { byPath, problem, ajv };
-}
 
 /** Seeds usage with an evidence tree (for the proof route) before the index is built. */
 async function seedEvidence(chain: SharedChain): Promise<{ dir: string; batchId: Hex; recordId: string }> {
@@ -192,6 +157,35 @@ for (const engine of ["pglite", "postgres"] as const) {
       expectValid("/v1/program", program.body);
       const programClaimable = await publicClient.readContract({ ...read, functionName: "programClaimable" });
       expect((program.body!.data as Json).programClaimable).to.equal(String(programClaimable));
+
+      // PROGRAM's changes the run left pending, and what is in force, as the ledger's views show them at the block
+      const now = (await publicClient.getBlock({ blockNumber })).timestamp;
+      const views = await pendingViews(chain.driver, blockNumber, chain.facts.partners, chain.facts.agreements);
+      expect((program.body!.data as Json).revenueSigners).to.deep.equal(expectedRevenueSigners(views.revenueSigners, now));
+      const constants = (program.body!.data as Json).constants as Json;
+      for (const [name, fn] of [["signerNotice", "SIGNER_NOTICE"], ["migrationNotice", "MIGRATION_NOTICE"], ["payoutNotice", "PAYOUT_NOTICE"]] as const) {
+        expect(constants[name], name).to.equal(Number(await chain.driver.view<bigint>(fn, [], blockNumber)));
+      }
+      const listedPartners = (await get(base, "/v1/partners?limit=500")).body!.data as Json[];
+      for (const [i, partner] of chain.facts.partners.entries()) {
+        const res = (await get(base, `/v1/partners/${partner}`)).body!.data as Json;
+        const expected = expectedPartner(views.partners[i], now);
+        expect(res, partner).to.deep.include(expected);
+        expect(listedPartners.find((p) => p.address === partner), partner).to.deep.include(expected);
+      }
+      for (const [i, id] of chain.facts.agreements.entries()) {
+        const expected = expectedMigration(views.migrations[i], now);
+        expect(((await get(base, `/v1/agreements/${id}`)).body!.data as Json).pendingMigration, `agreement ${id}`).to.deep.equal(expected);
+      }
+      const listedAgreements = (await get(base, "/v1/agreements?limit=500")).body!.data as Json[];
+      expect(listedAgreements.map((a) => a.pendingMigration)).to.deep.equal(views.migrations.map((m) => expectedMigration(m, now)));
+      // not vacuous: the run's proposals are there, inside their notice
+      const [F, B] = chain.facts.partners;
+      expect(((await get(base, `/v1/agreements/1`)).body!.data as Json).pendingMigration).to.include({ to: chain.facts.pending.migrationTo });
+      expect(expectedPartner(views.partners[0], now).pendingSigners?.signers, F).to.deep.equal(chain.facts.pending.signersF);
+      expect(expectedPartner(views.partners[0], now).pendingPayout?.payout, F).to.equal(chain.facts.pending.payoutF);
+      expect(expectedPartner(views.partners[1], now).payout, B).to.equal(chain.facts.payoutB);
+      expect(expectedRevenueSigners(views.revenueSigners, now).pending?.signers).to.deep.equal(chain.facts.pending.revenueSigners);
       // program-wide totals: the sums of the ledger's own views over every agreement, and of the revenue periods
       const statuses = ["None", "Proposed", "Active", "Terminated", "Expired", "Cancelled"] as const;
       const sums = { creditsMinted: 0n, consumed: 0n, creditsOutstanding: 0n, obligation: 0n, paid: 0n, outstanding: 0n, revenueReported: 0n, revenueFinalized: 0n };
@@ -262,7 +256,7 @@ for (const engine of ["pglite", "postgres"] as const) {
 
       const usage = await get(base, "/v1/agreements/3/usage?accepted=false&limit=500");
       expectValid("/v1/agreements/:id/usage", usage.body);
-      expect(new Set((usage.body!.data as Json[]).map((l) => l.reason))).to.deep.equal(new Set(["NoRate", "OverAuthorization"]));
+      expect(new Set((usage.body!.data as Json[]).map((l) => l.reason))).to.deep.equal(new Set(["NoRate", "SiblingRejected", "OverAuthorization"]));
       let lines = 0;
       let next: unknown = undefined;
       do {
@@ -340,7 +334,9 @@ for (const engine of ["pglite", "postgres"] as const) {
       const batch = await get(base, `/v1/usage-batches/${chain.facts.batchIds[0]}`);
       expectValid("/v1/usage-batches/:batchId", batch.body);
       const data = batch.body!.data as Json;
-      expect(data).to.include({ sequence: 0, linesAccepted: 4, linesRejected: 2 });
+      // a1's two lines and a2's accepted; a3's NoRate line and its sibling, and agreement 4's NotOpen line rejected
+      expect(data).to.include({ sequence: 0, linesAccepted: 3, linesRejected: 3 });
+      expect((data.lines as Json[]).filter((l) => !l.accepted).map((l) => l.reason)).to.deep.equal(["NoRate", "SiblingRejected", "NotOpen"]);
       expect((data.disputes as Json[])[0]).to.include({ state: "Resolved" });
       expect((data.lines as Json[]).map((l) => l.sku)).to.include.members(["b200", "h100-sxm"]);
     });

@@ -2,11 +2,12 @@ import { expect } from "chai";
 import type { DatabaseHandle } from "../../api/db/database";
 import { createIndexerClient } from "../../api/indexer/client";
 import { Indexer } from "../../api/indexer/indexer";
-import { decodeEventLog, isAddress, type Hex } from "viem";
+import { decodeEventLog, isAddress, zeroAddress, type Hex } from "viem";
 import { decodeLog } from "../../api/indexer/events";
 import { dsxCreditAbi, revenueShareLedgerAbi } from "../../sdk/abis";
 import { dumpTables, newPglite, newPostgres, nodeRpc, postgresReachable, sharedChain, silentLogger, type SharedChain } from "./helpers/fixture";
 import { DSXC } from "./helpers/ledgerDriver";
+import type { PartnerView, SignerSetView } from "./helpers/views";
 
 function indexer(chain: SharedChain, db: DatabaseHandle, options: { chunkSize?: number; targetLogs?: number; owner?: string; confirmations?: number } = {}) {
   return new Indexer({
@@ -96,7 +97,48 @@ describe("api/indexer: following the ledger into the database", function () {
       }
       const lines = await db.db.selectFrom("usage_lines").select(["accepted", "reason"]).execute();
       const reasons = new Set(lines.filter((l) => !l.accepted).map((l) => l.reason));
-      expect([...reasons]).to.include.members(["NoRate", "NotOpen", "OverAuthorization"]);
+      expect([...reasons]).to.include.members(["NoRate", "SiblingRejected", "NotOpen", "OverAuthorization"]);
+    });
+
+    it("it keeps PROGRAM's pending changes and what events put in force, as the ledger's views show them at that block", async function () {
+      const { driver, facts } = chain;
+      const state = await db.db.selectFrom("indexer_state").selectAll().executeTakeFirstOrThrow();
+      const at = BigInt(state.checkpoint_number!);
+      const lower = (a: string) => a.toLowerCase();
+      // the run left every proposal inside its notice: the rows' in-force values are the views' own
+      expect(state.signer_notice).to.equal(Number(await driver.view<bigint>("SIGNER_NOTICE", [], at)));
+      expect(state.migration_notice).to.equal(Number(await driver.view<bigint>("MIGRATION_NOTICE", [], at)));
+      expect(state.payout_notice).to.equal(Number(await driver.view<bigint>("PAYOUT_NOTICE", [], at)));
+      for (const id of facts.agreements) {
+        const [to, effectiveAt] = await driver.view<[string, bigint]>("pendingMigration", [id], at);
+        const row = await db.db.selectFrom("agreements").select(["pending_migration_to", "pending_migration_at"]).where("id", "=", String(id)).executeTakeFirstOrThrow();
+        expect([row.pending_migration_to ?? zeroAddress, row.pending_migration_at], `agreement ${id}`).to.deep.equal([lower(to), Number(effectiveAt)]);
+      }
+      expect((await db.db.selectFrom("agreements").select("pending_migration_to").where("id", "=", "1").executeTakeFirstOrThrow()).pending_migration_to).to.equal(
+        lower(facts.pending.migrationTo),
+      );
+      for (const partner of facts.partners) {
+        const view = await driver.view<PartnerView>("partner", [partner], at);
+        const row = await db.db.selectFrom("partners").selectAll().where("address", "=", lower(partner)).executeTakeFirstOrThrow();
+        expect(JSON.parse(row.signers), `${partner} signers`).to.deep.equal(view.signers.map(lower));
+        expect(row.threshold).to.equal(view.threshold);
+        expect(JSON.parse(row.pending_signers), `${partner} pending signers`).to.deep.equal(view.pendingSigners.map(lower));
+        expect([row.pending_threshold, row.pending_signers_at]).to.deep.equal([view.pendingThreshold, Number(view.pendingSignersAt)]);
+        expect(row.payout_address ?? lower(partner), `${partner} payout`).to.equal(lower(view.payout));
+        expect([row.pending_payout ?? zeroAddress, row.pending_payout_at]).to.deep.equal([lower(view.pendingPayout), Number(view.pendingPayoutAt)]);
+      }
+      const revenue = await driver.view<SignerSetView>("revenueSigners", [], at);
+      const program = await db.db.selectFrom("program").selectAll().executeTakeFirstOrThrow();
+      expect([JSON.parse(program.revenue_signers), program.revenue_threshold]).to.deep.equal([revenue.signers.map(lower), revenue.threshold]);
+      expect([JSON.parse(program.revenue_pending_signers), program.revenue_pending_threshold, program.revenue_pending_at]).to.deep.equal([
+        revenue.pendingSigners.map(lower),
+        revenue.pendingThreshold,
+        Number(revenue.pendingAt),
+      ]);
+      expect(revenue.pendingSigners.map(lower)).to.deep.equal(facts.pending.revenueSigners.map(lower));
+      // B's claim went to the payout address it had set (Claimed carries the recipient)
+      const claims = await db.db.selectFrom("claims").selectAll().where("beneficiary", "=", lower(facts.partners[1])).execute();
+      expect(claims.map((c) => c.recipient)).to.deep.equal([lower(facts.payoutB)]);
     });
 
     it("re-indexing from scratch with another chunk size, or committing in parts of a few logs, gives identical rows", async function () {

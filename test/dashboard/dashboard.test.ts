@@ -41,6 +41,9 @@ function left(secondsLeft: number): string {
   return `${parts.slice(first, first + 2).filter(([n]) => n > 0).map(([n, u]) => `${n} ${u}`).join(" ")} left`;
 }
 
+/** An ISO time as unix seconds. */
+const unix = (iso: string) => Math.floor(Date.parse(iso) / 1000);
+
 /** Network errors the dashboard causes on purpose: a 404 it asked for and explains on the page. */
 function unexpected(problems: Problem[], expected404: RegExp[] = []): Problem[] {
   // an agreement with no audit may answer 404 on the audit route: the page says "no audit yet"
@@ -81,6 +84,21 @@ describe("api/dashboard: the dashboard in Debian's Chromium against the real API
     page.locator(`[data-field="${name}"]`).evaluate((el) => ({ raw: el.getAttribute("data-raw"), text: el.querySelector(".value")?.textContent ?? el.textContent }));
   const cell = (page: Page, row: string, col: string) =>
     page.locator(`${row} [data-col="${col}"]`).evaluate((el) => ({ raw: el.getAttribute("data-raw"), text: el.textContent }));
+  /** The addresses listed under `[data-field=name]`, in order. */
+  const signersOn = (page: Page, name: string) =>
+    page.locator(`[data-field="${name}"] [data-signer]`).evaluateAll((els) => els.map((e) => e.getAttribute("data-signer")));
+  /** A pending change on screen: its proposed value, and its countdown's effectiveAt and text. */
+  const pendingOn = (page: Page, name: string) =>
+    page.locator(`[data-field="${name}"]`).evaluate((el) => {
+      const c = el.querySelector(".countdown");
+      return { raw: el.getAttribute("data-raw"), effective: c?.getAttribute("data-effective") ?? null, countdown: c?.textContent ?? null };
+    });
+  /** What a pending change of the API must look like on screen, its countdown counted from `blockTimestamp`. */
+  const expectedPending = (raw: string, effectiveAt: string, blockTimestamp: string, due?: string) => ({
+    raw,
+    effective: String(unix(effectiveAt)),
+    countdown: unix(effectiveAt) > unix(blockTimestamp) ? left(unix(effectiveAt) - unix(blockTimestamp)) : due,
+  });
 
   before(async function () {
     if (!CHROMIUM) {
@@ -177,6 +195,15 @@ describe("api/dashboard: the dashboard in Debian's Chromium against the real API
       else expect(audit).to.deep.equal({ raw: audits[audits.length - 1].recordedAt, text: `${audits[audits.length - 1].recordedAt.slice(0, 10)} clean` });
     }
     expect(await page.locator("#partners tbody tr").count()).to.equal((await all("/v1/partners")).length);
+    // the revenue signer set in force and the one PROGRAM proposed, counting down from the indexed block's time
+    const rs = program.data.revenueSigners as Json;
+    expect(rs.pending.signers, "the run's proposal").to.deep.equal(stack.facts.pending.revenueSigners);
+    expect(await page.locator('[data-field="revenueSigners"]').getAttribute("data-raw")).to.equal(`${rs.threshold}/${rs.signers.length}`);
+    expect(await signersOn(page, "revenueSigners")).to.deep.equal(rs.signers);
+    expect(await signersOn(page, "pendingRevenueSigners")).to.deep.equal(rs.pending.signers);
+    expect(await pendingOn(page, "pendingRevenueSigners")).to.deep.equal(
+      expectedPending(`${rs.pending.threshold}/${rs.pending.signers.length}`, rs.pending.effectiveAt, program.meta.blockTimestamp),
+    );
     // drawing the overview takes three requests whatever the number of agreements (the API's default rate limit
     // is 600 a minute per client): the program with its totals, the agreements with their last audits, the partners
     expect(Number(await page.getAttribute("body", "data-requests"))).to.equal(3);
@@ -209,6 +236,8 @@ describe("api/dashboard: the dashboard in Debian's Chromium against the real API
     expect((await page.locator('[data-field="capMultiple"] dd').textContent())).to.equal("1.5×");
     expect((await page.locator('[data-field="creditLimit"] dd').textContent())).to.equal(dsxc(a.terms.creditLimit));
     expect(await page.locator("h1").textContent()).to.contain("Delinquent");
+    expect(a.pendingMigration).to.equal(null);
+    expect(await page.locator('[data-field="pendingMigration"]').count()).to.equal(0);
     for (const p of a.partners as Json[]) {
       expect(await cell(page, `#positions tr[data-partner="${p.partner}"]`, "receivable")).to.deep.equal({ raw: p.receivable, text: usdc(p.receivable) });
       expect(await cell(page, `#positions tr[data-partner="${p.partner}"]`, "paidToPartner")).to.deep.equal({ raw: p.paidToPartner, text: usdc(p.paidToPartner) });
@@ -273,6 +302,10 @@ describe("api/dashboard: the dashboard in Debian's Chromium against the real API
     await ready(page, "agreement");
     expect(await page.locator('[data-field="auditRecorded"] dd').textContent()).to.equal("not for this agreement");
     expect((await cell(page, '#periods tr[data-period="1"]', "state")).text).to.equal("Disputed");
+    // PROGRAM's proposed wallet migration, counting down from the indexed block's time
+    const a2 = await api(`/v1/agreements/${facts.a2}`);
+    expect(a2.data.pendingMigration.to).to.equal(facts.pending.migrationTo);
+    expect(await pendingOn(page, "pendingMigration")).to.deep.equal(expectedPending(a2.data.pendingMigration.to, a2.data.pendingMigration.effectiveAt, a2.meta.blockTimestamp));
     // a4 came after the audit: no report covers it (the route answers 404) and nothing is recorded
     await page.goto(`${stack.url}/agreements/${facts.a4}`);
     await ready(page, "agreement");
@@ -316,9 +349,28 @@ describe("api/dashboard: the dashboard in Debian's Chromium against the real API
       statuses.push((await cell(page, `#batches tr[data-batch="${id}"]`, "status")).text!);
     }
     expect(statuses).to.deep.equal(["final", "final", "credit note 188.00 DSXC"]);
+    // the signer set and payout address in force, and PROGRAM's proposals with their countdowns
+    const { meta } = await api(`/v1/partners/${facts.partnerF}`);
+    expect(partner.payout, "no payout address set: the partner itself").to.equal(facts.partnerF);
+    expect(await page.locator('[data-field="payout"]').getAttribute("data-raw")).to.equal(partner.payout);
+    expect(await signersOn(page, "signers")).to.deep.equal(partner.signers);
+    expect(partner.pendingPayout.payout).to.equal(facts.pending.payoutF);
+    expect(await pendingOn(page, "pendingPayout")).to.deep.equal(expectedPending(partner.pendingPayout.payout, partner.pendingPayout.effectiveAt, meta.blockTimestamp));
+    expect(partner.pendingSigners.signers).to.deep.equal(facts.pending.signersF);
+    expect(await signersOn(page, "pendingSigners")).to.deep.equal(partner.pendingSigners.signers);
+    expect(await pendingOn(page, "pendingSigners")).to.deep.equal(
+      expectedPending(`${partner.pendingSigners.threshold}/${partner.pendingSigners.signers.length}`, partner.pendingSigners.effectiveAt, meta.blockTimestamp),
+    );
     // drawn from the partner, the program, its positions and a page of its batches: not a request per agreement
     expect(Number(await page.getAttribute("body", "data-requests"))).to.equal(4);
     await screenshot(page, "partner");
+    // B set its own payout address: in force at once, nothing pending
+    await page.goto(`${stack.url}/partners/${facts.partnerB}`);
+    await ready(page, "partner");
+    const b = (await api(`/v1/partners/${facts.partnerB}`)).data as Json;
+    expect([b.payout, b.pendingPayout, b.pendingSigners]).to.deep.equal([facts.payoutB, null, null]);
+    expect(await page.locator('[data-field="payout"]').getAttribute("data-raw")).to.equal(facts.payoutB);
+    expect(await page.locator('[data-field="pendingPayout"], [data-field="pendingSigners"]').count()).to.equal(0);
     expect(unexpected(problems)).to.deep.equal([]);
   });
 
@@ -463,6 +515,37 @@ describe("api/dashboard: the dashboard in Debian's Chromium against the real API
       expect(widths.page, path).to.be.at.most(widths.screen);
       await screenshot(page, name);
     }
+    expect(unexpected(problems)).to.deep.equal([]);
+  });
+  // last: it moves the chain's clock past every notice
+  it("when the notices pass, the open page shows the new sets and payout address in force with no transaction, and the migration as executable", async function () {
+    const { facts, driver } = stack;
+    const { page, problems } = await open(`/partners/${facts.partnerF}`, "partner");
+    const [partner, a2] = await Promise.all([api(`/v1/partners/${facts.partnerF}`), api(`/v1/agreements/${facts.a2}`)]);
+    const wait = Math.max(partner.data.pendingPayout.secondsLeft, partner.data.pendingSigners.secondsLeft, a2.data.pendingMigration.secondsLeft);
+    await stack.wake();
+    const moved = await driver.increaseTime(BigInt(wait));
+    await stack.indexed(moved.blockNumber);
+    await ready(page, "partner", Number(moved.blockNumber));
+    const after = (await api(`/v1/partners/${facts.partnerF}`)).data as Json;
+    expect([after.payout, after.pendingPayout, after.signers, after.pendingSigners]).to.deep.equal([facts.pending.payoutF, null, facts.pending.signersF, null]);
+    expect(await page.locator('[data-field="payout"]').getAttribute("data-raw")).to.equal(facts.pending.payoutF);
+    expect(await signersOn(page, "signers")).to.deep.equal(facts.pending.signersF);
+    expect(await page.locator('[data-field="pendingPayout"], [data-field="pendingSigners"]').count()).to.equal(0);
+
+    await page.goto(`${stack.url}/agreements/${facts.a2}`);
+    await ready(page, "agreement");
+    const migration = await api(`/v1/agreements/${facts.a2}`);
+    expect(migration.data.pendingMigration).to.include({ to: facts.pending.migrationTo, secondsLeft: 0 });
+    expect(await pendingOn(page, "pendingMigration")).to.deep.equal(
+      expectedPending(facts.pending.migrationTo, migration.data.pendingMigration.effectiveAt, migration.meta.blockTimestamp, "the notice has passed: anyone can execute it"),
+    );
+
+    await page.goto(`${stack.url}/`);
+    await ready(page, "overview");
+    expect((await api("/v1/program")).data.revenueSigners).to.deep.equal({ signers: facts.pending.revenueSigners, threshold: 1, pending: null });
+    expect(await signersOn(page, "revenueSigners")).to.deep.equal(facts.pending.revenueSigners);
+    expect(await page.locator('[data-field="pendingRevenueSigners"]').count()).to.equal(0);
     expect(unexpected(problems)).to.deep.equal([]);
   });
 });

@@ -5,6 +5,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { keccak256, stringToHex, type Address, type Hex } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
 import pg from "pg";
 import pino from "pino";
 import { openDatabase, type DatabaseHandle } from "../../../api/db/database";
@@ -12,7 +13,7 @@ import { SCHEMA_VERSION } from "../../../api/db/schema";
 import { scratchPostgres } from "../../../scripts/lib/scratchDatabase";
 import type { Deployment } from "../../../sdk/config";
 import { deployTo, nodeRpc, startHardhatNode, type RunningNode } from "../../helpers/hardhatNode";
-import { B200, DAY, DSXC, H100, GB300, LedgerDriver } from "./ledgerDriver";
+import { B200, DAY, DSXC, H100, GB300, LedgerDriver, sortAddresses } from "./ledgerDriver";
 
 export const silentLogger = pino({ level: "silent" });
 
@@ -30,6 +31,19 @@ export interface SharedChain {
     batchIds: Hex[];
     payer: Address;
     auditor: Address;
+    /** PROGRAM's changes still pending at the end of the run (PROTOCOL v1.1 §3). */
+    pending: {
+      /** Agreement 1's proposed wallet (MIGRATION_NOTICE). */
+      migrationTo: Address;
+      /** Partner F's proposed signer set (SIGNER_NOTICE): its oracle and a second key, 1 of 2. */
+      signersF: Address[];
+      /** Partner F's proposed payout address (PAYOUT_NOTICE). */
+      payoutF: Address;
+      /** The proposed revenue signer set (SIGNER_NOTICE), 1 of 2. */
+      revenueSigners: Address[];
+    };
+    /** The payout address partner B set for itself (in force at once). */
+    payoutB: Address;
   };
 }
 
@@ -53,9 +67,11 @@ after(async function () {
 
 /**
  * A realistic run: 5 agreements (accepted, proposed, cancelled), 2 partners, daily usage batches with
- * accepted and rejected lines, a pending authorization decrease, a usage credit note, revenue with a
- * replaced version and a cleared dispute, finalization, partial and full payments, claims, a termination,
- * a wallet migration, an audit record, a pause and an unpause.
+ * accepted and rejected lines (a rejected line's siblings too), a pending authorization decrease, a usage credit
+ * note, revenue with a replaced version and a cleared dispute, finalization, partial and full payments, claims, a
+ * termination, a startup's own wallet migration, PROGRAM's changes left pending (a migration, a partner's signer
+ * set and payout address, the revenue signers) and one cancelled, a partner's own payout address, an audit record,
+ * a pause and an unpause.
  */
 async function activityRun(d: LedgerDriver): Promise<SharedChain["facts"]> {
   await d.setupProgram();
@@ -83,8 +99,9 @@ async function activityRun(d: LedgerDriver): Promise<SharedChain["facts"]> {
       [a1.id, B200, 4n * 3600n * (2n + day)],
       [a1.id, H100, 8n * 3600n * (3n + day)],
       [a2.id, H100, 2n * 3600n * (1n + day)],
-      [a3.id, GB300, 3600n], // no rate: NoRate
-      [a3.id, H100, 3600n * 20n], // 50 DSXC a day against a 100 DSXC limit: the third day is OverAuthorization
+      // the first day, a line without a rate (NoRate) rejects its sibling too (SiblingRejected)
+      ...(day === 0n ? [[a3.id, GB300, 3600n] as [bigint, Hex, bigint]] : []),
+      [a3.id, H100, 3600n * 20n], // 50 DSXC a day against a 100 DSXC limit: accepted twice, then OverAuthorization
       [4n, H100, 3600n], // Proposed: NotOpen
     ]);
     const b = await d.usage(B, ws, we, [[a1.id, B200, 2n * 3600n * (1n + day)]]);
@@ -122,8 +139,23 @@ async function activityRun(d: LedgerDriver): Promise<SharedChain["facts"]> {
 
   // governance and housekeeping
   await d.call(d.admin, "terminateAgreement", a3.id, keccak256(stringToHex("breach")));
+  // the startup's own migration is at once; PROGRAM's waits MIGRATION_NOTICE (one left pending, one cancelled)
   const moved = await d.newWallet();
-  await d.call(d.admin, "migrateStartup", a2.id, moved.address);
+  await d.call(a2.startup, "migrateStartup", a2.id, moved.address);
+  const heir = await d.newWallet();
+  await d.call(d.admin, "migrateStartup", a1.id, heir.address);
+  await d.call(d.admin, "migrateStartup", 4n, (await d.newWallet()).address);
+  await d.call(w4, "cancelStartupMigration", 4n);
+  // B's own payout address is in force at once (and B's claim goes there); PROGRAM's changes wait their notice
+  const payoutB = (await d.newWallet()).address;
+  await d.call(B.wallet, "setPayoutAddress", B.address, payoutB);
+  await d.call(d.admin, "claim", B.address);
+  const payoutF = (await d.newWallet()).address;
+  await d.call(d.admin, "setPayoutAddress", F.address, payoutF);
+  const signersF = sortAddresses([F.oracle.address, privateKeyToAccount(keccak256(stringToHex("dsx-api-test-oracle-f2"))).address]);
+  await d.call(d.admin, "setPartnerSigners", F.address, signersF, 1);
+  const revenueSigners = sortAddresses([d.revenueOracle.address, privateKeyToAccount(keccak256(stringToHex("dsx-api-test-revenue-oracle-2"))).address]);
+  await d.call(d.admin, "setRevenueSigners", revenueSigners, 1);
   const head = await d.publicClient.getBlockNumber();
   await d.call(d.admin, "recordAudit", a1.id, head, keccak256(stringToHex("audit report")), true);
   await d.call(d.admin, "pause");
@@ -136,8 +168,11 @@ async function activityRun(d: LedgerDriver): Promise<SharedChain["facts"]> {
     batchIds,
     payer: d.payer.address,
     auditor: d.admin.address,
+    pending: { migrationTo: heir.address, signersF, payoutF, revenueSigners },
+    payoutB,
   };
 }
+
 
 // ------------------------------------------------------------------------------------------ databases
 

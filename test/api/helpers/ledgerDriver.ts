@@ -24,6 +24,11 @@ export const H100 = skuToBytes32("h100-sxm");
 export const B200 = skuToBytes32("b200");
 export const GB300 = skuToBytes32("gb300");
 
+/** Addresses in ascending numeric order (signer sets are given sorted). */
+export function sortAddresses(addresses: readonly Address[]): Address[] {
+  return [...addresses].sort((x, y) => (BigInt(x) < BigInt(y) ? -1 : 1));
+}
+
 /** A contract write: the ABI is the generated one, checked by the node (tests pass literal names). */
 interface WriteCall {
   address: Address;
@@ -32,9 +37,10 @@ interface WriteCall {
   args: readonly unknown[];
 }
 
-/** A partner: its payout address and its oracle's signing key. */
+/** A partner: its address (and the key that sends as it), and its oracle's signing key. */
 export interface PartnerActor {
   address: Address;
+  wallet: PrivateKeyAccount;
   oracle: PrivateKeyAccount;
 }
 
@@ -65,10 +71,12 @@ export class LedgerDriver {
   readonly revenueOracle = privateKeyToAccount(keccak256(stringToHex("dsx-api-test-revenue-oracle")));
   readonly partnerF: PartnerActor = {
     address: privateKeyToAccount(NODE_KEYS[7]).address,
+    wallet: privateKeyToAccount(NODE_KEYS[7]),
     oracle: privateKeyToAccount(keccak256(stringToHex("dsx-api-test-oracle-f"))),
   };
   readonly partnerB: PartnerActor = {
     address: privateKeyToAccount(NODE_KEYS[8]).address,
+    wallet: privateKeyToAccount(NODE_KEYS[8]),
     oracle: privateKeyToAccount(keccak256(stringToHex("dsx-api-test-oracle-b"))),
   };
   readonly clients: ChainClients;
@@ -125,6 +133,28 @@ export class LedgerDriver {
       periodDuration: Number(period),
       gracePeriod: Number(15n * DAY),
     };
+  }
+
+  /**
+   * Moves the chain's clock at least `seconds` past the latest block with evm_increaseTime and mines a block there
+   * (the node's clock may run behind the latest block after blocks mined at set times: then it moves again).
+   */
+  async increaseTime(seconds: bigint): Promise<{ blockNumber: bigint; timestamp: bigint }> {
+    const target = (await this.now()) + seconds;
+    let step = seconds;
+    for (;;) {
+      await nodeRpc(this.node.url, "evm_increaseTime", [Number(step)]);
+      await nodeRpc(this.node.url, "evm_mine");
+      const block = await this.publicClient.getBlock();
+      if (block.timestamp >= target) return { blockNumber: block.number, timestamp: block.timestamp };
+      step = target - block.timestamp;
+    }
+  }
+
+  /** Reads a ledger view (at `blockNumber`, else the latest block). */
+  async view<T>(functionName: string, args: readonly unknown[] = [], blockNumber?: bigint): Promise<T> {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- names are checked by the node, not the compiler
+    return (await this.publicClient.readContract({ address: this.deployment.ledger, abi: revenueShareLedgerAbi, functionName, args, blockNumber } as any)) as T;
   }
 
   /** Mines the next block at `t` (or later when the chain is already there). */

@@ -7,6 +7,7 @@ import os from "node:os";
 import path from "node:path";
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import { keccak256, stringToHex, type Address, type Hex } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
 import { apiConfigSchema } from "../../../api/config";
 import { runAudit } from "../../../auditor/audit";
 import { agreementClean } from "../../../auditor/record";
@@ -14,7 +15,7 @@ import type { Deployment } from "../../../sdk/config";
 import { startApi, type RunningApi } from "../../../api/server";
 import { deployTo, startHardhatNode, type RunningNode } from "../../helpers/hardhatNode";
 import { newPglite, silentLogger } from "../../api/helpers/fixture";
-import { B200, DAY, DSXC, H100, HOUR, LedgerDriver } from "../../api/helpers/ledgerDriver";
+import { B200, DAY, DSXC, H100, HOUR, LedgerDriver, sortAddresses } from "../../api/helpers/ledgerDriver";
 
 const USAGE_LEAF_ENCODING = ["string", "uint256", "bytes32", "uint64", "uint64", "uint64"];
 
@@ -35,6 +36,18 @@ export interface Facts {
   recordId: string;
   /** The chain's time after the run (unix seconds). */
   chainNow: bigint;
+  /** PROGRAM's changes left pending by the run (PROTOCOL v1.1 §3). */
+  pending: {
+    /** a2's proposed wallet. */
+    migrationTo: Address;
+    /** F's proposed signer set (1 of 2) and payout address. */
+    signersF: Address[];
+    payoutF: Address;
+    /** The proposed revenue signer set (1 of 2). */
+    revenueSigners: Address[];
+  };
+  /** The payout address B set for itself (in force at once). */
+  payoutB: Address;
 }
 
 export interface Stack {
@@ -129,6 +142,19 @@ async function scenario(d: LedgerDriver, deployment: Deployment, dirs: { evidenc
   await d.revenue(a2.id, 1, 4_000n * DSXC);
   await d.call(d.admin, "disputeRevenue", a2.id, 1, keccak256(stringToHex("check the refunds")));
 
+  // PROGRAM's changes wait their notice (a wallet migration, F's signers and payout address, the revenue signers);
+  // B's own payout address is in force at once
+  const heir = await d.newWallet();
+  await d.call(d.admin, "migrateStartup", a2.id, heir.address);
+  const payoutB = (await d.newWallet()).address;
+  await d.call(B.wallet, "setPayoutAddress", B.address, payoutB);
+  const payoutF = (await d.newWallet()).address;
+  await d.call(d.admin, "setPayoutAddress", F.address, payoutF);
+  const signersF = sortAddresses([F.oracle.address, privateKeyToAccount(keccak256(stringToHex("dsx-dashboard-oracle-f2"))).address]);
+  await d.call(d.admin, "setPartnerSigners", F.address, signersF, 1);
+  const revenueSigners = sortAddresses([d.revenueOracle.address, privateKeyToAccount(keccak256(stringToHex("dsx-dashboard-revenue-oracle-2"))).address]);
+  await d.call(d.admin, "setRevenueSigners", revenueSigners, 1);
+
   return {
     a1: a1.id,
     a2: a2.id,
@@ -140,6 +166,8 @@ async function scenario(d: LedgerDriver, deployment: Deployment, dirs: { evidenc
     evidenceBatch: evidenceBatch!,
     recordId,
     chainNow: await d.now(),
+    pending: { migrationTo: heir.address, signersF, payoutF, revenueSigners },
+    payoutB,
   };
 }
 

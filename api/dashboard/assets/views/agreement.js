@@ -6,7 +6,7 @@ import { auditRecords, auditReport, get, getAll, getOrNull, nowOf } from "../api
 import { chartBlock, dataTable, drawBars, plotValue } from "../charts.js";
 import { badge, figure, h, numCell, section, table } from "../dom.js";
 import { countdown, day, duration, dsxc, gpuHours, multiple, percent, plural, seconds, short, time, units, usdc } from "../format.js";
-import { accountLink, batchLink, beneficiary, delinquentBadge, heading, partnerLink, periodBadge, statusBadge, terms, tx } from "./common.js";
+import { accountLink, batchLink, beneficiary, delinquentBadge, heading, partnerLink, pendingChange, periodBadge, statusBadge, terms, tx } from "./common.js";
 
 /**
  * How much of a finalized period's owed amount the payments so far settle (payments settle periods
@@ -163,6 +163,19 @@ export async function agreementView({ params: [id] }) {
     ["Terms hash", h("code", { class: "wrap" }, t.termsHash)],
   ]);
 
+  // PROGRAM's proposed wallet migration waits for its notice, then for anyone to execute it (PROTOCOL v1.1 §3)
+  const m = a.pendingMigration;
+  const migration = m
+    ? pendingChange({
+        field: "pendingMigration",
+        raw: m.to,
+        effectiveAt: m.effectiveAt,
+        now,
+        what: ["PROGRAM proposed to move this agreement and its credits from ", accountLink(a.startup), " to ", accountLink(m.to), " (the startup may cancel it until then)"],
+        due: "the notice has passed: anyone can execute it",
+      })
+    : null;
+
   // ------------------------------------------------------------------ partner positions
   const positions = table({
     caption: "Authorized partners and what each is owed",
@@ -269,6 +282,7 @@ export async function agreementView({ params: [id] }) {
 
   const body = [
     heading(`Agreement #${a.id}`, statusBadge(a.status), a.delinquent ? delinquentBadge() : null),
+    migration,
     figures,
     section("Terms", [termList]),
     section("Partners", [positions]),

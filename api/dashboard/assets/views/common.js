@@ -1,7 +1,7 @@
 // @ts-check
 // Pieces the views share: links to accounts, partners and transactions; badges of states.
 import { badge, h, link } from "../dom.js";
-import { short, ZERO_ADDRESS } from "../format.js";
+import { countdown, seconds, short, time, ZERO_ADDRESS } from "../format.js";
 
 /**
  * An address linking to its account page (startups, payers, any wallet).
@@ -60,3 +60,28 @@ export const heading = (text, ...extra) => h("h1", { tabindex: "-1" }, text, ...
 export function terms(rows) {
   return h("dl", { class: "terms" }, rows.map(([label, value, field]) => h("div", { "data-field": field ?? null }, h("dt", null, label), h("dd", null, value))));
 }
+
+/**
+ * A change PROGRAM proposed (PROTOCOL v1.1 §3): what it changes, when it comes into force and the time left,
+ * counted from the indexed block's time (`now`, meta.blockTimestamp) like every deadline of the dashboard.
+ * `data-raw` carries the proposed value, the countdown's `data-effective` the effectiveAt in unix seconds.
+ * @param {{ field: string, raw: string, effectiveAt: string, now: number, what: (Node | string)[], due: string, more?: Node[] }} o
+ *   due: what the countdown says once effectiveAt has passed (a migration still waits for its execution);
+ *   more: shown under it (a proposed signer set's addresses)
+ */
+export function pendingChange({ field, raw, effectiveAt, now, what, due, more = [] }) {
+  const at = seconds(effectiveAt);
+  const left = countdown(at, now);
+  return h(
+    "div",
+    { class: "pending", "data-field": field, "data-raw": raw },
+    h("p", null, badge("pending", "warn"), " ", ...what, `, from ${time(effectiveAt)}: `, h("span", { class: "countdown", "data-effective": String(at) }, left ?? due)),
+    ...more,
+  );
+}
+
+/**
+ * A signer set's addresses.
+ * @param {string[]} signers
+ */
+export const signerList = (signers) => h("ul", { class: "plain" }, signers.map((s) => h("li", { "data-signer": s }, h("code", { class: "wrap" }, s))));

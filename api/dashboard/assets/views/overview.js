@@ -1,10 +1,10 @@
 // @ts-check
 // Program overview: agreements by status, credits, settlement totals, every agreement (delinquent ones
 // highlighted, with its last audit) and every partner.
-import { get, getAll } from "../api.js";
+import { get, getAll, nowOf } from "../api.js";
 import { badge, figure, h, numCell, section, table } from "../dom.js";
 import { day, dsxc, percent, plural, time, usdc } from "../format.js";
-import { accountLink, agreementLink, delinquentBadge, heading, partnerLink, statusBadge } from "./common.js";
+import { accountLink, agreementLink, delinquentBadge, heading, partnerLink, pendingChange, signerList, statusBadge } from "./common.js";
 
 export const STATUSES = ["Proposed", "Active", "Terminated", "Expired", "Cancelled"];
 
@@ -31,6 +31,7 @@ export async function overview() {
   const p = program.data;
   const t = p.totals;
   const byStatus = t.agreementsByStatus;
+  const rs = p.revenueSigners;
 
   const rows = list.map((a) =>
     h(
@@ -90,6 +91,26 @@ export async function overview() {
         empty: "No agreement yet.",
         id: "agreements",
       }),
+    ]),
+    section("Revenue signers", [
+      h(
+        "div",
+        { "data-field": "revenueSigners", "data-raw": `${rs.threshold}/${rs.signers.length}` },
+        h("p", null, `${rs.threshold} of ${rs.signers.length} signatures per revenue report.`),
+        signerList(rs.signers),
+      ),
+      rs.pending
+        ? pendingChange({
+            field: "pendingRevenueSigners",
+            raw: `${rs.pending.threshold}/${rs.pending.signers.length}`,
+            effectiveAt: rs.pending.effectiveAt,
+            // the program's own answer is read at its block
+            now: nowOf(program.meta),
+            what: [`PROGRAM's new revenue signer set, ${rs.pending.threshold} of ${rs.pending.signers.length} signatures per report`],
+            due: "in force",
+            more: [signerList(rs.pending.signers)],
+          })
+        : null,
     ]),
     section("Partners", [
       table({

@@ -4,7 +4,7 @@
 import { get, getAll, getOrNull, nowOf } from "../api.js";
 import { badge, figure, h, link, numCell, section, table } from "../dom.js";
 import { countdown, dsxc, percent, plural, seconds, time, units, usdc } from "../format.js";
-import { agreementLink, batchLink, heading, statusBadge } from "./common.js";
+import { agreementLink, batchLink, heading, pendingChange, signerList, statusBadge } from "./common.js";
 
 /** The newest batches shown with their status (one page of /v1/partners/:address/usage-batches). */
 export const BATCHES_SHOWN = 25;
@@ -120,9 +120,44 @@ export async function partnerView({ params: [address] }) {
         empty: "No rate scheduled.",
       }),
     ]),
+    section("Payout address", [
+      h(
+        "p",
+        { "data-field": "payout", "data-raw": p.payout },
+        "Claims are paid to ",
+        h("code", { class: "wrap" }, p.payout),
+        p.payout === p.address ? " (the partner itself: no payout address set)" : "",
+        ".",
+      ),
+      p.pendingPayout
+        ? pendingChange({
+            field: "pendingPayout",
+            raw: p.pendingPayout.payout,
+            effectiveAt: p.pendingPayout.effectiveAt,
+            now,
+            what: ["PROGRAM set the payout address to ", h("code", { class: "wrap" }, p.pendingPayout.payout)],
+            due: "in force",
+          })
+        : null,
+    ]),
     section("Oracle signers", [
-      h("p", null, `${p.threshold} of ${p.signers.length} signatures per batch; next batch sequence ${p.nextSequence}; registered ${time(p.registeredAt)}.`),
-      h("ul", { class: "plain" }, p.signers.map((/** @type {string} */ s) => h("li", null, h("code", { class: "wrap" }, s)))),
+      h(
+        "div",
+        { "data-field": "signers", "data-raw": `${p.threshold}/${p.signers.length}` },
+        h("p", null, `${p.threshold} of ${p.signers.length} signatures per batch; next batch sequence ${p.nextSequence}; registered ${time(p.registeredAt)}.`),
+        signerList(p.signers),
+      ),
+      p.pendingSigners
+        ? pendingChange({
+            field: "pendingSigners",
+            raw: `${p.pendingSigners.threshold}/${p.pendingSigners.signers.length}`,
+            effectiveAt: p.pendingSigners.effectiveAt,
+            now,
+            what: [`PROGRAM's new signer set, ${p.pendingSigners.threshold} of ${p.pendingSigners.signers.length} signatures per batch`],
+            due: "in force",
+            more: [signerList(p.pendingSigners.signers)],
+          })
+        : null,
     ]),
   ];
   return { title: `Partner ${p.address}`, body, meta: found.meta };
