@@ -1,22 +1,29 @@
 import { ethers, network } from "hardhat";
 import fc from "fast-check";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
-import { type Interface, type ParamType, type Wallet, type LogDescription, keccak256 } from "ethers";
+import { type Interface, type ParamType, type LogDescription, Wallet, keccak256 } from "ethers";
 import type { Address } from "viem";
 import {
   deployLedgerFixture, addressesOf, H100, B200, DAY, HOUR, RATE_NOTICE, DISPUTE_WINDOW, AUTH_NOTICE, REPORTING_GRACE,
 } from "../helpers/fixture";
+import { DEFAULT_CONSTANTS } from "../../scripts/lib/deployLedger";
 import { ledgerDomain, hashUsageBatch, hashRevenueReport, skuToBytes32, type UsageBatch, type RevenueReport } from "../../sdk/eip712";
 import * as shareMath from "../../sdk/shareMath";
 import {
   LedgerModel, Status, RevState, Rejection, MAX_UINT256, disputeKey,
-  type AcceptedLine, type ModelError, type Outcome, type Terms, type UsageLine,
+  type AcceptedLine, type ModelError, type Outcome, type SignerSet, type Terms, type UsageLine,
 } from "../helpers/ledgerModel";
 
-// Model-based property suite (PROTOCOL §4–§8, §10): random users act in random order on a real ledger and on
+// Model-based property suite (PROTOCOL v1.1 §3–§10): random users act in random order on a real ledger and on
 // test/helpers/ledgerModel.ts. Every call must succeed or fail (with the same custom error and arguments) exactly as
-// the model says, every figure the ledger shows must equal the model's, and every invariant of §10 must hold on
-// chain after every step. On a failure fast-check shrinks the sequence and prints it with the calls it resolved to.
+// the model says, every figure the ledger shows must equal the model's, and every invariant of §10 (1–8) must hold
+// on chain after every step. On a failure fast-check shrinks the sequence and prints it with the calls it resolved to.
+// v1.1 actions: wallet migrations by the startup (at once), by PROGRAM (proposed, then cancelled or executed after
+// MIGRATION_NOTICE) and by others (refused); signer rotations by the partner (at once) and PROGRAM (in force from
+// effectiveAt with no transaction: batches and reports are signed with the set in force, the pending one or an old
+// one, and the model decides); payout addresses (claims pay the address in force); revenue signer sets (the first at
+// once, then pending); usage groups accepted or rejected together; DSXC approvals refused. Invariant 7 is checked
+// from the views and the proposal events alone, invariant 8 from the usage events alone (not from the model).
 //
 // Switches (environment): PROPERTIES_SEED / PROPERTIES_PATH replay a reported failure; PROPERTIES_RUNS overrides
 // RUNS; PROPERTIES_NO_SHRINK=true reports the first failure unshrunk (shrinking re-runs whole sequences and can take
@@ -24,7 +31,8 @@ import {
 // time per phase); PROPERTIES_TRACE=true prints every run's resolved steps; PROPERTIES_DEBUG=true prints Hardhat's
 // message and Solidity stack trace for every revert.
 const RUNS = Number(process.env.PROPERTIES_RUNS ?? 50);
-const ACTIONS_PER_RUN = 100;
+// 120 (v1 had 100): the v1.1 actions take about a sixth of the draws, so the v1 actions keep their share of a run
+const ACTIONS_PER_RUN = 120;
 
 const DSXC = 1_000_000n;
 const T4 = skuToBytes32("t4"); // partner B's cheap sku: a few GPU-seconds cost 0 credits
@@ -43,7 +51,11 @@ async function propertiesFixture() {
   const [fKey, bKey1, bKey2, revKey1, revKey2, stranger] = oracleKeys;
   await ledger.connect(program).registerPartner(partnerF.address, [fKey.address], 1, 7_000);
   await ledger.connect(program).registerPartner(partnerB.address, addressesOf([bKey1, bKey2]), 2, 8_000);
-  await ledger.connect(program).setRevenueSigners(addressesOf([revKey1, revKey2]), 1);
+  // partner B also holds PROGRAM: its own rotations and payout changes still count as the partner's (at once)
+  await ledger.connect(f.admin).grantRole(await ledger.PROGRAM_ROLE(), partnerB.address);
+  // no revenue signer set yet: every run opens by setting the first one (in force at once).
+  // The keys signer sets are drawn from (partners' and revenue's alike); `stranger` is never in a set.
+  const pool = [fKey, bKey1, bKey2, revKey1, revKey2, ...[0, 1, 2].map((i) => new Wallet(ethers.id(`dsx-properties-key-${i}`)))];
   const now = BigInt(await time.latest());
   const hourStart = now - (now % HOUR);
   const rates = [
@@ -63,9 +75,16 @@ async function propertiesFixture() {
   const roles = {
     program: await ledger.PROGRAM_ROLE(), auditor: await ledger.AUDITOR_ROLE(), pauser: await ledger.PAUSER_ROLE(),
   };
+  // the notices invariant 7 holds proposals to, as the deployed ledger states them
+  const notices = { signer: await ledger.SIGNER_NOTICE(), migration: await ledger.MIGRATION_NOTICE(), payout: await ledger.PAYOUT_NOTICE() };
   return {
-    ...f, rates, roles, wallets: [f.startup, f.startup2, all[12], all[13], all[14]].map((s) => s.address),
-    keys: { partner: new Map([[partnerF.address, [fKey]], [partnerB.address, [bKey1, bKey2]]]), revenue: [revKey1, revKey2], stranger },
+    ...f, rates, roles, notices, wallets: [f.startup, f.startup2, all[12], all[13], all[14]].map((s) => s.address),
+    /** Where partners may have their claims paid (besides themselves and each other). */
+    payoutWallets: [all[15], all[16], all[17]].map((s) => s.address),
+    keys: {
+      partner: new Map([[partnerF.address, [fKey]], [partnerB.address, [bKey1, bKey2]]]), revenue: [revKey1, revKey2], stranger, pool,
+      byAddress: new Map(pool.map((k) => [k.address.toLowerCase(), k])),
+    },
     creditAddress: await f.credit.getAddress(), usdcAddress: await usdc.getAddress(),
   };
 }
@@ -82,10 +101,10 @@ type Action =
   | { kind: "terminate"; ref: Ref; other: boolean }
   | { kind: "authorize"; ref: Ref; partner: number; spendMode: number; spendPct: number; maxGpus: number; other: boolean }
   | { kind: "usage"; partner: number; fault: number; windowMode: number; endAgoMin: number; lenMin: number; gapMin: number;
-      lines: { ref: Ref; sku: number; size: number; tiny: boolean }[]; unsorted: boolean; emptyLine: boolean }
+      lines: { ref: Ref; sku: number; size: number; tiny: boolean }[]; unsorted: boolean; emptyLine: boolean; keys: KeyChoice }
   | { kind: "disputeUsage"; batch: Ref; agreementPick: number; caller: number }
   | { kind: "resolveUsage"; dispute: Ref; refundMode: number; refundPct: number; tamper: boolean; other: boolean }
-  | { kind: "submitRevenue"; ref: Ref; kOffset: number; versionDelta: number; revenue: number; fault: number }
+  | { kind: "submitRevenue"; ref: Ref; kOffset: number; versionDelta: number; revenue: number; fault: number; keys: KeyChoice }
   | { kind: "disputeRevenue"; ref: Ref; kOffset: number; smart: boolean; other: boolean }
   | { kind: "resolveRevenue"; ref: Ref; kOffset: number; smart: boolean; upheld: boolean; other: boolean }
   | { kind: "finalize"; ref: Ref; kOffset: number }
@@ -94,16 +113,38 @@ type Action =
   | { kind: "claimProgram" }
   | { kind: "travel"; seconds: number }
   | { kind: "jump"; pick: number; offset: number }
+  | { kind: "jumpNotice"; pick: number; offset: number }
   | { kind: "pause"; other: boolean }
   | { kind: "unpause"; other: boolean }
   | { kind: "expire"; ref: Ref }
-  | { kind: "migrate"; ref: Ref; wallet: Ref; other: boolean }
+  | { kind: "migrate"; ref: Ref; wallet: Ref; caller: number }
+  | { kind: "cancelMigration"; ref: Ref; caller: number }
+  | { kind: "executeMigration"; ref: Ref }
+  | { kind: "setSigners"; partner: number; caller: number; set: SetChoice }
+  | { kind: "setPayout"; partner: number; caller: number; target: number }
+  | { kind: "setRevenueSigners"; set: SetChoice; other: boolean }
+  | { kind: "approveCredits"; owner: number; spender: number; permit: boolean }
   | { kind: "setActive"; partner: number; active: boolean };
+
+/** Which keys sign a batch or report: `set` 0–6 the set in force when the transaction lands, 7–8 the latest one set
+ * or proposed (pending or not), 9 one from the history (`pick`); `all` every member, else `threshold` of them from
+ * `pick` on. The model decides whether the chosen keys count. */
+interface KeyChoice { set: number; pick: number; all: boolean }
+/** A signer set drawn from the key pool (`mask`), threshold 1 + threshold % n; `fault` 1 threshold 0, 2 threshold
+ * n + 1, 3 a duplicate, 4 the zero address, 5 seventeen signers. */
+interface SetChoice { mask: number; threshold: number; reversed: boolean; fault: number }
 
 const chance = (outOf: number) => fc.noBias(fc.nat({ max: outOf - 1 })).map((x) => x === 0);
 const ref = fc.record({ pick: fc.noBias(fc.nat({ max: 1_000 })), wild: chance(10) });
 const other = chance(10);
 const kOffset = fc.constantFrom(0, 0, 0, 0, 1, 2, -1);
+const keyChoice = fc.record({ set: fc.noBias(fc.nat({ max: 9 })), pick: fc.noBias(fc.nat({ max: 1_000 })), all: fc.boolean() });
+const setChoice = fc.record({
+  mask: fc.integer({ min: 1, max: 255 }), threshold: fc.nat({ max: 15 }), reversed: fc.boolean(),
+  fault: fc.oneof({ weight: 15, arbitrary: fc.constant(0) }, { weight: 3, arbitrary: fc.integer({ min: 1, max: 5 }) }),
+});
+/** 0–3 the affected party (startup, partner), 4–8 PROGRAM, 9 an outsider. */
+const partyCaller = fc.noBias(fc.nat({ max: 9 }));
 const maxGpus = fc.oneof({ weight: 19, arbitrary: fc.integer({ min: 0, max: 16 }) }, { weight: 1, arbitrary: fc.constant(2 ** 24) });
 
 const createArb = fc.record({
@@ -125,12 +166,13 @@ const usageArb = fc.record({
   windowMode: fc.noBias(fc.nat({ max: 9 })), endAgoMin: fc.integer({ min: 0, max: 4_320 }), lenMin: fc.integer({ min: 10, max: 2_160 }),
   gapMin: fc.integer({ min: 0, max: 120 }),
   lines: fc.array(fc.record({ ref, sku: fc.noBias(fc.nat({ max: 9 })), size: fc.integer({ min: 1, max: 36 }), tiny: chance(8) }), { minLength: 1, maxLength: 3 }),
-  unsorted: chance(20), emptyLine: chance(30),
+  unsorted: chance(20), emptyLine: chance(30), keys: keyChoice,
 });
 const submitRevenueArb = fc.record({
   kind: fc.constant("submitRevenue" as const), ref, kOffset, versionDelta: fc.constantFrom(0, 1, 1, 1, 2),
   revenue: fc.oneof({ weight: 9, arbitrary: fc.integer({ min: 0, max: 60_000_000 }) }, { weight: 1, arbitrary: fc.constant(0) }),
   fault: fc.oneof({ weight: 12, arbitrary: fc.constant(0) }, { weight: 3, arbitrary: fc.integer({ min: 1, max: 4 }) }),
+  keys: keyChoice,
 });
 const finalizeArb = fc.record({ kind: fc.constant("finalize" as const), ref, kOffset });
 const payArb = fc.record({
@@ -154,21 +196,28 @@ const actionArb: fc.Arbitrary<Action> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ kind: fc.constant("resolveRevenue" as const), ref, kOffset, smart: chance(5).map((x) => !x), upheld: fc.boolean(), other }) },
   { weight: 10, arbitrary: finalizeArb },
   { weight: 8, arbitrary: payArb },
-  { weight: 3, arbitrary: fc.record({ kind: fc.constant("claim" as const), who: fc.noBias(fc.nat({ max: 3 })) }) },
+  { weight: 4, arbitrary: fc.record({ kind: fc.constant("claim" as const), who: fc.noBias(fc.nat({ max: 3 })) }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant("claimProgram" as const) }) },
   { weight: 6, arbitrary: fc.record({ kind: fc.constant("travel" as const), seconds: fc.integer({ min: 600, max: 12 * 3_600 }) }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant("travel" as const), seconds: fc.integer({ min: 86_400, max: 4 * 86_400 }) }) },
   { weight: 6, arbitrary: fc.record({ kind: fc.constant("jump" as const), pick: fc.noBias(fc.nat({ max: 3 })), offset: fc.constantFrom(-2, -1, -1, 0, 0, 1, 60) }) },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant("jumpNotice" as const), pick: fc.noBias(fc.nat({ max: 3 })), offset: fc.constantFrom(-1, 0, 0, 1, 3_600) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("pause" as const), other }) },
   { weight: 4, arbitrary: fc.record({ kind: fc.constant("unpause" as const), other }) },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant("expire" as const), ref }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant("migrate" as const), ref, wallet: ref, other }) },
+  { weight: 4, arbitrary: fc.record({ kind: fc.constant("migrate" as const), ref, wallet: ref, caller: partyCaller }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant("cancelMigration" as const), ref, caller: partyCaller }) },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant("executeMigration" as const), ref }) },
+  { weight: 4, arbitrary: fc.record({ kind: fc.constant("setSigners" as const), partner: fc.constantFrom(0, 0, 0, 1, 1, 1, 2), caller: partyCaller, set: setChoice }) },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant("setPayout" as const), partner: fc.constantFrom(0, 0, 0, 1, 1, 1, 2), caller: partyCaller, target: fc.noBias(fc.nat({ max: 5 })) }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant("setRevenueSigners" as const), set: setChoice, other }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant("approveCredits" as const), owner: fc.nat({ max: 4 }), spender: fc.nat({ max: 2 }), permit: fc.boolean() }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("setActive" as const), partner: fc.nat({ max: 1 }), active: chance(4).map((x) => !x) }) },
 );
 
-/** Each run opens with two agreements created, accepted and authorized for both partners (random terms and
- * limits), usage from both partners, a period reported and finalized and a payment, so the random part starts
- * from live agreements with something owed. */
+/** Each run opens with the first revenue signer set, two agreements created, accepted and authorized for both
+ * partners (random terms and limits), usage from both partners, a period reported and finalized and a payment, so
+ * the random part starts from live agreements with something owed. */
 const opening = (n: number) => [
   createArb.map((a) => ({ ...a, variant: 0, other: false, wallet: { pick: 0, wild: false }, startOffsetH: -Math.abs(a.startOffsetH), periods: Math.max(a.periods, 3) })),
   fc.constant({ kind: "accept" as const, ref: { pick: 0, wild: false }, other: false }),
@@ -176,15 +225,21 @@ const opening = (n: number) => [
     ...a, ref: { pick: n, wild: false }, partner, spendMode: 0, spendPct: 60 + (a.spendPct % 100), maxGpus: 6 + (a.maxGpus % 11), other: false,
   }))),
 ];
-const usageUnderway = (partner: number) => usageArb.map((a) => ({ ...a, partner, fault: 0, windowMode: 0, unsorted: false, emptyLine: false }));
+const usageUnderway = (partner: number) => usageArb.map((a) => ({
+  ...a, partner, fault: 0, windowMode: 0, unsorted: false, emptyLine: false, keys: { ...a.keys, set: 0 },
+}));
+/** The first revenue signer set (in force at once): revenue keys 1 and 2 of the pool, 1 of 2. */
+const firstRevenueSigners = fc.constant({
+  kind: "setRevenueSigners" as const, set: { mask: (1 << 3) | (1 << 4), threshold: 0, reversed: false, fault: 0 }, other: false,
+});
 const reportAndSettle = [
   fc.record({ kind: fc.constant("travel" as const), seconds: fc.integer({ min: 86_400, max: 3 * 86_400 }) }),
-  submitRevenueArb.map((a) => ({ ...a, kOffset: 0, versionDelta: 1, fault: 0, ref: { ...a.ref, wild: false } })),
+  submitRevenueArb.map((a) => ({ ...a, kOffset: 0, versionDelta: 1, fault: 0, ref: { ...a.ref, wild: false }, keys: { ...a.keys, set: 0 } })),
   fc.record({ kind: fc.constant("travel" as const), seconds: fc.constant(Number(DISPUTE_WINDOW)) }),
   finalizeArb.map((a) => ({ ...a, kOffset: 0, ref: { ...a.ref, wild: false } })),
   payArb.map((a) => ({ ...a, mode: 1, other: false, ref: { ...a.ref, wild: false } })),
 ];
-const openingSteps = [...opening(0), ...opening(1), usageUnderway(0), usageUnderway(1), ...reportAndSettle];
+const openingSteps = [firstRevenueSigners, ...opening(0), ...opening(1), usageUnderway(0), usageUnderway(1), ...reportAndSettle];
 const asStep = (arb: fc.Arbitrary<Action>) => fc.option(arb, { nil: null, freq: 1_000_000 });
 
 // A fixed-length sequence whose steps shrink to null (skipped), so a counterexample can shrink below the length.
@@ -194,6 +249,36 @@ const actionsArb = fc
     fc.array(asStep(actionArb), { minLength: ACTIONS_PER_RUN, maxLength: ACTIONS_PER_RUN }),
   )
   .map(([open, rest]) => [...open, ...rest]);
+
+// ------------------------------------------------------------------------------------------------ invariants 7 and 8
+
+/** What invariant 7 guards: an agreement's startup wallet, a partner's signer set or payout address, the revenue set. */
+type Guard = "startup" | "signers" | "payout" | "revenue";
+interface Proposal { kind: Guard; key: string; value: string; proposedAt: bigint; effectiveAt: bigint; withdrawnAt?: bigint; withdrawnBy?: string }
+/** A change a transaction made at once (an event), the party it affects and who sent the transaction. */
+interface DirectChange { kind: Guard; key: string; value: string; party: string; sender: string }
+/** What the views showed in force at a check (`at`): wallets by agreement, signer sets and payouts by partner. */
+interface Guarded { at: bigint; startup: Map<bigint, string>; signers: Map<string, string>; payout: Map<string, string>; revenue: string }
+
+/** A signer set as one comparable value: "threshold:signer,signer,…" (lower-case, in stored order). */
+function setKey(signers: readonly string[], threshold: unknown): string {
+  return `${Number(threshold)}:${signers.map((x) => x.toLowerCase()).join(",")}`;
+}
+
+const AGREEMENT_WIDE = ["NotOpen", "OutsideTerm", "ReportingClosed"];
+
+/** §10 invariant 8 on one batch's verdicts for one agreement (from its events, in line order): all accepted or all
+ * rejected; a rejected group carries one agreement-wide reason on every line, or one line-level reason on the failing
+ * line and SiblingRejected on the others (§6). */
+function checkGroupVerdicts(id: bigint, verdicts: string[]): void {
+  const accepted = verdicts.filter((v) => v === "accepted").length;
+  holds(`8. the batch's lines for agreement ${id} were all accepted or all rejected (got ${verdicts.join(", ")})`, accepted === 0 || accepted === verdicts.length);
+  if (accepted > 0) return;
+  const reasons = verdicts.filter((v) => v !== "SiblingRejected");
+  const wide = reasons.length === verdicts.length && AGREEMENT_WIDE.includes(reasons[0]) && reasons.every((r) => r === reasons[0]);
+  const lineLevel = reasons.length === 1 && !AGREEMENT_WIDE.includes(reasons[0]);
+  holds(`8. agreement ${id}'s rejected lines carry one agreement-wide reason each, or one line-level reason and SiblingRejected (got ${verdicts.join(", ")})`, wide || lineLevel);
+}
 
 // ------------------------------------------------------------------------------------------------ chain access
 
@@ -274,6 +359,8 @@ function readWord(shape: Shape, hex: string, cursor: { word: number }): unknown 
 }
 
 interface Codec { selector: string; decode(hex: string): unknown[] }
+/** Views whose dynamic members (signer lists) are compared: decoded whole by ethers. */
+const FULL_DECODE = new Set(["partner", "revenueSigners"]);
 const codecs = new WeakMap<Interface, Map<string, Codec>>();
 
 /** A cached encoder/decoder per view: ethers' ABI coder costs ~0.5 ms a call, too slow for every figure every step.
@@ -287,7 +374,9 @@ function codec(iface: Interface, fn: string): Codec {
     const f = iface.getFunction(fn)!;
     const shapes = f.outputs.map((o) => shapeOf(o));
     let decode: (hex: string) => unknown[];
-    if (f.outputs.length === 1 && f.outputs[0].type === "address[]") {
+    if (FULL_DECODE.has(fn)) {
+      decode = (hex) => [...iface.decodeFunctionResult(f, `0x${hex}`)];
+    } else if (f.outputs.length === 1 && f.outputs[0].type === "address[]") {
       decode = (hex) => {
         const length = Number(BigInt(`0x${hex.slice(64, 128)}`));
         return [Array.from({ length }, (_, i) => `0x${hex.slice(128 + i * 64 + 24, 128 + (i + 1) * 64)}`)];
@@ -333,7 +422,7 @@ async function readAll(calls: Call[]): Promise<unknown[][]> {
 
 // ------------------------------------------------------------------------------------------------ comparison
 
-const norm = (v: unknown): string => (typeof v === "string" ? v.toLowerCase() : String(v));
+const norm = (v: unknown): string => (Array.isArray(v) ? `[${v.map(norm).join(",")}]` : typeof v === "string" ? v.toLowerCase() : String(v));
 
 class Mismatch extends Error {}
 
@@ -388,6 +477,15 @@ class Run {
   readonly touchedDisputes: [string, bigint][] = [];
   /** The last transaction sent, for failure reports. */
   lastCall = "";
+  /** Signer sets ever set or proposed, per partner (lower-case) and for revenue ("revenue"): old and pending sets
+   * sign some batches and reports, and the model decides whether they count. */
+  readonly signerHistory = new Map<string, SignerSet[]>([["revenue", []]]);
+  /** §10 invariant 7, from events alone: every proposal seen, and the changes the current step's transaction made
+   * at once (with who sent it). */
+  readonly proposals: Proposal[] = [];
+  stepChanges: DirectChange[] = [];
+  /** The startup wallets, signer sets and payout addresses in force at the last check. */
+  guarded?: Guarded;
   private readonly domain: ReturnType<typeof ledgerDomain>;
 
   constructor(readonly env: Env, now: bigint) {
@@ -395,21 +493,25 @@ class Run {
     this.domain = ledgerDomain(e.chainId, e.ledgerAddress as Address);
     this.model = new LedgerModel({
       now, ledger: e.ledgerAddress, treasury: e.treasury.address,
-      constants: { disputeWindow: DISPUTE_WINDOW, rateNotice: RATE_NOTICE, authNotice: AUTH_NOTICE, reportingGrace: REPORTING_GRACE },
+      constants: {
+        disputeWindow: DISPUTE_WINDOW, rateNotice: RATE_NOTICE, authNotice: AUTH_NOTICE, reportingGrace: REPORTING_GRACE,
+        signerNotice: DEFAULT_CONSTANTS.signerNotice, migrationNotice: DEFAULT_CONSTANTS.migrationNotice, payoutNotice: DEFAULT_CONSTANTS.payoutNotice,
+      },
       roles: {
-        program: { hash: e.roles.program, holders: [e.program.address] },
+        program: { hash: e.roles.program, holders: [e.program.address, e.partnerB.address] },
         auditor: { hash: e.roles.auditor, holders: [e.auditor.address] },
         pauser: { hash: e.roles.pauser, holders: [e.pauser.address] },
       },
       partners: [
         { address: e.partnerF.address, payoutBps: 7_000n, signers: [e.keys.partner.get(e.partnerF.address)![0].address], threshold: 1 },
-        { address: e.partnerB.address, payoutBps: 8_000n, signers: e.keys.partner.get(e.partnerB.address)!.map((k) => k.address), threshold: 2 },
+        { address: e.partnerB.address, payoutBps: 8_000n, signers: addressesOf(e.keys.partner.get(e.partnerB.address)!), threshold: 2 },
       ],
-      revenueSigners: { signers: e.keys.revenue.map((k) => k.address), threshold: 1 },
+      revenueSigners: null,
       rates: e.rates,
       usdcBalances: { [e.payer.address]: PAYER_FUNDS },
       usdcAllowances: { [e.payer.address]: MAX_UINT256 },
     });
+    for (const partner of e.keys.partner.keys()) this.signerHistory.set(partner.toLowerCase(), [this.model.partnerSignersAt(partner)!]);
   }
 
   // ---- transactions
@@ -420,7 +522,7 @@ class Run {
     try {
       const hash = await this.provider.request({ method: "eth_sendTransaction", params: [{ from, to, data, gas: GAS }] });
       const receipt = (await this.provider.request({ method: "eth_getTransactionReceipt", params: [hash] })) as { logs: Log[] };
-      this.track(receipt.logs);
+      this.track(receipt.logs, from.toLowerCase());
       this.reverted = false;
       return { ok: true, logs: receipt.logs };
     } catch (e) {
@@ -452,8 +554,10 @@ class Run {
       .filter((d): d is LogDescription => d !== null && d.name === name);
   }
 
-  /** §10 invariants 2, 3 and 6 are about event sums and sequences: keep them from every receipt. */
-  private track(logs: Log[]): void {
+  /** §10 invariants 2, 3 and 6 are about event sums and sequences: keep them from every receipt; invariant 7's
+   * proposals and at-once changes are taken from the events here, invariant 8 is checked on each usage receipt. */
+  private track(logs: Log[], sender: string): void {
+    const verdicts = new Map<bigint, string[]>();
     for (const log of logs) {
       if (log.address.toLowerCase() === this.env.creditAddress.toLowerCase()) {
         const d = this.env.credit.interface.parseLog(log);
@@ -480,7 +584,106 @@ class Run {
         holds(`6. at most one Finalized report for (agreement, period) ${key}`, !this.finalized.has(key));
         this.finalized.add(key);
       }
+      if (d.name === "UsageRecorded") verdicts.set(d.args.agreementId as bigint, [...(verdicts.get(d.args.agreementId as bigint) ?? []), "accepted"]);
+      if (d.name === "UsageLineRejected") {
+        verdicts.set(d.args.agreementId as bigint, [...(verdicts.get(d.args.agreementId as bigint) ?? []), Rejection[Number(d.args.reason)] ?? `reason ${d.args.reason}`]);
+      }
+      this.trackNotices(d, sender);
     }
+    for (const [id, lines] of verdicts) checkGroupVerdicts(id, lines);
+  }
+
+  /** Invariant 7's record: proposals with when they were made, withdrawn or replaced, and at-once changes. */
+  private trackNotices(d: LogDescription, sender: string): void {
+    const now = this.model.now; // the block's time: every transaction's timestamp is set before it is sent
+    const n = this.env.notices;
+    const a = d.args;
+    switch (d.name) {
+      case "StartupMigrationProposed":
+        this.propose("startup", String(a.id), norm(a.to), BigInt(a.effectiveAt), n.migration, now);
+        break;
+      case "StartupMigrationCancelled":
+      case "AgreementCancelled":
+      case "CreditsExpired":
+        this.withdraw("startup", String(a.id), now, d.name);
+        break;
+      case "StartupMigrated":
+        this.withdraw("startup", String(a.id), now, d.name);
+        this.stepChanges.push({ kind: "startup", key: String(a.id), value: norm(a.to), party: norm(a.from), sender });
+        break;
+      case "PartnerSignersProposed":
+        this.propose("signers", norm(a.partner), setKey(a.signers as string[], a.threshold), BigInt(a.effectiveAt), n.signer, now);
+        break;
+      case "PartnerSignersSet":
+        this.withdraw("signers", norm(a.partner), now, d.name);
+        this.stepChanges.push({ kind: "signers", key: norm(a.partner), value: setKey(a.signers as string[], a.threshold), party: norm(a.partner), sender });
+        break;
+      case "PayoutAddressSet":
+        if (BigInt(a.effectiveAt) === now) {
+          this.withdraw("payout", norm(a.partner), now, d.name);
+          this.stepChanges.push({ kind: "payout", key: norm(a.partner), value: norm(a.payout), party: norm(a.partner), sender });
+        } else {
+          this.propose("payout", norm(a.partner), norm(a.payout), BigInt(a.effectiveAt), n.payout, now);
+        }
+        break;
+      case "RevenueSignersProposed":
+        this.propose("revenue", "revenue", setKey(a.signers as string[], a.threshold), BigInt(a.effectiveAt), n.signer, now);
+        break;
+      case "RevenueSignersSet":
+        // no party sends the revenue set but PROGRAM: only the very first set may take effect at once
+        this.stepChanges.push({ kind: "revenue", key: "revenue", value: setKey(a.signers as string[], a.threshold), party: "", sender });
+        break;
+    }
+  }
+
+  private propose(kind: Guard, key: string, value: string, effectiveAt: bigint, notice: bigint, now: bigint): void {
+    holds(`7. a ${kind} proposal for ${key} gives its notice: effectiveAt ${effectiveAt} ≥ now ${now} + ${notice}`, effectiveAt >= now + notice);
+    this.withdraw(kind, key, now, "a newer proposal");
+    this.proposals.push({ kind, key, value, proposedAt: now, effectiveAt });
+  }
+
+  private withdraw(kind: Guard, key: string, now: bigint, by: string): void {
+    for (const p of this.proposals) {
+      if (p.kind === kind && p.key === key && p.withdrawnAt === undefined) Object.assign(p, { withdrawnAt: now, withdrawnBy: by });
+    }
+  }
+
+  /**
+   * §10 invariant 7 on what the views show now against the last check: a startup wallet, a partner's signer set or
+   * payout address, or the revenue signer set changed only by the affected party's own transaction (the revenue set:
+   * only the first one) or by a proposal made at least its notice earlier that came into force since the last check
+   * (a migration: executed now) and was not withdrawn or replaced before it did.
+   */
+  private checkNotices(now: Guarded): void {
+    const before = this.guarded;
+    if (!before) return;
+    const notice = { startup: this.env.notices.migration, signers: this.env.notices.signer, payout: this.env.notices.payout, revenue: this.env.notices.signer };
+    const compare = (kind: Guard, key: string, was: string | undefined, is: string | undefined) => {
+      if (was === undefined || is === undefined || was === is) return;
+      const direct = this.stepChanges.find((c) => c.kind === kind && c.key === key && c.value === is);
+      if (direct && (kind === "revenue" ? was === setKey([], 0) : direct.sender === direct.party && (kind !== "startup" || direct.party === was))) {
+        count(`invariant 7: ${kind} changed by ${kind === "revenue" ? "the first set" : "the affected party"}`);
+        return;
+      }
+      const proposal = this.proposals.find((p) => p.kind === kind && p.key === key && p.value === is &&
+        p.effectiveAt - p.proposedAt >= notice[kind] && p.effectiveAt <= now.at &&
+        (kind === "startup"
+          ? p.withdrawnAt === undefined || (p.withdrawnBy === "StartupMigrated" && p.withdrawnAt === now.at)
+          : before.at < p.effectiveAt && (p.withdrawnAt === undefined || p.withdrawnAt >= p.effectiveAt)));
+      const seen = this.proposals.filter((p) => p.kind === kind && p.key === key)
+        .map((p) => `${p.value} proposed at ${p.proposedAt} for ${p.effectiveAt}${p.withdrawnAt === undefined ? "" : `, withdrawn at ${p.withdrawnAt} by ${p.withdrawnBy}`}`);
+      holds(
+        `7. ${kind} of ${key} changed from ${was} to ${is} between ${before.at} and ${now.at}` +
+          `${direct ? ` (at once, sent by ${direct.sender}, affected party ${direct.party || "none"})` : ""} without the affected party's own ` +
+          `transaction or a proposal made at least ${notice[kind]}s earlier that came into force since (proposals: ${seen.join("; ") || "none"})`,
+        proposal !== undefined,
+      );
+      count(`invariant 7: ${kind} changed by a proposal ${kind === "startup" ? "executed" : "in force"} after its notice`);
+    };
+    for (const [id, wallet] of now.startup) compare("startup", String(id), before.startup.get(id), wallet);
+    for (const [p, set] of now.signers) compare("signers", p, before.signers.get(p), set);
+    for (const [p, payout] of now.payout) compare("payout", p, before.payout.get(p), payout);
+    compare("revenue", "revenue", before.revenue, now.revenue);
   }
 
   // ---- resolving references against the model
@@ -538,12 +741,62 @@ class Run {
       }
     }
     for (const b of m.batches.values()) times.add(b.submittedAt + DISPUTE_WINDOW);
+    for (const t of this.noticeMoments()) times.add(t);
     for (const r of this.env.rates) times.add(r.effectiveFrom);
+    return [...times].filter((t) => t > m.now + 1n).sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
+  }
+
+  /** When PROGRAM's pending proposals take effect (after the next transaction's time), earliest first: migrations
+   * become executable (no longer cancellable), signer sets and payout addresses come into force. */
+  private noticeMoments(): bigint[] {
+    const m = this.model;
+    const times = new Set<bigint>();
+    for (const pending of m.pendingMigrations.values()) times.add(pending.at);
+    for (const p of m.partners.values()) {
+      if (p.pendingSigners) times.add(p.pendingSigners.at);
+      if (p.pendingPayout) times.add(p.pendingPayout.at);
+    }
+    if (m.pendingRevenueSigners) times.add(m.pendingRevenueSigners.at);
     return [...times].filter((t) => t > m.now + 1n).sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
   }
 
   private signersOf(keys: Wallet[]): string[] {
     return keys.map((k) => k.address);
+  }
+
+  /** 0–3 the affected party, 4–8 PROGRAM, 9 an outsider. */
+  private partyCaller(caller: number, party: string): string {
+    return caller <= 3 ? party : caller <= 8 ? this.env.program.address : this.env.outsider.address;
+  }
+
+  /** A signer set from the key pool, with the fault asked for. */
+  private signerSetOf(choice: SetChoice): { signers: string[]; threshold: number } {
+    const pool = this.env.keys.pool;
+    let signers = pool.filter((_k, i) => (choice.mask & (1 << i)) !== 0).map((k) => k.address);
+    if (choice.reversed) signers.reverse();
+    let threshold = 1 + (choice.threshold % signers.length);
+    if (choice.fault === 1) threshold = 0;
+    if (choice.fault === 2) threshold = signers.length + 1;
+    if (choice.fault === 3) signers = [...signers, signers[0]];
+    if (choice.fault === 4) signers = [...signers.slice(0, 1), ZERO, ...signers.slice(1)];
+    if (choice.fault === 5) {
+      signers = [...pool.map((k) => k.address), ...Array.from({ length: 17 - pool.length }, (_x, i) => ethers.getAddress(`0x${(0xd5c0 + i).toString(16).padStart(40, "0")}`))];
+    }
+    return { signers, threshold };
+  }
+
+  /** The keys that sign (ascending by address): from the set in force when the transaction lands, the latest one set
+   * or proposed, or one from the history; all members or `threshold` of them. */
+  private signingKeys(history: string, choice: KeyChoice, inForce: SignerSet, latest: SignerSet): Wallet[] {
+    const sets = this.signerHistory.get(history) ?? [];
+    const set = choice.set <= 6 || sets.length === 0 ? inForce : choice.set <= 8 ? latest : sets[choice.pick % sets.length];
+    count(`signing keys: ${choice.set <= 6 ? "set in force" : choice.set <= 8 ? (latest === inForce ? "latest (in force)" : "latest (pending)") : "from the history"}`);
+    const members = set.signers.map((x) => this.env.keys.byAddress.get(x.toLowerCase())).filter((k): k is Wallet => k !== undefined);
+    const ascending = (x: Wallet, y: Wallet) => (BigInt(x.address) < BigInt(y.address) ? -1 : 1);
+    members.sort(ascending);
+    if (choice.all || members.length <= set.threshold || set.threshold === 0) return members;
+    const start = choice.pick % members.length;
+    return Array.from({ length: set.threshold }, (_x, i) => members[(start + i) % members.length]).sort(ascending);
   }
 
   // ---- the actions
@@ -585,8 +838,10 @@ class Run {
       case "cancel": {
         const id = this.agreementRef(action.ref, (s) => s === Status.Proposed);
         const from = program(action.other);
+        const pendingBefore = m.pendingMigrations.has(id);
         const tx = await this.ledgerTx(from, "cancelAgreement", [id]);
         sameOutcome("cancelAgreement", tx, m.cancelAgreement(from, id));
+        if (tx.ok && pendingBefore) count("cancelAgreement: ended a pending migration");
         return `cancelAgreement(${id}) by ${from}`;
       }
       case "terminate": {
@@ -751,7 +1006,14 @@ class Run {
           : [e.partnerF.address, e.partnerB.address, e.outsider.address, e.treasury.address][action.who];
         const tx = await this.ledgerTx(e.relayer.address, "claim", [beneficiary]);
         const out = sameOutcome("claim", tx, m.claim(e.relayer.address, beneficiary));
-        if (out && tx.ok) same("Claimed.amount", this.ledgerEvents(tx.logs, "Claimed")[0]?.args.amount, out.amount);
+        if (out && tx.ok) {
+          const ev = this.ledgerEvents(tx.logs, "Claimed")[0];
+          same("Claimed.amount", ev?.args.amount, out.amount);
+          same("Claimed.to (the payout address in force)", ev?.args.to, out.to);
+          if (out.to !== beneficiary.toLowerCase()) count("claim: paid to a payout address");
+          const pp = m.partners.get(beneficiary.toLowerCase())?.pendingPayout;
+          if (pp && pp.at <= m.now) count("claim: paid to a payout address PROGRAM proposed, in force without a transaction");
+        }
         return `claim(${beneficiary})`;
       }
       case "claimProgram": {
@@ -773,7 +1035,7 @@ class Run {
       case "jump": {
         // to one of the next moments where a rule flips, so the next call runs at it (offset 0), just before (-1, -2)
         // or just after it: dispute windows closing, periods ending, reporting closing, payments falling due,
-        // authorization decreases and rate changes taking effect
+        // authorization decreases, rate changes and PROGRAM's proposals taking effect
         const moments = this.nextMoments();
         const target = moments.length > 0 ? moments[Math.min(action.pick, moments.length - 1)] + BigInt(action.offset) - 1n : m.now + 3_600n;
         if (target > m.now) {
@@ -781,6 +1043,18 @@ class Run {
           await this.provider.request({ method: "evm_mine", params: [Number(m.now)] });
         }
         return `jump to ${m.now} (next moments ${moments.slice(0, 4).join(", ")})`;
+      }
+      case "jumpNotice": {
+        // to when one of PROGRAM's proposals takes effect, so the next call runs just before it (-1), at it (0) or
+        // after it: executing or cancelling a migration, signing with the old or the new set, claiming to a payout
+        const moments = this.noticeMoments();
+        if (moments.length === 0) return `no notice running (at ${m.now})`;
+        const target = moments[Math.min(action.pick, moments.length - 1)] + BigInt(action.offset) - 1n;
+        if (target > m.now) {
+          m.now = target;
+          await this.provider.request({ method: "evm_mine", params: [Number(m.now)] });
+        }
+        return `jump to ${m.now} (notices end at ${moments.slice(0, 4).join(", ")})`;
       }
       case "pause": {
         const from = action.other ? e.outsider.address : e.pauser.address;
@@ -796,19 +1070,117 @@ class Run {
       }
       case "expire": {
         const id = this.agreementRef(action.ref, (s, i) => (s === Status.Active || s === Status.Terminated) && m.now >= m.reportingClose(m.agreements.get(i)!));
+        const pendingBefore = m.pendingMigrations.has(id);
         const tx = await this.ledgerTx(e.relayer.address, "expireCredits", [id]);
         const out = sameOutcome("expireCredits", tx, m.expireCredits(e.relayer.address, id));
+        if (tx.ok && pendingBefore) count("expireCredits: ended a pending migration");
         if (out && tx.ok) same("CreditsExpired.burned", this.ledgerEvents(tx.logs, "CreditsExpired")[0]?.args.burned, out.burned);
         return `expireCredits(${id})`;
       }
       case "migrate": {
-        const id = this.agreementRef(action.ref, (s) => s === Status.Active || s === Status.Proposed || s === Status.Terminated);
+        const open = (st: Status) => st === Status.Active || st === Status.Proposed || st === Status.Terminated;
+        const id = this.agreementRef(action.ref, open);
         const to = this.walletRef(action.wallet);
-        const from = program(action.other);
+        const from = this.partyCaller(action.caller, this.startupOf(id));
+        const pendingBefore = m.pendingMigrations.has(id);
         const tx = await this.ledgerTx(from, "migrateStartup", [id, to]);
         const out = sameOutcome("migrateStartup", tx, m.migrateStartup(from, id, to));
-        if (out && tx.ok) same("StartupMigrated.credits", this.ledgerEvents(tx.logs, "StartupMigrated")[0]?.args.credits, out.moved);
+        if (out && tx.ok) {
+          if (out.migrated) {
+            const ev = this.ledgerEvents(tx.logs, "StartupMigrated")[0];
+            same("StartupMigrated.from", ev?.args.from, out.from);
+            same("StartupMigrated.to", ev?.args.to, to);
+            same("StartupMigrated.credits", ev?.args.credits, out.moved);
+            count(`migrateStartup: by the startup, at once${pendingBefore ? " (ended a pending migration)" : ""}`);
+          } else {
+            same("StartupMigrated events of a proposal", this.ledgerEvents(tx.logs, "StartupMigrated").length, 0);
+            const ev = this.ledgerEvents(tx.logs, "StartupMigrationProposed")[0];
+            same("StartupMigrationProposed.from", ev?.args.from, out.from);
+            same("StartupMigrationProposed.to", ev?.args.to, to);
+            same("StartupMigrationProposed.effectiveAt", ev?.args.effectiveAt, out.effectiveAt);
+            count(`migrateStartup: proposed by PROGRAM${m.pendingMigrations.size > 1 ? " (another pending)" : ""}`);
+          }
+        }
         return `migrateStartup(${id}, ${to}) by ${from}`;
+      }
+      case "cancelMigration": {
+        const open = (st: Status) => st === Status.Active || st === Status.Proposed || st === Status.Terminated;
+        const id = this.agreementRef(action.ref, (_s, i) => m.pendingMigrations.has(i), open);
+        const from = this.partyCaller(action.caller, this.startupOf(id));
+        const tx = await this.ledgerTx(from, "cancelStartupMigration", [id]);
+        sameOutcome("cancelStartupMigration", tx, m.cancelStartupMigration(from, id));
+        if (tx.ok) same("StartupMigrationCancelled.id", this.ledgerEvents(tx.logs, "StartupMigrationCancelled")[0]?.args.id, id);
+        return `cancelStartupMigration(${id}) by ${from}`;
+      }
+      case "executeMigration": {
+        const pending = (i: bigint) => m.pendingMigrations.get(i);
+        const id = this.agreementRef(action.ref, (_s, i) => (pending(i)?.at ?? MAX_UINT256) <= m.now + 1n, (_s, i) => pending(i) !== undefined);
+        const tx = await this.ledgerTx(e.relayer.address, "executeStartupMigration", [id]);
+        const out = sameOutcome("executeStartupMigration", tx, m.executeStartupMigration(e.relayer.address, id));
+        if (out && tx.ok) {
+          const ev = this.ledgerEvents(tx.logs, "StartupMigrated")[0];
+          same("StartupMigrated.from", ev?.args.from, out.from);
+          same("StartupMigrated.to", ev?.args.to, out.to);
+          same("StartupMigrated.credits", ev?.args.credits, out.moved);
+        }
+        return `executeStartupMigration(${id})`;
+      }
+      case "setSigners": {
+        const partner = [e.partnerF.address, e.partnerB.address, e.outsider.address][action.partner];
+        const from = this.partyCaller(action.caller, partner);
+        const { signers, threshold } = this.signerSetOf(action.set);
+        const tx = await this.ledgerTx(from, "setPartnerSigners", [partner, signers, threshold]);
+        const out = sameOutcome("setPartnerSigners", tx, m.setPartnerSigners(from, partner, signers, threshold));
+        if (out && tx.ok) {
+          const ev = this.ledgerEvents(tx.logs, out.atOnce ? "PartnerSignersSet" : "PartnerSignersProposed")[0];
+          same(`${ev?.name ?? "signer set event"}.set`, setKey((ev?.args.signers as string[]) ?? [], ev?.args.threshold), setKey(signers, threshold));
+          if (!out.atOnce) same("PartnerSignersProposed.effectiveAt", ev?.args.effectiveAt, out.effectiveAt);
+          this.signerHistory.get(partner.toLowerCase())!.push({ signers: signers.map((x) => x.toLowerCase()), threshold });
+          count(`setPartnerSigners: ${out.atOnce ? "by the partner, at once" : "proposed by PROGRAM"}${from === e.partnerB.address ? " (partner B, also PROGRAM)" : ""}`);
+        }
+        return `setPartnerSigners(${partner}, ${threshold} of [${signers.join(", ")}]) by ${from}`;
+      }
+      case "setPayout": {
+        const partner = [e.partnerF.address, e.partnerB.address, e.outsider.address][action.partner];
+        const otherPartner = partner === e.partnerF.address ? e.partnerB.address : e.partnerF.address;
+        const payout = [...e.payoutWallets, otherPartner, partner, ZERO][action.target];
+        const from = this.partyCaller(action.caller, partner);
+        const tx = await this.ledgerTx(from, "setPayoutAddress", [partner, payout]);
+        const out = sameOutcome("setPayoutAddress", tx, m.setPayoutAddress(from, partner, payout));
+        if (out && tx.ok) {
+          const ev = this.ledgerEvents(tx.logs, "PayoutAddressSet")[0];
+          same("PayoutAddressSet.payout", ev?.args.payout, payout);
+          same("PayoutAddressSet.effectiveAt", ev?.args.effectiveAt, out.effectiveAt);
+          count(`setPayoutAddress: ${out.effectiveAt === m.now ? "by the partner, at once" : "proposed by PROGRAM"}${from === e.partnerB.address ? " (partner B, also PROGRAM)" : ""}`);
+        }
+        return `setPayoutAddress(${partner}, ${payout}) by ${from}`;
+      }
+      case "setRevenueSigners": {
+        const from = action.other ? e.outsider.address : e.program.address;
+        const { signers, threshold } = this.signerSetOf(action.set);
+        const tx = await this.ledgerTx(from, "setRevenueSigners", [signers, threshold]);
+        const out = sameOutcome("setRevenueSigners", tx, m.setRevenueSigners(from, signers, threshold));
+        if (out && tx.ok) {
+          const ev = this.ledgerEvents(tx.logs, out.atOnce ? "RevenueSignersSet" : "RevenueSignersProposed")[0];
+          same(`${ev?.name ?? "revenue signer event"}.set`, setKey((ev?.args.signers as string[]) ?? [], ev?.args.threshold), setKey(signers, threshold));
+          if (!out.atOnce) same("RevenueSignersProposed.effectiveAt", ev?.args.effectiveAt, out.effectiveAt);
+          this.signerHistory.get("revenue")!.push({ signers: signers.map((x) => x.toLowerCase()), threshold });
+          count(`setRevenueSigners: ${out.atOnce ? "the first, at once" : "proposed"}`);
+        }
+        return `setRevenueSigners(${threshold} of [${signers.join(", ")}]) by ${from}`;
+      }
+      case "approveCredits": {
+        const owner = e.wallets[action.owner];
+        const spender = [e.ledgerAddress, e.outsider.address, e.relayer.address][action.spender];
+        const C = e.credit.interface as Interface;
+        const data = action.permit
+          ? C.encodeFunctionData("permit", [owner, spender, 1n, MAX_UINT256, 27, ethers.ZeroHash, ethers.ZeroHash])
+          : C.encodeFunctionData("approve", [spender, DSXC]);
+        const from = action.permit ? e.relayer.address : owner;
+        this.lastCall = `DSXC ${action.permit ? "permit" : "approve"}(owner ${owner}, spender ${spender}) from ${from}`;
+        const tx = await this.send(from, e.creditAddress, data);
+        sameOutcome(`DSXC ${action.permit ? "permit" : "approve"}`, tx, m.approveCredits(owner, spender));
+        return `DSXC ${action.permit ? "permit" : "approve"}(owner ${owner}, spender ${spender}) by ${from}`;
       }
       case "setActive": {
         const partner = [e.partnerF.address, e.partnerB.address][action.partner];
@@ -824,7 +1196,8 @@ class Run {
     const m = this.model;
     const registered = [e.partnerF.address, e.partnerB.address][action.partner];
     const partner = action.fault === 6 ? e.outsider.address : registered;
-    const keys = e.keys.partner.get(registered)!;
+    // signed with the set in force when the batch lands, the latest (maybe pending) one or an old one
+    const keys = this.signingKeys(registered.toLowerCase(), action.keys, m.partnerSignersAt(registered, m.now + 1n)!, m.partnerSignersLatest(registered)!);
     const now = m.now;
     // lines go mostly to agreements whose reporting is open, for skus the partner has a rate for
     const live = (st: Status, id: bigint) => (st === Status.Active || st === Status.Terminated) && now < m.reportingClose(m.agreements.get(id)!);
@@ -878,7 +1251,7 @@ class Run {
     if (action.fault === 2) sigs = signed.slice(0, -1);
     if (action.fault === 3) sigs = [...signed.slice(0, -1), signWith(e.keys.stranger)];
     sigs = [...sigs].sort((x, y) => (BigInt(x.signer) < BigInt(y.signer) ? -1 : 1));
-    if (action.fault === 4) sigs = signed.length === 1 ? [signed[0], signed[0]] : [...sigs].reverse();
+    if (action.fault === 4) sigs = signed.length <= 1 ? [signed[0] ?? signWith(e.keys.stranger), signed[0] ?? signWith(e.keys.stranger)] : [...sigs].reverse();
 
     const tx = await this.ledgerTx(e.relayer.address, "submitUsage", [batch, sigs.map((s) => s.sig)]);
     const outcome = m.submitUsage(batch, sigs.map((s) => s.signer));
@@ -886,6 +1259,8 @@ class Run {
     const description = `submitUsage(${partner === registered ? (action.partner === 0 ? "F" : "B") : "unregistered"}, seq ${batch.sequence}, [${periodStart}, ${periodEnd}), lines ${lines.map((l) => `${l.agreementId}/${ethers.decodeBytes32String(l.sku)}/${l.gpuSeconds}`).join(" ")}${action.fault ? `, fault ${action.fault}` : ""})`;
     if (!out || !tx.ok) return description;
     this.touchedBatches.add(out.batchId);
+    const pm = m.partners.get(partner.toLowerCase());
+    if (pm?.pendingSigners && pm.pendingSigners.at <= m.now) count("submitUsage: ok under a PROGRAM set in force without a transaction");
 
     // line by line: accepted with the model's credits, or rejected for the model's reason
     const events = tx.logs
@@ -899,6 +1274,16 @@ class Run {
       ? `${l.agreementId}/${l.sku}/accepted ${l.credits} +${l.receivableAdded}`
       : `${l.agreementId}/${l.sku}/rejected ${Rejection[l.reason]}`);
     same("usage lines", got.join("; "), want.join("; "));
+    // §10 invariant 8: every line of the batch has one verdict, per agreement all accepted or all rejected (the
+    // grouping itself is checked on every receipt in track())
+    for (const id of new Set(lines.map((l) => l.agreementId))) {
+      const verdicts = events.filter((d) => d.args.agreementId === id);
+      holds(`8. each of agreement ${id}'s ${lines.filter((l) => l.agreementId === id).length} lines in the batch has one verdict (got ${verdicts.length})`,
+        verdicts.length === lines.filter((l) => l.agreementId === id).length);
+      if (lines.filter((l) => l.agreementId === id).length > 1) {
+        count(`usage group of several lines: ${verdicts.every((d) => d.name === "UsageRecorded") ? "accepted" : "rejected"}`);
+      }
+    }
     for (const l of out.lines) count(`usage line: ${l.accepted ? (l.credits === 0n ? "accepted (0 credits)" : "accepted") : Rejection[l.reason]}`);
     const recorded = this.ledgerEvents(tx.logs, "UsageBatchRecorded")[0];
     same("UsageBatchRecorded.batchId", recorded?.args.batchId, out.batchId);
@@ -921,15 +1306,17 @@ class Run {
     const version = current + BigInt(action.versionDelta);
     const report = { agreementId: id, periodIndex: Number(k), revenue: BigInt(action.revenue) * 1_000n + BigInt(action.revenue % 997), evidenceHash: ethers.id(`evidence-${id}-${k}-${version}`), version: Number(version) };
     const digest = hashRevenueReport(this.domain, report as RevenueReport);
+    // signed with the revenue set in force when the report lands, the latest (maybe pending) one or an old one
+    let signers = this.signingKeys("revenue", action.keys, m.revenueSignersAt(m.now + 1n), m.revenueSignersLatest());
     const [r1, r2] = e.keys.revenue;
-    let signers: Wallet[] = action.revenue % 2 === 0 ? [r1] : [r1, r2].sort((x, y) => (BigInt(x.address) < BigInt(y.address) ? -1 : 1));
     if (action.fault === 1) signers = [];
     if (action.fault === 2) signers = [e.keys.stranger];
-    if (action.fault === 3) signers = [r1, r1];
-    if (action.fault === 4) signers = [r1, r2].sort((x, y) => (BigInt(x.address) > BigInt(y.address) ? -1 : 1));
+    if (action.fault === 3) signers = [signers[0] ?? r1, signers[0] ?? r1];
+    if (action.fault === 4) signers = (signers.length > 1 ? [...signers] : [r1, r2]).sort((x, y) => (BigInt(x.address) > BigInt(y.address) ? -1 : 1));
     const sigs = signers.map((k2) => k2.signingKey.sign(digest).serialized);
     const tx = await this.ledgerTx(e.relayer.address, "submitRevenue", [report, sigs]);
     sameOutcome("submitRevenue", tx, m.submitRevenue({ ...report, periodIndex: k, version }, this.signersOf(signers)));
+    if (tx.ok && m.pendingRevenueSigners && m.pendingRevenueSigners.at <= m.now) count("submitRevenue: ok under a proposed set in force without a transaction");
     return `submitRevenue(${id}, period ${k}, v${version}, revenue ${report.revenue}${action.fault ? `, fault ${action.fault}` : ""})`;
   }
 
@@ -949,7 +1336,9 @@ class Run {
     const ledger = e.ledgerAddress;
     const partners = [e.partnerF.address, e.partnerB.address];
     const beneficiaries = [...partners, e.outsider.address, e.treasury.address];
-    const usdcHolders = [ledger, ...partners, e.treasury.address, e.payer.address, e.outsider.address];
+    // payout addresses are among these: claims must reach the address in force
+    const usdcHolders = [ledger, ...partners, e.treasury.address, e.payer.address, e.outsider.address, ...e.payoutWallets];
+    const partnerViews = [...partners, e.outsider.address]; // the outsider: an unregistered partner
     const calls: Call[] = [
       { target: ledger, iface: L, fn: "paused", args: [] },
       { target: ledger, iface: L, fn: "lastUnpausedAt", args: [] },
@@ -957,7 +1346,8 @@ class Run {
       { target: ledger, iface: L, fn: "programClaimable", args: [] },
       { target: e.creditAddress, iface: C, fn: "totalSupply", args: [] },
       ...beneficiaries.map((b) => ({ target: ledger, iface: L, fn: "claimable", args: [b] })),
-      ...partners.map((p) => ({ target: ledger, iface: L, fn: "partner", args: [p] })),
+      ...partnerViews.map((p) => ({ target: ledger, iface: L, fn: "partner", args: [p] })),
+      { target: ledger, iface: L, fn: "revenueSigners", args: [] },
       ...e.wallets.map((w) => ({ target: e.creditAddress, iface: C, fn: "balanceOf", args: [w] })),
       ...e.wallets.map((w) => ({ target: ledger, iface: L, fn: "openAgreementOf", args: [w] })),
       ...usdcHolders.map((h) => ({ target: e.usdcAddress, iface: U, fn: "balanceOf", args: [h] })),
@@ -968,6 +1358,7 @@ class Run {
       calls.push({ target: ledger, iface: L, fn: "agreement", args: [id] });
       calls.push({ target: ledger, iface: L, fn: "partners", args: [id] });
       calls.push({ target: ledger, iface: L, fn: "reportingClose", args: [id] });
+      calls.push({ target: ledger, iface: L, fn: "pendingMigration", args: [id] });
       for (const p of partners) calls.push({ target: ledger, iface: L, fn: "partnerPosition", args: [id, p] });
       for (const k of this.periodsToRead(id)) calls.push({ target: ledger, iface: L, fn: "revenuePeriod", args: [id, k] });
     }
@@ -995,12 +1386,17 @@ class Run {
       same(`claimable(${b})`, value, m.claimableOf(b));
       claimableSum += value;
     }
-    for (const p of partners) {
+    const guarded: Guarded = { at: m.now, startup: new Map(), signers: new Map(), payout: new Map(), revenue: "" };
+    for (const p of partnerViews) {
       const v = next()[0] as Fields;
-      const pm = m.partners.get(p.toLowerCase())!;
-      same(`partner(${p}).nextSequence`, v.nextSequence, pm.nextSequence);
-      same(`partner(${p}).active`, v.active, pm.active);
+      sameFields(`partner(${p})`, v, m.partnerView(p));
+      if (!v.registered) continue;
+      guarded.signers.set(p.toLowerCase(), setKey(v.signers as string[], v.threshold));
+      guarded.payout.set(p.toLowerCase(), norm(v.payout));
     }
+    const revenueSet = next()[0] as Fields;
+    sameFields("revenueSigners()", revenueSet, m.revenueSignersView());
+    guarded.revenue = setKey(revenueSet.signers as string[], revenueSet.threshold);
     for (const w of e.wallets) same(`DSXC balanceOf(${w})`, next()[0], m.balanceOf(w));
     for (const w of e.wallets) same(`openAgreementOf(${w})`, next()[0], m.openAgreementOf.get(w.toLowerCase()) ?? 0n);
     const usdcOf = new Map<string, bigint>();
@@ -1025,6 +1421,8 @@ class Run {
       const view = next()[0] as Fields;
       const list = (next()[0] as string[]).map((x) => x.toLowerCase());
       const close = next()[0];
+      const [migrationTo, migrationAt] = next();
+      sameFields(`pendingMigration(${id})`, { to: migrationTo, effectiveAt: migrationAt }, m.pendingMigrationView(id));
       const mv = m.agreementView(id);
       const { startup, creditLimit, revenueShareBps, capMultipleBps, partnerFirstBps, startTime, endTime, periodDuration, gracePeriod, termsHash, ...rest } = mv;
       sameFields(`agreement(${id}).terms`, view.terms as Fields, { startup, creditLimit, revenueShareBps, capMultipleBps, partnerFirstBps, startTime, endTime, periodDuration, gracePeriod, termsHash });
@@ -1061,6 +1459,13 @@ class Run {
       same(`usageDispute(${d.batchId}, ${d.agreementId}).refund`, refund, d.refund);
     }
     this.previous = snapshot;
+
+    // §10 invariant 7: from the views just read (agreements not read this time cannot have changed: only a
+    // transaction naming them moves a wallet) against the last check's
+    for (const [id, { view }] of snapshot.agreements) guarded.startup.set(id, norm((view.terms as Fields).startup));
+    this.checkNotices(guarded);
+    this.guarded = guarded;
+    this.stepChanges = [];
   }
 
   /** The periods worth reading: period 0, and every period that has ended or has a report. One that has not ended
@@ -1109,7 +1514,7 @@ async function runSequence(actions: (Action | null)[]): Promise<void> {
       const description = await run.step(action);
       count(`time:step:${action.kind}`, Date.now() - t);
       count(`time:n:${action.kind}`);
-      run.trace.push(`${stepNo}. ${description}${action.kind === "travel" || action.kind === "jump" ? "" : ` [${lastOutcome}]`}`);
+      run.trace.push(`${stepNo}. ${description}${action.kind === "travel" || action.kind === "jump" || action.kind === "jumpNotice" ? "" : ` [${lastOutcome}]`}`);
       t = Date.now();
       await run.check(!run.reverted);
       count("time:check", Date.now() - t);

@@ -1,7 +1,12 @@
-// An independent TypeScript model of the revenue-share ledger (PROTOCOL §4–§8), written from the spec and the
+// An independent TypeScript model of the revenue-share ledger (PROTOCOL v1.1 §3–§9), written from the spec and the
 // decisions the spec left open (the test brief), not from the contract's code: it keeps every figure the ledger
 // shows, predicts whether each call succeeds (and with which custom error and arguments it is refused), and which
 // usage lines are accepted or rejected with which reason. The arithmetic is sdk/shareMath.ts.
+// v1.1: what PROGRAM changes for someone else (a startup's wallet, a partner's signer set or payout address, the
+// revenue signer set after the first) is pending until `effectiveAt = now + notice`; signer sets and payout
+// addresses are in force from then on with no further transaction (the model compares `now` with `effectiveAt`
+// wherever it uses one), a migration needs `executeStartupMigration`. A batch's lines for one agreement are
+// accepted or rejected together (§6).
 // Where the spec leaves the order of checks open, the model checks in the order the contract does (role, pause,
 // existence, status, caller, values; within a usage batch, line by line: empty, rate straddled, order).
 // Addresses are kept lower-case; `caller` is the `from` of the transaction and `now` its block time.
@@ -26,10 +31,13 @@ const MAX_SIGNERS = 16;
 
 export enum Status { None, Proposed, Active, Terminated, Expired, Cancelled }
 export enum RevState { None, Pending, Disputed, Rejected, Cleared, Finalized }
-export enum Rejection { NotOpen, OutsideTerm, ReportingClosed, NoRate, Overlap, OverGpuBound, OverAuthorization, InsufficientCredits }
+export enum Rejection { NotOpen, OutsideTerm, ReportingClosed, NoRate, Overlap, OverGpuBound, OverAuthorization, InsufficientCredits, SiblingRejected }
 export enum DisputeState { None, Open, Resolved }
 
-export interface Constants { disputeWindow: bigint; rateNotice: bigint; authNotice: bigint; reportingGrace: bigint }
+export interface Constants {
+  disputeWindow: bigint; rateNotice: bigint; authNotice: bigint; reportingGrace: bigint;
+  signerNotice: bigint; migrationNotice: bigint; payoutNotice: bigint;
+}
 
 export interface Terms {
   startup: string;
@@ -124,7 +132,25 @@ export interface BatchModel {
   accepted: AcceptedLine[];
 }
 
-export interface PartnerModel { payoutBps: bigint; active: boolean; nextSequence: bigint; signers: string[]; threshold: number }
+/** A k-of-n signer set (addresses lower-case, in the order they were given). */
+export interface SignerSet { signers: string[]; threshold: number }
+/** A change PROGRAM proposed: in force from `at` on, with no further transaction. */
+export interface Pending<T> { value: T; at: bigint }
+
+export interface PartnerModel {
+  payoutBps: bigint;
+  active: boolean;
+  nextSequence: bigint;
+  /** The set in force before `pendingSigners` (which rules once its time has come). */
+  signers: SignerSet;
+  pendingSigners?: Pending<SignerSet>;
+  /** The payout address before `pendingPayout`; undefined: the partner itself. */
+  payout?: string;
+  pendingPayout?: Pending<string>;
+}
+
+/** PROGRAM's proposal to move an agreement to `to`, executable by anyone from `at`. */
+export interface MigrationModel { to: string; at: bigint }
 export interface RateEntry { creditsPerGpuHour: bigint; effectiveFrom: bigint }
 
 export interface ModelConfig {
@@ -134,7 +160,9 @@ export interface ModelConfig {
   constants: Constants;
   roles: { program: { hash: string; holders: string[] }; auditor: { hash: string; holders: string[] }; pauser: { hash: string; holders: string[] } };
   partners: { address: string; payoutBps: bigint; signers: string[]; threshold: number }[];
-  revenueSigners: { signers: string[]; threshold: number };
+  /** The revenue signer set already set at deployment; null when none is (the first `setRevenueSigners` then
+   * takes effect at once). */
+  revenueSigners: SignerSet | null;
   rates: { partner: string; sku: string; creditsPerGpuHour: bigint; effectiveFrom: bigint }[];
   /** Settlement-token balances and allowances to the ledger of the accounts that pay or are paid. */
   usdcBalances: Record<string, bigint>;
@@ -160,6 +188,16 @@ export interface RevenuePeriodViewModel {
   periodEnd: bigint; owed: bigint; cumulativeObligation: bigint; due: bigint;
 }
 
+export interface PartnerViewModel {
+  signers: string[]; threshold: number; payoutBps: bigint; active: boolean; registered: boolean; nextSequence: bigint;
+  payout: string; pendingSigners: string[]; pendingThreshold: number; pendingSignersAt: bigint; pendingPayout: string;
+  pendingPayoutAt: bigint;
+}
+
+export interface SignerSetViewModel {
+  signers: string[]; threshold: number; pendingSigners: string[]; pendingThreshold: number; pendingAt: bigint;
+}
+
 const ACCEPTED_LINES = "tuple(uint256 agreementId, bytes32 sku, uint64 gpuSeconds, uint256 credits)[]";
 
 export class LedgerModel {
@@ -173,7 +211,10 @@ export class LedgerModel {
   readonly agreements = new Map<bigint, AgreementModel>();
   readonly openAgreementOf = new Map<string, bigint>();
   readonly partners = new Map<string, PartnerModel>();
-  readonly revenueSigners: { signers: string[]; threshold: number };
+  /** The revenue signer set before `pendingRevenueSigners` (threshold 0: none set yet). */
+  revenueSigners: SignerSet;
+  pendingRevenueSigners?: Pending<SignerSet>;
+  readonly pendingMigrations = new Map<bigint, MigrationModel>();
   readonly rates = new Map<string, RateEntry[]>();
   readonly batches = new Map<string, BatchModel>();
   readonly batchOrder: string[] = [];
@@ -203,9 +244,12 @@ export class LedgerModel {
       pauser: { hash: config.roles.pauser.hash, holders: config.roles.pauser.holders.map(lc) },
     };
     for (const p of config.partners) {
-      this.partners.set(lc(p.address), { payoutBps: p.payoutBps, active: true, nextSequence: 0n, signers: p.signers.map(lc), threshold: p.threshold });
+      this.partners.set(lc(p.address), {
+        payoutBps: p.payoutBps, active: true, nextSequence: 0n, signers: { signers: p.signers.map(lc), threshold: p.threshold },
+      });
     }
-    this.revenueSigners = { signers: config.revenueSigners.signers.map(lc), threshold: config.revenueSigners.threshold };
+    const rev = config.revenueSigners;
+    this.revenueSigners = rev ? { signers: rev.signers.map(lc), threshold: rev.threshold } : { signers: [], threshold: 0 };
     for (const r of config.rates) {
       const key = rateKey(r.partner, r.sku);
       const list = this.rates.get(key) ?? [];
@@ -307,6 +351,57 @@ export class LedgerModel {
     return limit.pending && now >= limit.pending.at ? limit.pending.value : limit.value;
   }
 
+  /** What rules at `at`: the pending value once its time has come (PROTOCOL §3), else the one before it. */
+  private static ruling<T>(before: T, pending: Pending<T> | undefined, at: bigint): T {
+    return pending && at >= pending.at ? pending.value : before;
+  }
+
+  /** A pending change only while its time has not come (the views show nothing once it is in force). */
+  private static stillPending<T>(pending: Pending<T> | undefined, at: bigint): Pending<T> | undefined {
+    return pending && pending.at > at ? pending : undefined;
+  }
+
+  /** The partner's signer set in force at `at` (default: now); undefined for an unregistered partner. */
+  partnerSignersAt(partner: string, at: bigint = this.now): SignerSet | undefined {
+    const p = this.partners.get(lc(partner));
+    return p && LedgerModel.ruling(p.signers, p.pendingSigners, at);
+  }
+
+  /** The latest signer set proposed for or set by the partner (pending or not). */
+  partnerSignersLatest(partner: string): SignerSet | undefined {
+    const p = this.partners.get(lc(partner));
+    return p && (p.pendingSigners?.value ?? p.signers);
+  }
+
+  /** The revenue signer set in force at `at` (threshold 0: none). */
+  revenueSignersAt(at: bigint = this.now): SignerSet {
+    return LedgerModel.ruling(this.revenueSigners, this.pendingRevenueSigners, at);
+  }
+
+  revenueSignersLatest(): SignerSet {
+    return this.pendingRevenueSigners?.value ?? this.revenueSigners;
+  }
+
+  /** Where `beneficiary`'s claims are paid now: a partner's payout address in force, else the beneficiary. */
+  payoutOf(beneficiary: string): string {
+    const p = this.partners.get(lc(beneficiary));
+    if (!p) return lc(beneficiary);
+    return LedgerModel.ruling(p.payout ?? lc(beneficiary), p.pendingPayout, this.now);
+  }
+
+  /** 1 <= threshold <= n <= 16, no zero address, no duplicate (checked in the order given). */
+  private static checkSignerSet(signers: string[], threshold: number): SignerSet {
+    const n = signers.length;
+    if (threshold === 0 || threshold > n || n > MAX_SIGNERS) fail("InvalidSignerSet", n, threshold);
+    const seen = new Set<string>();
+    for (const signer of signers) {
+      if (lc(signer) === ZERO) fail("ZeroAddress");
+      if (seen.has(lc(signer))) fail("DuplicateSigner", signer);
+      seen.add(lc(signer));
+    }
+    return { signers: signers.map(lc), threshold };
+  }
+
   position(a: AgreementModel, partner: string): PositionModel {
     return a.positions.get(lc(partner)) ?? emptyPosition();
   }
@@ -320,7 +415,7 @@ export class LedgerModel {
     return p;
   }
 
-  private verifyQuorum(set: { signers: string[]; threshold: number }, signers: string[]): void {
+  private verifyQuorum(set: SignerSet, signers: string[]): void {
     const count = signers.length;
     if (count > MAX_SIGNERS) fail("TooManySignatures", count);
     if (count < set.threshold || set.threshold === 0) fail("BelowThreshold", count, set.threshold);
@@ -402,6 +497,7 @@ export class LedgerModel {
       if (a.status !== Status.Proposed) fail("AgreementWrongStatus", id, a.status);
       a.status = Status.Cancelled;
       this.openAgreementOf.delete(a.terms.startup);
+      this.pendingMigrations.delete(id); // a pending proposal ends with the agreement
     });
   }
 
@@ -424,28 +520,72 @@ export class LedgerModel {
       if (this.now < close) fail("ReportingStillOpen", id, close);
       a.status = Status.Expired;
       this.openAgreementOf.delete(a.terms.startup);
+      this.pendingMigrations.delete(id);
       const burned = this.balanceOf(a.terms.startup);
       this.burn(a.terms.startup, burned);
       return { burned };
     });
   }
 
-  migrateStartup(caller: string, id: bigint, newWallet: string): Outcome<{ from: string; moved: bigint }> {
+  /**
+   * Sent by the agreement's startup wallet: migrates at once. Sent by PROGRAM: only proposes (executable from
+   * now + MIGRATION_NOTICE; a newer proposal replaces an older one). Anyone else is refused. The target checks come
+   * first (the contract's order).
+   */
+  migrateStartup(caller: string, id: bigint, newWallet: string): Outcome<
+    { migrated: true; from: string; moved: bigint } | { migrated: false; from: string; effectiveAt: bigint }
+  > {
     return this.attempt(() => {
-      this.requireRole(caller, "program");
       const a = this.existing(id);
       if (!LedgerModel.isOpen(a.status)) fail("AgreementWrongStatus", id, a.status);
       if (lc(newWallet) === ZERO) fail("ZeroAddress");
       this.checkWalletFree(newWallet);
       const from = a.terms.startup;
-      const moved = this.balanceOf(from);
-      this.burn(from, moved);
-      this.mint(newWallet, moved);
-      this.openAgreementOf.delete(from);
-      this.openAgreementOf.set(lc(newWallet), id);
-      a.terms.startup = lc(newWallet);
-      return { from, moved };
+      if (lc(caller) === from) return { migrated: true as const, from, moved: this.migrate(a, newWallet) };
+      if (!this.hasRole(caller, "program")) fail("NotStartupOrProgram", id, caller);
+      const effectiveAt = this.now + this.constants.migrationNotice;
+      this.pendingMigrations.set(id, { to: lc(newWallet), at: effectiveAt });
+      return { migrated: false as const, from, effectiveAt };
     });
+  }
+
+  /** The startup wallet or PROGRAM withdraws PROGRAM's proposal while its notice runs. */
+  cancelStartupMigration(caller: string, id: bigint): Outcome<void> {
+    return this.attempt(() => {
+      const a = this.existing(id);
+      if (lc(caller) !== a.terms.startup && !this.hasRole(caller, "program")) fail("NotStartupOrProgram", id, caller);
+      const pending = this.pendingMigrations.get(id);
+      if (!pending) fail("NoPendingMigration", id);
+      if (this.now >= pending.at) fail("MigrationAlreadyEffective", id, pending.at);
+      this.pendingMigrations.delete(id);
+    });
+  }
+
+  /** Anyone carries out PROGRAM's proposal once its notice has passed; the target is checked again. */
+  executeStartupMigration(_caller: string, id: bigint): Outcome<{ from: string; to: string; moved: bigint }> {
+    return this.attempt(() => {
+      const a = this.existing(id);
+      const pending = this.pendingMigrations.get(id);
+      if (!pending) fail("NoPendingMigration", id);
+      if (this.now < pending.at) fail("MigrationNotYetEffective", id, pending.at);
+      if (!LedgerModel.isOpen(a.status)) fail("AgreementWrongStatus", id, a.status);
+      this.checkWalletFree(pending.to);
+      const from = a.terms.startup;
+      return { from, to: pending.to, moved: this.migrate(a, pending.to) };
+    });
+  }
+
+  /** Moves the agreement and its credits to `to`; a pending proposal ends with any migration. */
+  private migrate(a: AgreementModel, to: string): bigint {
+    const from = a.terms.startup;
+    const moved = this.balanceOf(from);
+    this.burn(from, moved);
+    this.mint(to, moved);
+    this.openAgreementOf.delete(from);
+    this.openAgreementOf.set(lc(to), a.id);
+    a.terms.startup = lc(to);
+    this.pendingMigrations.delete(a.id);
+    return moved;
   }
 
   authorizePartner(caller: string, id: bigint, partner: string, spendLimit: bigint, maxGpus: bigint): Outcome<{ effectiveAt: bigint }> {
@@ -487,6 +627,71 @@ export class LedgerModel {
     });
   }
 
+  /**
+   * Sent by the partner: in force at once and drops a pending set. Sent by PROGRAM: pending for SIGNER_NOTICE (a
+   * proposal already in force becomes the set in force first). Anyone else is refused.
+   */
+  setPartnerSigners(caller: string, partner: string, signers: string[], threshold: number): Outcome<{ effectiveAt: bigint; atOnce: boolean }> {
+    return this.attempt(() => {
+      const p = this.partners.get(lc(partner));
+      if (!p) fail("PartnerNotRegistered", partner);
+      const byPartner = lc(caller) === lc(partner);
+      if (!byPartner && !this.hasRole(caller, "program")) fail("NotPartnerOrProgram", partner, caller);
+      const set = LedgerModel.checkSignerSet(signers, threshold);
+      p.signers = LedgerModel.ruling(p.signers, p.pendingSigners, this.now);
+      p.pendingSigners = undefined;
+      if (byPartner) {
+        p.signers = set;
+        return { effectiveAt: this.now, atOnce: true };
+      }
+      const effectiveAt = this.now + this.constants.signerNotice;
+      p.pendingSigners = { value: set, at: effectiveAt };
+      return { effectiveAt, atOnce: false };
+    });
+  }
+
+  /** Sent by the partner: at once (drops a pending address). Sent by PROGRAM: pending for PAYOUT_NOTICE. */
+  setPayoutAddress(caller: string, partner: string, payout: string): Outcome<{ effectiveAt: bigint }> {
+    return this.attempt(() => {
+      const p = this.partners.get(lc(partner));
+      if (!p) fail("PartnerNotRegistered", partner);
+      if (lc(payout) === ZERO) fail("ZeroAddress");
+      const byPartner = lc(caller) === lc(partner);
+      if (!byPartner && !this.hasRole(caller, "program")) fail("NotPartnerOrProgram", partner, caller);
+      p.payout = LedgerModel.ruling(p.payout, p.pendingPayout, this.now);
+      p.pendingPayout = undefined;
+      if (byPartner) {
+        p.payout = lc(payout);
+        return { effectiveAt: this.now };
+      }
+      const effectiveAt = this.now + this.constants.payoutNotice;
+      p.pendingPayout = { value: lc(payout), at: effectiveAt };
+      return { effectiveAt };
+    });
+  }
+
+  /** PROGRAM: the first revenue signer set is in force at once, every later one pending for SIGNER_NOTICE. */
+  setRevenueSigners(caller: string, signers: string[], threshold: number): Outcome<{ effectiveAt: bigint; atOnce: boolean }> {
+    return this.attempt(() => {
+      this.requireRole(caller, "program");
+      const set = LedgerModel.checkSignerSet(signers, threshold);
+      this.revenueSigners = this.revenueSignersAt(this.now);
+      this.pendingRevenueSigners = undefined;
+      if (this.revenueSigners.threshold === 0) {
+        this.revenueSigners = set;
+        return { effectiveAt: this.now, atOnce: true };
+      }
+      const effectiveAt = this.now + this.constants.signerNotice;
+      this.pendingRevenueSigners = { value: set, at: effectiveAt };
+      return { effectiveAt, atOnce: false };
+    });
+  }
+
+  /** DSXC `approve` (and `permit`, with `owner`): refused, an allowance could never be spent (§9). */
+  approveCredits(owner: string, spender: string): Outcome<void> {
+    return this.attempt(() => fail("ApprovalRestricted", owner, spender));
+  }
+
   pause(caller: string): Outcome<void> {
     return this.attempt(() => {
       this.requireRole(caller, "pauser");
@@ -520,7 +725,8 @@ export class LedgerModel {
       if (batch.sequence !== partner.nextSequence) fail("UsageSequenceMismatch", batch.partner, partner.nextSequence, batch.sequence);
       if (batch.lines.length === 0 || batch.lines.length > MAX_LINES) fail("UsageLineCount", batch.lines.length);
       if (batch.periodStart >= batch.periodEnd || batch.periodEnd > this.now) fail("UsageWindowInvalid", batch.periodStart, batch.periodEnd);
-      this.verifyQuorum(partner, signers);
+      // signatures count against the set in force at submission (a set PROGRAM proposed rules from its effectiveAt)
+      this.verifyQuorum(this.partnerSignersAt(partnerAddress)!, signers);
 
       // refusals of the whole batch found line by line, in line order (per line as the contract checks them:
       // empty, rate straddled, order)
@@ -536,50 +742,83 @@ export class LedgerModel {
         }
       });
 
-      // the batch is recorded: line checks in the order of PROTOCOL §6
+      // the batch is recorded; its lines for one agreement (contiguous, as lines ascend) are one group, accepted or
+      // rejected together (PROTOCOL §6)
       const batchId = usageBatchId(batch.partner as Address, batch.sequence, batch.periodStart, batch.periodEnd, batch.recordsRoot as Hex);
       partner.nextSequence += 1n;
-      const lastUsageEndBefore = new Map<bigint, bigint>();
-      const gpuSecondsAccepted = new Map<bigint, bigint>();
       const outcomes: LineOutcome[] = [];
       const accepted: AcceptedLine[] = [];
-      const duration = batch.periodEnd - batch.periodStart;
-      batch.lines.forEach((line, i) => {
-        const a = this.agreements.get(line.agreementId);
-        const base = { agreementId: line.agreementId, sku: line.sku, gpuSeconds: line.gpuSeconds };
-        const reject = (reason: Rejection) => outcomes.push({ ...base, accepted: false, reason });
-        if (!a || (a.status !== Status.Active && a.status !== Status.Terminated)) return reject(Rejection.NotOpen);
-        if (batch.periodStart < a.terms.startTime || batch.periodEnd > this.effectiveEnd(a)) return reject(Rejection.OutsideTerm);
-        if (this.now >= this.reportingClose(a) || this.lastPeriodFinalized(a)) return reject(Rejection.ReportingClosed);
-        const rate = rates[i];
-        if (rate === 0n) return reject(Rejection.NoRate);
-        const p = this.position(a, partnerAddress);
-        if (!lastUsageEndBefore.has(a.id)) lastUsageEndBefore.set(a.id, p.lastUsageEnd);
-        if (batch.periodStart < lastUsageEndBefore.get(a.id)!) return reject(Rejection.Overlap);
-        const gpuSoFar = gpuSecondsAccepted.get(a.id) ?? 0n;
-        if (gpuSoFar + line.gpuSeconds > LedgerModel.inForce(p.maxGpus, this.now) * duration) return reject(Rejection.OverGpuBound);
-        const credits = shareMath.credits(line.gpuSeconds, rate);
-        if (p.spent + credits > LedgerModel.inForce(p.spendLimit, this.now)) return reject(Rejection.OverAuthorization);
-        if (credits > this.balanceOf(a.terms.startup)) return reject(Rejection.InsufficientCredits);
-
-        const receivableAdded = shareMath.applyBps(credits, partner.payoutBps);
-        const position = this.positionFor(a, partnerAddress);
-        gpuSecondsAccepted.set(a.id, gpuSoFar + line.gpuSeconds);
-        this.burn(a.terms.startup, credits);
-        position.spent += credits;
-        position.burnedAt += credits;
-        position.receivable += receivableAdded;
-        position.lastUsageEnd = batch.periodEnd;
-        a.consumed += credits;
-        outcomes.push({ ...base, accepted: true, credits, receivableAdded });
-        accepted.push({ ...base, credits });
-      });
+      for (let first = 0; first < batch.lines.length;) {
+        let end = first;
+        while (end < batch.lines.length && batch.lines[end].agreementId === batch.lines[first].agreementId) end++;
+        const group = batch.lines.slice(first, end).map((line, k) => ({ line, rate: rates[first + k] }));
+        for (const o of this.usageGroup(batch, partnerAddress, partner.payoutBps, group)) {
+          outcomes.push(o);
+          if (o.accepted) accepted.push({ agreementId: o.agreementId, sku: o.sku, gpuSeconds: o.gpuSeconds, credits: o.credits });
+        }
+        first = end;
+      }
       this.batches.set(batchId, {
         id: batchId, partner: partnerAddress, sequence: batch.sequence, periodStart: batch.periodStart,
         periodEnd: batch.periodEnd, submittedAt: this.now, accepted,
       });
       this.batchOrder.push(batchId);
       return { batchId, lines: outcomes, accepted };
+    });
+  }
+
+  /**
+   * One agreement's lines of a batch. Agreement-wide reasons (NotOpen, OutsideTerm, ReportingClosed) reject every
+   * line with that reason; otherwise the line checks run line by line with the group's earlier lines counted, and
+   * the first failing line carries its reason, all the others SiblingRejected. A rejected group books nothing.
+   */
+  private usageGroup(
+    batch: UsageBatch, partner: string, payoutBps: bigint, group: { line: UsageLine; rate: bigint }[],
+  ): LineOutcome[] {
+    const base = (l: UsageLine) => ({ agreementId: l.agreementId, sku: l.sku, gpuSeconds: l.gpuSeconds });
+    const rejectAll = (reason: (k: number) => Rejection): LineOutcome[] =>
+      group.map(({ line }, k) => ({ ...base(line), accepted: false as const, reason: reason(k) }));
+    const a = this.agreements.get(group[0].line.agreementId);
+    if (!a || (a.status !== Status.Active && a.status !== Status.Terminated)) return rejectAll(() => Rejection.NotOpen);
+    if (batch.periodStart < a.terms.startTime || batch.periodEnd > this.effectiveEnd(a)) return rejectAll(() => Rejection.OutsideTerm);
+    if (this.now >= this.reportingClose(a) || this.lastPeriodFinalized(a)) return rejectAll(() => Rejection.ReportingClosed);
+
+    const p = this.position(a, partner);
+    const gpuBound = LedgerModel.inForce(p.maxGpus, this.now) * (batch.periodEnd - batch.periodStart);
+    const spendLimit = LedgerModel.inForce(p.spendLimit, this.now);
+    const balance = this.balanceOf(a.terms.startup);
+    let gpuSeconds = 0n;
+    let credits = 0n;
+    const priced: bigint[] = [];
+    for (let k = 0; k < group.length; k++) {
+      const { line, rate } = group[k];
+      const lineCredits = shareMath.credits(line.gpuSeconds, rate);
+      let reason: Rejection | undefined;
+      if (rate === 0n) reason = Rejection.NoRate;
+      else if (batch.periodStart < p.lastUsageEnd) reason = Rejection.Overlap;
+      else if (gpuSeconds + line.gpuSeconds > gpuBound) reason = Rejection.OverGpuBound;
+      else if (p.spent + credits + lineCredits > spendLimit) reason = Rejection.OverAuthorization;
+      else if (credits + lineCredits > balance) reason = Rejection.InsufficientCredits;
+      if (reason !== undefined) {
+        const failing = reason;
+        return rejectAll((j) => (j === k ? failing : Rejection.SiblingRejected));
+      }
+      gpuSeconds += line.gpuSeconds;
+      credits += lineCredits;
+      priced.push(lineCredits);
+    }
+
+    const position = this.positionFor(a, partner);
+    return group.map(({ line }, k) => {
+      const lineCredits = priced[k];
+      const receivableAdded = shareMath.applyBps(lineCredits, payoutBps);
+      this.burn(a.terms.startup, lineCredits);
+      position.spent += lineCredits;
+      position.burnedAt += lineCredits;
+      position.receivable += receivableAdded;
+      position.lastUsageEnd = batch.periodEnd;
+      a.consumed += lineCredits;
+      return { ...base(line), accepted: true as const, credits: lineCredits, receivableAdded };
     });
   }
 
@@ -650,7 +889,7 @@ export class LedgerModel {
       if (period.state === RevState.Disputed || period.state === RevState.Finalized) fail("RevenueWrongState", id, k, period.state);
       if (report.version <= period.version) fail("RevenueVersionNotHigher", report.version, period.version);
       if (report.revenue > MAX_UINT128) fail("ValueTooLarge", report.revenue, MAX_UINT128);
-      this.verifyQuorum(this.revenueSigners, signers);
+      this.verifyQuorum(this.revenueSignersAt(this.now), signers);
       period.state = RevState.Pending;
       period.version = report.version;
       period.submittedAt = this.now;
@@ -752,15 +991,17 @@ export class LedgerModel {
     });
   }
 
-  claim(_caller: string, beneficiary: string): Outcome<{ amount: bigint }> {
+  /** Pays the beneficiary's claimable to its payout address in force (§5, §8). */
+  claim(_caller: string, beneficiary: string): Outcome<{ amount: bigint; to: string }> {
     return this.attempt(() => {
       const amount = this.claimableOf(beneficiary);
       if (amount === 0n) fail("NothingToClaim", beneficiary);
+      const to = this.payoutOf(beneficiary);
       this.claimable.set(lc(beneficiary), 0n);
       this.usdc.set(this.ledger, this.usdcBalance(this.ledger) - amount);
-      this.usdc.set(lc(beneficiary), this.usdcBalance(beneficiary) + amount);
+      this.usdc.set(to, this.usdcBalance(to) + amount);
       this.claimedTotal += amount;
-      return { amount };
+      return { amount, to };
     });
   }
 
@@ -814,6 +1055,42 @@ export class LedgerModel {
       pendingMaxGpus: pending(p.maxGpus).value, pendingMaxGpusAt: pending(p.maxGpus).at,
       spent: p.spent, burnedAt: p.burnedAt, receivable: p.receivable, paidToPartner: p.paidToPartner, lastUsageEnd: p.lastUsageEnd,
     };
+  }
+
+  /** `partner(address)`: the signer set and payout address in force, and what PROGRAM proposed while pending. */
+  partnerView(partner: string): PartnerViewModel {
+    const p = this.partners.get(lc(partner));
+    if (!p) {
+      return {
+        signers: [], threshold: 0, payoutBps: 0n, active: false, registered: false, nextSequence: 0n, payout: ZERO,
+        pendingSigners: [], pendingThreshold: 0, pendingSignersAt: 0n, pendingPayout: ZERO, pendingPayoutAt: 0n,
+      };
+    }
+    const set = LedgerModel.ruling(p.signers, p.pendingSigners, this.now);
+    const pendingSet = LedgerModel.stillPending(p.pendingSigners, this.now);
+    const pendingPayout = LedgerModel.stillPending(p.pendingPayout, this.now);
+    return {
+      signers: set.signers, threshold: set.threshold, payoutBps: p.payoutBps, active: p.active, registered: true,
+      nextSequence: p.nextSequence, payout: this.payoutOf(partner),
+      pendingSigners: pendingSet?.value.signers ?? [], pendingThreshold: pendingSet?.value.threshold ?? 0,
+      pendingSignersAt: pendingSet?.at ?? 0n, pendingPayout: pendingPayout?.value ?? ZERO, pendingPayoutAt: pendingPayout?.at ?? 0n,
+    };
+  }
+
+  /** `revenueSigners()`: the set in force and a pending one with its effectiveAt. */
+  revenueSignersView(): SignerSetViewModel {
+    const set = this.revenueSignersAt(this.now);
+    const pending = LedgerModel.stillPending(this.pendingRevenueSigners, this.now);
+    return {
+      signers: set.signers, threshold: set.threshold, pendingSigners: pending?.value.signers ?? [],
+      pendingThreshold: pending?.value.threshold ?? 0, pendingAt: pending?.at ?? 0n,
+    };
+  }
+
+  /** `pendingMigration(id)`: PROGRAM's proposal until it is executed, cancelled or ended (zeros when none). */
+  pendingMigrationView(id: bigint): { to: string; effectiveAt: bigint } {
+    const m = this.pendingMigrations.get(id);
+    return { to: m?.to ?? ZERO, effectiveAt: m?.at ?? 0n };
   }
 
   revenuePeriodView(id: bigint, k: bigint): RevenuePeriodViewModel {
