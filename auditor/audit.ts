@@ -7,6 +7,7 @@ import { decodeAuditLogs, type LedgerEvent } from "./chain/events";
 import { fetchAuditLogs, fetchBlockTimes } from "./chain/logs";
 import { createChainReader, type ChainReader } from "./chain/reader";
 import { readConstants, readSnapshot, snapshotRequestOf, type ChainSnapshot } from "./chain/snapshot";
+import { readTransactions, recoverBatchSigners, transactionsToRead } from "./chain/transactions";
 import { checkAgreementView } from "./checks/agreementView";
 import { CHECKS } from "./checks/catalog";
 import { checkCreditBalances, checkCreditMoves } from "./checks/creditToken";
@@ -121,10 +122,17 @@ export async function runAudit(options: AuditOptions): Promise<AuditResult> {
   lap("decode");
   const blockTimes = await blockTimesP;
   lap("blockTimes");
+  // the few transactions whose sender or signatures a rule needs (PROTOCOL §10.7); none in most histories
+  const wanted = transactionsToRead(decoded.events, blockTimes);
+  const transactions = await readTransactions(reader, [...wanted.senders, ...wanted.batches.keys()]);
+  const batchSigners = await recoverBatchSigners(transactions, wanted.batches, { chainId, ledger });
+  lap("transactions");
   await tick();
 
   const evidence = options.evidenceDir ? loadEvidenceBundles(options.evidenceDir) : [];
-  const model = replayLedger(decoded.events, blockTimes, constants, findings, { batchLines: batchLinesOf(evidence), auditorRole: constants.auditorRole });
+  const model = replayLedger(decoded.events, blockTimes, constants, findings, {
+    batchLines: batchLinesOf(evidence), auditorRole: constants.auditorRole, programRole: constants.programRole, senders: transactions, batchSigners,
+  });
   const blockOf = new Map<Hex, bigint>();
   for (const t of [...decoded.credit, ...decoded.settlement]) blockOf.set(t.tx, t.block);
   checkCreditMoves(findings, model, decoded.credit, blockOf);
@@ -140,7 +148,7 @@ export async function runAudit(options: AuditOptions): Promise<AuditResult> {
 
   for (const a of model.agreements.values()) {
     const entry = snapshot.agreements.get(a.id)!;
-    checkAgreementView(findings, model, a, entry.view, entry.reportingClose, snapshot.timestamp, auditedAt);
+    checkAgreementView(findings, model, a, entry.view, entry.reportingClose, entry.pendingMigration, snapshot.timestamp, auditedAt);
     if (entry.view) checkInvariant4Paid(findings, a.id, { paid: entry.view.paid, obligation: entry.view.obligation }, auditedAt);
     checkPartnerList(findings, a, entry.partners, auditedAt);
     for (const [key, view] of entry.positions) {

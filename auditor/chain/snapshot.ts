@@ -61,6 +61,21 @@ export interface PartnerViewData {
   active: boolean;
   registered: boolean;
   nextSequence: bigint;
+  payout: Address;
+  pendingSigners: readonly Address[];
+  pendingThreshold: number;
+  pendingSignersAt: bigint;
+  pendingPayout: Address;
+  pendingPayoutAt: bigint;
+}
+
+/** A signer set in force and the pending one (`revenueSigners()`). */
+export interface SignerSetViewData {
+  signers: readonly Address[];
+  threshold: number;
+  pendingSigners: readonly Address[];
+  pendingThreshold: number;
+  pendingAt: bigint;
 }
 
 /** A view call and the place its result goes. */
@@ -175,8 +190,11 @@ export interface ChainSnapshot {
   lastUnpausedAt: bigint;
   programClaimable: bigint;
   treasury: Address;
-  revenueSigners: { signers: readonly Address[]; threshold: number };
-  agreements: Map<bigint, { view?: AgreementViewData; partners: Address[]; positions: Map<string, PositionViewData>; periods: Map<number, PeriodViewData>; reportingClose?: bigint }>;
+  revenueSigners?: SignerSetViewData;
+  agreements: Map<bigint, {
+    view?: AgreementViewData; partners: Address[]; positions: Map<string, PositionViewData>; periods: Map<number, PeriodViewData>; reportingClose?: bigint;
+    pendingMigration?: { to: Address; effectiveAt: bigint };
+  }>;
   partners: Map<string, PartnerViewData>;
   rateSchedules: Map<string, { creditsPerGpuHour: bigint; effectiveFrom: bigint }[]>;
   claimable: Map<string, bigint>;
@@ -187,17 +205,32 @@ export interface ChainSnapshot {
   settlementBalance: bigint;
 }
 
+/** The ledger's constants, role ids and tokens. */
+export interface LedgerSetup {
+  disputeWindow: bigint;
+  rateNotice: bigint;
+  authNotice: bigint;
+  reportingGrace: bigint;
+  signerNotice: bigint;
+  migrationNotice: bigint;
+  payoutNotice: bigint;
+  auditorRole: Hex;
+  programRole: Hex;
+  credit: Address;
+  settlementToken: Address;
+}
+
+const CONSTANT_VIEWS = [
+  ["disputeWindow", "DISPUTE_WINDOW"], ["rateNotice", "RATE_NOTICE"], ["authNotice", "AUTH_NOTICE"], ["reportingGrace", "REPORTING_GRACE"],
+  ["signerNotice", "SIGNER_NOTICE"], ["migrationNotice", "MIGRATION_NOTICE"], ["payoutNotice", "PAYOUT_NOTICE"], ["auditorRole", "AUDITOR_ROLE"],
+  ["programRole", "PROGRAM_ROLE"], ["credit", "credit"], ["settlementToken", "settlementToken"],
+] as const satisfies readonly (readonly [keyof LedgerSetup, string])[];
+
 /** The ledger's constants. */
-export async function readConstants(reader: ChainReader, ledger: Address, blockNumber: bigint): Promise<{ disputeWindow: bigint; rateNotice: bigint; authNotice: bigint; reportingGrace: bigint; auditorRole: Hex; credit: Address; settlementToken: Address }> {
-  const read = (functionName: "DISPUTE_WINDOW" | "RATE_NOTICE" | "AUTH_NOTICE" | "REPORTING_GRACE" | "AUDITOR_ROLE" | "credit" | "settlementToken") =>
-    withRetry(() => reader.client.readContract({ address: ledger, abi: revenueShareLedgerAbi, functionName, blockNumber }));
-  const [disputeWindow, rateNotice, authNotice, reportingGrace, auditorRole, credit, settlementToken] = await Promise.all([
-    read("DISPUTE_WINDOW"), read("RATE_NOTICE"), read("AUTH_NOTICE"), read("REPORTING_GRACE"), read("AUDITOR_ROLE"), read("credit"), read("settlementToken"),
-  ]);
-  return {
-    disputeWindow: disputeWindow as bigint, rateNotice: rateNotice as bigint, authNotice: authNotice as bigint, reportingGrace: reportingGrace as bigint,
-    auditorRole: auditorRole as Hex, credit: credit as Address, settlementToken: settlementToken as Address,
-  };
+export async function readConstants(reader: ChainReader, ledger: Address, blockNumber: bigint): Promise<LedgerSetup> {
+  const values = await Promise.all(CONSTANT_VIEWS.map(([, functionName]) =>
+    withRetry(() => reader.client.readContract({ address: ledger, abi: revenueShareLedgerAbi, functionName, blockNumber }))));
+  return Object.fromEntries(CONSTANT_VIEWS.map(([key], i) => [key, values[i]])) as unknown as LedgerSetup;
 }
 
 const ledgerAbi = revenueShareLedgerAbi as Abi;
@@ -213,7 +246,7 @@ export async function readSnapshot(reader: ChainReader, block: bigint, req: Snap
   const views = new ViewReader(reader, block, options);
   const s: ChainSnapshot = {
     block, blockHash: "0x", timestamp: 0n, agreementCount: 0n, paused: false, lastUnpausedAt: 0n, programClaimable: 0n,
-    treasury: "0x0000000000000000000000000000000000000000", revenueSigners: { signers: [], threshold: 0 }, agreements: new Map(), partners: new Map(),
+    treasury: "0x0000000000000000000000000000000000000000", agreements: new Map(), partners: new Map(),
     rateSchedules: new Map(), claimable: new Map(), batches: new Map(), usageDisputes: new Map(), creditSupply: 0n, creditBalances: new Map(), settlementBalance: 0n,
   };
   const L = req.ledger;
@@ -222,10 +255,7 @@ export async function readSnapshot(reader: ChainReader, block: bigint, req: Snap
   views.add(L, ledgerAbi, "lastUnpausedAt", [], (r) => (s.lastUnpausedAt = BigInt((r as bigint) ?? 0n)));
   views.add(L, ledgerAbi, "programClaimable", [], (r) => (s.programClaimable = (r as bigint) ?? 0n));
   views.add(L, ledgerAbi, "treasury", [], (r) => (s.treasury = r as Address));
-  views.add(L, ledgerAbi, "revenueSigners", [], (r) => {
-    const [signers, threshold] = (r as [readonly Address[], number]) ?? [[], 0];
-    s.revenueSigners = { signers, threshold: Number(threshold) };
-  });
+  views.add(L, ledgerAbi, "revenueSigners", [], (r) => (s.revenueSigners = r as SignerSetViewData | undefined));
   views.add(req.credit, creditAbi, "totalSupply", [], (r) => (s.creditSupply = (r as bigint) ?? 0n));
   views.add(req.settlementToken, erc20Abi, "balanceOf", [L], (r) => (s.settlementBalance = (r as bigint) ?? 0n));
   for (const id of req.agreementIds) {
@@ -234,6 +264,11 @@ export async function readSnapshot(reader: ChainReader, block: bigint, req: Snap
     views.add(L, ledgerAbi, "agreement", [id], (r) => (entry.view = r as AgreementViewData | undefined));
     views.add(L, ledgerAbi, "partners", [id], (r) => (entry.partners = [...((r as Address[]) ?? [])].map((a) => getAddress(a))));
     views.add(L, ledgerAbi, "reportingClose", [id], (r) => (entry.reportingClose = r as bigint | undefined));
+    views.add(L, ledgerAbi, "pendingMigration", [id], (r) => {
+      if (!r) return;
+      const [to, effectiveAt] = r as [Address, bigint];
+      entry.pendingMigration = { to, effectiveAt: BigInt(effectiveAt) };
+    });
     for (const k of req.periodsOf(id)) views.add(L, ledgerAbi, "revenuePeriod", [id, k], (r) => r && entry.periods.set(k, r as PeriodViewData));
   }
   for (const b of req.beneficiaries) views.add(L, ledgerAbi, "claimable", [b], (r) => s.claimable.set(b.toLowerCase(), (r as bigint) ?? 0n));

@@ -1,6 +1,7 @@
-// view.agreement — agreement(id) and reportingClose(id) at the audited block equal the recomputation (PROTOCOL §12):
-// terms, status, acceptedAt, terminatedAt, creditsMinted, consumed, cap, obligation, paid, outstanding,
-// delinquent and nextDue (FIFO: the oldest unsettled period), nextPeriodToFinalize, periodCount, partnerCount.
+// view.agreement — agreement(id), reportingClose(id) and pendingMigration(id) at the audited block equal the
+// recomputation (PROTOCOL §12): terms, status, acceptedAt, terminatedAt, creditsMinted, consumed, cap, obligation,
+// paid, outstanding, delinquent and nextDue (FIFO: the oldest unsettled period), nextPeriodToFinalize, periodCount,
+// partnerCount; PROGRAM's migration proposal until it is executed, cancelled or cleared.
 import { maxUint256 } from "viem";
 import * as shareMath from "../../sdk/shareMath";
 import type { AgreementViewData } from "../chain/snapshot";
@@ -16,6 +17,7 @@ export function checkAgreementView(
   a: AgreementModel,
   view: AgreementViewData | undefined,
   chainReportingClose: bigint | undefined,
+  chainPendingMigration: { to: string; effectiveAt: bigint } | undefined,
   blockTime: bigint,
   at: Location,
 ): void {
@@ -53,4 +55,7 @@ export function checkAgreementView(
   eq("periodCount", BigInt(a.periodCount), BigInt(v.periodCount));
   eq("partnerCount", BigInt(a.partnerList.length), v.partnerCount);
   eq("reportingClose", reportingClose(m, a) ?? maxUint256, chainReportingClose ?? "reverted");
+  const pending = a.pendingMigration;
+  eq("pendingMigration", pending ? `${pending.to} from ${pending.effectiveAt}` : "none",
+    !chainPendingMigration ? "unreadable" : chainPendingMigration.effectiveAt === 0n ? "none" : `${chainPendingMigration.to} from ${chainPendingMigration.effectiveAt}`);
 }

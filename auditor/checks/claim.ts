@@ -1,5 +1,6 @@
-// claim — PROTOCOL §8: claim(beneficiary) sends the whole claimable balance to the beneficiary; claimProgram()
-// sends programClaimable to the treasury of the moment (beneficiary address(0)).
+// claim — PROTOCOL §8: claim(beneficiary) sends the whole claimable balance to the beneficiary's payout address in
+// force at the claim (§5: the partner itself unless one was set; PROGRAM's proposal only from its effectiveAt);
+// claimProgram() sends programClaimable to the treasury of the moment (beneficiary address(0)).
 import type { Address } from "viem";
 import type { Findings, Location } from "../findings";
 import { CHECKS } from "./catalog";

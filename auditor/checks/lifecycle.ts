@@ -1,5 +1,6 @@
-// agreement.lifecycle — creation, acceptance and its mint, cancellation, termination, expiry burn, migration
-// (PROTOCOL §4).
+// agreement.lifecycle — creation, acceptance and its mint, cancellation, termination, expiry burn, migration and
+// PROGRAM's migration proposals: announced MIGRATION_NOTICE ahead, cancelled by the startup or PROGRAM before they
+// take effect, the target wallet free at proposal and again at execution (PROTOCOL §4).
 import type { Address } from "viem";
 import type { Findings, Location } from "../findings";
 import type { AgreementModel, AgreementStatus, Terms } from "../replay/model";
@@ -47,9 +48,37 @@ export const checkLifecycle = {
     f.holds(ID, a.id, "expiry time", c.close !== undefined && c.now >= c.close, `≥ reporting close ${c.close ?? "∞ (paused)"}`, c.now.toString(), at);
     f.equal(ID, a.id, "credits burned at expiry", a.creditsHeld, c.burned, at);
   },
-  migrated(f: Findings, a: AgreementModel, c: { from: Address; to: Address; credits: bigint }, at: Location): void {
+  migrated(f: Findings, a: AgreementModel, c: { from: Address; to: Address; credits: bigint; target: WalletState }, at: Location): void {
     f.equal(ID, a.id, "migration from", a.startup, c.from, at);
     f.equal(ID, a.id, "credits migrated", a.creditsHeld, c.credits, at);
     f.holds(ID, a.id, "migration to", BigInt(c.to) !== 0n, "a non-zero wallet", c.to, at);
+    walletFree(f, a, "migration target", c.target, at);
+  },
+  migrationProposed(
+    f: Findings,
+    a: AgreementModel,
+    c: { from: Address; to: Address; effectiveAt: bigint; now: bigint; notice: bigint; target: WalletState },
+    at: Location,
+  ): void {
+    f.equal(ID, a.id, "migration proposal from", a.startup, c.from, at);
+    f.holds(ID, a.id, "migration proposal to", BigInt(c.to) !== 0n, "a non-zero wallet", c.to, at);
+    f.equal(ID, a.id, "migration proposal effectiveAt (now + MIGRATION_NOTICE)", c.now + c.notice, c.effectiveAt, at);
+    walletFree(f, a, "migration proposal target", c.target, at);
+  },
+  migrationCancelled(f: Findings, a: AgreementModel, c: { pendingUntil: bigint | undefined; now: bigint; byStartupOrProgram: boolean }, at: Location): void {
+    f.holds(ID, a.id, "migration cancellation", c.pendingUntil !== undefined && c.now < c.pendingUntil, "a proposal not yet in force",
+      c.pendingUntil === undefined ? "no proposal" : `a proposal in force from ${c.pendingUntil}`, at);
+    f.holds(ID, a.id, "migration cancellation by", c.byStartupOrProgram, "the startup wallet or PROGRAM", "another account", at);
   },
 };
+
+/** A wallet as a migration target sees it: whether it has an open agreement, and its DSXC. */
+export interface WalletState {
+  openAgreement: boolean;
+  credits: bigint;
+}
+
+function walletFree(f: Findings, a: AgreementModel, figure: string, w: WalletState, at: Location): void {
+  f.holds(ID, a.id, figure, !w.openAgreement && w.credits === 0n, "a wallet with no open agreement and no DSXC",
+    w.openAgreement ? "a wallet with an open agreement" : `a wallet holding ${w.credits} DSXC units`, at);
+}

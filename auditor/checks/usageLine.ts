@@ -1,7 +1,8 @@
 // usage.line — each line of a batch accepted, or rejected with the right reason, as the line checks of PROTOCOL §6
-// decide in order: NotOpen, OutsideTerm, ReportingClosed, NoRate, Overlap, OverGpuBound, OverAuthorization,
-// InsufficientCredits. A rejected line's gpuSeconds are not in its event: without the batch's evidence bundle,
-// the last three reasons can only be checked to be one of them.
+// decide in order: NotOpen, OutsideTerm, ReportingClosed (every line of the agreement in the batch), NoRate, Overlap,
+// OverGpuBound, OverAuthorization, InsufficientCredits (the first failing line; the agreement's other lines in the
+// batch SiblingRejected). A rejected line's gpuSeconds are not in its event: without the batch's evidence bundle,
+// the last three reasons can only be checked to be one of them, at one of the places they could occur.
 import type { Hex } from "viem";
 import type { Findings, Location } from "../findings";
 import type { UsageRejection } from "../replay/model";

@@ -9,13 +9,16 @@ export interface LedgerConstants {
   rateNotice: bigint;
   authNotice: bigint;
   reportingGrace: bigint;
+  signerNotice: bigint;
+  migrationNotice: bigint;
+  payoutNotice: bigint;
 }
 
 export const AGREEMENT_STATUS = ["None", "Proposed", "Active", "Terminated", "Expired", "Cancelled"] as const;
 export type AgreementStatus = (typeof AGREEMENT_STATUS)[number];
 export const REVENUE_STATE = ["None", "Pending", "Disputed", "Rejected", "Cleared", "Finalized"] as const;
 export type RevenueState = (typeof REVENUE_STATE)[number];
-export const USAGE_REJECTION = ["NotOpen", "OutsideTerm", "ReportingClosed", "NoRate", "Overlap", "OverGpuBound", "OverAuthorization", "InsufficientCredits"] as const;
+export const USAGE_REJECTION = ["NotOpen", "OutsideTerm", "ReportingClosed", "NoRate", "Overlap", "OverGpuBound", "OverAuthorization", "InsufficientCredits", "SiblingRejected"] as const;
 export type UsageRejection = (typeof USAGE_REJECTION)[number];
 export const USAGE_DISPUTE_STATE = ["None", "Open", "Resolved"] as const;
 
@@ -140,6 +143,42 @@ export interface AgreementModel {
   payments: PaymentModel[];
   /** Usage disputes of the agreement, by batch id. */
   usageDisputes: Map<string, { state: "Open" | "Resolved"; refund: bigint; partner: Address; by: Address }>;
+  /** PROGRAM's wallet migration proposal, until it is executed, cancelled or cleared (PROTOCOL §4). */
+  pendingMigration?: { to: Address; effectiveAt: bigint; at: Location };
+}
+
+/** A k-of-n signer set. */
+export interface SignerSetModel {
+  signers: Address[];
+  threshold: number;
+}
+
+/**
+ * A signer set and PROGRAM's proposal (PROTOCOL §3): the proposal is in force from `effectiveAt` on, with no
+ * further event; a later proposal or the affected party's own set replaces it.
+ */
+export interface QuorumModel {
+  current: SignerSetModel;
+  pending?: SignerSetModel & { effectiveAt: bigint };
+}
+
+/** The signer set of `q` in force at `t`. */
+export function quorumAt(q: QuorumModel, t: bigint): SignerSetModel {
+  return q.pending && t >= q.pending.effectiveAt ? q.pending : q.current;
+}
+
+/** At `t`, a proposal that has come into force becomes the current set (before anything replaces it). */
+export function settleQuorum(q: QuorumModel, t: bigint): void {
+  if (q.pending && t >= q.pending.effectiveAt) {
+    q.current = { signers: q.pending.signers, threshold: q.pending.threshold };
+    q.pending = undefined;
+  }
+}
+
+/** Where a partner's claims go (PROTOCOL §5, §8): its own address until one is set, and PROGRAM's proposal. */
+export interface PayoutModel {
+  current?: Address;
+  pending?: { payout: Address; effectiveAt: bigint };
 }
 
 export interface RateEntryModel {
@@ -152,8 +191,9 @@ export interface PartnerModel {
   registered: boolean;
   active: boolean;
   payoutBps: bigint;
-  signers: Address[];
-  threshold: number;
+  /** Its oracle signer sets. */
+  quorum: QuorumModel;
+  payout: PayoutModel;
   nextSequence: bigint;
   /** Rate schedule per sku (bytes32 hex, lower-case), in effectiveFrom order. */
   rates: Map<string, RateEntryModel[]>;
@@ -185,7 +225,7 @@ export interface BatchModel {
   recordsRoot: Hex;
   submittedAt: bigint;
   at: Location;
-  /** The partner's signer set and threshold when the batch was recorded. */
+  /** The partner's signer set and threshold in force when the batch was recorded (PROGRAM's proposal from its effectiveAt). */
   signers: Address[];
   threshold: number;
   lines: BatchLineModel[];
@@ -210,7 +250,7 @@ export interface LedgerModel {
   paused: boolean;
   lastUnpausedAt: bigint;
   roles: Map<string, Set<string>>;
-  revenueSigners: { signers: Address[]; threshold: number };
+  revenueSigners: QuorumModel;
   agreementCount: bigint;
   totals: { applied: bigint; distributed: bigint; claimed: bigint };
   /** Expected DSXC balance per wallet (lower-case). */
@@ -223,6 +263,19 @@ export interface LedgerModel {
 }
 
 export const lower = (a: string): string => a.toLowerCase();
+
+/** The payout address of `p` in force at `t`: PROGRAM's proposal once in force, else the one set, else the partner. */
+export function payoutAt(p: PartnerModel, t: bigint): Address {
+  const { current, pending } = p.payout;
+  if (pending && t >= pending.effectiveAt) return pending.payout;
+  return current ?? p.address;
+}
+
+/** At `t`, a payout proposal that has come into force becomes the current address. */
+export function settlePayout(p: PartnerModel, t: bigint): void {
+  const { pending } = p.payout;
+  if (pending && t >= pending.effectiveAt) p.payout = { current: pending.payout };
+}
 export const maxOf = (a: bigint, b: bigint): bigint => (a > b ? a : b);
 export const minOf = (a: bigint, b: bigint): bigint => (a < b ? a : b);
 

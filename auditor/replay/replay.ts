@@ -21,10 +21,14 @@ import { checkUsageLine, type LineOutcome } from "../checks/usageLine";
 import { checkInvariant4Owed } from "../checks/invariant4";
 import { checkInvariant5Line } from "../checks/invariant5";
 import { checkInvariant6 } from "../checks/invariant6";
+import { checkInvariant7, sentBy, type Sender } from "../checks/invariant7";
+import { checkInvariant8 } from "../checks/invariant8";
+import type { WalletState } from "../checks/lifecycle";
+import { expectGroup } from "./lineChecks";
 import {
-  addMove, consumedOf, effectiveEnd, limitAt, lower, minOf, reportingClose, USAGE_REJECTION,
-  type AgreementModel, type BatchLineModel, type BatchModel, type LedgerConstants, type LedgerModel, type PartnerModel,
-  type DistributionModel, type PaymentModel, type PositionModel, type UsageRejection, type RateEntryModel, type Terms,
+  addMove, consumedOf, limitAt, lower, minOf, payoutAt, quorumAt, reportingClose, settlePayout, settleQuorum, USAGE_REJECTION,
+  type AgreementModel, type AgreementStatus, type BatchLineModel, type BatchModel, type LedgerConstants, type LedgerModel, type PartnerModel,
+  type DistributionModel, type PaymentModel, type PositionModel, type RateEntryModel, type Terms,
 } from "./model";
 
 type Ev<N extends LedgerEventData["eventName"]> = Extract<LedgerEvent, { eventName: N }>;
@@ -34,7 +38,18 @@ export interface ReplayOptions {
   batchLines?: Map<string, { agreementId: bigint; sku: Hex; gpuSeconds: bigint }[]>;
   /** AUDITOR_ROLE's id, to tell whether a usage dispute's caller held it. */
   auditorRole?: Hex;
+  /** PROGRAM_ROLE's id, to tell whether a migration's canceller held it. */
+  programRole?: Hex;
+  /**
+   * Who sent the transactions whose sender a rule names (PROTOCOL §10.7), by lower-case transaction hash: wallet
+   * migrations and their cancellations, partner signer sets and payout addresses in force at once.
+   */
+  senders?: ReadonlyMap<string, Sender>;
+  /** The signers recovered from the calldata of batches recorded while a proposed signer set was pending, by batch id. */
+  batchSigners?: ReadonlyMap<string, readonly Address[]>;
 }
+
+const OPEN_STATUSES: readonly AgreementStatus[] = ["Proposed", "Active", "Terminated"];
 
 export const ZERO_ADDRESS: Address = "0x0000000000000000000000000000000000000000";
 
@@ -45,7 +60,7 @@ export function emptyModel(constants: LedgerConstants): LedgerModel {
   return {
     constants, agreements: new Map(), partners: new Map(), batches: new Map(), batchOrder: [], claimable: new Map(),
     programClaimable: 0n, claimed: new Map(), programClaimed: 0n, treasury: undefined, paused: false, lastUnpausedAt: 0n,
-    roles: new Map(), revenueSigners: { signers: [], threshold: 0 }, agreementCount: 0n,
+    roles: new Map(), revenueSigners: { current: { signers: [], threshold: 0 } }, agreementCount: 0n,
     totals: { applied: 0n, distributed: 0n, claimed: 0n }, creditBalances: new Map(), creditMoves: new Map(),
     settlementMoves: new Map(), audits: [], eventCounts: new Map(),
   };
@@ -107,6 +122,12 @@ export function replayLedger(
     return a;
   };
   const hasRole = (role: Hex | undefined, account: Address): boolean => role !== undefined && (m.roles.get(lower(role))?.has(lower(account)) ?? false);
+  const senderOf = (e: LedgerEvent): Sender | undefined => options.senders?.get(lower(e.tx));
+  /** A wallet as a migration or creation target: an open agreement held, and its DSXC. */
+  const walletState = (wallet: Address): WalletState => ({
+    openAgreement: [...m.agreements.values()].some((a) => lower(a.startup) === lower(wallet) && OPEN_STATUSES.includes(a.status)),
+    credits: m.creditBalances.get(lower(wallet)) ?? 0n,
+  });
   const credit = (tx: Hex, key: string, amount: bigint): void => addMove(m.creditMoves, tx, key, amount);
   const moveWallet = (wallet: Address, delta: bigint): void => {
     m.creditBalances.set(lower(wallet), (m.creditBalances.get(lower(wallet)) ?? 0n) + delta);
@@ -142,25 +163,70 @@ export function replayLedger(
       m.paused = false;
       m.lastUnpausedAt = t;
     },
-    RevenueSignersSet(e) {
-      m.revenueSigners = { signers: [...e.args.signers], threshold: Number(e.args.threshold) };
+    RevenueSignersSet(e, _t, at) {
+      const q = m.revenueSigners;
+      checkPartnerConfig.signerSet(f, "revenueSigners", e.args.signers, e.args.threshold, at);
+      checkInvariant7.revenueSignersAtOnce(f, q.current.threshold === 0 && q.pending === undefined, at);
+      m.revenueSigners = { current: { signers: [...e.args.signers], threshold: Number(e.args.threshold) } };
+    },
+    RevenueSignersProposed(e, t, at) {
+      const q = m.revenueSigners;
+      const effectiveAt = BigInt(e.args.effectiveAt);
+      const notice = { effectiveAt, now: t, notice: m.constants.signerNotice, name: "SIGNER_NOTICE" };
+      checkPartnerConfig.signerSet(f, "revenueSigners", e.args.signers, e.args.threshold, at);
+      checkPartnerConfig.proposal(f, "revenueSigners proposal", notice, at);
+      checkInvariant7.notice(f, null, "revenueSigners proposal", notice, at);
+      settleQuorum(q, t);
+      q.pending = { signers: [...e.args.signers], threshold: Number(e.args.threshold), effectiveAt };
     },
     PartnerRegistered(e, _t, at) {
       const existing = m.partners.get(lower(e.args.partner));
       checkPartnerConfig.registration(f, e.args.partner, existing?.registered ?? false, e.args.payoutBps, e.args.signers, e.args.threshold, at);
       m.partners.set(lower(e.args.partner), {
-        address: getAddress(e.args.partner), registered: true, active: true, payoutBps: BigInt(e.args.payoutBps), signers: [...e.args.signers],
-        threshold: Number(e.args.threshold), nextSequence: 0n, rates: existing?.rates ?? new Map(),
+        address: getAddress(e.args.partner), registered: true, active: true, payoutBps: BigInt(e.args.payoutBps),
+        quorum: { current: { signers: [...e.args.signers], threshold: Number(e.args.threshold) } }, payout: {},
+        nextSequence: 0n, rates: existing?.rates ?? new Map(),
       });
     },
     PartnerSignersSet(e, _t, at) {
       const p = m.partners.get(lower(e.args.partner));
       checkPartnerConfig.registered(f, e.args.partner, p?.registered ?? false, "signers", at);
-      checkPartnerConfig.signerSet(f, e.args.partner, e.args.signers, e.args.threshold, at);
-      if (p) {
-        p.signers = [...e.args.signers];
-        p.threshold = Number(e.args.threshold);
+      checkPartnerConfig.signerSet(f, `partner(${e.args.partner})`, e.args.signers, e.args.threshold, at);
+      checkInvariant7.byPartner(f, e.args.partner, "signers", senderOf(e), at);
+      if (p) p.quorum = { current: { signers: [...e.args.signers], threshold: Number(e.args.threshold) } };
+    },
+    PartnerSignersProposed(e, t, at) {
+      const p = m.partners.get(lower(e.args.partner));
+      const who = `partner(${e.args.partner})`;
+      const effectiveAt = BigInt(e.args.effectiveAt);
+      const notice = { effectiveAt, now: t, notice: m.constants.signerNotice, name: "SIGNER_NOTICE" };
+      checkPartnerConfig.registered(f, e.args.partner, p?.registered ?? false, "signers", at);
+      checkPartnerConfig.signerSet(f, who, e.args.signers, e.args.threshold, at);
+      checkPartnerConfig.proposal(f, `${who}.signers proposal`, notice, at);
+      checkInvariant7.notice(f, null, `${who}.signers proposal`, notice, at);
+      if (!p) return;
+      settleQuorum(p.quorum, t);
+      p.quorum.pending = { signers: [...e.args.signers], threshold: Number(e.args.threshold), effectiveAt };
+    },
+    PayoutAddressSet(e, t, at) {
+      const p = m.partners.get(lower(e.args.partner));
+      const effectiveAt = BigInt(e.args.effectiveAt);
+      checkPartnerConfig.registered(f, e.args.partner, p?.registered ?? false, "payout", at);
+      checkPartnerConfig.payout(f, e.args.partner, e.args.payout, at);
+      const payout = getAddress(e.args.payout);
+      if (effectiveAt <= t) {
+        // in force at once: the partner's own call (effectiveAt = now)
+        checkPartnerConfig.proposal(f, `partner(${e.args.partner}).payout`, { effectiveAt, now: t, notice: 0n, name: "0: the partner's own" }, at);
+        checkInvariant7.byPartner(f, e.args.partner, "payout", senderOf(e), at);
+        if (p) p.payout = { current: payout };
+        return;
       }
+      const notice = { effectiveAt, now: t, notice: m.constants.payoutNotice, name: "PAYOUT_NOTICE" };
+      checkPartnerConfig.proposal(f, `partner(${e.args.partner}).payout proposal`, notice, at);
+      checkInvariant7.notice(f, null, `partner(${e.args.partner}).payout proposal`, notice, at);
+      if (!p) return;
+      settlePayout(p, t);
+      p.payout = { current: p.payout.current, pending: { payout, effectiveAt } };
     },
     PartnerActiveSet(e, _t, at) {
       const p = m.partners.get(lower(e.args.partner));
@@ -190,8 +256,8 @@ export function replayLedger(
         endTime: raw.endTime, periodDuration: BigInt(raw.periodDuration), gracePeriod: BigInt(raw.gracePeriod), termsHash: raw.termsHash,
       };
       const n = terms.periodDuration > 0n ? Number((terms.endTime - terms.startTime) / terms.periodDuration) : 0;
-      const walletTaken = [...m.agreements.values()].some((a) => lower(a.startup) === lower(terms.startup) && ["Proposed", "Active", "Terminated"].includes(a.status));
-      checkLifecycle.created(f, id, { expectedId: m.agreementCount + 1n, terms, startupArg: e.args.startup, walletTaken, walletCredits: m.creditBalances.get(lower(terms.startup)) ?? 0n, paused: m.paused }, at);
+      const target = walletState(terms.startup);
+      checkLifecycle.created(f, id, { expectedId: m.agreementCount + 1n, terms, startupArg: e.args.startup, walletTaken: target.openAgreement, walletCredits: target.credits, paused: m.paused }, at);
       m.agreementCount = id > m.agreementCount ? id : m.agreementCount;
       const periods = Array.from({ length: Math.max(0, n) }, (_, k) => ({
         index: k, start: terms.startTime + BigInt(k) * terms.periodDuration, end: terms.startTime + BigInt(k + 1) * terms.periodDuration,
@@ -220,6 +286,7 @@ export function replayLedger(
       if (!a) return;
       checkLifecycle.status(f, a, "cancel", ["Proposed"], at);
       a.status = "Cancelled";
+      a.pendingMigration = undefined;
     },
     AgreementTerminated(e, t, at) {
       const a = agreementOf(e.args.id, e);
@@ -239,12 +306,34 @@ export function replayLedger(
       a.creditsExpired += a.creditsHeld;
       a.creditsHeld = 0n;
       a.status = "Expired";
+      a.pendingMigration = undefined;
     },
-    StartupMigrated(e, _t, at) {
+    StartupMigrationProposed(e, t, at) {
       const a = agreementOf(e.args.id, e);
       if (!a) return;
-      checkLifecycle.status(f, a, "migrate", ["Proposed", "Active", "Terminated"], at);
-      checkLifecycle.migrated(f, a, { from: e.args.from, to: e.args.to, credits: e.args.credits }, at);
+      const effectiveAt = BigInt(e.args.effectiveAt);
+      const notice = { effectiveAt, now: t, notice: m.constants.migrationNotice, name: "MIGRATION_NOTICE" };
+      checkLifecycle.status(f, a, "a migration proposal", OPEN_STATUSES, at);
+      checkLifecycle.migrationProposed(f, a, { from: e.args.from, to: e.args.to, effectiveAt, now: t, notice: m.constants.migrationNotice, target: walletState(e.args.to) }, at);
+      checkInvariant7.notice(f, a.id, `migration proposal to ${e.args.to}`, notice, at);
+      a.pendingMigration = { to: getAddress(e.args.to), effectiveAt, at };
+    },
+    StartupMigrationCancelled(e, t, at) {
+      const a = agreementOf(e.args.id, e);
+      if (!a) return;
+      const sender = senderOf(e);
+      const byStartupOrProgram = sender !== undefined &&
+        (sentBy(sender, a.startup) || hasRole(options.programRole, sender.from) || (sender.to !== null && hasRole(options.programRole, sender.to)));
+      checkLifecycle.migrationCancelled(f, a, { pendingUntil: a.pendingMigration?.effectiveAt, now: t, byStartupOrProgram }, at);
+      a.pendingMigration = undefined;
+    },
+    StartupMigrated(e, t, at) {
+      const a = agreementOf(e.args.id, e);
+      if (!a) return;
+      checkLifecycle.status(f, a, "migrate", OPEN_STATUSES, at);
+      checkLifecycle.migrated(f, a, { from: e.args.from, to: e.args.to, credits: e.args.credits, target: walletState(e.args.to) }, at);
+      checkInvariant7.migration(f, a.id, { from: e.args.from, to: e.args.to, now: t, sender: senderOf(e), proposal: a.pendingMigration }, at);
+      a.pendingMigration = undefined;
       credit(e.tx, `burn:${lower(a.startup)}`, a.creditsHeld);
       credit(e.tx, `mint:${lower(e.args.to)}`, a.creditsHeld);
       moveWallet(a.startup, -a.creditsHeld);
@@ -406,11 +495,13 @@ export function replayLedger(
       if (!a) return;
       replayPayment(a, e, distributed, t, at);
     },
-    Claimed(e, _t, at) {
+    Claimed(e, t, at) {
       const program = lower(e.args.beneficiary) === lower(ZERO_ADDRESS);
       const expectedAmount = program ? m.programClaimable : m.claimable.get(lower(e.args.beneficiary)) ?? 0n;
-      const expectedTo = program ? m.treasury ?? ZERO_ADDRESS : getAddress(e.args.beneficiary);
+      const partner = m.partners.get(lower(e.args.beneficiary));
+      const expectedTo = program ? m.treasury ?? ZERO_ADDRESS : partner ? payoutAt(partner, t) : getAddress(e.args.beneficiary);
       checkClaim(f, { beneficiary: program ? "program" : getAddress(e.args.beneficiary), expectedAmount, amount: e.args.amount, expectedTo, to: e.args.to }, at);
+      if (!program) checkInvariant7.claimTo(f, getAddress(e.args.beneficiary), expectedTo, e.args.to, at);
       addMove(m.settlementMoves, e.tx, `out:${lower(expectedTo)}`, expectedAmount);
       m.totals.claimed += expectedAmount;
       if (program) {
@@ -442,87 +533,90 @@ export function replayLedger(
     }, at);
     checkInvariant6.sequence(f, e.args.partner, partner?.nextSequence ?? 0n, e.args.sequence, at);
     if (partner) partner.nextSequence = e.args.sequence + 1n;
+    // the signatures were checked against the set in force at submission: PROGRAM's proposal only from its effectiveAt
+    const quorum = partner ? quorumAt(partner.quorum, t) : { signers: [], threshold: 0 };
+    const recovered = options.batchSigners?.get(lower(e.args.batchId));
+    if (recovered) checkInvariant7.batchSigners(f, { batchId: e.args.batchId, partner: e.args.partner, recovered, signers: quorum.signers, threshold: quorum.threshold, now: t }, at);
     const batch: BatchModel = {
       batchId: e.args.batchId, partner: getAddress(e.args.partner), sequence: e.args.sequence, periodStart, periodEnd,
-      recordsRoot: e.args.recordsRoot, submittedAt: t, at, signers: [...(partner?.signers ?? [])], threshold: partner?.threshold ?? 0, lines: [], accepted: [],
+      recordsRoot: e.args.recordsRoot, submittedAt: t, at, signers: [...quorum.signers], threshold: quorum.threshold, lines: [], accepted: [],
     };
     m.batches.set(lower(e.args.batchId), batch);
     m.batchOrder.push(e.args.batchId);
-    const fullLines = options.batchLines?.get(lower(e.args.batchId));
-    const payoutBps = partner?.payoutBps ?? 0n;
-
     // one group per agreement (lines are ascending by agreementId, so each agreement's lines are contiguous)
-    interface Group { id: bigint; a?: AgreementModel; p?: PositionModel; rejection?: UsageRejection; gpuSeconds: bigint; lastUsageEndBefore: bigint; burn: bigint }
-    let group: Group | undefined;
-    const closeGroup = (g: Group | undefined): void => {
-      if (!g?.a || !g.p || g.gpuSeconds === 0n) return;
-      g.p.lastUsageEnd = periodEnd;
-      credit(e.tx, `burn:${lower(g.a.startup)}`, g.burn);
-    };
-    for (let i = 0; i < lineEvents.length; i++) {
-      const l = lineEvents[i];
-      const lineAt: Location = { block: l.block.toString(), tx: l.tx, logIndex: l.logIndex };
-      const id = l.args.agreementId;
-      if (!group || group.id !== id) {
-        closeGroup(group);
-        const a = m.agreements.get(id);
-        const g: Group = { id, a, gpuSeconds: 0n, lastUsageEndBefore: 0n, burn: 0n };
-        if (a) {
-          g.p = positionOf(a, e.args.partner);
-          g.lastUsageEndBefore = g.p.lastUsageEnd;
-        }
-        const close = a ? reportingClose(m, a) : undefined;
-        if (!a || (a.status !== "Active" && a.status !== "Terminated")) g.rejection = "NotOpen";
-        else if (periodStart < a.terms.startTime || periodEnd > effectiveEnd(a)) g.rejection = "OutsideTerm";
-        else if ((close !== undefined && t >= close) || a.nextPeriodToFinalize >= a.periodCount) g.rejection = "ReportingClosed";
-        group = g;
-      }
-      const g = group;
-      const gpuSeconds = l.eventName === "UsageRecorded"
-        ? l.args.gpuSeconds
-        : fullLines?.find((x) => x.agreementId === id && lower(x.sku) === lower(l.args.sku))?.gpuSeconds;
-      const { rate } = rateAt(partner, l.args.sku, periodStart, periodEnd);
-      const credits = gpuSeconds === undefined || rate === 0n ? 0n : shareMath.credits(gpuSeconds, rate);
-      let expected: LineOutcome;
-      if (g.rejection) expected = { accepted: false, reason: g.rejection };
-      else if (rate === 0n) expected = { accepted: false, reason: "NoRate" };
-      else if (periodStart < g.lastUsageEndBefore) expected = { accepted: false, reason: "Overlap" };
-      else if (gpuSeconds === undefined) expected = { accepted: false, reason: undefined };
-      else if (g.gpuSeconds + gpuSeconds > limitAt(g.p!.maxGpus, t) * (periodEnd - periodStart)) expected = { accepted: false, reason: "OverGpuBound" };
-      else if (g.p!.spent + credits > limitAt(g.p!.spendLimit, t)) expected = { accepted: false, reason: "OverAuthorization" };
-      else if (credits > (m.creditBalances.get(lower(g.a!.startup)) ?? 0n)) expected = { accepted: false, reason: "InsufficientCredits" };
-      else expected = { accepted: true };
-      const found: LineOutcome = l.eventName === "UsageRecorded" ? { accepted: true } : { accepted: false, reason: USAGE_REJECTION[l.args.reason] };
-      checkUsageLine(f, id, { batchId: e.args.batchId, index: i, sku: l.args.sku, expected, found }, lineAt);
-      const lineModel: BatchLineModel = { agreementId: id, sku: l.args.sku, accepted: found.accepted, gpuSeconds, at: lineAt };
+    for (let start = 0; start < lineEvents.length;) {
+      let end = start + 1;
+      while (end < lineEvents.length && lineEvents[end].args.agreementId === lineEvents[start].args.agreementId) end++;
+      replayGroup(e, batch, lineEvents, start, end, t);
+      start = end;
+    }
+  }
+
+  /** One agreement's lines of a batch, accepted or rejected together (PROTOCOL §6, §10.8). */
+  function replayGroup(e: Ev<"UsageBatchRecorded">, batch: BatchModel, lineEvents: (Ev<"UsageRecorded"> | Ev<"UsageLineRejected">)[], start: number, end: number, t: bigint): void {
+    const { periodStart, periodEnd } = e.args;
+    const partner = m.partners.get(lower(e.args.partner));
+    const payoutBps = partner?.payoutBps ?? 0n;
+    const fullLines = options.batchLines?.get(lower(e.args.batchId));
+    const lines = lineEvents.slice(start, end);
+    const id = lines[0].args.agreementId;
+    const a = m.agreements.get(id);
+    const p = a ? positionOf(a, e.args.partner) : undefined;
+    const locationOfLine = (l: LedgerEvent): Location => ({ block: l.block.toString(), tx: l.tx, logIndex: l.logIndex });
+    const rates = lines.map((l) => rateAt(partner, l.args.sku, periodStart, periodEnd).rate);
+    const gpuSeconds = lines.map((l) => (l.eventName === "UsageRecorded"
+      ? l.args.gpuSeconds
+      : fullLines?.find((x) => x.agreementId === id && lower(x.sku) === lower(l.args.sku))?.gpuSeconds));
+    const found: LineOutcome[] = lines.map((l) => (l.eventName === "UsageRecorded" ? { accepted: true } : { accepted: false, reason: USAGE_REJECTION[l.args.reason] }));
+    const expectation = expectGroup(m, { a, p, rates, gpuSeconds, periodStart, periodEnd, now: t });
+    let expected: LineOutcome[];
+    if ("all" in expectation) {
+      expected = lines.map(() => expectation.all);
+    } else {
+      // the line that failed: where the chain says, if the checks allow it there, else the first place they allow
+      const failedAt = found.findIndex((o) => !o.accepted && o.reason !== "SiblingRejected");
+      const failing = expectation.oneFails.find((c) => c.index === failedAt) ?? expectation.oneFails[0];
+      expected = lines.map((_l, j) => (j === failing.index ? { accepted: false, reason: failing.reason } : { accepted: false, reason: "SiblingRejected" }));
+    }
+    const acceptedCount = found.filter((o) => o.accepted).length;
+    checkInvariant8(f, id, { batchId: e.args.batchId, accepted: acceptedCount, rejected: lines.length - acceptedCount }, locationOfLine(lines[0]));
+    let burn = 0n;
+    lines.forEach((l, j) => {
+      const lineAt = locationOfLine(l);
+      const credits = gpuSeconds[j] === undefined || rates[j] === 0n ? 0n : shareMath.credits(gpuSeconds[j]!, rates[j]);
+      checkUsageLine(f, id, { batchId: e.args.batchId, index: start + j, sku: l.args.sku, expected: expected[j], found: found[j] }, lineAt);
+      const lineModel: BatchLineModel = { agreementId: id, sku: l.args.sku, accepted: found[j].accepted, gpuSeconds: gpuSeconds[j], at: lineAt };
       if (l.eventName === "UsageRecorded") {
         // the chain accepted the line: it is booked with the auditor's own figures
         const receivableAdded = shareMath.applyBps(credits, payoutBps);
         checkUsageCredits(f, id, {
-          batchId: e.args.batchId, sku: l.args.sku, gpuSeconds: l.args.gpuSeconds, rate, payoutBps, partner: e.args.partner, foundPartner: l.args.partner,
+          batchId: e.args.batchId, sku: l.args.sku, gpuSeconds: l.args.gpuSeconds, rate: rates[j], payoutBps, partner: e.args.partner, foundPartner: l.args.partner,
           expectedCredits: credits, credits: l.args.credits, expectedReceivable: receivableAdded, receivable: l.args.receivableAdded,
         }, lineAt);
         lineModel.credits = credits;
         batch.accepted.push({ agreementId: id, sku: l.args.sku, gpuSeconds: l.args.gpuSeconds, credits: l.args.credits });
-        if (g.a && g.p) {
-          checkInvariant5Line(f, id, { partner: g.p.partner, spentAfter: g.p.spent + credits, limit: limitAt(g.p.spendLimit, t) }, lineAt);
-          g.p.spent += credits;
-          g.p.burnedAt += credits;
-          g.p.receivable += receivableAdded;
-          g.p.linesAccepted += 1;
-          g.p.gpuSeconds += l.args.gpuSeconds;
-          g.gpuSeconds += l.args.gpuSeconds;
-          g.burn += credits;
-          g.a.creditsBurnedByUsage += credits;
-          g.a.creditsHeld -= credits;
-          moveWallet(g.a.startup, -credits);
+        if (a && p) {
+          checkInvariant5Line(f, id, { partner: p.partner, spentAfter: p.spent + credits, limit: limitAt(p.spendLimit, t) }, lineAt);
+          p.spent += credits;
+          p.burnedAt += credits;
+          p.receivable += receivableAdded;
+          p.linesAccepted += 1;
+          p.gpuSeconds += l.args.gpuSeconds;
+          burn += credits;
+          a.creditsBurnedByUsage += credits;
+          a.creditsHeld -= credits;
+          moveWallet(a.startup, -credits);
         }
       } else {
         lineModel.reason = USAGE_REJECTION[l.args.reason];
       }
       batch.lines.push(lineModel);
+    });
+    // an accepted group moves lastUsageEnd and burns its credits; a rejected one leaves no trace
+    if (a && p && acceptedCount > 0) {
+      p.lastUsageEnd = periodEnd;
+      credit(e.tx, `burn:${lower(a.startup)}`, burn);
     }
-    closeGroup(group);
   }
 
   function replayPayment(a: AgreementModel, e: Ev<"PaymentApplied">, distributed: Ev<"Distributed">[], t: bigint, at: Location): void {

@@ -147,6 +147,7 @@ export function buildReport(m: LedgerModel, findings: Findings, input: ReportInp
     },
     constants: {
       disputeWindow: s(m.constants.disputeWindow), rateNotice: s(m.constants.rateNotice), authNotice: s(m.constants.authNotice), reportingGrace: s(m.constants.reportingGrace),
+      signerNotice: s(m.constants.signerNotice), migrationNotice: s(m.constants.migrationNotice), payoutNotice: s(m.constants.payoutNotice),
     },
     clean: findings.discrepancies.length === 0,
     summary: {

@@ -1,6 +1,8 @@
 // The auditor's mutation suite (test/auditor/mutations.test.ts) links the real RevenueShareLedger against "doctored"
-// logic libraries, each with deliberate bugs. They are generated here from the real contracts/libraries/*.sol by a
-// short list of explicit edits, so the real sources stay the one home of the logic: when a real library changes, the
+// logic libraries, each with deliberate bugs; where a rule lives in the ledger's own code (the usage hot path of
+// contracts/abstracts/UsageRecorder.sol, no library), it deploys a doctored copy of the ledger instead. Both are
+// generated here from the real contracts/libraries/*.sol, contracts/abstracts/*.sol and RevenueShareLedger.sol by a
+// short list of explicit edits, so the real sources stay the one home of the logic: when a real contract changes, the
 // doctored copy follows, and an edit whose text is no longer found (exactly once) fails the compile, naming the edit.
 // hardhat.config.ts writes the output to contracts/test/doctored/ (git-ignored) before every compile.
 import fs from "node:fs";
@@ -13,9 +15,13 @@ export interface Edit {
 }
 
 interface Doctored {
-  /** The real library, contracts/libraries/<real>.sol. */
+  /** The real source, contracts/<dir>/<real>.sol. */
   real: string;
-  /** The doctored library's name (replaces `library <real>` and its @title). */
+  /** The real source's folder under contracts/ ("libraries" unless said; "" for contracts/ itself). */
+  dir?: string;
+  /** What the real source declares: a library (default) or a contract, whose copy is a doctored ledger build. */
+  kind?: "library" | "contract" | "abstract contract";
+  /** The doctored copy's name (replaces `<kind> <real>` and its @title). */
   name: string;
   /** The @dev lines placed under the @title. */
   dev: string;
@@ -46,6 +52,7 @@ const DOCTORED: Record<string, Doctored> = {
       { lib: "AgreementAcceptMintsExtra", mode: "ACCEPT_MINTS_EXTRA" },
       { lib: "AgreementRefundKeepsReceivable", mode: "REFUND_KEEPS_RECEIVABLE" },
       { lib: "AgreementDecreaseIgnored", mode: "DECREASE_IGNORED" },
+      { lib: "AgreementMigrationWithoutNotice", mode: "MIGRATION_WITHOUT_NOTICE" },
     ],
     edits: [
       // ACCEPT_MINTS_EXTRA: accepting mints one credit more than the limit.
@@ -56,6 +63,15 @@ const DOCTORED: Record<string, Doctored> = {
       {
         find: "credit.mint(msg.sender, minted);",
         replace: "credit.mint(msg.sender, bug == ACCEPT_MINTS_EXTRA ? minted + 1 : minted);",
+      },
+      // MIGRATION_WITHOUT_NOTICE (migrateStartup): PROGRAM's migration happens at once, as if the startup sent it.
+      {
+        find: "        bool callerIsProgram,\n        uint256 migrationNotice\n    ) external {",
+        replace: "        bool callerIsProgram,\n        uint256 migrationNotice,\n        uint256 bug\n    ) external {",
+      },
+      {
+        find: "        if (msg.sender == from) {\n",
+        replace: "        if (msg.sender == from || (bug == MIGRATION_WITHOUT_NOTICE && callerIsProgram)) {\n",
       },
       // DECREASE_IGNORED (authorizePartner): a decrease applies at once instead of after AUTH_NOTICE.
       {
@@ -123,7 +139,15 @@ library ${lib} {
         bool callerIsProgram,
         uint256 migrationNotice
     ) external {
-        DoctoredAgreementCore.migrateStartup(s, id, newWallet, credit, callerIsProgram, migrationNotice);
+        DoctoredAgreementCore.migrateStartup(
+            s,
+            id,
+            newWallet,
+            credit,
+            callerIsProgram,
+            migrationNotice,
+            DoctoredAgreementCore.${mode}
+        );
     }
 
     function cancelStartupMigration(LedgerState storage s, uint256 id, bool callerIsProgram) external {
@@ -284,14 +308,131 @@ library ${lib} {
 
   DoctoredPartnerLogic: {
     real: "PartnerLogic",
-    name: "PartnerRateInflated",
-    dev: "/// @dev TEST ONLY (the auditor's mutation suite): PartnerLogic storing every rate one unit above the one it announces.\n",
+    name: "DoctoredPartnerCore",
+    dev: coreDev("PartnerLogic"),
+    modes: [
+      { lib: "PartnerRateInflated", mode: "RATE_INFLATED" },
+      { lib: "PartnerSignersInForceEarly", mode: "SIGNERS_IN_FORCE_EARLY" },
+      { lib: "PartnerPayoutInForceEarly", mode: "PAYOUT_IN_FORCE_EARLY" },
+    ],
     edits: [
+      // SIGNERS_IN_FORCE_EARLY (setPartnerSigners): PROGRAM's proposed set is in force at once, while its
+      // PartnerSignersProposed event still announces effectiveAt = now + SIGNER_NOTICE.
+      {
+        find: "        bool callerIsProgram,\n        uint256 signerNotice\n    ) external {",
+        replace: "        bool callerIsProgram,\n        uint256 signerNotice,\n        uint256 bug\n    ) external {",
+      },
+      {
+        find: "            (p.pendingEpoch, p.pendingThreshold, p.pendingSignersAt) = (epoch, threshold, effectiveAt);\n",
+        replace:
+          "            uint40 inForceAt = bug == SIGNERS_IN_FORCE_EARLY ? uint40(block.timestamp) : effectiveAt;\n" +
+          "            (p.pendingEpoch, p.pendingThreshold, p.pendingSignersAt) = (epoch, threshold, inForceAt);\n",
+      },
+      // PAYOUT_IN_FORCE_EARLY (setPayoutAddress): PROGRAM's proposed payout address is in force at once (claims are
+      // paid to it), while its PayoutAddressSet event still announces effectiveAt = now + PAYOUT_NOTICE.
+      {
+        find: "        bool callerIsProgram,\n        uint256 payoutNotice\n    ) external {",
+        replace: "        bool callerIsProgram,\n        uint256 payoutNotice,\n        uint256 bug\n    ) external {",
+      },
+      {
+        find: "            (a.pendingAt, a.pending) = (effectiveAt, payout);\n",
+        replace:
+          "            uint40 inForceAt = bug == PAYOUT_IN_FORCE_EARLY ? uint40(block.timestamp) : effectiveAt;\n" +
+          "            (a.pendingAt, a.pending) = (inForceAt, payout);\n",
+      },
+      // RATE_INFLATED (scheduleRate): a sku's first rate is stored one unit above the one its event announces.
+      {
+        find: "        uint256 rateNotice\n    ) external {",
+        replace: "        uint256 rateNotice,\n        uint256 bug\n    ) external {",
+      },
       {
         find: "s.rateCards[partner][sku] = RateCard(creditsPerGpuHour, effectiveFrom, 1);",
-        replace: "s.rateCards[partner][sku] = RateCard(creditsPerGpuHour + 1, effectiveFrom, 1);",
+        replace:
+          "uint64 stored = bug == RATE_INFLATED ? creditsPerGpuHour + 1 : creditsPerGpuHour;\n" +
+          "            s.rateCards[partner][sku] = RateCard(stored, effectiveFrom, 1);",
       },
     ],
+    wrap: (lib, mode) => `/// @dev DoctoredPartnerCore with \`${mode}\`.
+library ${lib} {
+    function registerPartner(
+        LedgerState storage s,
+        address partner,
+        address[] calldata signers,
+        uint8 threshold,
+        uint16 payoutBps
+    ) external {
+        DoctoredPartnerCore.registerPartner(s, partner, signers, threshold, payoutBps);
+    }
+
+    function setPartnerSigners(
+        LedgerState storage s,
+        address partner,
+        address[] calldata signers,
+        uint8 threshold,
+        bool callerIsProgram,
+        uint256 signerNotice
+    ) external {
+        DoctoredPartnerCore.setPartnerSigners(
+            s,
+            partner,
+            signers,
+            threshold,
+            callerIsProgram,
+            signerNotice,
+            DoctoredPartnerCore.${mode}
+        );
+    }
+
+    function setPayoutAddress(
+        LedgerState storage s,
+        address partner,
+        address payout,
+        bool callerIsProgram,
+        uint256 payoutNotice
+    ) external {
+        DoctoredPartnerCore.setPayoutAddress(
+            s,
+            partner,
+            payout,
+            callerIsProgram,
+            payoutNotice,
+            DoctoredPartnerCore.${mode}
+        );
+    }
+
+    function setPartnerActive(LedgerState storage s, address partner, bool active) external {
+        DoctoredPartnerCore.setPartnerActive(s, partner, active);
+    }
+
+    function scheduleRate(
+        LedgerState storage s,
+        address partner,
+        bytes32 sku,
+        uint64 creditsPerGpuHour,
+        uint64 effectiveFrom,
+        uint256 rateNotice
+    ) external {
+        DoctoredPartnerCore.scheduleRate(
+            s,
+            partner,
+            sku,
+            creditsPerGpuHour,
+            effectiveFrom,
+            rateNotice,
+            DoctoredPartnerCore.${mode}
+        );
+    }
+
+    function setRevenueSigners(
+        LedgerState storage s,
+        address[] calldata signers,
+        uint8 threshold,
+        uint256 signerNotice
+    ) external {
+        DoctoredPartnerCore.setRevenueSigners(s, signers, threshold, signerNotice);
+    }
+}
+`,
   },
 
   DoctoredProgramLogic: {
@@ -466,6 +607,43 @@ library ${lib} {
 }
 `,
   },
+
+  // A doctored ledger build: the usage hot path is the ledger's own code (no library to swap), so the mutation suite
+  // deploys LedgerLoneSibling, a copy of RevenueShareLedger whose UsageRecorder is the copy below.
+  DoctoredUsageRecorder: {
+    real: "UsageRecorder",
+    dir: "abstracts",
+    kind: "abstract contract",
+    name: "LoneSiblingUsageRecorder",
+    dev: "/// @dev TEST ONLY (the auditor's mutation suite): UsageRecorder accepting the lines of an agreement that come\n/// before its failing line (a lone accepted sibling), instead of rejecting the agreement's lines together.\n",
+    edits: [
+      {
+        find: "            } else {\n                _emitRejected(c.batchId, id, lines, i, end, failedAt, failure);\n",
+        replace:
+          "            } else if (failure > uint256(UsageRejection.ReportingClosed) && failedAt > i) {\n" +
+          "                _emitAccepted(c, failedAt - i);\n" +
+          "                c.accepted += failedAt - i;\n" +
+          "                _closeGroup(c);\n" +
+          "                _emitRejected(c.batchId, id, lines, failedAt, end, failedAt, failure);\n" +
+          "            } else {\n" +
+          "                _emitRejected(c.batchId, id, lines, i, end, failedAt, failure);\n",
+      },
+    ],
+  },
+
+  DoctoredLedgerLoneSibling: {
+    real: "RevenueShareLedger",
+    dir: "",
+    kind: "contract",
+    name: "LedgerLoneSibling",
+    dev: "/// @dev TEST ONLY (the auditor's mutation suite): RevenueShareLedger built on LoneSiblingUsageRecorder.\n",
+    edits: [
+      {
+        find: 'import {UsageRecorder} from "./abstracts/UsageRecorder.sol";',
+        replace: 'import {LoneSiblingUsageRecorder as UsageRecorder} from "./test/doctored/DoctoredUsageRecorder.sol";',
+      },
+    ],
+  },
 };
 
 /** Apply `edit` to `text`, requiring exactly one match. */
@@ -482,27 +660,32 @@ function applyEdit(text: string, edit: Edit, file: string, label: string, real: 
 }
 
 /**
- * The doctored libraries' sources (file name → Solidity text), built from the real libraries under `root`.
+ * The doctored sources (file name → Solidity text), built from the real contracts under `root`.
  * `outDir` (relative to `root`) is where they will be written, for their relative imports.
  */
 export function doctoredSources(root: string, outDir = path.join("contracts", "test", "doctored")): Map<string, string> {
-  const libDir = path.join(root, "contracts", "libraries");
   const out = new Map<string, string>();
   for (const [file, d] of Object.entries(DOCTORED)) {
-    let text = fs.readFileSync(path.join(libDir, `${d.real}.sol`), "utf8");
+    const dir = path.posix.join("contracts", d.dir ?? "libraries");
+    const kind = d.kind ?? "library";
+    let text = fs.readFileSync(path.join(root, dir, `${d.real}.sol`), "utf8");
     const step = (edit: Edit, label: string) => (text = applyEdit(text, edit, file, label, d.real));
     // 1. The bugs, against the real text.
     d.edits.forEach((edit, i) => step(edit, `edit ${i + 1}`));
     // 2. Name, header and bug-mode constants.
     step({ find: `/// @title ${d.real}\n`, replace: `/// @title ${d.name}\n${d.dev}` }, "@title");
     const constants = (d.modes ?? []).map((m, i) => `    uint256 internal constant ${m.mode} = ${i + 1};\n`).join("");
-    step(
-      { find: `\nlibrary ${d.real} {\n`, replace: `\nlibrary ${d.name} {\n${constants}${constants ? "\n" : ""}` },
-      "library name",
-    );
-    // 3. Relative imports, re-pointed from contracts/libraries/ to `outDir`.
+    if (kind === "library") {
+      step(
+        { find: `\nlibrary ${d.real} {\n`, replace: `\nlibrary ${d.name} {\n${constants}${constants ? "\n" : ""}` },
+        "library name",
+      );
+    } else {
+      step({ find: `\n${kind} ${d.real} is`, replace: `\n${kind} ${d.name} is` }, "contract name");
+    }
+    // 3. Relative imports, re-pointed from the real source's folder to `outDir`.
     text = text.replace(/ from "(\.\.?\/[^"]+)";/g, (_m, p: string) => {
-      const target = path.posix.join("contracts/libraries", p);
+      const target = path.posix.join(dir, p);
       const moved = path.posix.relative(outDir.split(path.sep).join("/"), target);
       return ` from "${moved.startsWith(".") ? moved : `./${moved}`}";`;
     });

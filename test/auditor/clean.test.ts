@@ -20,7 +20,7 @@ describe("auditor: a long random activity history", function () {
   it("when every rule held, it passes with no discrepancy, evidence included, at every audited block", async function () {
     const d = await LedgerDriver.deploy(node);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dsx-audit-random-"));
-    const history = await playRandomHistory(d, { seed: 20260901, agreements: 8, partners: 3, days: 14, density: 0.6, evidenceDir: dir });
+    const history = await playRandomHistory(d, { seed: 20260901, agreements: 8, partners: 3, days: 14, density: 0.6, changes: true, evidenceDir: dir });
     const result = await runAudit({ rpcUrl: node.url, chainId: 31337, ledger: d.ledger, fromBlock: d.deploymentBlock, evidenceDir: dir });
     expect(result.report.discrepancies.slice(0, 5)).to.deep.equal([]);
     expect(result.report.clean).to.equal(true);
@@ -31,6 +31,12 @@ describe("auditor: a long random activity history", function () {
     expect(counts.RevenueFinalized).to.be.greaterThan(30);
     expect(counts.PaymentApplied).to.be.greaterThan(10);
     expect(counts.Claimed).to.be.greaterThan(5);
+    // the v1.1 changes of wallets, signers and payout addresses, each by the affected party and by PROGRAM's proposal
+    for (const kind of ["StartupMigrationProposed", "StartupMigrationCancelled", "StartupMigrated", "PartnerSignersProposed", "PartnerSignersSet", "PayoutAddressSet", "RevenueSignersProposed"]) {
+      expect(counts[kind] ?? 0, kind).to.be.greaterThan(0);
+    }
+    const reasons = [...result.model.batches.values()].flatMap((b) => b.lines.map((l) => l.reason));
+    expect(reasons, "a line rejected with its agreement's failing line").to.include("SiblingRejected");
     expect(result.report.evidence?.records).to.be.greaterThan(200);
 
     // the same history audited halfway through is clean too (views and balances as they stood then)

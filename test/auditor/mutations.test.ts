@@ -1,7 +1,7 @@
 // The mutation suite: each kind of tampering applied on its own — to the evidence files, to the partner's
-// attestation, or to the ledger itself (the real RevenueShareLedger linked against one doctored library from
-// contracts/test/doctored/, generated from the real libraries by scripts/lib/doctored.ts) — must be caught by the
-// auditor and named by the right check.
+// attestation, or to the ledger itself (the real RevenueShareLedger linked against one doctored library, or a doctored
+// build of the ledger, from contracts/test/doctored/, generated from the real sources by scripts/lib/doctored.ts) —
+// must be caught by the auditor and named by the right check.
 import { expect } from "chai";
 import fs from "node:fs";
 import os from "node:os";
@@ -171,8 +171,9 @@ describe("auditor: mutation suite", function () {
     });
   });
 
-  describe("a doctored ledger (the real ledger linked against one buggy library)", function () {
-    const cases: { n: number; title: string; deploy: DeployOptions; history?: StandardOptions; checks: string[]; naming?: (x: Discrepancy) => boolean }[] = [
+  describe("a doctored ledger (the real ledger linked against one buggy library, or a doctored build of it)", function () {
+    /** `only`: the failed checks are exactly `checks`. */
+    const cases: { n: number; title: string; deploy: DeployOptions; history?: StandardOptions; checks: string[]; only?: boolean; naming?: (x: Discrepancy) => boolean }[] = [
       { n: 12, title: "an off-by-one in the waterfall (partners get one unit more)", deploy: { libraries: { SettlementLogic: "SettlementWaterfallOffByOne" } }, checks: ["payment.split"], naming: (x) => x.figure.endsWith(".toPartners") },
       { n: 13, title: "a rounding error (partner parts rounded up)", deploy: { libraries: { SettlementLogic: "SettlementPartRoundedUp" } }, checks: ["payment.split"], naming: (x) => x.figure.includes("distribution[") },
       { n: 14, title: "a payment credited to the wrong beneficiary", deploy: { libraries: { SettlementLogic: "SettlementWrongBeneficiary" } }, checks: ["view.program", "claim"], naming: (x) => x.figure.startsWith("claimable(") },
@@ -189,12 +190,22 @@ describe("auditor: mutation suite", function () {
       { n: 25, title: "an authorization decrease that never takes effect", deploy: { libraries: { AgreementLogic: "AgreementDecreaseIgnored" } }, checks: ["usage.line", "invariant.5"], naming: (x) => x.expected === "rejected OverAuthorization" && x.found === "accepted" },
       { n: 26, title: "rates stored above the announced rate card", deploy: { libraries: { PartnerLogic: "PartnerRateInflated" } }, checks: ["usage.credits"], naming: (x) => x.figure.includes(".credits (") },
       { n: 27, title: "the program's claim paid to the caller instead of the treasury", deploy: { libraries: { ProgramLogic: "ProgramClaimToCaller" } }, checks: ["settlement.token"], naming: (x) => x.figure.startsWith("settlement out ") && x.expected === "0" },
+      // PROTOCOL §10.7: every one of PROGRAM's five migrations happens at once, none proposed
+      { n: 29, title: "a migration without notice (PROGRAM's call moves the wallet at once)", deploy: { libraries: { AgreementLogic: "AgreementMigrationWithoutNotice" } }, history: { migrationAtOnce: true }, checks: ["invariant.7"], only: true, naming: (x) => x.agreementId === "2" && x.figure.startsWith("migration to ") && x.found.endsWith("no proposal") },
+      // §10.7: F's batch inside the notice of PROGRAM's proposed set, signed by that set, is accepted
+      { n: 30, title: "a signer set in force early (a batch signed by a proposed set accepted during its notice)", deploy: { libraries: { PartnerLogic: "PartnerSignersInForceEarly" } }, history: { signWithProposedSetEarly: true }, checks: ["invariant.7"], only: true, naming: (x) => x.figure.endsWith(".signers") && x.found.startsWith("0 of them among the signers") },
+      // §6, §10.8: a2's b200 line accepted while its h100 line in the same batch is rejected OverGpuBound
+      { n: 31, title: "a lone accepted sibling (an agreement's line accepted beside its rejected one)", deploy: { ledger: "LedgerLoneSibling" }, checks: ["invariant.8", "usage.line"], only: true, naming: (x) => x.check === "invariant.8" && x.agreementId === "2" && x.found === "1 accepted, 1 rejected" },
+      // §8, §10.7: F's claim during the notice of PROGRAM's proposed payout address is paid to that address
+      { n: 32, title: "a claim paid to the wrong address (a proposed payout address in force during its notice)", deploy: { libraries: { PartnerLogic: "PartnerPayoutInForceEarly" } }, checks: ["invariant.7", "claim", "settlement.token"], only: true, naming: (x) => x.check === "invariant.7" && x.figure.endsWith(".to (the payout address in force)") },
     ];
     for (const c of cases) {
       it(`${c.n}. ${c.title}`, async function () {
         const doctored = await LedgerDriver.deploy(node, c.deploy);
         await playStandardHistory(doctored, c.history ?? {});
-        expectCaught(await audit(doctored), c.checks, c.naming);
+        const r = await audit(doctored);
+        expectCaught(r, c.checks, c.naming);
+        if (c.only) expect(failedChecks(r)).to.deep.equal([...c.checks].sort());
       });
     }
   });

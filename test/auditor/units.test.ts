@@ -5,7 +5,7 @@ import { decodeAuditLogs } from "../../auditor/chain/events";
 import type { RawLog } from "../../auditor/chain/reader";
 import { Findings } from "../../auditor/findings";
 import { canonicalize, isCanonical, reportHashOf } from "../../auditor/report/canonical";
-import { linesHashOf, rateAt } from "../../auditor/replay/replay";
+import { batchIdOf, linesHashOf, rateAt, replayLedger } from "../../auditor/replay/replay";
 import type { PartnerModel } from "../../auditor/replay/model";
 
 const LEDGER: Address = "0x00000000000000000000000000000000000000aa";
@@ -17,6 +17,15 @@ function logOf(eventName: string, args: Record<string, unknown>, logIndex: numbe
   const topics = encodeEventTopics({ abi: [event], eventName, args } as never) as Hex[];
   const data = encodeAbiParameters(event.inputs.filter((i) => !i.indexed), event.inputs.filter((i) => !i.indexed).map((i) => args[i.name!]) as never);
   return { address: LEDGER, topics, data, blockNumber: "0x5", blockHash: `0x${"00".repeat(32)}`, transactionHash: `0x${"0f".repeat(32)}`, logIndex: toHex(logIndex) };
+}
+
+/** Replays `logs` (one block at time `t`) and returns the discrepancies of `checks`. */
+function replayed(logs: RawLog[], t: bigint, checks: string[]): { check: string; figure: string; expected: string; found: string }[] {
+  const { events } = decodeAuditLogs(LEDGER, logs, []);
+  const f = new Findings();
+  const day = 86_400n;
+  replayLedger(events, new Map([[5n, t]]), { disputeWindow: day, rateNotice: day, authNotice: day, reportingGrace: day, signerNotice: day, migrationNotice: day, payoutNotice: day }, f);
+  return f.discrepancies.filter((d) => checks.includes(d.check)).map(({ check, figure, expected, found }) => ({ check, figure, expected, found }));
 }
 
 describe("auditor units", function () {
@@ -54,6 +63,57 @@ describe("auditor units", function () {
       expect(rateAt(partner, SKU, 7_200n, 9_000n)).to.deep.equal({ rate: 3n, straddled: undefined });
       expect(rateAt(partner, SKU, 3_600n, 10_800n)).to.deep.equal({ rate: 2n, straddled: 7_200n });
       expect(rateAt(undefined, SKU, 0n, 1n).rate).to.equal(0n);
+    });
+  });
+
+  describe("replayLedger: one agreement's lines of a batch without evidence (PROTOCOL §6, §10.8)", function () {
+    const T = 1_800_000_000n;
+    const STARTUP: Address = "0x2222222222222222222222222222222222222222";
+    const NO_RATE = toHex("b200", { size: 32 }); // sorts before h100-sxm
+    const start = T - 10n * 86_400n;
+    const setup = [
+      ["PartnerRegistered", { partner: PARTNER, signers: [STARTUP], threshold: 1, payoutBps: 7_000 }],
+      ["RateScheduled", { partner: PARTNER, sku: SKU, creditsPerGpuHour: 3_600n, effectiveFrom: 0n }],
+      ["AgreementCreated", { id: 1n, startup: STARTUP, terms: {
+        startup: STARTUP, creditLimit: 1_000_000n, revenueShareBps: 800, capMultipleBps: 15_000, partnerFirstBps: 6_000, startTime: start,
+        endTime: start + 30n * 86_400n, periodDuration: 10 * 86_400, gracePeriod: 86_400, termsHash: keccak256("0x06"),
+      } }],
+      ["AgreementAccepted", { id: 1n, creditsMinted: 1_000_000n }],
+      ["PartnerAuthorized", { id: 1n, partner: PARTNER, spendLimit: 1_000_000n, maxGpus: 1, effectiveAt: T }],
+    ] as [string, Record<string, unknown>][];
+    /** One batch of agreement 1's lines `skus` (window [T − 1 h, T)), whose events say `outcomes` (a reason code or "accepted"). */
+    const batch = (sequence: bigint, skus: Hex[], outcomes: (number | "accepted")[]): [string, Record<string, unknown>][] => {
+      const root = keccak256(toHex(`root${sequence}`));
+      const batchId = batchIdOf(PARTNER, sequence, T - 3_600n, T, root);
+      const lines = skus.map((sku, i): [string, Record<string, unknown>] => (outcomes[i] === "accepted"
+        ? ["UsageRecorded", { batchId, agreementId: 1n, partner: PARTNER, sku, gpuSeconds: 60n, credits: 60n, receivableAdded: 42n }]
+        : ["UsageLineRejected", { batchId, agreementId: 1n, sku, reason: outcomes[i] }]));
+      const accepted = BigInt(outcomes.filter((o) => o === "accepted").length);
+      return [...lines, ["UsageBatchRecorded", { batchId, partner: PARTNER, sequence, periodStart: T - 3_600n, periodEnd: T, recordsRoot: root, linesAccepted: accepted, linesRejected: BigInt(skus.length) - accepted }]];
+    };
+    const run = (...batches: [string, Record<string, unknown>][][]) =>
+      replayed([...setup, ...batches.flat()].map(([name, args], i) => logOf(name, args, i)), T, ["usage.line", "invariant.8"]);
+    const [NO_RATE_CODE, OVER_GPU, OVER_AUTH, SIBLING] = [3, 5, 6, 8];
+
+    it("when the failing line carries its reason and its sibling SiblingRejected, before or after it, it passes", function () {
+      expect(run(batch(0n, [NO_RATE, SKU], [NO_RATE_CODE, SIBLING]))).to.deep.equal([]);
+      // gpuSeconds unknown: a lone h100 line may have failed any of the three bounds
+      expect(run(batch(0n, [SKU], [OVER_AUTH]), batch(1n, [SKU], [OVER_GPU]))).to.deep.equal([]);
+    });
+
+    it("when a line without a rate is left SiblingRejected behind a later failure, it names both lines", function () {
+      expect(run(batch(0n, [NO_RATE, SKU], [SIBLING, OVER_GPU]))).to.deep.equal([
+        { check: "usage.line", figure: `batch(${batchIdOf(PARTNER, 0n, T - 3_600n, T, keccak256(toHex("root0")))}).line[0] ${NO_RATE}`, expected: "rejected NoRate", found: "rejected SiblingRejected" },
+        { check: "usage.line", figure: `batch(${batchIdOf(PARTNER, 0n, T - 3_600n, T, keccak256(toHex("root0")))}).line[1] ${SKU}`, expected: "rejected SiblingRejected", found: "rejected OverGpuBound" },
+      ]);
+    });
+
+    it("when a line is accepted beside a rejected one, invariant 8 and the line check fail; when no line carries the failure, the line check does", function () {
+      const mixed = run(batch(0n, [NO_RATE, SKU], [NO_RATE_CODE, "accepted"]));
+      expect(mixed.map((d) => [d.check, d.found])).to.deep.equal([["invariant.8", "1 accepted, 1 rejected"], ["usage.line", "accepted"]]);
+      expect(run(batch(0n, [SKU], [SIBLING])).map((d) => [d.check, d.expected, d.found])).to.deep.equal([
+        ["usage.line", "rejected (OverGpuBound | OverAuthorization | InsufficientCredits)", "rejected SiblingRejected"],
+      ]);
     });
   });
 
