@@ -4543,7 +4543,7 @@ export const dsxCreditAbi = [
       },
       {
         "internalType": "uint256",
-        "name": "amount",
+        "name": "",
         "type": "uint256"
       }
     ],
@@ -4555,7 +4555,7 @@ export const dsxCreditAbi = [
         "type": "bool"
       }
     ],
-    "stateMutability": "view",
+    "stateMutability": "pure",
     "type": "function"
   },
   {

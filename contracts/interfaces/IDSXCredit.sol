@@ -18,7 +18,7 @@ interface IDSXCredit is IERC20 {
     function ledger() external view returns (address);
 
     /// @notice Whether `amount` could move from `from` to `to` (in the spirit of ERC-7943): only mints and burns.
-    function canTransfer(address from, address to, uint256 amount) external view returns (bool);
+    function canTransfer(address from, address to, uint256 amount) external pure returns (bool);
 
     /// @notice Mints `amount` to `to`. Requirements: caller is the ledger.
     function mint(address to, uint256 amount) external;

@@ -127,18 +127,17 @@ library AgreementLogic {
         uint256 migrationNotice
     ) external {
         Agreement storage a = _agreement(s, id);
+        address from = a.startup;
+        if (msg.sender != from && !callerIsProgram) revert ILedgerErrors.NotStartupOrProgram(id, msg.sender);
         if (!AgreementMath.isOpen(a.status)) revert ILedgerErrors.AgreementWrongStatus(id, a.status);
         if (newWallet == address(0)) revert ILedgerErrors.ZeroAddress();
         _checkWalletFree(s, newWallet, credit);
-        address from = a.startup;
         if (msg.sender == from) {
             _migrate(s, a, id, newWallet, credit);
-        } else if (callerIsProgram) {
+        } else {
             uint40 effectiveAt = SafeCast.toUint40(block.timestamp + migrationNotice);
             s.pendingMigrations[id] = PendingMigration(newWallet, effectiveAt);
             emit IRevenueShareLedger.StartupMigrationProposed(id, from, newWallet, effectiveAt);
-        } else {
-            revert ILedgerErrors.NotStartupOrProgram(id, msg.sender);
         }
     }
 

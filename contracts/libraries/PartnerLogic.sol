@@ -47,9 +47,9 @@ library PartnerLogic {
         bool callerIsProgram,
         uint256 signerNotice
     ) external {
+        if (msg.sender != partner && !callerIsProgram) revert ILedgerErrors.NotPartnerOrProgram(partner, msg.sender);
         _requireRegistered(s, partner);
         PartnerConfig memory p = s.partners[partner];
-        if (msg.sender != partner && !callerIsProgram) revert ILedgerErrors.NotPartnerOrProgram(partner, msg.sender);
         // a proposal that has come into force becomes the set in force before anything replaces it
         (p.signerEpoch, p.threshold) = SignatureQuorum.inForce(
             p.signerEpoch,
@@ -82,9 +82,9 @@ library PartnerLogic {
         bool callerIsProgram,
         uint256 payoutNotice
     ) external {
+        if (msg.sender != partner && !callerIsProgram) revert ILedgerErrors.NotPartnerOrProgram(partner, msg.sender);
         _requireRegistered(s, partner);
         if (payout == address(0)) revert ILedgerErrors.ZeroAddress();
-        if (msg.sender != partner && !callerIsProgram) revert ILedgerErrors.NotPartnerOrProgram(partner, msg.sender);
         PayoutAddress storage a = s.payouts[partner];
         if (msg.sender == partner) {
             (a.current, a.pendingAt, a.pending) = (payout, 0, address(0));

@@ -86,15 +86,16 @@ describe("RevenueShareLedger constructor: constants within their ranges (Invalid
     });
 
     it("when the admin later changes the delay outside 1 .. 90 days, changeDefaultAdminDelay reverts InvalidConstant and the delay stays", async function () {
-      const f = await loadFixture(deployLedgerFixture);
+      const f = await loadFixture(librariesFixture);
+      const ledger = await f.deploy(DEFAULT_CONSTANTS);
       for (const value of [0n, DAY - 1n, 90n * DAY + 1n, MAX_UINT48]) {
-        await expect(f.ledger.connect(f.admin).changeDefaultAdminDelay(value))
-          .to.be.revertedWithCustomError(f.ledger, "InvalidConstant").withArgs("ADMIN_DELAY", value);
+        await expect(ledger.connect(f.admin).changeDefaultAdminDelay(value))
+          .to.be.revertedWithCustomError(ledger, "InvalidConstant").withArgs("ADMIN_DELAY", value);
       }
-      const [pending] = await f.ledger.pendingDefaultAdminDelay();
+      const [pending] = await ledger.pendingDefaultAdminDelay();
       expect(pending).to.equal(0n);
-      expect(await f.ledger.defaultAdminDelay()).to.equal(DEFAULT_ADMIN_DELAY);
-      await expect(f.ledger.connect(f.admin).changeDefaultAdminDelay(2n * DAY)).to.emit(f.ledger, "DefaultAdminDelayChangeScheduled");
+      expect(await ledger.defaultAdminDelay()).to.equal(DEFAULT_ADMIN_DELAY);
+      await expect(ledger.connect(f.admin).changeDefaultAdminDelay(2n * DAY)).to.emit(ledger, "DefaultAdminDelayChangeScheduled");
     });
   });
 

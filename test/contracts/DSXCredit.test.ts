@@ -157,7 +157,8 @@ describe("DSXCredit", function () {
       { when: "wallet to itself", from: "startup", to: "startup", amount: 1n, expected: false },
       { when: "a mint (from the zero address)", from: "zero", to: "startup2", amount: 123n, expected: true },
       { when: "from the zero address to the zero address", from: "zero", to: "zero", amount: 1n, expected: false },
-      { when: "a burn within the balance", from: "startup", to: "zero", amount: CREDIT_LIMIT, expected: true },
+      // PROTOCOL §9: false for every move a holder could start, including to the zero address (burns are the ledger's)
+      { when: "a burn within the balance", from: "startup", to: "zero", amount: CREDIT_LIMIT, expected: false },
       { when: "a burn above the balance", from: "startup", to: "zero", amount: CREDIT_LIMIT + 1n, expected: false },
       { when: "a burn from an empty wallet", from: "startup2", to: "zero", amount: 1n, expected: false },
     ];

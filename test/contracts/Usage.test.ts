@@ -12,7 +12,6 @@ import {
 const H = HOUR;
 const GB300 = skuToBytes32("gb300");
 /** UsageRejection.SiblingRejected (v1.1): a line skipped because another line of its agreement in the batch failed. */
-const SIBLING_REJECTED = 8;
 /** F is authorized for 16 GPUs on agreements 1 and 2: the bound of a one-hour window. */
 const BOUND_1H = 16n * 3_600n;
 
@@ -415,7 +414,7 @@ describe("submitUsage", function () {
       const S = s.start;
         await time.increaseTo(S + H);
         expect(await submitF(s, S, S + H, [[s.id, B200, 3_600n], [s.id, GB300, 3_600n], [s.id, H100, 3_600n]])).to.deep.equal({
-          accepted: [], rejected: [[s.id, B200, SIBLING_REJECTED], [s.id, GB300, Reason.NoRate], [s.id, H100, SIBLING_REJECTED]],
+          accepted: [], rejected: [[s.id, B200, Reason.SiblingRejected], [s.id, GB300, Reason.NoRate], [s.id, H100, Reason.SiblingRejected]],
         });
         const fromB = batchOf(s.partnerB.address, 0n, S, S + H, [[s.id, H100, 3_600n]]);
         expect(await outcomeOf(s, fromB, await sendUsage(s, fromB))).to.deep.equal({ accepted: [], rejected: [[s.id, H100, Reason.NoRate]] });
@@ -518,7 +517,7 @@ describe("submitUsage", function () {
         expect(await submitF(s, S, S + H, [[s.id, B200, 20_000n], [s.id, H100, BOUND_1H - 20_000n + 1n],
           [s.id2, B200, 20_000n], [s.id2, H100, BOUND_1H - 20_000n]])).to.deep.equal({
           accepted: [fLine(s.id2, B200, 20_000n), fLine(s.id2, H100, BOUND_1H - 20_000n)],
-          rejected: [[s.id, B200, SIBLING_REJECTED], [s.id, H100, Reason.OverGpuBound]],
+          rejected: [[s.id, B200, Reason.SiblingRejected], [s.id, H100, Reason.OverGpuBound]],
         });
       });
 
@@ -528,7 +527,7 @@ describe("submitUsage", function () {
         await time.increaseTo(S + H);
         // gb300 has no rate at F (NoRate on its own), h100 would pass on its own
         expect(await submitF(s, S, S + H, [[s.id, B200, BOUND_1H + 1n], [s.id, GB300, 1n], [s.id, H100, 1n]])).to.deep.equal({
-          accepted: [], rejected: [[s.id, B200, Reason.OverGpuBound], [s.id, GB300, SIBLING_REJECTED], [s.id, H100, SIBLING_REJECTED]],
+          accepted: [], rejected: [[s.id, B200, Reason.OverGpuBound], [s.id, GB300, Reason.SiblingRejected], [s.id, H100, Reason.SiblingRejected]],
         });
         expect((await position(s, s.id)).lastUsageEnd).to.equal(0n);
       });
@@ -588,7 +587,7 @@ describe("submitUsage", function () {
         await time.increaseTo(S + H);
         const before = await s.credit.balanceOf(s.startup.address);
         expect(await submitF(s, S, S + H, [[s.id, B200, 3_600n], [s.id, H100, 8_641n]])).to.deep.equal({
-          accepted: [], rejected: [[s.id, B200, SIBLING_REJECTED], [s.id, H100, Reason.OverAuthorization]],
+          accepted: [], rejected: [[s.id, B200, Reason.SiblingRejected], [s.id, H100, Reason.OverAuthorization]],
         });
         expect(await s.credit.balanceOf(s.startup.address)).to.equal(before);
         expect((await position(s, s.id)).spent).to.equal(0n);
@@ -643,7 +642,7 @@ describe("submitUsage", function () {
         const poor = await oneDayAgreement(s, 5n * DSXC);
         await time.increaseTo(S + H);
         expect(await submitF(s, S, S + H, [[poor, B200, 3_600n], [poor, H100, 1_441n]])).to.deep.equal({
-          accepted: [], rejected: [[poor, B200, SIBLING_REJECTED], [poor, H100, Reason.InsufficientCredits]],
+          accepted: [], rejected: [[poor, B200, Reason.SiblingRejected], [poor, H100, Reason.InsufficientCredits]],
         });
         expect(await s.credit.balanceOf(s.extra[0].address)).to.equal(5n * DSXC);
       });
@@ -697,9 +696,9 @@ describe("submitUsage", function () {
       const tx = await sendUsage(s, batch);
       const receipt = (await tx.wait())!;
       expect(eventOrder(s, receipt), "the failing line its reason, its siblings before and after it SiblingRejected, in line order").to.deep.equal([
-        ["UsageLineRejected", s.id, B200, SIBLING_REJECTED],
+        ["UsageLineRejected", s.id, B200, Reason.SiblingRejected],
         ["UsageLineRejected", s.id, GB300, Reason.OverAuthorization],
-        ["UsageLineRejected", s.id, H100, SIBLING_REJECTED],
+        ["UsageLineRejected", s.id, H100, Reason.SiblingRejected],
         ["UsageRecorded", s.id2, H100, 5n * DSXC / 2n],
         ["UsageBatchRecorded", 1n, 3n],
       ]);

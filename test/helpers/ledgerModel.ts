@@ -529,20 +529,20 @@ export class LedgerModel {
 
   /**
    * Sent by the agreement's startup wallet: migrates at once. Sent by PROGRAM: only proposes (executable from
-   * now + MIGRATION_NOTICE; a newer proposal replaces an older one). Anyone else is refused. The target checks come
-   * first (the contract's order).
+   * now + MIGRATION_NOTICE; a newer proposal replaces an older one). Anyone else is refused, before the target
+   * checks (the contract's order).
    */
   migrateStartup(caller: string, id: bigint, newWallet: string): Outcome<
     { migrated: true; from: string; moved: bigint } | { migrated: false; from: string; effectiveAt: bigint }
   > {
     return this.attempt(() => {
       const a = this.existing(id);
+      const from = a.terms.startup;
+      if (lc(caller) !== from && !this.hasRole(caller, "program")) fail("NotStartupOrProgram", id, caller);
       if (!LedgerModel.isOpen(a.status)) fail("AgreementWrongStatus", id, a.status);
       if (lc(newWallet) === ZERO) fail("ZeroAddress");
       this.checkWalletFree(newWallet);
-      const from = a.terms.startup;
       if (lc(caller) === from) return { migrated: true as const, from, moved: this.migrate(a, newWallet) };
-      if (!this.hasRole(caller, "program")) fail("NotStartupOrProgram", id, caller);
       const effectiveAt = this.now + this.constants.migrationNotice;
       this.pendingMigrations.set(id, { to: lc(newWallet), at: effectiveAt });
       return { migrated: false as const, from, effectiveAt };
@@ -633,10 +633,10 @@ export class LedgerModel {
    */
   setPartnerSigners(caller: string, partner: string, signers: string[], threshold: number): Outcome<{ effectiveAt: bigint; atOnce: boolean }> {
     return this.attempt(() => {
-      const p = this.partners.get(lc(partner));
-      if (!p) fail("PartnerNotRegistered", partner);
       const byPartner = lc(caller) === lc(partner);
       if (!byPartner && !this.hasRole(caller, "program")) fail("NotPartnerOrProgram", partner, caller);
+      const p = this.partners.get(lc(partner));
+      if (!p) fail("PartnerNotRegistered", partner);
       const set = LedgerModel.checkSignerSet(signers, threshold);
       p.signers = LedgerModel.ruling(p.signers, p.pendingSigners, this.now);
       p.pendingSigners = undefined;
@@ -653,11 +653,11 @@ export class LedgerModel {
   /** Sent by the partner: at once (drops a pending address). Sent by PROGRAM: pending for PAYOUT_NOTICE. */
   setPayoutAddress(caller: string, partner: string, payout: string): Outcome<{ effectiveAt: bigint }> {
     return this.attempt(() => {
+      const byPartner = lc(caller) === lc(partner);
+      if (!byPartner && !this.hasRole(caller, "program")) fail("NotPartnerOrProgram", partner, caller);
       const p = this.partners.get(lc(partner));
       if (!p) fail("PartnerNotRegistered", partner);
       if (lc(payout) === ZERO) fail("ZeroAddress");
-      const byPartner = lc(caller) === lc(partner);
-      if (!byPartner && !this.hasRole(caller, "program")) fail("NotPartnerOrProgram", partner, caller);
       p.payout = LedgerModel.ruling(p.payout, p.pendingPayout, this.now);
       p.pendingPayout = undefined;
       if (byPartner) {

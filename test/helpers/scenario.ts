@@ -28,6 +28,7 @@ export const PAYOUT_B = 8_000n;
 export const Reason = {
   NotOpen: 0, OutsideTerm: 1, ReportingClosed: 2, NoRate: 3, Overlap: 4, OverGpuBound: 5, OverAuthorization: 6,
   InsufficientCredits: 7,
+  SiblingRejected: 8,
 } as const;
 export const AgreementStatus = { None: 0, Proposed: 1, Active: 2, Terminated: 3, Expired: 4, Cancelled: 5 } as const;
 export const RevenueState = { None: 0, Pending: 1, Disputed: 2, Rejected: 3, Cleared: 4, Finalized: 5 } as const;
