@@ -3,6 +3,7 @@
 import { BaseError, ContractFunctionRevertedError, type Address, type Chain, type Hex, type PublicClient, type Transport } from "viem";
 import { revenueShareLedgerAbi } from "../../sdk/abis";
 import { FatalError } from "../../sdk/errors";
+import type { SignerSetView } from "../common/signerSet";
 import type { PeriodSchedule } from "./periods";
 import { REVENUE_STATES, type ChainPeriod } from "./plan";
 
@@ -64,10 +65,19 @@ export async function readPeriods(client: LedgerReader, ledger: Address, id: big
   return periods;
 }
 
-/** The program-wide revenue signer set in force at the latest block (`revenueSigners()`; a set PROGRAM proposed counts from its effectiveAt). */
-export async function readRevenueSigners(client: LedgerReader, ledger: Address): Promise<{ signers: Address[]; threshold: number }> {
-  const { signers, threshold } = await client.readContract({ address: ledger, abi: revenueShareLedgerAbi, functionName: "revenueSigners" });
-  return { signers: [...signers], threshold };
+/**
+ * The program-wide revenue signer set in force at the latest block (`revenueSigners()`; a set
+ * PROGRAM proposed counts from its effectiveAt), and the proposed set not yet in force, if any.
+ */
+export async function readRevenueSigners(client: LedgerReader, ledger: Address): Promise<SignerSetView & { signers: Address[] }> {
+  const view = await client.readContract({ address: ledger, abi: revenueShareLedgerAbi, functionName: "revenueSigners" });
+  return {
+    signers: [...view.signers],
+    threshold: view.threshold,
+    pendingSigners: [...view.pendingSigners],
+    pendingThreshold: view.pendingThreshold,
+    pendingAt: BigInt(view.pendingAt),
+  };
 }
 
 /** The chain's clock: the latest block's timestamp. */

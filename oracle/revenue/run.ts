@@ -2,7 +2,6 @@
 // what a crash left in the outbox, plan every period, then sign, persist, send and commit each
 // report in period order. The figures are recomputed from all inputs on every run.
 import { basename, join } from "node:path";
-import type { Address } from "viem";
 import { withRetry } from "../../sdk/chain";
 import { DsxError } from "../../sdk/errors";
 import type { AgreementSetting } from "./config";
@@ -13,6 +12,7 @@ import { readRevenueInputs, type RevenueInputs } from "./inputs";
 import { chainNow, readAgreement, readPeriods, readRevenueSigners } from "./ledger";
 import { planAgreement, type PeriodDecision } from "./plan";
 import { signRevenueReport } from "./signing";
+import { signerSetWarnings, type SignerSetView } from "../common/signerSet";
 import type { OutboxEntry } from "./store";
 
 /** File of the quarantined rows of the last run, in the state folder. */
@@ -117,7 +117,7 @@ interface RunState {
   options: RevenueRunOptions;
   summary: RevenueRunSummary;
   quarantine: string[];
-  signerSet?: { signers: Address[]; threshold: number };
+  signerSet?: SignerSetView;
 }
 
 /**
@@ -151,8 +151,22 @@ function countInputs(summary: RevenueRunSummary, inputs: RevenueInputs): void {
   summary.quarantined += inputs.counts.quarantined;
 }
 
+/**
+ * The revenue signer set, read once per run; the first read warns when the configured keys are
+ * in a set PROGRAM proposed but not in force, or the reverse.
+ */
+async function signerSetOf(state: RunState): Promise<SignerSetView> {
+  if (state.signerSet !== undefined) return state.signerSet;
+  const { ctx } = state;
+  const set = await withRetry(() => readRevenueSigners(ctx.clients.publicClient, ctx.deployment.ledger), ctx.retry);
+  for (const warning of signerSetWarnings(ctx.signers.map((a) => a.address), set, "the revenue signer set")) ctx.log(warning);
+  state.signerSet = set;
+  return set;
+}
+
 async function runAgreement(state: RunState, setting: AgreementSetting): Promise<void> {
   const { ctx, summary } = state;
+  if (ctx.signers.length > 0) await signerSetOf(state);
   const { publicClient } = ctx.clients;
   const ledger = ctx.deployment.ledger;
   const id = setting.id;
@@ -203,8 +217,7 @@ async function runAgreement(state: RunState, setting: AgreementSetting): Promise
 
   for (const d of plan.decisions) {
     if (d.kind !== "submit") continue;
-    state.signerSet ??= await withRetry(() => readRevenueSigners(publicClient, ledger), ctx.retry);
-    const signatures = await signRevenueReport(ctx.domain, d.report, ctx.signers, state.signerSet);
+    const signatures = await signRevenueReport(ctx.domain, d.report, ctx.signers, await signerSetOf(state));
     const entry: OutboxEntry = {
       report: d.report,
       signatures,

@@ -24,7 +24,8 @@ export interface SourceRef {
  * - `late-after-term`: a late usage slice with no unreported window left inside the term.
  * - `line-rejected`: usage the ledger kept refusing (its line, by the preflight or a
  *   UsageLineRejected event) until the agreement's reporting grace ended; the entry's
- *   `rejection` field holds the ledger's reason (e.g. `NoRate`).
+ *   `rejection` field holds the ledger's reason for that line itself (e.g. `NoRate`), never
+ *   `SiblingRejected` (usage refused only with a sibling line goes back to pending).
  */
 export type QuarantineReason =
   | "parse-error"

@@ -114,7 +114,11 @@ export interface SliceRow {
   carried: boolean;
   state: SliceState;
   batchId: string | null;
-  /** The last reason the ledger (or the preflight) refused this slice's line. */
+  /**
+   * The last reason the ledger (or the preflight) refused this slice's line: the line's own
+   * (e.g. `NoRate`), or `SiblingRejected` when the ledger rejected it only with another line of
+   * its agreement (a mark, never a reason to quarantine). Cleared when the slice is batched.
+   */
   rejection: string | null;
   /** Where the record was read (for its quarantine entry). */
   sourceFile: string;

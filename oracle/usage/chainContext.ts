@@ -1,9 +1,11 @@
 // What the usage pipeline reads from the ledger before it plans a batch (PROTOCOL §4–§6, §12):
-// the partner (signers, threshold, nextSequence), each configured agreement's term, status,
-// reporting close and the pair's position, and the partner's rate cards. Read at one block.
+// the partner (the signer set in force and any set PROGRAM proposed, nextSequence), each
+// configured agreement's term, status, reporting close and the pair's position, and the
+// partner's rate cards. Read at one block.
 import type { Address, PublicClient } from "viem";
 import { dsxCreditAbi, revenueShareLedgerAbi } from "../../sdk/abis";
 import { bytes32ToSku, skuToBytes32 } from "../../sdk/eip712";
+import type { SignerSetView } from "../common/signerSet";
 
 /** AgreementStatus ordinals (PROTOCOL §4). */
 export const AGREEMENT_STATUS = { None: 0, Proposed: 1, Active: 2, Terminated: 3, Expired: 4, Cancelled: 5 } as const;
@@ -36,12 +38,15 @@ export interface RateEntry {
   effectiveFrom: bigint;
 }
 
-/** The partner as registered. */
-export interface PartnerContext {
+/**
+ * The partner as registered: `signers`/`threshold` are the set in force at the block read (a
+ * set PROGRAM proposed counts from its effectiveAt on); `pendingSigners`/`pendingThreshold`/
+ * `pendingAt` a proposed set not yet in force (empty/0 when none).
+ */
+export interface PartnerContext extends SignerSetView {
   registered: boolean;
   active: boolean;
   signers: Address[];
-  threshold: number;
   nextSequence: bigint;
 }
 
@@ -145,6 +150,9 @@ export async function readChainContext(client: PublicClient, options: ReadChainC
       active: partner.active,
       signers: [...partner.signers],
       threshold: Number(partner.threshold),
+      pendingSigners: [...partner.pendingSigners],
+      pendingThreshold: Number(partner.pendingThreshold),
+      pendingAt: BigInt(partner.pendingSignersAt),
       nextSequence: BigInt(partner.nextSequence),
     },
     agreements,

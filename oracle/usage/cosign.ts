@@ -5,6 +5,7 @@ import { join, dirname } from "node:path";
 import { getAddress, type LocalAccount } from "viem";
 import { ledgerDomain, usageBatchId, type SignerSignature } from "../../sdk/eip712";
 import { ValidationError } from "../../sdk/errors";
+import { pendingMembershipNote } from "../common/signerSet";
 import { writeFileAtomic } from "../state/files";
 import {
   batchFromJson,
@@ -16,7 +17,7 @@ import {
   type BatchJson,
   type SignatureFile,
 } from "./batch";
-import { readContext, applySettlement, emptySummary, type UsageRunSummary, type UsageRuntime } from "./run";
+import { readContext, applySettlement, emptySummary, warnAboutSignerSets, type UsageRunSummary, type UsageRuntime } from "./run";
 import { settleBatch, signedTransaction, simulate } from "./submit";
 
 /**
@@ -56,6 +57,7 @@ export async function signBatchFile(batchFile: string, account: LocalAccount, ou
 export async function submitSignatureFiles(rt: UsageRuntime, files: readonly string[]): Promise<UsageRunSummary> {
   const summary = emptySummary();
   const ctx = await readContext(rt);
+  warnAboutSignerSets(rt, ctx);
   const members = new Set(ctx.partner.signers.map((s) => s.toLowerCase()));
   const byBatch = new Map<string, SignatureFile[]>();
   for (const path of files) {
@@ -81,7 +83,10 @@ export async function submitSignatureFiles(rt: UsageRuntime, files: readonly str
         throw new ValidationError(`The signature in the file of ${sig.signer} was made by ${signer}.`, { fix: "Sign the batch file again." });
       }
       if (!members.has(signer.toLowerCase())) {
-        throw new ValidationError(`${signer} is not one of partner ${rt.config.partner}'s signers on the ledger.`);
+        const note = pendingMembershipNote([signer], ctx.partner);
+        throw new ValidationError(`${signer} is not one of partner ${rt.config.partner}'s signers in force on the ledger.${note}`, {
+          fix: note ? "Submit the signature once that set is in force, or have the batch file signed by a signer in force." : "Have the batch file signed by a signer in force.",
+        });
       }
       combined.set(signer.toLowerCase(), { signer: getAddress(signer), signature: sig.signature });
     }

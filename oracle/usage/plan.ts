@@ -10,7 +10,7 @@ import type { QuarantineReason } from "../sources/types";
 import type { ChainContext } from "./chainContext";
 import { LeafHasher, usageLeaf, type UsageLeaf } from "./evidence";
 import { batchLeaves, explodePack, packLines, type PackLine } from "./packs";
-import { predictLines, type LineRejection } from "./preflight";
+import { isOwnRefusal, predictLines, type LineRejection } from "./preflight";
 import {
   carryCapacity,
   carryLateSlices,
@@ -249,7 +249,10 @@ export interface PlannedBatch {
   leavesJson: string;
   /** Every leaf's hash, 32 bytes each: the packs' (in {@link packIds} order), then the rows'. */
   leafHashes: Buffer;
-  /** Lines taken out by the preflight (their rows stay pending or were quarantined). */
+  /**
+   * Lines of this piece the preflight took out, each with its own reason (their rows stay
+   * pending or were quarantined). Their siblings were planned again without them.
+   */
   rejected: LineRejection[];
 }
 
@@ -266,7 +269,7 @@ export interface PlanStep {
   batch?: PlannedBatch;
   /** Slices quarantined by this step (late-after-term, or rejected after the reporting close). */
   quarantined: number;
-  /** Lines taken out by the preflight. */
+  /** Lines taken out by the preflight (the failing ones; never their `SiblingRejected` siblings). */
   rejected: LineRejection[];
 }
 
@@ -309,14 +312,21 @@ export function lineRejected(rejection: string): { reason: QuarantineReason; det
 
 /**
  * The next batch: the oldest closed piece with pending slices (after carrying late ones),
- * its lines per (agreement, sku) with the preflight's refusals taken out. Rows of refused
- * lines keep their reason and stay pending until the agreement's reporting close, then are
- * quarantined (`line-rejected`). Returns no batch when nothing is ready.
+ * its lines per (agreement, sku) with the preflight's refusals taken out. A line refused on
+ * its own account (the failing line of an agreement's group, or every line of a group refused
+ * agreement-wide) is taken out: its rows keep the reason and stay pending (not planned again
+ * in this run) until the agreement's reporting close, then are quarantined (`line-rejected`).
+ * Its `SiblingRejected` siblings stay pending without a reason of their own and the piece is
+ * planned again without the refused line, so they go into the batch (the ledger rejects a
+ * group whole: sending them with it would only have them rejected too). Returns no batch
+ * when nothing is ready.
  */
 export function planNextBatch(state: UsageState, ctx: ChainContext, grid: WindowGrid, options: PlanOptions): PlanStep {
   const closedAt = ctx.now - options.lagSeconds;
   let quarantined = carryLate(state, ctx, grid, closedAt, options.excluded);
   const rejectedAll: LineRejection[] = [];
+  // Lines taken out per piece (a piece may be planned several times before it gives a batch).
+  const rejectedIn = new Map<string, LineRejection[]>();
   const skuHex = new Map<string, Hex>();
   const skuOf = (name: string) => {
     let hex = skuHex.get(name);
@@ -380,14 +390,18 @@ export function planNextBatch(state: UsageState, ctx: ChainContext, grid: Window
 
     const { accepted, rejected } = predictLines(ctx, piece.pieceStart, piece.pieceEnd, chunk);
     if (rejected.length > 0) {
-      const refused = new Map(rejected.map((r) => [lineKey(r.line.agreementId, r.line.sku), r.reason]));
+      // Only lines refused on their own account are taken out; their siblings are planned again without them.
+      const own = rejected.filter((r) => isOwnRefusal(r.reason));
+      const refused = new Map(own.map((r) => [lineKey(r.line.agreementId, r.line.sku), r.reason]));
       // Refused usage stays pending slice by slice: packs holding any become rows first.
       const hit = packs.filter((_, i) => packLineSets[i].some((l) => refused.has(lineKey(l.agreementId, l.sku))));
       if (hit.length > 0) {
         explode(hit);
         continue;
       }
-      rejectedAll.push(...rejected);
+      rejectedAll.push(...own);
+      const pieceKey = `${piece.pieceStart}:${piece.pieceEnd}`;
+      rejectedIn.set(pieceKey, [...(rejectedIn.get(pieceKey) ?? []), ...own]);
       const closedFor = (id: bigint) => {
         const a = ctx.agreements.get(id);
         return a !== undefined && a.reportingClose > 0n && ctx.now >= a.reportingClose;
@@ -396,8 +410,9 @@ export function planNextBatch(state: UsageState, ctx: ChainContext, grid: Window
         const reason = refused.get(lineKey(r.agreementId, skuOf(r.sku)));
         if (reason === undefined) continue;
         if (closedFor(r.agreementId)) {
-          // The reason that kept it pending (e.g. NoRate) says more than the final ReportingClosed.
-          const verdict = lineRejected(r.rejection ?? reason);
+          // The reason that kept it pending (e.g. NoRate) says more than the final ReportingClosed;
+          // a row that was only ever refused as a sibling is quarantined for its own refusal.
+          const verdict = lineRejected(isOwnRefusal(r.rejection) ? r.rejection : reason);
           r.rejection = verdict.extra.rejection;
           quarantined += quarantineSlices(state, [r], verdict.reason, () => verdict.detail, verdict.extra);
         } else {
@@ -406,6 +421,8 @@ export function planNextBatch(state: UsageState, ctx: ChainContext, grid: Window
           options.excluded.add(r.id);
         }
       }
+      // Siblings of a refused line: plan the piece again, now without it.
+      if (own.length < rejected.length) continue;
     }
     if (accepted.length === 0) continue;
     const keep = new Set(accepted.map((l) => lineKey(l.agreementId, l.sku)));
@@ -420,6 +437,7 @@ export function planNextBatch(state: UsageState, ctx: ChainContext, grid: Window
     }
     const packIds = packs.map((p) => p.id);
     const leavesJson = JSON.stringify(rowLeaves);
+    const takenOut = rejectedIn.get(`${piece.pieceStart}:${piece.pieceEnd}`) ?? [];
     let decoded: UsageSlice[] | undefined;
     const draft: BatchDraft = {
       periodStart: piece.pieceStart,
@@ -434,7 +452,7 @@ export function planNextBatch(state: UsageState, ctx: ChainContext, grid: Window
       },
     };
     return {
-      batch: { draft, rows: keptRows, packIds, leavesJson, leafHashes: Buffer.concat(hashes), rejected },
+      batch: { draft, rows: keptRows, packIds, leavesJson, leafHashes: Buffer.concat(hashes), rejected: takenOut },
       quarantined,
       rejected: rejectedAll,
     };

@@ -1,9 +1,11 @@
 // Preflight of a batch's lines (SERVICES §2 "Preflight"): the ledger's line checks of
-// PROTOCOL §6, in the ledger's order, against the chain state read at one block. A line that
-// would be rejected is taken out before signing; the whole transaction is then simulated
-// (eth_call) for the batch checks. eth_call returns no events, so the per-line outcome is
-// computed here from the same views; a race the chain decides otherwise arrives as
-// UsageLineRejected and is handled from the receipt.
+// PROTOCOL §6, in the ledger's order, against the chain state read at one block. A batch's
+// lines for one agreement are accepted or rejected together (v1.1): the first failing line
+// carries its reason, every other line of that agreement in the batch `SiblingRejected`. The
+// planner takes the failing line out before signing and plans its siblings again without it;
+// the whole transaction is then simulated (eth_call) for the batch checks. eth_call returns no
+// events, so the per-line outcome is computed here from the same views; a race the chain
+// decides otherwise arrives as UsageLineRejected and is handled from the receipt.
 import type { UsageLine } from "../../sdk/eip712";
 import { credits as creditsOf } from "../../sdk/shareMath";
 import { AGREEMENT_STATUS, skuName, type ChainContext, type RateEntry } from "./chainContext";
@@ -18,10 +20,19 @@ export const USAGE_REJECTIONS = [
   "OverGpuBound",
   "OverAuthorization",
   "InsufficientCredits",
+  "SiblingRejected",
 ] as const;
 
 /** One UsageLineRejected reason. */
 export type UsageRejectionName = (typeof USAGE_REJECTIONS)[number];
+
+/** The reason of a line refused only because another line of its agreement in the batch failed. */
+export const SIBLING_REJECTED = "SiblingRejected" satisfies UsageRejectionName;
+
+/** Whether a refusal is the line's own (false for `SiblingRejected`: the line itself passed or was not checked). */
+export function isOwnRefusal(reason: string | null | undefined): reason is string {
+  return reason !== undefined && reason !== null && reason !== SIBLING_REJECTED;
+}
 
 /** A line the ledger would refuse, and why. */
 export interface LineRejection {
@@ -46,8 +57,11 @@ export function rateAt(entries: readonly RateEntry[] | undefined, periodStart: b
 
 /**
  * Splits a batch's lines (strictly ascending by agreement, sku) into those the ledger would
- * accept and those it would reject, applying PROTOCOL §6's line checks in order with the
- * running figures of the agreement's earlier lines in the batch.
+ * accept and those it would reject, like the ledger: per agreement group, the agreement-wide
+ * checks (every line gets that reason), then PROTOCOL §6's line checks in order with the
+ * running figures of the group's earlier lines; the first failing line gets its reason and
+ * every other line of the group (before and after it) `SiblingRejected`; a rejected group
+ * counts nothing.
  * @example const { accepted, rejected } = predictLines(ctx, 1_790_000_000n, 1_790_003_600n, draft.lines);
  */
 export function predictLines(
@@ -58,50 +72,49 @@ export function predictLines(
 ): { accepted: UsageLine[]; rejected: LineRejection[] } {
   const accepted: UsageLine[] = [];
   const rejected: LineRejection[] = [];
-  let group: { id: bigint; rejection?: UsageRejectionName; gpuSeconds: bigint; spent: bigint; balance: bigint } | undefined;
-  for (const line of lines) {
-    const a = ctx.agreements.get(line.agreementId);
-    if (group === undefined || group.id !== line.agreementId) {
-      group = { id: line.agreementId, gpuSeconds: 0n, spent: a?.spent ?? 0n, balance: a?.balance ?? 0n };
-      if (a === undefined || (a.status !== AGREEMENT_STATUS.Active && a.status !== AGREEMENT_STATUS.Terminated)) {
-        group.rejection = "NotOpen";
-      } else if (periodStart < a.startTime || periodEnd > a.effectiveEnd) {
-        group.rejection = "OutsideTerm";
-      } else if (ctx.now >= a.reportingClose || (ctx.now >= a.effectiveEnd + ctx.reportingGrace && a.lastPeriodFinalized)) {
-        group.rejection = "ReportingClosed";
-      }
-    }
-    const reject = (reason: UsageRejectionName) => rejected.push({ line, reason });
-    if (group.rejection !== undefined || a === undefined) {
-      reject(group.rejection ?? "NotOpen");
-      continue;
-    }
-    const rate = rateAt(ctx.rates.get(skuName(line.sku)), periodStart, periodEnd) ?? 0n;
-    if (rate === 0n) {
-      reject("NoRate");
-      continue;
-    }
-    if (periodStart < a.lastUsageEnd) {
-      reject("Overlap");
-      continue;
-    }
-    if (group.gpuSeconds + line.gpuSeconds > a.maxGpus * (periodEnd - periodStart)) {
-      reject("OverGpuBound");
-      continue;
-    }
-    const credits = creditsOf(line.gpuSeconds, rate);
-    if (group.spent + credits > a.spendLimit) {
-      reject("OverAuthorization");
-      continue;
-    }
-    if (credits > group.balance) {
-      reject("InsufficientCredits");
-      continue;
-    }
-    group.gpuSeconds += line.gpuSeconds;
-    group.spent += credits;
-    group.balance -= credits;
-    accepted.push(line);
+  for (let i = 0; i < lines.length; ) {
+    let end = i + 1;
+    while (end < lines.length && lines[end].agreementId === lines[i].agreementId) end++;
+    const group = lines.slice(i, end);
+    const verdict = checkGroup(ctx, periodStart, periodEnd, group);
+    if (verdict === undefined) accepted.push(...group);
+    else if (verdict.failedAt === undefined) for (const line of group) rejected.push({ line, reason: verdict.reason });
+    else group.forEach((line, k) => rejected.push({ line, reason: k === verdict.failedAt ? verdict.reason : SIBLING_REJECTED }));
+    i = end;
   }
   return { accepted, rejected };
+}
+
+/**
+ * The ledger's checks of one agreement's lines in a batch: undefined when all pass; else the
+ * reason, with `failedAt` (index in `group`) for a line-level failure, none for an
+ * agreement-wide one.
+ */
+function checkGroup(
+  ctx: Pick<ChainContext, "now" | "reportingGrace" | "agreements" | "rates">,
+  periodStart: bigint,
+  periodEnd: bigint,
+  group: readonly UsageLine[],
+): { reason: UsageRejectionName; failedAt?: number } | undefined {
+  const a = ctx.agreements.get(group[0].agreementId);
+  if (a === undefined || (a.status !== AGREEMENT_STATUS.Active && a.status !== AGREEMENT_STATUS.Terminated)) return { reason: "NotOpen" };
+  if (periodStart < a.startTime || periodEnd > a.effectiveEnd) return { reason: "OutsideTerm" };
+  if (ctx.now >= a.reportingClose || (ctx.now >= a.effectiveEnd + ctx.reportingGrace && a.lastPeriodFinalized)) return { reason: "ReportingClosed" };
+  let gpuSeconds = 0n;
+  let spent = a.spent;
+  let balance = a.balance;
+  for (const [k, line] of group.entries()) {
+    const fail = (reason: UsageRejectionName) => ({ reason, failedAt: k });
+    const rate = rateAt(ctx.rates.get(skuName(line.sku)), periodStart, periodEnd) ?? 0n;
+    if (rate === 0n) return fail("NoRate");
+    if (periodStart < a.lastUsageEnd) return fail("Overlap");
+    if (gpuSeconds + line.gpuSeconds > a.maxGpus * (periodEnd - periodStart)) return fail("OverGpuBound");
+    const credits = creditsOf(line.gpuSeconds, rate);
+    if (spent + credits > a.spendLimit) return fail("OverAuthorization");
+    if (credits > balance) return fail("InsufficientCredits");
+    gpuSeconds += line.gpuSeconds;
+    spent += credits;
+    balance -= credits;
+  }
+  return undefined;
 }

@@ -17,6 +17,7 @@ import { UsageState, type BatchRow } from "../state/usageState";
 type NewBatchRow = Omit<BatchRow, "confirmedAt" | "receiptJson" | "rejectedJson">;
 import { batchToJson, signBatch, submitUsageCalldata, type BatchFile } from "./batch";
 import { ensureEvidenceBundles, writeEvidenceBundle } from "./bundle";
+import { pendingMembershipNote, signerSetWarnings } from "../common/signerSet";
 import { cutsOf, readChainContext, type ChainContext } from "./chainContext";
 import { sourceConfigOf, type UsageConfig } from "./config";
 import { usageRootOfHashes } from "./evidence";
@@ -139,6 +140,12 @@ export async function openUsageRuntime(config: UsageConfig, log: (message: strin
   };
 }
 
+/** Logs a warning when the configured keys are in a pending signer set of the partner but not in force, or the reverse. */
+export function warnAboutSignerSets(rt: UsageRuntime, ctx: ChainContext): void {
+  const whose = `partner ${rt.config.partner}'s signer set`;
+  for (const warning of signerSetWarnings(rt.signers.map((a) => a.address), ctx.partner, whose)) rt.log(warning);
+}
+
 /** Reads the chain context for this partner's agreements and skus. */
 export async function readContext(rt: UsageRuntime): Promise<ChainContext> {
   return withRetry(
@@ -158,9 +165,20 @@ function evidenceMeta(rt: UsageRuntime): { chainId: number; ledger: Address } {
   return { chainId: rt.config.chainId, ledger: rt.deployment.ledger };
 }
 
-/** Applies a settlement to the summary; true when the run may go on. */
-export function applySettlement(rt: UsageRuntime, row: BatchRow, settlement: Settlement, summary: UsageRunSummary): boolean {
+/**
+ * Applies a settlement to the summary; true when the run may go on. The slices of lines the
+ * ledger rejected (a failing line and its `SiblingRejected` siblings) join `excluded`: not
+ * planned again in this run.
+ */
+export function applySettlement(
+  rt: UsageRuntime,
+  row: BatchRow,
+  settlement: Settlement,
+  summary: UsageRunSummary,
+  excluded?: Set<number>,
+): boolean {
   if (settlement.kind === "confirmed") {
+    for (const id of settlement.pendingAgain) excluded?.add(id);
     summary.submitted += 1;
     summary.gasUsed += settlement.gasUsed;
     summary.rejected += settlement.rejectedLines;
@@ -250,8 +268,11 @@ async function persistBatch(rt: UsageRuntime, ctx: ChainContext, planned: Planne
   const members = new Set(ctx.partner.signers.map((s) => s.toLowerCase()));
   const keys = rt.signers.filter((a) => members.has(a.address.toLowerCase()));
   if (rt.signers.length > 0 && keys.length === 0) {
-    throw new ConfigError("signers", `None of the configured signer keys is among partner ${rt.config.partner}'s signers on the ledger.`, {
-      fix: "Configure the partner's current oracle keys (the program may have rotated them).",
+    const note = pendingMembershipNote(rt.signers.map((a) => a.address), ctx.partner);
+    throw new ConfigError("signers", `None of the configured signer keys is among partner ${rt.config.partner}'s signers in force on the ledger.${note}`, {
+      fix: note
+        ? "Run again once that set is in force, or configure keys of the set in force (the partner's own setPartnerSigners takes effect at once)."
+        : "Configure the partner's current oracle keys (the program may have rotated them).",
     });
   }
   const signatures = await signBatch(keys, rt.domain, batch);
@@ -302,6 +323,8 @@ export async function runUsageOnce(rt: UsageRuntime, options: RunOptions = {}): 
   const { state, config } = rt;
   const summary = options.summary ?? emptySummary();
   ensureEvidenceBundles(state, config.evidenceDir, evidenceMeta(rt));
+  // Slices refused in this run (by the preflight or the ledger): not planned again until the next run.
+  const excluded = new Set<number>();
   try {
     // 1. Batches a previous run persisted: resend exactly them (or find them on chain).
     for (const row of state.openBatches()) {
@@ -309,11 +332,12 @@ export async function runUsageOnce(rt: UsageRuntime, options: RunOptions = {}): 
         summary.awaitingSignatures.push(row.batchId);
         continue;
       }
-      if (!applySettlement(rt, row, await settleBatch(rt.submit, row), summary)) return summary;
+      if (!applySettlement(rt, row, await settleBatch(rt.submit, row), summary, excluded)) return summary;
     }
 
     // 2. The exports.
     let ctx = await readContext(rt);
+    warnAboutSignerSets(rt, ctx);
     const files = listInputFiles(options.inputs ?? config.inputs);
     const counts = await ingestFiles(state, files, {
       settings: rt.settings,
@@ -329,7 +353,6 @@ export async function runUsageOnce(rt: UsageRuntime, options: RunOptions = {}): 
     if (summary.awaitingSignatures.length > 0) return summary;
 
     // 3. Batch by batch.
-    const excluded = new Set<number>();
     for (;;) {
       ctx = await readContext(rt);
       if (!ctx.partner.registered || !ctx.partner.active) {
@@ -351,7 +374,7 @@ export async function runUsageOnce(rt: UsageRuntime, options: RunOptions = {}): 
         break;
       }
       const settled = await settleBatch(rt.submit, row);
-      if (!applySettlement(rt, row, settled, summary)) break;
+      if (!applySettlement(rt, row, settled, summary, excluded)) break;
       options.onProgress?.({ phase: "batches", batched: summary.batched, submitted: summary.submitted });
     }
     return summary;

@@ -40,7 +40,7 @@ export interface SubmitContext {
 
 /** How settling a batch ended. */
 export type Settlement =
-  | { kind: "confirmed"; gasUsed: bigint; rejectedLines: number; batchId: string }
+  | { kind: "confirmed"; gasUsed: bigint; rejectedLines: number; batchId: string; pendingAgain: number[] }
   | { kind: "rebuild"; reason: string }
   | { kind: "blocked"; reason: string };
 
@@ -149,9 +149,19 @@ export function rejectedLinesOf(receipt: TransactionReceipt, ledger: Address, ba
 
 /**
  * Commits a batch's receipt: accepted slices and packs → reported, slices of lines the ledger
- * rejected → pending with the reason (retried like a preflight refusal), the batch → confirmed.
+ * rejected → pending with the reason, the batch → confirmed. The ledger rejects an
+ * agreement's lines in a batch together, so that is the failing line (its own reason, retried
+ * like a preflight refusal and quarantined after the reporting close like one) and its
+ * siblings (`SiblingRejected`: nothing wrong with them, so they are reported again by a later
+ * batch and never quarantined for it). Returns the ids of the slices pending again: the caller
+ * plans none of them again in the same run, so the group can still land whole, in its own
+ * window, once its cause is cured (the next run's preflight decides).
  */
-export function confirmBatch(ctx: SubmitContext, row: BatchRow, receipt: TransactionReceipt): { gasUsed: bigint; rejectedLines: number } {
+export function confirmBatch(
+  ctx: SubmitContext,
+  row: BatchRow,
+  receipt: TransactionReceipt,
+): { gasUsed: bigint; rejectedLines: number; pendingAgain: number[] } {
   const rejected = rejectedLinesOf(receipt, ctx.ledger, row.batchId);
   const reasonOf = new Map(rejected.map((r) => [`${r.agreementId}:${bytes32ToSku(r.sku as Hex)}`, r.reason]));
   const summary: ReceiptSummary = {
@@ -159,6 +169,7 @@ export function confirmBatch(ctx: SubmitContext, row: BatchRow, receipt: Transac
     blockNumber: receipt.blockNumber.toString(),
     gasUsed: receipt.gasUsed.toString(),
   };
+  const pendingAgain: number[] = [];
   ctx.state.transaction(() => {
     for (const pack of ctx.state.packsOfBatch(row.batchId)) {
       if (pack.state !== "batched") continue;
@@ -171,11 +182,14 @@ export function confirmBatch(ctx: SubmitContext, row: BatchRow, receipt: Transac
       if (slice.state !== "batched") continue;
       const reason = reasonOf.get(`${slice.agreementId}:${slice.sku}`);
       if (reason === undefined) ctx.state.setSliceState(slice.id, "reported", row.batchId, null);
-      else ctx.state.setSliceState(slice.id, "pending", null, reason);
+      else {
+        ctx.state.setSliceState(slice.id, "pending", null, reason);
+        pendingAgain.push(slice.id);
+      }
     }
     ctx.state.setBatchConfirmed(row.batchId, receipt.transactionHash, JSON.stringify(summary), JSON.stringify(rejected), Date.now());
   });
-  return { gasUsed: receipt.gasUsed, rejectedLines: rejected.length };
+  return { gasUsed: receipt.gasUsed, rejectedLines: rejected.length, pendingAgain };
 }
 
 /**

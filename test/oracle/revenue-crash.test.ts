@@ -212,7 +212,7 @@ describe("revenue oracle: crashes and RPC failures", function () {
     }
   });
 
-  it("when the signer set was rotated between persisting and resending, the same report is signed again by the new set and lands", async () => {
+  it("when the signer set was rotated between persisting and resending, the oracle warns while it is pending, and once in force the same report is signed again by the new set and lands", async () => {
     let blockSends = true;
     const proxy = await startProxy(chain.node.url, (method): ProxyAction => (method === "eth_sendRawTransaction" && blockSends ? "drop" : "forward"));
     try {
@@ -233,9 +233,23 @@ describe("revenue oracle: crashes and RPC failures", function () {
         const [persisted] = outboxOf(dir);
         expect(persisted.signatures).to.have.length(2);
 
-        // the program rotates the set to the one key that did not sign, threshold 1
+        // the program rotates the set to the one key that did not sign, threshold 1: pending for SIGNER_NOTICE
         const outsider = [0, 1, 2].map(revenueSigner).reduce((a, b) => (BigInt(a) > BigInt(b) ? a : b));
         await chain.send(0, "setRevenueSigners", [[outsider], 1]);
+        const set = await chain.read<{ signers: string[]; pendingSigners: string[]; pendingAt: bigint }>("revenueSigners");
+        expect(set.pendingSigners).to.deep.equal([outsider]);
+        expect(set.signers).to.have.length(3);
+        // while it is pending the old set is in force; the run says which configured keys stop counting, and when
+        const pending = await runRevenue(ctx);
+        expect(pending.errors).to.have.length(1);
+        const leaving = [0, 1, 2].map(revenueSigner).filter((a) => a !== outsider);
+        const warning = log.find((l) => l.includes("not in the set PROGRAM proposed"));
+        expect(warning, log.join("\n")).to.include(`effectiveAt ${set.pendingAt}`);
+        const named = warning!.split(" are in ")[0];
+        for (const key of leaving) expect(named).to.include(key);
+        expect(named).to.not.include(outsider);
+
+        await chain.setTime(new Date(Number(set.pendingAt + 3600n) * 1000).toISOString());
         blockSends = false;
         const second = await runRevenue(ctx);
         expect(second.errors).to.deep.equal([]);

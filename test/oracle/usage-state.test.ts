@@ -12,7 +12,7 @@ import { UsageState } from "../../oracle/state/usageState";
 import type { AgreementContext, ChainContext } from "../../oracle/usage/chainContext";
 import { cutsOf } from "../../oracle/usage/chainContext";
 import { ingestFiles } from "../../oracle/usage/ingest";
-import { lineRejected, markBatched, planNextBatch } from "../../oracle/usage/plan";
+import { lineRejected, markBatched, planNextBatch, type PlannedBatch } from "../../oracle/usage/plan";
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import { encodeAbiParameters, encodeEventTopics, keccak256, stringToHex, type TransactionReceipt } from "viem";
 import { revenueShareLedgerAbi } from "../../sdk/abis";
@@ -20,7 +20,7 @@ import { QUARANTINE_REASONS } from "../../oracle/sources/types";
 import { buildUsageTree, USAGE_LEAF_ENCODING, usageLeaf, usageRootOfHashes, usageTreeOf } from "../../oracle/usage/evidence";
 import { batchLeaves } from "../../oracle/usage/packs";
 import { confirmBatch, type SubmitContext } from "../../oracle/usage/submit";
-import { predictLines } from "../../oracle/usage/preflight";
+import { predictLines, USAGE_REJECTIONS } from "../../oracle/usage/preflight";
 import { WindowGrid } from "../../oracle/usage/slicing";
 
 const PARTNER = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
@@ -28,8 +28,8 @@ const LEDGER = "0xa513E6E4b8f2a923D98304ec87F64353C4D5C853";
 const H = 1_790_000_000n - (1_790_000_000n % 3600n);
 const HEADER = "JobIDRaw|Cluster|User|Account|Partition|State|Start|End|ElapsedRaw|AllocTRES|NodeList";
 const iso = (t: bigint) => new Date(Number(t) * 1000).toISOString().slice(0, 19);
-const job = (id: string, account: string, start: bigint, end: bigint, gpus = 8) =>
-  `${id}|syd1|alice|${account}|gpu-h100|COMPLETED|${iso(start)}|${iso(end)}|${end - start}|billing=1,gres/gpu:h100=${gpus},gres/gpu=${gpus}|n1`;
+const job = (id: string, account: string, start: bigint, end: bigint, gpus = 8, type = "h100") =>
+  `${id}|syd1|alice|${account}|gpu-${type}|COMPLETED|${iso(start)}|${iso(end)}|${end - start}|billing=1,gres/gpu:${type}=${gpus},gres/gpu=${gpus}|n1`;
 
 function agreement(id: bigint, fields: Partial<AgreementContext> = {}): AgreementContext {
   return {
@@ -58,11 +58,48 @@ function context(now: bigint, agreements: AgreementContext[]): ChainContext {
     reportingGrace: 7n * 86_400n,
     partner: { registered: true, active: true, signers: [PARTNER], threshold: 1, nextSequence: 0n },
     agreements: new Map(agreements.map((a) => [a.id, a])),
-    rates: new Map([["h100-sxm", [{ creditsPerGpuHour: 3_600_000n, effectiveFrom: H }]]]),
+    rates: new Map([
+      ["h100-sxm", [{ creditsPerGpuHour: 3_600_000n, effectiveFrom: H }]],
+      ["b200", [{ creditsPerGpuHour: 7_200_000n, effectiveFrom: H }]],
+    ]),
   };
 }
 
-const settings = compileUsageConfig({ accounts: { "startup-a": 1n, "startup-b": 2n }, skuMap: { h100: "h100-sxm" } });
+const settings = compileUsageConfig({ accounts: { "startup-a": 1n, "startup-b": 2n }, skuMap: { h100: "h100-sxm", b200: "b200" } });
+
+/** A UsageLineRejected log of the ledger (reason as its enum ordinal). */
+function rejectedLog(batchId: `0x${string}`, agreementId: bigint, sku: string, reason: number) {
+  const topics = encodeEventTopics({ abi: revenueShareLedgerAbi, eventName: "UsageLineRejected", args: { batchId, agreementId } });
+  return { address: LEDGER, topics, data: encodeAbiParameters([{ type: "bytes32" }, { type: "uint8" }], [skuToBytes32(sku), reason]) };
+}
+
+/** Stores a planned batch as signed and marks its slices batched, as the pipeline does before sending. */
+function storeSigned(state: UsageState, planned: PlannedBatch, batchId: `0x${string}`): void {
+  state.transaction(() => {
+    state.insertBatch({
+      batchId,
+      sequence: 0n,
+      periodStart: planned.draft.periodStart,
+      periodEnd: planned.draft.periodEnd,
+      recordsRoot: usageRootOfHashes(planned.leafHashes),
+      batchJson: "{}",
+      leavesJson: planned.leavesJson,
+      packIdsJson: JSON.stringify(planned.packIds),
+      signaturesJson: "[]",
+      calldata: "0x",
+      rawTx: null,
+      txHash: null,
+      status: "signed",
+      predictedRejectionsJson: "[]",
+      createdAt: 0,
+    });
+    markBatched(state, planned, batchId);
+  });
+}
+
+function receiptWith(logs: ReturnType<typeof rejectedLog>[]): TransactionReceipt {
+  return { transactionHash: keccak256(stringToHex("tx")), blockNumber: 7n, gasUsed: 100_000n, logs } as unknown as TransactionReceipt;
+}
 
 function packCount(state: UsageState): number {
   return (state.db.prepare("SELECT count(*) AS n FROM packs WHERE state = 'pending'").get() as { n: number }).n;
@@ -227,6 +264,34 @@ describe("usage state and planning (no chain)", function () {
       const noRate = predictLines({ ...context(H + 86_400n, [agreement(7n)]), rates: new Map() }, H, H + 3600n, [line(7n, 1n)]);
       expect(noRate.rejected[0].reason).to.equal("NoRate");
     });
+
+    it("when one line of an agreement fails, every other line of that agreement is SiblingRejected and the other agreements still count", function () {
+      // b200 at 7.2 credits per GPU-hour, h100-sxm at 3.6: 2 GPU-hours of b200 = 14.4 credits, of h100 7.2; gb300 has no rate
+      const lines = (id: bigint) =>
+        [
+          { agreementId: id, sku: skuToBytes32("b200"), gpuSeconds: 7200n },
+          { agreementId: id, sku: skuToBytes32("gb300"), gpuSeconds: 60n },
+          { agreementId: id, sku: skuToBytes32("h100-sxm"), gpuSeconds: 7200n },
+        ].sort((a, b) => (a.sku < b.sku ? -1 : 1));
+      expect(lines(1n).map((l) => l.sku)).to.deep.equal(["b200", "gb300", "h100-sxm"].map(skuToBytes32));
+      const ctx = context(H + 86_400n, [agreement(1n), agreement(2n, { spendLimit: 20_000_000n }), agreement(3n)]);
+      // 1: gb300 fails NoRate between two good lines; 2 (no gb300): h100's 7.2 credits after b200's 14.4 pass the 20 authorized
+      const batch = [...lines(1n), ...lines(2n).filter((l) => l.sku !== skuToBytes32("gb300")), lines(3n)[0]];
+      const { accepted, rejected } = predictLines(ctx, H, H + 3600n, batch);
+      const named = (sku: `0x${string}`) => ({ [skuToBytes32("b200")]: "b200", [skuToBytes32("gb300")]: "gb300", [skuToBytes32("h100-sxm")]: "h100-sxm" })[sku];
+      expect(rejected.map((r) => [r.line.agreementId, named(r.line.sku), r.reason])).to.deep.equal([
+        [1n, "b200", "SiblingRejected"],
+        [1n, "gb300", "NoRate"],
+        [1n, "h100-sxm", "SiblingRejected"],
+        [2n, "b200", "SiblingRejected"],
+        [2n, "h100-sxm", "OverAuthorization"],
+      ]);
+      expect(accepted.map((l) => [l.agreementId, named(l.sku)])).to.deep.equal([[3n, "b200"]]);
+      // an agreement-wide reason is every line's own
+      const closed = predictLines(context(H + 18n * 86_400n, [agreement(1n)]), H, H + 3600n, lines(1n));
+      expect(closed.rejected.map((r) => r.reason)).to.deep.equal(["ReportingClosed", "ReportingClosed", "ReportingClosed"]);
+      expect(USAGE_REJECTIONS.indexOf("SiblingRejected")).to.equal(8);
+    });
   });
 
   describe("planNextBatch", function () {
@@ -291,6 +356,94 @@ describe("usage state and planning (no chain)", function () {
       expect(entry.reason).to.equal(lineRejected("NotOpen").reason);
       expect(QUARANTINE_REASONS).to.include(entry.reason);
       expect(state.sliceTotals().quarantined).to.deep.equal({ slices: 1, gpuSeconds: 600n });
+    });
+
+    it("when the preflight refuses one line of an agreement, that line stays pending with its reason and its sibling goes into the batch without it", async function () {
+      // agreement 1: 1 GPU-hour of b200 (7.2 credits) then 1 of h100 (3.6) with 10 credits authorized: h100 fails
+      const ctx = context(H + 3n * 3600n, [agreement(1n, { spendLimit: 10_000_000n }), agreement(2n)]);
+      const grid = new WindowGrid({ cuts: cutsOf(ctx) });
+      const file = join(dir, "group.txt");
+      writeFileSync(
+        file,
+        [HEADER, job("1", "startup-a", H, H + 3600n, 1, "b200"), job("2", "startup-a", H, H + 3600n, 1), job("3", "startup-b", H, H + 600n, 1)].join("\n"),
+      );
+      await ingestFiles(state, [file], { settings, grid, now: ctx.now });
+      const excluded = new Set<number>();
+      const step = state.transaction(() => planNextBatch(state, ctx, grid, { lagSeconds: 900n, excluded }));
+      const batch = step.batch!;
+      // only the failing line is taken out and counted; its SiblingRejected sibling is planned again without it
+      expect(step.rejected.map((r) => [r.line.agreementId, r.reason])).to.deep.equal([[1n, "OverAuthorization"]]);
+      expect(batch.rejected.map((r) => [r.line.agreementId, r.line.sku, r.reason])).to.deep.equal([[1n, skuToBytes32("h100-sxm"), "OverAuthorization"]]);
+      expect(batch.draft.lines.map((l) => [l.agreementId, l.sku, l.gpuSeconds])).to.deep.equal([
+        [1n, skuToBytes32("b200"), 3600n],
+        [2n, skuToBytes32("h100-sxm"), 600n],
+      ]);
+      expect(predictLines(ctx, H, H + 3600n, batch.draft.lines).rejected).to.deep.equal([]);
+      state.transaction(() => markBatched(state, batch, "0xb1"));
+      const pending = state.pendingInPiece(H, H + 3600n);
+      expect(pending.map((r) => [r.recordId, r.rejection])).to.deep.equal([[`slurm:syd1:2:${H}`, "OverAuthorization"]]);
+      expect(excluded.has(pending[0].id)).to.equal(true);
+    });
+
+    it("when the ledger rejects one line of an agreement, that line and its SiblingRejected siblings all go back to pending, held for the run, and a later batch bills them", async function () {
+      const ctx = context(H + 3n * 3600n, [agreement(1n), agreement(2n)]);
+      const grid = new WindowGrid({ cuts: cutsOf(ctx) });
+      const file = join(dir, "siblings.txt");
+      writeFileSync(
+        file,
+        [HEADER, job("1", "startup-a", H, H + 3600n, 1, "b200"), job("2", "startup-a", H, H + 3600n, 1), job("3", "startup-b", H, H + 600n, 1)].join("\n"),
+      );
+      await ingestFiles(state, [file], { settings, grid, now: ctx.now });
+      const planned = state.transaction(() => planNextBatch(state, ctx, grid, { lagSeconds: 900n, excluded: new Set() })).batch!;
+      expect(planned.draft.lines).to.have.length(3);
+      const batchId = keccak256(stringToHex("siblings"));
+      storeSigned(state, planned, batchId);
+      // on chain the authorization was lowered meanwhile: h100 fails (6 = OverAuthorization), b200 before it is SiblingRejected (8)
+      const receipt = receiptWith([rejectedLog(batchId, 1n, "b200", 8), rejectedLog(batchId, 1n, "h100-sxm", 6)]);
+      const confirmed = confirmBatch({ state, ledger: LEDGER } as unknown as SubmitContext, state.getBatch(batchId)!, receipt);
+      expect(confirmed.rejectedLines).to.equal(2);
+      const pending = state.pendingInPiece(H, H + 3600n);
+      expect(pending.map((r) => [r.recordId, r.rejection])).to.deep.equal([
+        [`slurm:syd1:1:${H}`, "SiblingRejected"],
+        [`slurm:syd1:2:${H}`, "OverAuthorization"],
+      ]);
+      expect([...confirmed.pendingAgain].sort()).to.deep.equal(pending.map((r) => r.id).sort());
+      expect(state.sliceTotals()).to.deep.include({ reported: { slices: 1, gpuSeconds: 600n }, pending: { slices: 2, gpuSeconds: 7200n } });
+      expect(JSON.parse(state.getBatch(batchId)!.rejectedJson!).map((r: { reason: string }) => r.reason)).to.deep.equal(["SiblingRejected", "OverAuthorization"]);
+      // held for the rest of the run: nothing of the group is planned again
+      const held = state.transaction(() => planNextBatch(state, ctx, grid, { lagSeconds: 900n, excluded: new Set(confirmed.pendingAgain) }));
+      expect([held.batch, held.quarantined]).to.deep.equal([undefined, 0]);
+      // the next run, the cause cured: the group lands whole, in its own window
+      const again = state.transaction(() => planNextBatch(state, ctx, grid, { lagSeconds: 900n, excluded: new Set() })).batch!;
+      expect([again.draft.periodStart, again.draft.lines.map((l) => [l.agreementId, l.sku, l.gpuSeconds])]).to.deep.equal([
+        H,
+        [
+          [1n, skuToBytes32("b200"), 3600n],
+          [1n, skuToBytes32("h100-sxm"), 3600n],
+        ],
+      ]);
+      expect(again.rows.map((r) => r.recordId).sort()).to.deep.equal([`slurm:syd1:1:${H}`, `slurm:syd1:2:${H}`]);
+    });
+
+    it("when the reporting grace ends for a group the ledger rejected, the failing line is quarantined with its reason and the sibling for its own refusal, never SiblingRejected", async function () {
+      const close = H + 2n * 86_400n;
+      const open = context(H + 3n * 3600n, [agreement(1n, { reportingClose: close })]);
+      const grid = new WindowGrid({ cuts: cutsOf(open) });
+      const file = join(dir, "closing.txt");
+      writeFileSync(file, [HEADER, job("1", "startup-a", H, H + 3600n, 1, "b200"), job("2", "startup-a", H, H + 3600n, 1)].join("\n"));
+      await ingestFiles(state, [file], { settings, grid, now: open.now });
+      const planned = state.transaction(() => planNextBatch(state, open, grid, { lagSeconds: 900n, excluded: new Set() })).batch!;
+      const batchId = keccak256(stringToHex("closing"));
+      storeSigned(state, planned, batchId);
+      confirmBatch({ state, ledger: LEDGER } as unknown as SubmitContext, state.getBatch(batchId)!, receiptWith([rejectedLog(batchId, 1n, "b200", 8), rejectedLog(batchId, 1n, "h100-sxm", 7)]));
+      const closed = context(close, [agreement(1n, { reportingClose: close })]);
+      const step = state.transaction(() => planNextBatch(state, closed, grid, { lagSeconds: 900n, excluded: new Set() }));
+      expect([step.batch, step.quarantined]).to.deep.equal([undefined, 2]);
+      const entries = state.quarantine().map((q) => [q.extra?.recordId, q.reason, q.extra?.rejection]);
+      expect(entries).to.deep.equal([
+        [`slurm:syd1:1:${H}`, "line-rejected", "ReportingClosed"],
+        [`slurm:syd1:2:${H}`, "line-rejected", "InsufficientCredits"],
+      ]);
     });
 
     it("when the ledger rejects a line of a batched pack, the rejected slices go back to pending with the reason and the rest are reported", async function () {
