@@ -1,10 +1,14 @@
 // `dsx`: the DSX ledger's command line (SERVICES §6). `bin/dsx.cjs` runs this file with tsx.
 //   dsx [global options] <command> [options]        global options may also follow the command
 // Results: human lines on stdout, or one JSON object with --json. Errors: one line of cause and fix on
-// stderr (and {"error": …} on stdout with --json), exit status 1; never a stack trace unless DSX_DEBUG=1.
+// stderr, then the rest of a multi-line cause indented (and {"error": …} on stdout with --json), exit
+// status 1; never a stack trace unless DSX_DEBUG=1.
 import { Command, CommanderError, type Option } from "commander";
 import { describeError, LedgerRevertError } from "../sdk/operations";
+import { fullName } from "./command";
+import { adminCommand } from "./commands/admin";
 import { deployCommand } from "./commands/deploy";
+import { devCommand } from "./commands/dev";
 import { migrationCommand } from "./commands/migration";
 import { partnerCommand } from "./commands/partner";
 import { programCommand } from "./commands/program";
@@ -16,13 +20,6 @@ import { GLOBAL_GROUP, withGlobalOptions } from "./options";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- the version, read at run time
 const { version } = require("../package.json") as { version: string };
-
-/** The full name of a command, e.g. "dsx startup pay". */
-function fullName(cmd: Command): string {
-  const names: string[] = [];
-  for (let c: Command | null = cmd; c; c = c.parent) names.unshift(c.name());
-  return names.join(" ");
-}
 
 /** Every command of the tree writes through `io` and throws instead of exiting; remembers which one failed. */
 function routeOutput(cmd: Command, io: Io, failed: { cmd?: Command }): void {
@@ -66,24 +63,36 @@ export function buildProgram(io: Io = processIo, failed: { cmd?: Command } = {})
   root.addCommand(startupCommand(io));
   root.addCommand(partnerCommand(io));
   root.addCommand(migrationCommand(io));
+  root.addCommand(adminCommand(io));
   mountServices(root);
   root.addCommand(auditorCommand(io));
   claimCommands(io, root);
   statusCommand(io, root);
   apiCommand(io, root);
   demoCommand(root);
+  root.addCommand(devCommand(io));
   routeOutput(root, io, failed);
   return root;
 }
 
-/** Prints one error line (and JSON with --json); returns the exit status. */
+/**
+ * Prints the error: one line of cause and fix; or, when it has details (the rest of a multi-line cause, e.g.
+ * the paths a native module was looked for in), the cause, the details indented and the fix last. With
+ * --json, also one JSON object on stdout. Returns the exit status.
+ */
 function report(io: Io, err: unknown, json: boolean): number {
   const e = describeError(err);
-  io.stderr(`dsx: error: ${e.message}\n`);
+  if (e.details) {
+    const indented = [...e.details.split("\n"), ...(e.fix ? [e.fix] : [])].map((line) => `  ${line}`);
+    io.stderr(`dsx: error: ${e.shortMessage}\n${indented.join("\n")}\n`);
+  } else {
+    io.stderr(`dsx: error: ${e.message}\n`);
+  }
   if (process.env.DSX_DEBUG === "1" && err instanceof Error && err.stack) io.stderr(`${err.stack}\n`);
   // a mounted service has printed its own summary (JSON with --json) already
   if (json && !mounted.ran) {
-    io.stdout(`${toJson({ error: { message: e.shortMessage, fix: e.fix, kind: e.name, errorName: e instanceof LedgerRevertError ? e.errorName : undefined } })}\n`);
+    const errorName = e instanceof LedgerRevertError ? e.errorName : undefined;
+    io.stdout(`${toJson({ error: { message: e.shortMessage, fix: e.fix, kind: e.name, errorName, details: e.details } })}\n`);
   }
   return 1;
 }

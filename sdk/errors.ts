@@ -24,7 +24,7 @@ import { formatUnits6 } from "./units";
 export interface DsxErrorOptions {
   /** What the user can do about it, one sentence ("Write it as 1250.5."). */
   fix?: string;
-  /** Longer technical context, kept off the one-line message. */
+  /** Longer technical context (the rest of a multi-line cause), kept off the one-line message; `dsx` prints it below. */
   details?: string;
   /** The underlying error, if any. */
   cause?: unknown;
@@ -387,23 +387,29 @@ export const REVERT_EXPLANATIONS: Readonly<Record<string, Explain>> = {
   // ---- roles and the two-step admin (OpenZeppelin AccessControlDefaultAdminRules)
   AccessControlUnauthorizedAccount: ([a, role]) => {
     const name = ROLE_NAMES.get(String(role)) ?? String(role);
+    if (name === "DEFAULT_ADMIN_ROLE") {
+      return [`Account ${a} is not the admin (DEFAULT_ADMIN_ROLE).`, "Use the admin's key (dsx status shows the admin); the admin role itself moves only by dsx admin transfer and dsx admin accept."];
+    }
     return [`Account ${a} does not hold ${name}.`, `Use a key that holds ${name}, or have the admin grant it.`];
   },
   AccessControlEnforcedDefaultAdminRules: () => [
     "DEFAULT_ADMIN_ROLE cannot be granted, revoked or re-administered directly: the ledger has one admin, changed in two steps.",
-    "Have the admin call beginDefaultAdminTransfer(newAdmin), then the new admin acceptDefaultAdminTransfer() once defaultAdminDelay() has passed (dsx deploy --admin starts this for a deployment).",
+    "Have the admin run `dsx admin transfer <newAdmin>`, then the new admin `dsx admin accept` once the admin delay has passed (dsx status shows the admin and the delay).",
   ],
   AccessControlEnforcedDefaultAdminDelay: ([schedule], c) =>
     BigInt(schedule as bigint) === 0n
-      ? ["No admin transfer (or renouncement) is scheduled.", "Have the admin call beginDefaultAdminTransfer(newAdmin) first; it can be accepted after the admin delay."]
+      ? ["No admin transfer (or renouncement) is scheduled.", "Have the admin start one with `dsx admin transfer <newAdmin>`; the new admin accepts it with `dsx admin accept` once the admin delay has passed."]
       : [
-          `The admin transfer can only complete at ${when(schedule, c)} (the admin delay).`,
-          "Call acceptDefaultAdminTransfer() (or renounceRole, for a transfer to the zero address) from then on.",
+          `The admin delay of this transfer runs until ${when(schedule, c)}: it can only be accepted after that.`,
+          "Run `dsx admin accept` with the new admin's key then (a renouncement, renounceRole, likewise).",
         ],
   AccessControlInvalidDefaultAdmin: ([a]) =>
     isZero(a)
       ? ["The initial admin is the zero address.", "Deploy with a non-zero admin (dsx deploy --admin <address>, default the deployer)."]
-      : [`${a} is not the pending admin, so it cannot accept the admin role.`, "Accept with the key of the address the admin named in beginDefaultAdminTransfer (pendingDefaultAdmin() shows it)."],
+      : [
+          `${a} is not the pending admin, so it cannot accept the admin role.`,
+          "Run `dsx admin accept` with the key of the address the admin named in `dsx admin transfer` (dsx status shows the pending admin).",
+        ],
   AccessControlBadConfirmation: () => ["A role can only be renounced by its holder for itself.", "Call renounceRole(role, yourOwnAddress) from that address."],
 
   // ---- DSXC (the credit token)
@@ -416,7 +422,7 @@ export const REVERT_EXPLANATIONS: Readonly<Record<string, Explain>> = {
 
   // ---- ERC-20 and EIP-2612 (the settlement token and DSXC)
   ERC20InsufficientBalance: ([s, bal, need]) => [`Wallet ${s} holds ${units(bal)} of the token; ${units(need)} are needed.`, "Fund the wallet with the settlement token."],
-  ERC20InsufficientAllowance: ([, allowance, need]) => [`The ledger may pull ${units(allowance)} but needs ${units(need)}.`, "Approve the ledger for the amount (dsx pays with a permit or an approval itself)."],
+  ERC20InsufficientAllowance: ([, allowance, need]) => [`The ledger may pull ${units(allowance)} but needs ${units(need)}.`, "Approve the ledger for the amount (dsx startup pay does so itself, with a permit or an approval)."],
   ERC20InvalidApprover: ([a]) => [`Approver ${a} is invalid (the zero address).`, "Approve from a real account."],
   ERC20InvalidSpender: ([a]) => [`Spender ${a} is invalid (the zero address).`, "Approve the ledger's address."],
   ERC20InvalidSender: ([a]) => [`Sender ${a} is invalid (the zero address).`, "Send from a real account."],
@@ -497,7 +503,8 @@ function revertOf(err: unknown): { name: string; args: readonly unknown[] } | un
 /**
  * Turns anything thrown by an operation into a {@link DsxError} whose message is one line of cause and fix:
  * a decoded custom error (with `context.now`, times are told as "in 6 days 23 h"), a node that does not
- * answer, a wallet without gas money, or the first line of anything else.
+ * answer, a wallet without gas money; anything else keeps its first line as the message and the rest of
+ * its text (and a viem error's details) as `details`, so nothing of the cause is lost.
  * @example catch (err) { console.error(describeError(err).message); }
  */
 export function describeError(err: unknown, context: ExplainContext = {}): DsxError {
@@ -520,8 +527,19 @@ export function describeError(err: unknown, context: ExplainContext = {}): DsxEr
   }
   const text =
     err instanceof BaseError ? err.shortMessage : typeof fields.shortMessage === "string" ? fields.shortMessage : err instanceof Error ? err.message : String(err);
-  return new DsxError(text.split("\n")[0], { cause: err });
+  // the cause whole: its first line is the message, the rest (a list of paths tried, the node's own words) the details
+  const [first, ...rest] = text.split("\n");
+  const more = [rest.join("\n"), err instanceof BaseError && err.details && !text.includes(err.details) ? err.details : ""];
+  const details = more.map((part) => part.replace(/^\s*\n|\s+$/g, "")).filter(Boolean).join("\n");
+  // a native module (better-sqlite3's) missing or built for another Node.js: the paths tried say which
+  const fix = NATIVE_MODULE_PROBLEM.test(text)
+    ? "A native module is missing or was built for another Node.js version: run `npm rebuild` (or `npm ci`) in the project folder with the Node.js that runs dsx."
+    : undefined;
+  return new DsxError(first.trim() || "Unknown error.", { fix, details: details || undefined, cause: err });
 }
+
+/** The messages of a native module that cannot be loaded (the `bindings` package, Node's ABI check). */
+const NATIVE_MODULE_PROBLEM = /Could not locate the bindings file|was compiled against a different Node\.js version|NODE_MODULE_VERSION/;
 
 // ------------------------------------------------------------------------------------------------
 //                         USAGE LINES THE LEDGER REJECTS (UsageLineRejected reasons)

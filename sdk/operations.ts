@@ -561,6 +561,92 @@ export async function revokeRole(ctx: LedgerContext, role: RoleName, account: Ad
 }
 
 // ------------------------------------------------------------------------------------------------
+//            THE ADMIN, IN TWO STEPS (OpenZeppelin AccessControlDefaultAdminRules, PROTOCOL v1.1 §3)
+// ------------------------------------------------------------------------------------------------
+// The ledger has one DEFAULT_ADMIN_ROLE holder. The admin names a new one (beginDefaultAdminTransfer); that
+// address accepts (acceptDefaultAdminTransfer) in a block after the schedule (now + the admin delay); until
+// then the admin can cancel (cancelDefaultAdminTransfer). A newer transfer replaces a pending one.
+
+/** A pending admin transfer: `newAdmin` can accept it in a block whose time is after `acceptableAfter`. */
+export interface PendingAdminTransfer {
+  newAdmin: Address;
+  acceptableAfter: bigint;
+}
+
+/** The admin, its transfer delay (seconds) and the pending transfer, if any. */
+export interface AdminInfo {
+  admin: Address;
+  delay: bigint;
+  pending?: PendingAdminTransfer;
+}
+
+/**
+ * The ledger's admin, the delay of a transfer and the pending transfer (undefined when none).
+ * @example const { admin, delay, pending } = await readAdmin(ctx);
+ */
+export async function readAdmin(ctx: LedgerReader): Promise<AdminInfo> {
+  const read = <T>(functionName: "defaultAdmin" | "defaultAdminDelay" | "pendingDefaultAdmin") =>
+    withRetry(() => ctx.publicClient.readContract({ address: ctx.deployment.ledger, abi: revenueShareLedgerAbi, functionName }), ctx.retry) as Promise<T>;
+  const [admin, delay, [newAdmin, schedule]] = await Promise.all([
+    read<Address>("defaultAdmin"),
+    read<number>("defaultAdminDelay"),
+    read<readonly [Address, number]>("pendingDefaultAdmin"),
+  ]);
+  return { admin, delay: BigInt(delay), pending: schedule === 0 ? undefined : { newAdmin, acceptableAfter: BigInt(schedule) } };
+}
+
+/**
+ * Starts moving DEFAULT_ADMIN_ROLE to `newAdmin` (the admin's key): `newAdmin` accepts it after
+ * `acceptableAfter` (now + the admin delay) with {@link acceptDefaultAdminTransfer}. A pending transfer is
+ * replaced (`replaced`).
+ * @example const { acceptableAfter } = await beginDefaultAdminTransfer(adminCtx, "0x70997970C51812dc3A010C7d01b50e0d17dc79C8");
+ */
+export async function beginDefaultAdminTransfer(
+  ctx: LedgerContext,
+  newAdmin: Address,
+): Promise<OperationResult & { newAdmin: Address; acceptableAfter: bigint; blockTime: bigint; replaced?: PendingAdminTransfer }> {
+  const to = address(newAdmin, "New admin");
+  if (to === zeroAddress) {
+    throw new ValidationError("The new admin is the zero address: the ledger would be left without an admin.", {
+      fix: "Give the address that should hold DEFAULT_ADMIN_ROLE (a multisig, a new key).",
+    });
+  }
+  const before = await readAdmin(ctx);
+  const result = await execute(ctx, () => ctx.publicClient.simulateContract({ ...ledgerCall(ctx), functionName: "beginDefaultAdminTransfer", args: [to] }));
+  const event = ledgerEvent(ctx, result.receipt, "DefaultAdminTransferScheduled");
+  return { ...result, newAdmin: to, acceptableAfter: BigInt(event.args.acceptSchedule), blockTime: await blockTimeOf(ctx, result), replaced: before.pending };
+}
+
+/**
+ * Takes over DEFAULT_ADMIN_ROLE with the key of the pending admin, once the schedule has passed. Refused
+ * before sending when no transfer is pending.
+ * @example const { admin, previousAdmin } = await acceptDefaultAdminTransfer(newAdminCtx);
+ */
+export async function acceptDefaultAdminTransfer(ctx: LedgerContext): Promise<OperationResult & { admin: Address; previousAdmin: Address }> {
+  const before = await readAdmin(ctx);
+  // the ledger checks the caller first, which would hide that nothing is pending at all
+  if (!before.pending) throw LedgerRevertError.of("AccessControlEnforcedDefaultAdminDelay", [0]);
+  const result = await execute(ctx, () => ctx.publicClient.simulateContract({ ...ledgerCall(ctx), functionName: "acceptDefaultAdminTransfer" }));
+  const granted = ledgerEvents(ctx, result.receipt, "RoleGranted").find((e) => e.args.role === ROLES.ADMIN);
+  return { ...result, admin: granted?.args.account ?? before.pending.newAdmin, previousAdmin: before.admin };
+}
+
+/**
+ * Withdraws the pending admin transfer (the admin's key). Refused before sending when none is pending (the
+ * ledger would accept the call and change nothing).
+ * @example const { newAdmin } = await cancelDefaultAdminTransfer(adminCtx);
+ */
+export async function cancelDefaultAdminTransfer(ctx: LedgerContext): Promise<OperationResult & PendingAdminTransfer> {
+  const before = await readAdmin(ctx);
+  if (!before.pending) {
+    throw new FatalError("No admin transfer is pending, so there is nothing to cancel.", { fix: `The admin is still ${before.admin}; dsx status shows it.` });
+  }
+  const result = await execute(ctx, () => ctx.publicClient.simulateContract({ ...ledgerCall(ctx), functionName: "cancelDefaultAdminTransfer" }));
+  ledgerEvent(ctx, result.receipt, "DefaultAdminTransferCanceled");
+  return { ...result, ...before.pending };
+}
+
+// ------------------------------------------------------------------------------------------------
 //        CHANGES WITH A NOTICE: WALLET MIGRATION, SIGNER SETS, PAYOUT ADDRESSES (PROTOCOL v1.1 §3-§5)
 // ------------------------------------------------------------------------------------------------
 // The affected party's own transaction changes things at once; PROGRAM's only proposes, and the proposal

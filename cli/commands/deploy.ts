@@ -5,9 +5,10 @@ import { readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { Command } from "commander";
 import { Wallet } from "ethers";
-import { ConfigError, ValidationError } from "../../sdk/errors";
+import { createChainClients } from "../../sdk/chain";
+import { ConfigError, ValidationError, whenText } from "../../sdk/errors";
 import { DEFAULT_PASSWORD_ENV, loadAccount } from "../../sdk/keys";
-import { nodeChainIdOf } from "../../sdk/operations";
+import { nodeChainIdOf, readAdmin } from "../../sdk/operations";
 import { commandOf, leaf } from "../command";
 import { emit, type Io } from "../io";
 import { chainIdOption, globals, parseAddress, parseDuration } from "../options";
@@ -75,11 +76,11 @@ export function deployCommand(io: Io, root: Command): void {
       "must come from an encrypted keystore. The deployment file goes to --out (default: the --deployment folder,\n" +
       "else ./deployments). Hardhat compiles first unless --no-compile. The ledger refuses constants out of range\n" +
       "(DISPUTE_WINDOW 1h..30d, every notice 1h..90d, the admin delay 1d..90d). With --admin, the deployer keeps\n" +
-      "the admin role until that address accepts it (acceptDefaultAdminTransfer) once the admin delay has passed.",
+      "the admin role until that address accepts it (dsx admin accept) once the admin delay has passed.",
   )
     .option("--settlement-token <address>", "the 6-decimal settlement token (default on local chains: a new MockUSDC)")
     .option("--treasury <address>", "the program's treasury (default on local chains: the deployer)")
-    .option("--admin <address>", "DEFAULT_ADMIN_ROLE holder (default: the deployer; another address accepts the transfer after --admin-delay)")
+    .option("--admin <address>", "DEFAULT_ADMIN_ROLE holder (default: the deployer; another address accepts the transfer with dsx admin accept after --admin-delay)")
     .option("--program <address>", "PROGRAM_ROLE holder (default on local chains: the deployer)")
     .option("--auditor <address>", "AUDITOR_ROLE holder (default on local chains: the deployer)")
     .option("--pauser <address>", "PAUSER_ROLE holder (default on local chains: the deployer)")
@@ -150,18 +151,28 @@ export function deployCommand(io: Io, root: Command): void {
       const hre = require("hardhat") as typeof import("hardhat");
       delete process.env.DEPLOYER_PRIVATE_KEY;
       const log = console.log;
-      // deploy.ts reports on console.log: keep stdout for our own line (or JSON)
-      console.log = (...parts: unknown[]) => io.stderr(`${parts.map(String).join(" ")}\n`);
+      // deploy.ts reports its result (and a started admin transfer) on console.log: this command prints
+      // that result itself, once, on stdout (or as JSON), so deploy.ts's own lines are dropped
+      console.log = () => {};
+      let deployment: Awaited<ReturnType<typeof import("../../scripts/deploy").main>>;
       try {
         if (o.compile) await hre.run("compile", { quiet: true });
         // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded after Hardhat, which it imports
         const { main } = require("../../scripts/deploy") as typeof import("../../scripts/deploy");
-        const deployment = await main();
-        emit(io, g.json, { command: "deploy", file: join(out, `${chainId}.json`), ...deployment },
-          [`deployed on chain ${chainId}: ledger ${deployment.ledger}, credit ${deployment.credit}, settlement token ${deployment.settlementToken}`,
-            `wrote ${join(out, `${chainId}.json`)}`]);
+        deployment = await main();
       } finally {
         console.log = log;
       }
+      const file = join(out, `${chainId}.json`);
+      const { publicClient } = createChainClients({ rpcUrl: g.rpcUrl, chainId });
+      const [admin, now] = await Promise.all([readAdmin({ publicClient, deployment, retry: { attempts: 3 } }), publicClient.getBlock({ blockTag: "latest" })]);
+      const transfer = admin.pending;
+      emit(io, g.json, { command: "deploy", file, ...deployment, admin: admin.admin, adminTransfer: transfer }, [
+        `deployed on chain ${chainId}: ledger ${deployment.ledger}, credit ${deployment.credit}, settlement token ${deployment.settlementToken}`,
+        ...(transfer
+          ? [`admin transfer to ${transfer.newAdmin} started: it accepts with \`dsx admin accept\` after ${whenText(transfer.acceptableAfter, now.timestamp)}; until then the admin is ${admin.admin}`]
+          : []),
+        `wrote ${file}`,
+      ]);
     });
 }

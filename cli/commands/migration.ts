@@ -16,7 +16,7 @@ export function migrationCommand(io: Io): Command {
     "carry out the program's proposed migration of an agreement once its effectiveAt has passed (anyone)",
     ["dsx migration execute 3 --keystore any.json"],
     "The new wallet is checked again (0 DSXC, no open agreement); the credits move with the agreement.",
-  ).action(async (id: string, ...rest: unknown[]) => {
+  ).calls("executeStartupMigration").action(async (id: string, ...rest: unknown[]) => {
     const cmd = commandOf(rest);
     const agreementId = parseAgreementId(id);
     const r = await ops.executeStartupMigration(await signingContext(cmd), agreementId);
@@ -29,7 +29,7 @@ export function migrationCommand(io: Io): Command {
     "cancel <agreementId>",
     "withdraw the program's proposed migration of an agreement before it takes effect (the startup wallet or PROGRAM_ROLE)",
     ["dsx migration cancel 3 --keystore startup.json"],
-  ).action(async (id: string, ...rest: unknown[]) => {
+  ).calls("cancelStartupMigration").action(async (id: string, ...rest: unknown[]) => {
     const cmd = commandOf(rest);
     const agreementId = parseAgreementId(id);
     const r = await ops.cancelStartupMigration(await signingContext(cmd), agreementId);

@@ -19,6 +19,7 @@ export function partnerCommand(io: Io): Command {
   )
     .requiredOption("--signers <addresses>", "the new signers, comma-separated (1..16)")
     .requiredOption("--threshold <k>", "signatures needed per batch, 1..n")
+    .calls("setPartnerSigners")
     .action(async (o: { signers: string; threshold: string }, ...rest: unknown[]) => {
       const cmd = commandOf(rest);
       const signers = parseAddressList(o.signers, "--signers");
@@ -35,7 +36,7 @@ export function partnerCommand(io: Io): Command {
     ["dsx partner payout-address 0x976EA74026E726554dB657fA54763abd0C3a0aa9 --keystore partner.json"],
     "Every claim from now on (dsx claim, by anyone) sends the partner's share there. It replaces an address the\n" +
       "program proposed that is not in force yet.",
-  ).action(async (payoutArg: string, ...rest: unknown[]) => {
+  ).calls("setPayoutAddress").action(async (payoutArg: string, ...rest: unknown[]) => {
     const cmd = commandOf(rest);
     const payout = parseAddress(payoutArg, "Payout address");
     const r = await ops.setPayoutAddress(await signingContext(cmd), { payout });

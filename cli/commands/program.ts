@@ -76,6 +76,7 @@ export function programCommand(io: Io): Command {
     .requiredOption("--period-duration <duration>", "revenue period length, >= 1d")
     .requiredOption("--grace-period <duration>", "how long a finalized amount may stay unpaid before it is late")
     .option("--terms-hash <hash|@file|text>", "hash of the off-chain legal terms")
+    .calls("createAgreement")
     .action(async (...args: unknown[]) => {
       const cmd = commandOf(args);
       const o = cmd.opts<CreateOptions>();
@@ -102,6 +103,7 @@ export function programCommand(io: Io): Command {
     });
 
   leaf(program, "agreement-cancel <agreementId>", "cancel a Proposed agreement (PROGRAM_ROLE)", ["dsx program agreement-cancel 3 --keystore program.json"])
+    .calls("cancelAgreement")
     .action(async (id: string, ...rest: unknown[]) => {
       const cmd = commandOf(rest);
       const agreementId = parseAgreementId(id);
@@ -113,6 +115,7 @@ export function programCommand(io: Io): Command {
     'dsx program terminate 3 --reason "no payment for 90 days" --keystore program.json',
   ])
     .option("--reason <hash|@file|text>", "the reason, kept off chain as its hash")
+    .calls("terminateAgreement")
     .action(async (id: string, o: { reason?: string }, ...rest: unknown[]) => {
       const cmd = commandOf(rest);
       const agreementId = parseAgreementId(id);
@@ -128,7 +131,7 @@ export function programCommand(io: Io): Command {
     "The migration is pending until its effectiveAt (now + MIGRATION_NOTICE, 7 days by default); until then the\n" +
       "startup wallet or the program can cancel it (dsx migration cancel), from then on anyone carries it out\n" +
       "(dsx migration execute). A startup moves its own agreement at once with dsx startup migrate.",
-  ).action(async (id: string, wallet: string, ...rest: unknown[]) => {
+  ).calls("migrateStartup").action(async (id: string, wallet: string, ...rest: unknown[]) => {
     const cmd = commandOf(rest);
     const agreementId = parseAgreementId(id);
     const to = parseAddress(wallet, "New wallet");
@@ -147,6 +150,7 @@ export function programCommand(io: Io): Command {
     .requiredOption("--signers <addresses>", "its oracle signers, comma-separated (1..16)")
     .requiredOption("--threshold <k>", "signatures needed per batch, 1..n")
     .requiredOption("--payout-bps <bps>", "share of consumed list value the partner is owed, 0..10000")
+    .calls("registerPartner")
     .action(async (o: { partner: string; signers: string; threshold: string; payoutBps: string }, ...rest: unknown[]) => {
       const cmd = commandOf(rest);
       const partner = parseAddress(o.partner, "--partner");
@@ -170,6 +174,7 @@ export function programCommand(io: Io): Command {
     .requiredOption("--partner <address>", "the partner's address")
     .requiredOption("--signers <addresses>", "the new signers, comma-separated (1..16)")
     .requiredOption("--threshold <k>", "signatures needed per batch, 1..n")
+    .calls("setPartnerSigners")
     .action(async (o: { partner: string; signers: string; threshold: string }, ...rest: unknown[]) => {
       const cmd = commandOf(rest);
       const partner = parseAddress(o.partner, "--partner");
@@ -189,7 +194,7 @@ export function programCommand(io: Io): Command {
     "The proposed address receives the partner's claims from its effectiveAt (now + PAYOUT_NOTICE, 7 days by\n" +
       "default) with no further transaction. The partner's own choice (dsx partner payout-address) is in force at\n" +
       "once and replaces it.",
-  ).action(async (who: string, payoutArg: string, ...rest: unknown[]) => {
+  ).calls("setPayoutAddress").action(async (who: string, payoutArg: string, ...rest: unknown[]) => {
     const cmd = commandOf(rest);
     const partner = parseAddress(who, "Partner");
     const payout = parseAddress(payoutArg, "Payout address");
@@ -204,6 +209,7 @@ export function programCommand(io: Io): Command {
   ])
     .requiredOption("--partner <address>", "the partner's address")
     .requiredOption("--active <true|false>", "true to activate, false to deactivate")
+    .calls("setPartnerActive")
     .action(async (o: { partner: string; active: string }, ...rest: unknown[]) => {
       const cmd = commandOf(rest);
       const partner = parseAddress(o.partner, "--partner");
@@ -224,6 +230,7 @@ export function programCommand(io: Io): Command {
     .requiredOption("--sku <name>", 'lower-case sku name, e.g. "h100-sxm"')
     .requiredOption("--rate <credits>", "credits per GPU-hour, e.g. 2.5")
     .option("--effective-from <time>", "a whole hour (unix seconds or ISO 8601)")
+    .calls("scheduleRate")
     .action(async (o: { partner: string; sku: string; rate: string; effectiveFrom?: string }, ...rest: unknown[]) => {
       const cmd = commandOf(rest);
       const partner = parseAddress(o.partner, "--partner");
@@ -246,6 +253,7 @@ export function programCommand(io: Io): Command {
   )
     .requiredOption("--signers <addresses>", "the signers, comma-separated (1..16)")
     .requiredOption("--threshold <k>", "signatures needed per report, 1..n")
+    .calls("setRevenueSigners")
     .action(async (o: { signers: string; threshold: string }, ...rest: unknown[]) => {
       const cmd = commandOf(rest);
       const signers = parseAddressList(o.signers, "--signers");
@@ -263,6 +271,7 @@ export function programCommand(io: Io): Command {
     "The batch's accepted lines are rebuilt from the chain's events (UsageBatchRecorded, UsageRecorded).",
   )
     .requiredOption("--refund <amount>", "credits to refund, at most those of the agreement's lines in the batch; 0 rejects")
+    .calls("resolveUsageDispute")
     .action(async (batch: string, id: string, o: { refund: string }, ...rest: unknown[]) => {
       const cmd = commandOf(rest);
       const batchId = parseBytes32(batch, "Batch id");
@@ -280,6 +289,7 @@ export function programCommand(io: Io): Command {
   ])
     .option("--upheld", "the dispute is right: the report is Rejected and needs a new version")
     .option("--cleared", "the report is right: it is Cleared and can be finalized at once")
+    .calls("resolveRevenueDispute")
     .action(async (id: string, period: string, o: { upheld?: boolean; cleared?: boolean }, ...rest: unknown[]) => {
       const cmd = commandOf(rest);
       if (Boolean(o.upheld) === Boolean(o.cleared)) throw new ValidationError("Give exactly one of --upheld and --cleared.", { fix: "E.g. --upheld." });
@@ -293,7 +303,7 @@ export function programCommand(io: Io): Command {
 
   leaf(program, "treasury <address>", "set the treasury that claim-program pays (DEFAULT_ADMIN_ROLE)", [
     "dsx program treasury 0x976EA74026E726554dB657fA54763abd0C3a0aa9 --keystore admin.json",
-  ]).action(async (addr: string, ...rest: unknown[]) => {
+  ]).calls("setTreasury").action(async (addr: string, ...rest: unknown[]) => {
     const cmd = commandOf(rest);
     const treasury = parseAddress(addr, "Treasury");
     const r = await ops.setTreasury(await signingContext(cmd), treasury);
@@ -302,13 +312,13 @@ export function programCommand(io: Io): Command {
 
   leaf(program, "pause", "pause attestations, acceptance and creation; pay, claim, disputes and finalization go on (PAUSER_ROLE)", [
     "dsx program pause --keystore pauser.json",
-  ]).action(async (...args: unknown[]) => {
+  ]).calls("pause").action(async (...args: unknown[]) => {
     const cmd = commandOf(args);
     const r = await ops.pause(await signingContext(cmd));
     emitTx(io, cmd, "program pause", r, { paused: true }, "ledger paused");
   });
 
-  leaf(program, "unpause", "unpause the ledger; reporting grace counts from now (PAUSER_ROLE)", ["dsx program unpause --keystore pauser.json"]).action(
+  leaf(program, "unpause", "unpause the ledger; reporting grace counts from now (PAUSER_ROLE)", ["dsx program unpause --keystore pauser.json"]).calls("unpause").action(
     async (...args: unknown[]) => {
       const cmd = commandOf(args);
       const r = await ops.unpause(await signingContext(cmd));

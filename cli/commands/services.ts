@@ -6,7 +6,7 @@ import { revenueCommand } from "../../oracle/cli/revenue";
 import { usageCommand } from "../../oracle/cli/usage";
 import { ValidationError } from "../../sdk/errors";
 import { nodeChainIdOf } from "../../sdk/operations";
-import { commandOf, leaf } from "../command";
+import { calls, commandOf, leaf, type LedgerFunction } from "../command";
 import { emit, type Io } from "../io";
 import { GLOBAL_GROUP, chainIdOption, deploymentDirFor, globals, parseInt32, withGlobalOptions, type GlobalOptions } from "../options";
 
@@ -95,9 +95,22 @@ const EXAMPLES: Record<string, string[]> = {
   "usage submit": ["dsx usage submit --config oracle-usage.json sig-1.json sig-2.json"],
   "revenue run": ["dsx revenue run --config revenue-oracle.json", "dsx revenue run --config revenue-oracle.json --agreement 3 --json"],
   "revenue finalize": ["dsx revenue finalize --config revenue-oracle.json"],
+  "revenue plan": ["dsx revenue plan --config revenue-oracle.json", "dsx revenue plan --config revenue-oracle.json --agreement 3 --json"],
+  "revenue quarantine list": ["dsx revenue quarantine list --config revenue-oracle.json", "dsx revenue quarantine list --config revenue-oracle.json --agreement 3 --all"],
+  "revenue quarantine accept": ['dsx revenue quarantine accept rq-3f9a0c1b2d4e --note "fee exported with its sign reversed; net as written is right" --config revenue-oracle.json'],
+  "revenue quarantine reject": ['dsx revenue quarantine reject rq-3f9a0c1b2d4e rq-77b2e0a91c05 --note "test charges, refunded off Stripe" --config revenue-oracle.json'],
   audit: ["dsx audit --evidence evidence/ --out audit-reports", "dsx audit --record --keystore auditor.json --rpc-url https://rpc.example --deployment deployments/8453.json"],
   "audit prove": ["dsx audit prove 0x3f1c…e2 rec-000123 --evidence evidence/"],
   "audit verify": ["dsx audit verify audit-reports/audit-31337-1234.json"],
+};
+
+/** The ledger functions the services' commands send (see `calls` in cli/command.ts). */
+const SENDS: Record<string, LedgerFunction[]> = {
+  "usage run": ["submitUsage"],
+  "usage submit": ["submitUsage"],
+  "revenue run": ["submitRevenue"],
+  "revenue finalize": ["finalizeRevenue"],
+  audit: ["recordAudit"],
 };
 
 /** The global options a mounted command gains when it lacks them (all its services read the chain, but `usage sign`). */
@@ -123,6 +136,7 @@ function actionCommands(cmd: Command, prefix = ""): { name: string; cmd: Command
  */
 function mount(root: Command, tree: Command): void {
   for (const { name, cmd } of actionCommands(tree)) {
+    calls(cmd, ...(SENDS[name] ?? []));
     const examples = EXAMPLES[name];
     if (examples) cmd.addHelpText("after", ["", "Example:", ...examples.map((e) => `  $ ${e}`), ""].join("\n"));
     const taken = new Set(cmd.options.flatMap((opt: Option) => [opt.long, opt.short].filter(Boolean)));

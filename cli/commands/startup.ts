@@ -10,6 +10,7 @@ import { parseAddress, parseAgreementId, parseAmount, parseBytes32, parseInt32, 
 function disputeUsageCommand(io: Io, parent: Command, who: string, example: string): void {
   leaf(parent, "dispute-usage <batchId> <agreementId>", `dispute a usage batch's lines for one agreement within the dispute window (${who})`, [example])
     .option("--reason <hash|@file|text>", "why, kept off chain as its hash")
+    .calls("disputeUsage")
     .action(async (batch: string, id: string, o: { reason?: string }, ...rest: unknown[]) => {
       const cmd = commandOf(rest);
       const batchId = parseBytes32(batch, "Batch id");
@@ -24,7 +25,7 @@ export function startupCommand(io: Io): Command {
 
   leaf(startup, "accept <agreementId>", "accept a proposed agreement with the startup's wallet; mints the credit limit in DSXC", [
     "dsx startup accept 3 --keystore startup.json",
-  ]).action(async (id: string, ...rest: unknown[]) => {
+  ]).calls("acceptAgreement").action(async (id: string, ...rest: unknown[]) => {
     const cmd = commandOf(rest);
     const agreementId = parseAgreementId(id);
     const r = await ops.acceptAgreement(await signingContext(cmd), agreementId);
@@ -41,6 +42,7 @@ export function startupCommand(io: Io): Command {
     .requiredOption("--partner <address>", "the partner's address")
     .requiredOption("--spend-limit <credits>", "cumulative credits the partner may bill, e.g. 50000")
     .requiredOption("--max-gpus <n>", "the most GPUs reserved there at once")
+    .calls("authorizePartner")
     .action(async (id: string, o: { partner: string; spendLimit: string; maxGpus: string }, ...rest: unknown[]) => {
       const cmd = commandOf(rest);
       const agreementId = parseAgreementId(id);
@@ -64,6 +66,7 @@ export function startupCommand(io: Io): Command {
       "approved first (a second transaction). Anyone may pay for the agreement, not only its startup.",
   )
     .option("--method <auto|permit|approve>", "how the ledger may pull the tokens (default auto: permit if supported)", "auto")
+    .calls("pay", "payWithPermit")
     .action(async (id: string, value: string, o: { method: string }, ...rest: unknown[]) => {
       const cmd = commandOf(rest);
       const agreementId = parseAgreementId(id);
@@ -90,7 +93,7 @@ export function startupCommand(io: Io): Command {
     "The new wallet must hold 0 DSXC and have no open agreement. A pending migration the program proposed ends\n" +
       "with it. Only the current startup wallet's key is accepted here (the program proposes with\n" +
       "dsx program migrate-startup).",
-  ).action(async (id: string, wallet: string, ...rest: unknown[]) => {
+  ).calls("migrateStartup").action(async (id: string, wallet: string, ...rest: unknown[]) => {
     const cmd = commandOf(rest);
     const agreementId = parseAgreementId(id);
     const to = parseAddress(wallet, "New wallet");
@@ -110,6 +113,7 @@ export function auditorCommand(io: Io): Command {
     'dsx auditor dispute-revenue 3 0 --reason "refunds not deducted" --keystore auditor.json',
   ])
     .option("--reason <hash|@file|text>", "why, kept off chain as its hash")
+    .calls("disputeRevenue")
     .action(async (id: string, period: string, o: { reason?: string }, ...rest: unknown[]) => {
       const cmd = commandOf(rest);
       const agreementId = parseAgreementId(id);
@@ -126,6 +130,7 @@ export function claimCommands(io: Io, root: Command): void {
     "dsx claim --beneficiary 0x90F79bf6EB2c4f870365E785982E1f101E93b906 --keystore relayer.json",
   ])
     .option("--beneficiary <address>", "whose claim to pay out (default: the key's address)")
+    .calls("claim")
     .action(async (o: { beneficiary?: string }, ...rest: unknown[]) => {
       const cmd = commandOf(rest);
       const beneficiary = o.beneficiary === undefined ? undefined : parseAddress(o.beneficiary, "--beneficiary");
@@ -134,7 +139,7 @@ export function claimCommands(io: Io, root: Command): void {
       emitTx(io, cmd, "claim", r, { beneficiary: r.beneficiary, to: r.to, amount: amount(r.amount) },
         `claimed ${amount(r.amount)} for ${r.beneficiary}${elsewhere ? `, paid to its payout address ${r.to}` : ""}`);
     });
-  leaf(root, "claim-program", "send the program's claimable share to the treasury (anyone may trigger it)", ["dsx claim-program --keystore program.json"]).action(
+  leaf(root, "claim-program", "send the program's claimable share to the treasury (anyone may trigger it)", ["dsx claim-program --keystore program.json"]).calls("claimProgram").action(
     async (...args: unknown[]) => {
       const cmd = commandOf(args);
       const r = await ops.claimProgram(await signingContext(cmd));

@@ -7,7 +7,7 @@ import { dsxCreditAbi, mockUsdcAbi, revenueShareLedgerAbi } from "../../sdk/abis
 import type { Deployment } from "../../sdk/config";
 import { ValidationError, whenText } from "../../sdk/errors";
 import { loadAccount } from "../../sdk/keys";
-import { ROLES, agreementStatusName, readPartner, readPendingMigration, readRevenueSigners, revenueStateName, type PendingSignerSet } from "../../sdk/operations";
+import { ROLES, agreementStatusName, readAdmin, readPartner, readPendingMigration, readRevenueSigners, revenueStateName, type PendingSignerSet } from "../../sdk/operations";
 import { commandOf, leaf } from "../command";
 import { amount, emit, time, type Io } from "../io";
 import { globals, parseAddress, parseAgreementId, readContext } from "../options";
@@ -170,16 +170,14 @@ async function accountStatus(r: Reader, account: Address) {
 }
 
 async function programStatus(r: Reader) {
-  const [count, paused, treasury, programClaimable, revenueSigners, constants, admin, adminDelay, [pendingAdmin, adminSchedule], block] = await Promise.all([
+  const [count, paused, treasury, programClaimable, revenueSigners, constants, { admin, delay: adminDelay, pending: adminTransfer }, block] = await Promise.all([
     read<bigint>(r, "agreementCount"),
     read<boolean>(r, "paused"),
     read<Address>(r, "treasury"),
     read<bigint>(r, "programClaimable"),
     readRevenueSigners(r),
     Promise.all(["DISPUTE_WINDOW", "RATE_NOTICE", "AUTH_NOTICE", "REPORTING_GRACE", "SIGNER_NOTICE", "MIGRATION_NOTICE", "PAYOUT_NOTICE"].map((name) => read<bigint>(r, name))),
-    read<Address>(r, "defaultAdmin"),
-    read<number>(r, "defaultAdminDelay"),
-    read<readonly [Address, number]>(r, "pendingDefaultAdmin"),
+    readAdmin(r),
     r.publicClient.getBlock({ blockTag: "latest" }),
   ]);
   const [disputeWindow, rateNotice, authNotice, reportingGrace, signerNotice, migrationNotice, payoutNotice] = constants;
@@ -196,7 +194,7 @@ async function programStatus(r: Reader) {
     agreements: count,
     treasury,
     programClaimable: amount(programClaimable),
-    admin: { address: admin, delay: BigInt(adminDelay), pending: adminSchedule === 0 ? undefined : { newAdmin: pendingAdmin, acceptableFrom: BigInt(adminSchedule) } },
+    admin: { address: admin, delay: adminDelay, pending: adminTransfer && { newAdmin: adminTransfer.newAdmin, acceptableAfter: adminTransfer.acceptableAfter } },
     revenueSigners: { signers, threshold, pending: pendingSet(pending) },
     constants: { disputeWindow, rateNotice, authNotice, reportingGrace, signerNotice, migrationNotice, payoutNotice },
   };
@@ -208,7 +206,13 @@ async function programStatus(r: Reader) {
     ...(pending
       ? [`  pending: revenue signer set ${pending.threshold}-of-${pending.signers.length} (${pending.signers.join(", ")}), in force from ${whenText(pending.effectiveAt, now)}`]
       : []),
-    ...(data.admin.pending ? [`  pending: admin transfer to ${pendingAdmin}, acceptable from ${whenText(BigInt(adminSchedule), now)}`] : []),
+    ...(adminTransfer
+      ? [
+          now > adminTransfer.acceptableAfter
+            ? `  pending: admin transfer to ${adminTransfer.newAdmin}, acceptable since ${whenText(adminTransfer.acceptableAfter, now)}: it accepts with dsx admin accept`
+            : `  pending: admin transfer to ${adminTransfer.newAdmin}, acceptable after ${whenText(adminTransfer.acceptableAfter, now)} with dsx admin accept (until then the admin can cancel it: dsx admin cancel)`,
+        ]
+      : []),
     `  credit ${r.deployment.credit}, settlement token ${r.deployment.settlementToken}`,
   ];
   return { data, human };
@@ -225,6 +229,9 @@ export function statusCommand(io: Io, root: Command): void {
       "transfer) are shown with the time they take effect.",
   )
     .option("--account <address>", "an account: roles, balances, claimable, open agreement, partner registration")
+    // the views it shows: a message that would name one points at `dsx status` instead
+    .calls("agreement", "partners", "partnerPosition", "revenuePeriod", "reportingClose", "pendingMigration", "partner", "claimable", "openAgreementOf")
+    .calls("hasRole", "treasury", "programClaimable", "revenueSigners", "agreementCount", "paused", "defaultAdmin", "defaultAdminDelay", "pendingDefaultAdmin")
     .action(async (id: string | undefined, o: { account?: string }, ...rest: unknown[]) => {
       const cmd = commandOf(rest);
       const g = globals(cmd);

@@ -486,7 +486,7 @@ describe("dsx: every subcommand end to end on a hardhat node", function () {
         "deploy", "program agreement-create", "program agreement-cancel", "program terminate", "program migrate-startup", "program partner-register",
         "program partner-signers", "program partner-active", "program rate-schedule", "program revenue-signers", "program resolve-usage-dispute",
         "program resolve-revenue-dispute", "program treasury", "program pause", "program unpause", "program payout-address", "startup accept", "startup authorize",
-        "startup pay", "startup dispute-usage", "startup migrate", "partner signers", "partner payout-address", "migration execute", "migration cancel", "usage run", "usage sign", "usage submit", "revenue run", "revenue finalize",
+        "startup pay", "startup dispute-usage", "startup migrate", "partner signers", "partner payout-address", "migration execute", "migration cancel", "admin transfer", "admin accept", "admin cancel", "dev time", "usage run", "usage sign", "usage submit", "revenue run", "revenue finalize",
         "auditor dispute-usage", "auditor dispute-revenue", "claim", "claim-program", "audit", "status", "api", "demo",
       ]) {
         expect(names, expected).to.include(expected);

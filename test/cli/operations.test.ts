@@ -49,10 +49,12 @@ describe("sdk/operations: values and errors", function () {
     expect(() => readDeployment(join(dir, "none"), 31337)).to.throw(ConfigError, /not found\. Deploy first/);
   });
 
-  it("when describing an error, it keeps ours, and cuts anything else to its first line", function () {
+  it("when describing an error, it keeps ours, and anything else whole: its first line the message, the rest the details", function () {
     const ours = new DsxError("Cause.", { fix: "Fix." });
     expect(describeError(ours)).to.equal(ours);
     expect(describeError(new Error("first\nsecond")).message).to.equal("first");
+    expect(describeError(new Error("first\n  second\n  third\n")).details).to.equal("  second\n  third");
+    expect(describeError(new Error("one line")).details).to.equal(undefined);
     const refused = describeError(Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:9"), { code: "ECONNREFUSED" }));
     expect(refused.message).to.equal("The JSON-RPC node did not answer. Check that the node runs and --rpc-url points at it, then try again.");
   });

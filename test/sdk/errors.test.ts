@@ -1,7 +1,10 @@
 import { expect } from "chai";
+import { Command } from "commander";
 import { makeError } from "ethers";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import ts from "typescript";
 import {
   CallExecutionError,
   ContractFunctionExecutionError,
@@ -32,6 +35,11 @@ import {
   isoTime,
   whenText,
 } from "../../sdk/errors";
+import { commandsByLedgerFunction } from "../../cli/command";
+import { buildProgram, runCli } from "../../cli/main";
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- the package has no types; it is what better-sqlite3 loads its native module with
+const bindings = require("bindings") as (options: { bindings: string; module_root: string }) => unknown;
 
 const errnoError = (code: string) => Object.assign(new Error(`connect ${code} 127.0.0.1:8545`), { code });
 const http = (status?: number) => new HttpRequestError({ url: "http://127.0.0.1:8545", status });
@@ -191,16 +199,24 @@ describe("the ledger's refusals, explained", () => {
     }
   });
 
-  it("when the two-step admin refuses, it says how an admin transfer is made and when it can be accepted", () => {
-    expect(line("AccessControlEnforcedDefaultAdminRules", [])).to.match(/^AccessControlEnforcedDefaultAdminRules: DEFAULT_ADMIN_ROLE cannot be granted, revoked .* Have the admin call beginDefaultAdminTransfer\(newAdmin\), then the new admin acceptDefaultAdminTransfer\(\)/);
-    expect(line("AccessControlEnforcedDefaultAdminDelay", [Number(effectiveAt)], effectiveAt - 86_400n)).to.equal(
-      "AccessControlEnforcedDefaultAdminDelay: The admin transfer can only complete at 2026-10-09T00:00:00Z (in 1 day) (the admin delay). Call acceptDefaultAdminTransfer() (or renounceRole, for a transfer to the zero address) from then on.",
+  it("when the two-step admin refuses, it names the dsx admin commands and when the transfer can be accepted", () => {
+    expect(line("AccessControlEnforcedDefaultAdminRules", [])).to.equal(
+      "AccessControlEnforcedDefaultAdminRules: DEFAULT_ADMIN_ROLE cannot be granted, revoked or re-administered directly: the ledger has one admin, changed in two steps. " +
+        "Have the admin run `dsx admin transfer <newAdmin>`, then the new admin `dsx admin accept` once the admin delay has passed (dsx status shows the admin and the delay).",
     );
-    expect(line("AccessControlEnforcedDefaultAdminDelay", [0])).to.match(/No admin transfer \(or renouncement\) is scheduled\. Have the admin call beginDefaultAdminTransfer/);
-    expect(line("AccessControlInvalidDefaultAdmin", [B])).to.match(new RegExp(`${B} is not the pending admin, so it cannot accept the admin role\\. Accept with the key of the address`));
+    expect(line("AccessControlEnforcedDefaultAdminDelay", [Number(effectiveAt)], effectiveAt - 86_400n)).to.equal(
+      "AccessControlEnforcedDefaultAdminDelay: The admin delay of this transfer runs until 2026-10-09T00:00:00Z (in 1 day): it can only be accepted after that. Run `dsx admin accept` with the new admin's key then (a renouncement, renounceRole, likewise).",
+    );
+    expect(line("AccessControlEnforcedDefaultAdminDelay", [0])).to.match(/No admin transfer \(or renouncement\) is scheduled\. Have the admin start one with `dsx admin transfer <newAdmin>`; the new admin accepts it with `dsx admin accept`/);
+    expect(line("AccessControlInvalidDefaultAdmin", [B])).to.equal(
+      `AccessControlInvalidDefaultAdmin: ${B} is not the pending admin, so it cannot accept the admin role. Run \`dsx admin accept\` with the key of the address the admin named in \`dsx admin transfer\` (dsx status shows the pending admin).`,
+    );
     expect(line("AccessControlInvalidDefaultAdmin", ["0x0000000000000000000000000000000000000000"])).to.match(/The initial admin is the zero address\. Deploy with a non-zero admin/);
     expect(line("AccessControlUnauthorizedAccount", [B, keccak256(stringToHex("PROGRAM_ROLE"))])).to.equal(
       `AccessControlUnauthorizedAccount: Account ${B} does not hold PROGRAM_ROLE. Use a key that holds PROGRAM_ROLE, or have the admin grant it.`,
+    );
+    expect(line("AccessControlUnauthorizedAccount", [B, "0x0000000000000000000000000000000000000000000000000000000000000000"])).to.equal(
+      `AccessControlUnauthorizedAccount: Account ${B} is not the admin (DEFAULT_ADMIN_ROLE). Use the admin's key (dsx status shows the admin); the admin role itself moves only by dsx admin transfer and dsx admin accept.`,
     );
   });
 
@@ -230,9 +246,9 @@ describe("the ledger's refusals, explained", () => {
     const delay = encodeErrorResult({ abi: revenueShareLedgerAbi, errorName: "InvalidConstant", args: ["ADMIN_DELAY", 7_200n] });
     const provider = Object.assign(new Error("Error: VM Exception while processing transaction"), { code: -32603, data: { message: "VM Exception", data: delay } });
     expect(describeError(provider).message).to.equal("InvalidConstant: ADMIN_DELAY = 7200 s (2 h) is outside its range, 1 day .. 90 days. Deploy with --admin-delay between 1d and 90d.");
-    // data that is none of our errors: the first line of the message
+    // data that is none of our errors: the message whole, its first line first and the rest as details
     const other = Object.assign(new Error("something else\nmore"), { code: -32603, data: { data: "0xdeadbeef00" } });
-    expect(describeError(other).message).to.equal("something else");
+    expect(describeError(other)).to.include({ message: "something else", details: "more" });
   });
 });
 
@@ -277,5 +293,172 @@ describe("times in words", () => {
     expect(whenText(1_791_504_000n, 1_791_504_000n + 86_400n)).to.equal("2026-10-09T00:00:00Z (1 day ago)");
     expect(whenText(1_791_504_000n, 1_791_504_000n)).to.equal("2026-10-09T00:00:00Z (now)");
     expect(isoTime(1_791_504_000)).to.equal("2026-10-09T00:00:00Z");
+  });
+});
+
+describe("messages name the dsx command, not the contract function, wherever a command exists", function () {
+  // the map from the CLI's own command tree: each command declares the ledger functions it calls
+  const root = buildProgram();
+  const byFunction = commandsByLedgerFunction(root);
+  const ledgerFunctions = revenueShareLedgerAbi.filter((i) => i.type === "function").map((i) => (i as { name: string }).name);
+  const hasAction = (cmd: Command) => Boolean((cmd as unknown as { _actionHandler?: unknown })._actionHandler);
+
+  /**
+   * The ledger functions a text names: a camelCase name as a word ("setRevenueSigners"), an all-lower-case
+   * one only as a call ("pause()", "claim("), since "pay", "claim" and "pause" are words too.
+   */
+  const functionsNamed = (text: string) =>
+    ledgerFunctions.filter((fn) => new RegExp(/[a-z][A-Z]/.test(fn) ? `\\b${fn}\\b` : `\\b${fn}\\(`).test(text));
+
+  /**
+   * The `dsx …` references of a text that are no command: the first word must be a command, and a word after
+   * a group of commands must be one of them ("dsx program, …" names the group; "dsx program frobnicate" nothing).
+   */
+  function unknownCommands(text: string): string[] {
+    const bad: string[] = [];
+    for (const m of text.matchAll(/(?<![\w/@.-])dsx((?: [a-z][a-z-]*)+)/g)) {
+      const words = m[1].trim().split(" ");
+      let cmd = root;
+      let matched = 0;
+      for (const word of words) {
+        const sub = cmd.commands.find((c) => c.name() === word);
+        if (!sub) break;
+        cmd = sub;
+        matched++;
+      }
+      if (matched === 0 || (matched < words.length && !hasAction(cmd) && cmd.commands.length > 0)) bad.push(m[0]);
+    }
+    return bad;
+  }
+
+  /**
+   * What is wrong with a message: contract functions named where a command exists (but the command `own`
+   * the message belongs to may say what it sends), and `dsx` references to no command.
+   */
+  function problems(text: string, own?: string): string[] {
+    return [
+      ...functionsNamed(text)
+        .filter((fn) => byFunction.has(fn) && !byFunction.get(fn)!.includes(own ?? ""))
+        .map((fn) => `names ${fn}: say ${byFunction.get(fn)!.join(" or ")} instead`),
+      ...unknownCommands(text).map((ref) => `names "${ref}", which is no dsx command`),
+    ];
+  }
+
+  it("when a message names a function that has a command, the check catches it (the map comes from the command tree)", () => {
+    expect(byFunction.get("setRevenueSigners")).to.deep.equal(["dsx program revenue-signers"]);
+    expect(byFunction.get("setPartnerSigners")).to.have.members(["dsx program partner-signers", "dsx partner signers"]);
+    expect(byFunction.get("acceptDefaultAdminTransfer")).to.deep.equal(["dsx admin accept"]);
+    expect(byFunction.get("submitUsage")).to.have.members(["dsx usage run", "dsx usage submit"]);
+    expect(problems("Ask the program: it sets them with setRevenueSigners.")).to.deep.equal(["names setRevenueSigners: say dsx program revenue-signers instead"]);
+    expect(problems("Call acceptDefaultAdminTransfer() once pendingDefaultAdmin() says so.")).to.have.length(2);
+    expect(problems("Wait until it is unpaused (unpause()).")).to.have.length(1);
+    // plain words are not calls; a function without a command may be named; a reference must be a command
+    expect(problems("Nothing to claim; pay first, or renounceRole(role, account).")).to.deep.equal([]);
+    expect(problems("Run dsx program frobnicate. Or dsx pays. Or dsx frobnicate.")).to.have.length(3);
+    expect(problems("Usage: dsx program [options] [command]; postgres://dsx@db/dsx dsx api --port 1")).to.deep.equal([]);
+    // a command's own help may say which function it sends
+    expect(problems("--record: publish the result with recordAudit", "dsx audit")).to.deep.equal([]);
+    expect(problems("--record: publish the result with recordAudit")).to.have.length(1);
+    expect(problems("Run `dsx migration execute 3`; dsx status 3 shows it; dsx audit --record.")).to.deep.equal([]);
+  });
+
+  it("when a ledger function changes state, a dsx command sends it, except the few listed here", () => {
+    const withoutCommand = ["expireCredits", "grantRole", "revokeRole", "renounceRole", "changeDefaultAdminDelay", "rollbackDefaultAdminDelay"];
+    const writes = revenueShareLedgerAbi
+      .filter((i) => i.type === "function" && i.stateMutability !== "view" && i.stateMutability !== "pure")
+      .map((i) => (i as { name: string }).name);
+    expect(writes.filter((fn) => !byFunction.has(fn))).to.have.members(withoutCommand);
+    for (const fn of byFunction.keys()) expect(ledgerFunctions, fn).to.include(fn);
+  });
+
+  it("when every refusal is explained, with every kind of value, no explanation names a function that has a command", () => {
+    const PROGRAM = keccak256(stringToHex("PROGRAM_ROLE"));
+    const samples = (type: string): unknown[] =>
+      type === "address" ? ["0x00000000000000000000000000000000000000aa", "0x0000000000000000000000000000000000000000"]
+      : type === "bool" ? [true, false]
+      : type === "string" ? [...Object.keys(CONSTANT_RANGES), "SOMETHING_ELSE", "creditLimit", "periodDuration", "endTime", "startTime"]
+      : type.startsWith("bytes") ? [`0x${"00".repeat(32)}`, PROGRAM, `0x${"ab".repeat(32)}`]
+      : [0n, 1n, 2n, 5n, 1_790_000_000n];
+    const product = (lists: unknown[][]): unknown[][] => lists.reduce<unknown[][]>((acc, list) => acc.flatMap((a) => list.map((v) => [...a, v])), [[]]);
+    const errors = new Map<string, { type: string }[]>();
+    for (const abi of [revenueShareLedgerAbi, dsxCreditAbi, mockUsdcAbi]) {
+      for (const item of abi.filter((i) => i.type === "error")) errors.set((item as { name: string }).name, (item as unknown as { inputs: { type: string }[] }).inputs);
+    }
+    const found: string[] = [];
+    let walked = 0;
+    for (const [name, inputs] of errors) {
+      for (const args of product(inputs.map((i) => samples(i.type)))) {
+        for (const now of [undefined, 1_790_000_000n - 3_600n, 1_790_000_000n + 3_600n]) {
+          const [cause, fix] = explainRevert(name, args, { now })!;
+          walked++;
+          for (const p of problems(`${cause} ${fix}`)) found.push(`${name}(${args.map(String).join(", ")}): ${p}`);
+        }
+      }
+    }
+    for (const reason of USAGE_REJECTION_REASONS) {
+      const { cause, fix } = USAGE_REJECTION_EXPLANATIONS[reason];
+      for (const p of problems(`${cause}. ${fix}`)) found.push(`${reason}: ${p}`);
+    }
+    expect(walked).to.be.greaterThan(1_000);
+    expect([...new Set(found)]).to.deep.equal([]);
+  });
+
+  it("when the CLI and the SDK speak (every text of cli/, sdk/errors.ts, sdk/operations.ts), no text names a function that has a command", () => {
+    const top = join(__dirname, "..", "..");
+    const files = [join(top, "sdk", "errors.ts"), join(top, "sdk", "operations.ts"), ...readdirSync(join(top, "cli"), { recursive: true, encoding: "utf8" })
+      .filter((f) => f.endsWith(".ts"))
+      .map((f) => join(top, "cli", f))];
+    const found: string[] = [];
+    for (const file of files) {
+      const source = ts.createSourceFile(file, readFileSync(file, "utf8"), ts.ScriptTarget.Latest, true);
+      const visit = (node: ts.Node) => {
+        let text: string | undefined;
+        if (ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node)) text = node.text;
+        else if (ts.isTemplateExpression(node)) text = [node.head.text, ...node.templateSpans.map((span) => span.literal.text)].join("…");
+        // a text a person reads has a space; "setTreasury" alone is the code's own reference to the function
+        if (text !== undefined && /\s/.test(text)) for (const p of problems(text)) found.push(`${file.slice(top.length + 1)}: "${text}" ${p}`);
+        ts.forEachChild(node, visit);
+      };
+      visit(source);
+    }
+    expect(files.length).to.be.greaterThan(10);
+    expect(found).to.deep.equal([]);
+  });
+
+  it("when any command's --help is shown, it names commands, not the functions behind them", async () => {
+    const paths: string[][] = [];
+    const walk = (cmd: Command, path: string[]) => {
+      paths.push(path);
+      for (const sub of cmd.commands) if (sub.name() !== "help") walk(sub, [...path, sub.name()]);
+    };
+    walk(root, []);
+    const found: string[] = [];
+    for (const path of paths) {
+      let out = "";
+      const code = await runCli([...path, "--help"], { stdout: (t) => (out += t), stderr: (t) => (out += t) });
+      expect(code, path.join(" ")).to.equal(0);
+      for (const p of problems(out, ["dsx", ...path].join(" "))) found.push(`dsx ${path.join(" ")} --help: ${p}`);
+    }
+    expect(paths.length).to.be.greaterThan(40);
+    expect(found).to.deep.equal([]);
+  });
+});
+
+describe("a multi-line cause, kept whole", function () {
+  it("when a native module cannot be found (the real `bindings` error), every path it tried is kept, with the fix", () => {
+    const moduleRoot = mkdtempSync(join(tmpdir(), "dsx-bindings-"));
+    let thrown: unknown;
+    try {
+      bindings({ bindings: "better_sqlite3.node", module_root: moduleRoot });
+    } catch (err) {
+      thrown = err;
+    }
+    expect((thrown as Error).message).to.match(/^Could not locate the bindings file\. Tried:\n/);
+    const tried = (thrown as Error).message.split("\n").slice(1);
+    expect(tried.length).to.be.greaterThan(5);
+    const e = describeError(thrown);
+    expect(e.shortMessage).to.equal("Could not locate the bindings file. Tried:");
+    expect(e.details!.split("\n")).to.deep.equal(tried);
+    expect(e.fix).to.match(/^A native module is missing or was built for another Node\.js version: run `npm rebuild`/);
   });
 });
