@@ -1,7 +1,9 @@
 // The indexer's replay of the ledger (PROTOCOL §4–§8) from its events: per-agreement, per-partner and
 // per-account state kept in memory, applied one log at a time, and handed to the store as the rows that
-// changed. The arithmetic the events leave to the reader (cap, authorization in force) is sdk/shareMath's.
+// changed. The arithmetic the events leave to the reader is sdk/shareMath's (cap), the rules are sdk/ledgerRules'
+// (nextDue, an authorization's new limits, a pending change in force).
 import { zeroAddress } from "viem";
+import { authorizeLimit, inForce, nextDue, type FinalizedPeriod } from "../../sdk/ledgerRules";
 import { cap as capOf } from "../../sdk/shareMath";
 import {
   USAGE_REJECTION,
@@ -54,6 +56,8 @@ interface Agreement {
   obligation: bigint;
   paid: bigint;
   nextDue: number;
+  /** Periods 0 … nextPeriodToFinalize − 1 as settlement sees them (for nextDue). */
+  finalized: FinalizedPeriod[];
   nextPeriodToFinalize: number;
   periodCount: number;
   partners: string[];
@@ -93,9 +97,9 @@ interface SignerSet {
   threshold: number;
 }
 
-/** `pending` if it has come into force at `at`, else `current` (the rule of the ledger's `inForce`). */
+/** `pending` if it has come into force at `at`, else `current` (sdk/ledgerRules.ts `inForce`). */
 function inForceAt<T>(current: T, pending: Pending<T> | null, at: number): T {
-  return pending && at >= pending.effectiveAt ? pending.value : current;
+  return inForce(current, pending && { value: pending.value, effectiveAt: BigInt(pending.effectiveAt) }, BigInt(at));
 }
 
 interface Partner {
@@ -283,6 +287,7 @@ export class LedgerModel {
           obligation: 0n,
           paid: 0n,
           nextDue: 0,
+          finalized: [],
           nextPeriodToFinalize: 0,
           periodCount,
           partners: [],
@@ -337,20 +342,23 @@ export class LedgerModel {
       case "PartnerAuthorized": {
         const a = this.agreement(e.args.id, log);
         const p = this.position(a, lower(e.args.partner), true);
-        // the authorization in force when the call was made: a matured pending decrease has taken effect
-        const currentSpend = p.pendingSpendLimitAt !== 0 && at >= p.pendingSpendLimitAt ? p.pendingSpendLimit : p.spendLimit;
-        const currentGpus = p.pendingMaxGpusAt !== 0 && at >= p.pendingMaxGpusAt ? p.pendingMaxGpus : p.maxGpus;
-        const decreaseAt = Number(e.args.effectiveAt);
-        if (e.args.spendLimit >= currentSpend) {
-          [p.spendLimit, p.pendingSpendLimit, p.pendingSpendLimitAt] = [e.args.spendLimit, 0n, 0];
-        } else {
-          [p.spendLimit, p.pendingSpendLimit, p.pendingSpendLimitAt] = [currentSpend, e.args.spendLimit, decreaseAt];
-        }
-        if (e.args.maxGpus >= currentGpus) {
-          [p.maxGpus, p.pendingMaxGpus, p.pendingMaxGpusAt] = [e.args.maxGpus, 0, 0];
-        } else {
-          [p.maxGpus, p.pendingMaxGpus, p.pendingMaxGpusAt] = [currentGpus, e.args.maxGpus, decreaseAt];
-        }
+        // each field on its own against the value in force at the call; a decrease's effectiveAt is the event's
+        const now = BigInt(at);
+        const decreaseAt = BigInt(e.args.effectiveAt);
+        const spend = authorizeLimit(
+          { value: p.spendLimit, pending: p.pendingSpendLimit, pendingAt: BigInt(p.pendingSpendLimitAt) },
+          e.args.spendLimit,
+          now,
+          decreaseAt,
+        );
+        [p.spendLimit, p.pendingSpendLimit, p.pendingSpendLimitAt] = [spend.value, spend.pending, Number(spend.pendingAt)];
+        const gpus = authorizeLimit(
+          { value: BigInt(p.maxGpus), pending: BigInt(p.pendingMaxGpus), pendingAt: BigInt(p.pendingMaxGpusAt) },
+          BigInt(e.args.maxGpus),
+          now,
+          decreaseAt,
+        );
+        [p.maxGpus, p.pendingMaxGpus, p.pendingMaxGpusAt] = [Number(gpus.value), Number(gpus.pending), Number(gpus.pendingAt)];
         return;
       }
       case "PartnerRegistered": {
@@ -587,6 +595,7 @@ export class LedgerModel {
         period.cumulativeObligation = a.obligation;
         period.due = Number(e.args.due);
         period.finalizedAt = at;
+        a.finalized[e.args.periodIndex] = { cumulativeObligation: period.cumulativeObligation, due: e.args.due };
         a.nextPeriodToFinalize = e.args.periodIndex + 1;
         this.refreshNextDue(a);
         return;
@@ -778,16 +787,9 @@ export class LedgerModel {
     if (account.creditBalance < 0n) throw new ReplayError(`credit balance of ${address} below 0`);
   }
 
-  /** nextDue: the due date of the oldest finalized period that `paid` does not cover (PROTOCOL §8). */
+  /** nextDue: the due date of the oldest finalized period that `paid` does not cover (sdk/ledgerRules.ts). */
   private refreshNextDue(a: Agreement): void {
-    a.nextDue = 0;
-    for (let k = 0; k < a.nextPeriodToFinalize; k++) {
-      const period = this.periods.get(`${a.id}|${k}`);
-      if (period && period.cumulativeObligation > a.paid) {
-        a.nextDue = period.due;
-        return;
-      }
-    }
+    a.nextDue = Number(nextDue(a.finalized, a.paid));
   }
 
   private logRow(log: LogPosition) {

@@ -1,8 +1,10 @@
 // Agreements and their sub-resources, answered from indexed rows (PROTOCOL §12 figures). Each answer is one
 // SQL statement that also selects the checkpoint (services/snapshot.ts): one round trip, one snapshot.
 import { sql, type Selectable, type SelectQueryBuilder } from "kysely";
+import { limitsInForce, reportingClose as reportingCloseOf, REPORTING_CLOSE_PAUSED } from "../../sdk/ledgerRules";
 import type { AgreementsTable, AuditsTable, Database, DistributionsTable, PaymentsTable, PositionsTable, UsageLinesTable } from "../db/schema";
 import { POSITION_COLUMNS } from "../db/schema";
+import { checkpointNowSql, delinquentSql } from "../db/rules";
 import { qb, QueryTemplate } from "../db/template";
 import type {
   Agreement,
@@ -19,7 +21,8 @@ import { addr, iso, isoOrNull, skuName } from "./format";
 import { migrationAt } from "./pending";
 import { stateColumns, stateOf, type ReadContext, type Reader } from "./snapshot";
 
-type AgreementRow = Selectable<AgreementsTable>;
+/** An agreement row with `_delinquent` (api/db/rules.ts) and `_last_audit` selected beside it. */
+type AgreementRow = Selectable<AgreementsTable> & { _delinquent?: boolean | null; _last_audit?: string | null };
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- rows of one-statement reads are shaped at run time
 type AnyRow = Record<string, any>;
 
@@ -39,12 +42,21 @@ const pauseOf = (row: AnyRow | undefined): PauseState => ({
   lastUnpausedAt: row?._pr_last_unpaused_at ?? 0,
 });
 
-/** R of PROTOCOL §3: paused → ∞ (null), else max(effectiveEnd, lastUnpausedAt) + REPORTING_GRACE. */
+/** R of PROTOCOL §3 (sdk/ledgerRules.ts), null while paused (R = ∞). */
 function reportingClose(a: AgreementRow, program: PauseState, grace: number): number | null {
-  if (program.paused) return null;
-  const effectiveEnd = a.terminated_at !== 0 && a.terminated_at < a.end_time ? a.terminated_at : a.end_time;
-  return Math.max(effectiveEnd, program.lastUnpausedAt) + grace;
+  const close = reportingCloseOf({
+    endTime: BigInt(a.end_time),
+    terminatedAt: BigInt(a.terminated_at),
+    paused: program.paused,
+    lastUnpausedAt: BigInt(program.lastUnpausedAt),
+    reportingGrace: BigInt(grace),
+  });
+  return close === REPORTING_CLOSE_PAUSED ? null : Number(close);
 }
+
+/** Whether the agreement is delinquent at the checkpoint, computed in the statement (api/db/rules.ts). */
+const delinquentColumn = (agreements: string) =>
+  delinquentSql(sql.ref(`${agreements}.next_due`), checkpointNowSql("s")).as("_delinquent");
 
 /**
  * The agreement's latest AuditRecorded as one JSON text column `_last_audit` (null when none), for a query over
@@ -55,7 +67,7 @@ const lastAuditColumn = (table: string) =>
     "_last_audit",
   );
 
-function lastAuditOf(a: AgreementRow & { _last_audit?: string | null }): Audit | null {
+function lastAuditOf(a: AgreementRow): Audit | null {
   if (!a._last_audit) return null;
   const [auditor, throughBlock, reportHash, clean, timestamp, blockNumber, logIndex, txHash] = JSON.parse(a._last_audit) as [string, string, string, boolean, number, number, number, string];
   return auditView({ agreement_id: a.id, auditor, through_block: throughBlock, report_hash: reportHash, clean, timestamp, block_number: blockNumber, log_index: logIndex, tx_hash: txHash });
@@ -91,7 +103,7 @@ function summary(ctx: ReadContext, a: AgreementRow, program: PauseState): Agreem
     obligation: a.obligation,
     paid: a.paid,
     outstanding: outstanding.toString(),
-    delinquent: a.next_due !== 0 && ctx.now >= a.next_due,
+    delinquent: a._delinquent === true,
     nextDue: isoOrNull(a.next_due),
     nextPeriodToFinalize: a.next_period_to_finalize,
     periodCount: a.period_count,
@@ -102,20 +114,23 @@ function summary(ctx: ReadContext, a: AgreementRow, program: PauseState): Agreem
   };
 }
 
-/** A position as `partnerPosition(id, partner)` shows it at the snapshot's time. */
+/** A position as `partnerPosition(id, partner)` shows it at the snapshot's time (limits: sdk/ledgerRules.ts). */
 export function positionView(p: Selectable<PositionsTable>, now: number): Position {
-  const spendMatured = p.pending_spend_limit_at !== 0 && now >= p.pending_spend_limit_at;
-  const gpusMatured = p.pending_max_gpus_at !== 0 && now >= p.pending_max_gpus_at;
-  const spendPending = p.pending_spend_limit_at > now;
-  const gpusPending = p.pending_max_gpus_at > now;
+  const limits = limitsInForce(
+    {
+      spendLimit: { value: BigInt(p.spend_limit), pending: BigInt(p.pending_spend_limit), pendingAt: BigInt(p.pending_spend_limit_at) },
+      maxGpus: { value: BigInt(p.max_gpus), pending: BigInt(p.pending_max_gpus), pendingAt: BigInt(p.pending_max_gpus_at) },
+    },
+    BigInt(now),
+  );
   return {
     partner: addr(p.partner),
-    spendLimit: spendMatured ? p.pending_spend_limit : p.spend_limit,
-    maxGpus: gpusMatured ? p.pending_max_gpus : p.max_gpus,
-    pendingSpendLimit: spendPending ? p.pending_spend_limit : "0",
-    pendingSpendLimitAt: spendPending ? iso(p.pending_spend_limit_at) : null,
-    pendingMaxGpus: gpusPending ? p.pending_max_gpus : 0,
-    pendingMaxGpusAt: gpusPending ? iso(p.pending_max_gpus_at) : null,
+    spendLimit: limits.spendLimit.toString(),
+    maxGpus: Number(limits.maxGpus),
+    pendingSpendLimit: limits.pendingSpendLimit.toString(),
+    pendingSpendLimitAt: isoOrNull(Number(limits.pendingSpendLimitAt)),
+    pendingMaxGpus: Number(limits.pendingMaxGpus),
+    pendingMaxGpusAt: isoOrNull(Number(limits.pendingMaxGpusAt)),
     spent: p.spent,
     burnedAt: p.burned_at,
     receivable: p.receivable,
@@ -204,7 +219,7 @@ const agreementList = new QueryTemplate((a: AgreementListArgs) => {
   if (a.from !== undefined) q = q.where("created_at", ">=", a.from);
   if (a.to !== undefined) q = q.where("created_at", "<", a.to);
   if (a.afterId !== undefined) q = q.where("id", ">", a.afterId);
-  return pageAtState(q.orderBy("id").limit(a.take), ["id"]);
+  return pageAtState(q.orderBy("id").limit(a.take), ["id"]).select(delinquentColumn("x"));
 });
 
 export async function listAgreements(r: Reader, f: AgreementFilters): Promise<Page<AgreementSummary>> {
@@ -229,6 +244,7 @@ const agreementById = new QueryTemplate((a: { id: string }) =>
     .leftJoin("positions as p", (j) => j.onRef("p.agreement_id", "=", "a.id"))
     .selectAll("a")
     .select(lastAuditColumn("a"))
+    .select(delinquentColumn("a"))
     .select(positionColumns)
     .orderBy("p.list_index"),
 );

@@ -20,6 +20,7 @@ import { positionView, usageLineView } from "./agreements";
 import { cursorShapes, decodeCursor, paginate } from "./cursor";
 import { addr, iso, isoOrNull, skuName } from "./format";
 import { payoutAt, signerSetAt } from "./pending";
+import { checkpointNowSql, delinquentSql } from "../db/rules";
 import { qb, QueryTemplate } from "../db/template";
 import { defaultProgram, stateColumns, stateOf, type ReadContext, type Reader } from "./snapshot";
 import type { PartnersTable, ProgramTable, UsageBatchesTable, UsageDisputesTable } from "../db/schema";
@@ -309,7 +310,7 @@ const programQuery = new QueryTemplate((_: Record<string, never>) =>
       )}, coalesce(sum(credits_minted), 0)::text, coalesce(sum(consumed), 0)::text,
         coalesce(sum(credits_minted - consumed) filter (where status in ('Active', 'Terminated')), 0)::text,
         coalesce(sum(obligation), 0)::text, coalesce(sum(paid), 0)::text,
-        count(*) filter (where next_due <> 0 and next_due <= coalesce(s.checkpoint_timestamp, 0)))::text from agreements)`.as("_totals"),
+        count(*) filter (where ${delinquentSql(sql.ref("agreements.next_due"), checkpointNowSql("s"))}))::text from agreements)`.as("_totals"),
       sql<string>`(select json_build_array(
         coalesce(sum(revenue) filter (where state in ('Pending', 'Disputed', 'Cleared', 'Finalized')), 0)::text,
         coalesce(sum(revenue) filter (where state = 'Finalized'), 0)::text)::text from revenue_periods)`.as("_revenue"),

@@ -1,8 +1,10 @@
 // Changes PROGRAM proposed (PROTOCOL v1.1 §3): a signer set, a revenue signer set or a payout address comes into
 // force at its effectiveAt with no further event, so the index keeps what events put in force beside the pending
 // change, and an answer decides at its block's time (`ReadContext.now`, meta.blockTimestamp) which one is in force
-// and whether a change is still pending — as the ledger's views `partner()` and `revenueSigners()` do at that block.
+// and whether a change is still pending — as the ledger's views `partner()` and `revenueSigners()` do at that block
+// (the rule: sdk/ledgerRules.ts `inForce` / `stillPending`).
 // A wallet migration is different: it waits for `executeStartupMigration`, so it stays pending after its notice.
+import { inForce, stillPending } from "../../sdk/ledgerRules";
 import type { PendingMigration, PendingPayout, PendingSignerSet } from "../schemas/resources";
 import { addr, iso } from "./format";
 
@@ -30,11 +32,11 @@ export function signerSetAt(
   pending: StoredSignerSet & { effectiveAt: number },
   now: number,
 ): { signers: string[]; threshold: number; pending: PendingSignerSet | null } {
-  if (pending.effectiveAt === 0) return { ...signersOf(current), pending: null };
-  if (now >= pending.effectiveAt) return { ...signersOf(pending), pending: null };
+  const change = { value: pending as StoredSignerSet, effectiveAt: BigInt(pending.effectiveAt) };
+  const waiting = stillPending(change, BigInt(now));
   return {
-    ...signersOf(current),
-    pending: { ...signersOf(pending), effectiveAt: iso(pending.effectiveAt), secondsLeft: secondsLeft(pending.effectiveAt, now) },
+    ...signersOf(inForce(current, change, BigInt(now))),
+    pending: waiting && { ...signersOf(waiting.value), effectiveAt: iso(pending.effectiveAt), secondsLeft: secondsLeft(pending.effectiveAt, now) },
   };
 }
 
@@ -49,11 +51,11 @@ export function payoutAt(
   pending: { payout: string | null; effectiveAt: number },
   now: number,
 ): { payout: string; pendingPayout: PendingPayout | null } {
-  if (pending.payout === null || pending.effectiveAt === 0) return { payout: addr(current ?? partner), pendingPayout: null };
-  if (now >= pending.effectiveAt) return { payout: addr(pending.payout), pendingPayout: null };
+  const change = pending.payout === null ? null : { value: pending.payout, effectiveAt: BigInt(pending.effectiveAt) };
+  const waiting = stillPending(change, BigInt(now));
   return {
-    payout: addr(current ?? partner),
-    pendingPayout: { payout: addr(pending.payout), effectiveAt: iso(pending.effectiveAt), secondsLeft: secondsLeft(pending.effectiveAt, now) },
+    payout: addr(inForce(current ?? partner, change, BigInt(now))),
+    pendingPayout: waiting && { payout: addr(waiting.value), effectiveAt: iso(pending.effectiveAt), secondsLeft: secondsLeft(pending.effectiveAt, now) },
   };
 }
 
