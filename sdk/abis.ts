@@ -5344,3 +5344,19 @@ export const mockUsdcAbi = [
     "type": "function"
   }
 ] as const;
+
+/** Solidity `AgreementStatus` (contracts/types/LedgerTypes.sol): member names by ordinal. */
+export const AGREEMENT_STATUS = ["None","Proposed","Active","Terminated","Expired","Cancelled"] as const;
+export type AgreementStatusName = (typeof AGREEMENT_STATUS)[number];
+
+/** Solidity `RevenueState` (contracts/types/LedgerTypes.sol): member names by ordinal. */
+export const REVENUE_STATE = ["None","Pending","Disputed","Rejected","Cleared","Finalized"] as const;
+export type RevenueStateName = (typeof REVENUE_STATE)[number];
+
+/** Solidity `UsageRejection` (contracts/types/LedgerTypes.sol): member names by ordinal. */
+export const USAGE_REJECTION = ["NotOpen","OutsideTerm","ReportingClosed","NoRate","Overlap","OverGpuBound","OverAuthorization","InsufficientCredits","SiblingRejected"] as const;
+export type UsageRejectionName = (typeof USAGE_REJECTION)[number];
+
+/** Solidity `UsageDisputeState` (contracts/types/LedgerTypes.sol): member names by ordinal. */
+export const USAGE_DISPUTE_STATE = ["None","Open","Resolved"] as const;
+export type UsageDisputeStateName = (typeof USAGE_DISPUTE_STATE)[number];

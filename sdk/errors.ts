@@ -17,7 +17,7 @@ import {
   type Abi,
   type Hex,
 } from "viem";
-import { dsxCreditAbi, mockUsdcAbi, revenueShareLedgerAbi } from "./abis";
+import { dsxCreditAbi, mockUsdcAbi, revenueShareLedgerAbi, USAGE_REJECTION, type UsageRejectionName } from "./abis";
 import { formatUnits6 } from "./units";
 
 /** Options shared by every {@link DsxError}. */
@@ -545,20 +545,10 @@ const NATIVE_MODULE_PROBLEM = /Could not locate the bindings file|was compiled a
 //                         USAGE LINES THE LEDGER REJECTS (UsageLineRejected reasons)
 // ------------------------------------------------------------------------------------------------
 
-/** UsageRejection reasons by ordinal (PROTOCOL §6; `SiblingRejected` since v1.1). */
-export const USAGE_REJECTION_REASONS = [
-  "NotOpen",
-  "OutsideTerm",
-  "ReportingClosed",
-  "NoRate",
-  "Overlap",
-  "OverGpuBound",
-  "OverAuthorization",
-  "InsufficientCredits",
-  "SiblingRejected",
-] as const;
+/** UsageRejection reasons by ordinal (PROTOCOL §6; `SiblingRejected` since v1.1), generated from the compiler's output. */
+export const USAGE_REJECTION_REASONS = USAGE_REJECTION;
 
-export type UsageRejectionReason = (typeof USAGE_REJECTION_REASONS)[number];
+export type UsageRejectionReason = UsageRejectionName;
 
 /**
  * What each UsageLineRejected reason means and what to do. A batch's lines for one agreement are accepted or

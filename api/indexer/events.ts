@@ -28,24 +28,8 @@ export type DecodedLog =
   | (LogPosition & { source: "ledger"; event: LedgerEvent })
   | (LogPosition & { source: "credit"; event: CreditEvent });
 
-/** The enum names of PROTOCOL's Solidity enums, by ordinal. */
-export const AGREEMENT_STATUS = ["None", "Proposed", "Active", "Terminated", "Expired", "Cancelled"] as const;
-export const REVENUE_STATE = ["None", "Pending", "Disputed", "Rejected", "Cleared", "Finalized"] as const;
-export const USAGE_REJECTION = [
-  "NotOpen",
-  "OutsideTerm",
-  "ReportingClosed",
-  "NoRate",
-  "Overlap",
-  "OverGpuBound",
-  "OverAuthorization",
-  "InsufficientCredits",
-  // v1.1: another line of the same agreement in the batch failed, so the agreement's whole group is rejected
-  "SiblingRejected",
-] as const;
-
-export type AgreementStatusName = (typeof AGREEMENT_STATUS)[number];
-export type RevenueStateName = (typeof REVENUE_STATE)[number];
+/** The enum names of PROTOCOL's Solidity enums, by ordinal (generated from the compiler's output into sdk/abis.ts). */
+export { AGREEMENT_STATUS, REVENUE_STATE, USAGE_REJECTION, type AgreementStatusName, type RevenueStateName } from "../../sdk/abis";
 
 /** topic0 → the one event of the ABI it selects (viem would otherwise hash every event's signature per log). */
 function eventsBySelector(abi: Abi): Map<string, Abi> {

@@ -3,7 +3,9 @@ import { z } from "zod";
 import { address, blockNumber, bytes32, isoTime, isoTimeOrNull, page, seconds, single, uintString } from "./common";
 
 export const AGREEMENT_STATUSES = ["Proposed", "Active", "Terminated", "Expired", "Cancelled"] as const;
-export const REVENUE_STATES = ["None", "Pending", "Disputed", "Rejected", "Cleared", "Finalized"] as const;
+/** Every RevenueState (generated from the compiler's output). */
+export { REVENUE_STATE as REVENUE_STATES } from "../../sdk/abis";
+import { REVENUE_STATE as REVENUE_STATES } from "../../sdk/abis";
 
 export const terms = z
   .object({
