@@ -52,6 +52,8 @@ export async function openOracles(
   log: (line: string) => void,
 ): Promise<DemoOracles> {
   const usage = new Map<string, UsageRuntime>();
+  // the keys reach each oracle through its own environment (privateKeyEnv), never the shell's or the file
+  const usageEnv: Record<string, string> = {};
   for (const { spec, wallet } of cast.partners.values()) {
     const inbox = join(paths.inbox, "usage", spec.key);
     mkdirSync(inbox, { recursive: true });
@@ -60,10 +62,12 @@ export async function openOracles(
       const a = s.spec.partners[spec.key];
       if (a) accounts[a.account] = ids.get(s.spec.key)!.toString();
     }
+    const signerEnv = (i: number) => `DSX_DEMO_USAGE_KEY_${spec.key.toUpperCase().replace(/[^A-Z0-9]/g, "_")}_${i}`;
+    spec.localSigners.forEach((i, n) => (usageEnv[signerEnv(n)] = cast.keys[i]));
     const config = {
       rpcUrl,
       chainId: deployment.chainId,
-      deployments: deploymentsDir,
+      deploymentsDir,
       partner: wallet.address,
       stateDir: join(paths.oracles, spec.key),
       evidenceDir: paths.evidence,
@@ -72,15 +76,16 @@ export async function openOracles(
       skuMap: spec.skuMap,
       partitionSkus: spec.partitionSkus,
       timezone: spec.timezone,
-      // daily windows: one batch per partner and day keeps the on-chain story to about a hundred batches
+      // chosen deliberately (docs/usage-oracle.md "Window size and gas"): daily windows, one batch per partner and
+      // day, keep the story to about a hundred batches instead of one per hour with usage; the GPU bound is checked per day
       windowSeconds: 86_400,
       lagSeconds: 900,
-      signers: spec.localSigners.map((i) => ({ privateKey: cast.keys[i] })),
+      signers: spec.localSigners.map((_, n) => ({ privateKeyEnv: signerEnv(n) })),
     };
     const file = join(paths.oracles, `usage-${spec.key}.json`);
     mkdirSync(paths.oracles, { recursive: true });
     writeFileSync(file, `${JSON.stringify(config, null, 2)}\n`);
-    usage.set(spec.key, await openUsageRuntime(loadUsageConfig(file, {}), (line) => log(`  ${spec.name} usage oracle: ${line}`)));
+    usage.set(spec.key, await openUsageRuntime(loadUsageConfig(file, usageEnv), (line) => log(`  ${spec.name} usage oracle: ${line}`)));
   }
 
   // the revenue keys reach the oracle through its own environment, never the shell's
@@ -96,6 +101,8 @@ export async function openOracles(
     rpcUrl,
     chainId: deployment.chainId,
     deploymentsDir,
+    // non-USD rows (Tessellate's EUR charge) convert at the reference rate of their UTC date
+    fxRates: join(process.env.DSX_DEMO_SAMPLE_DIR ?? join(__dirname, "..", "data", "sample"), "fx-rates.csv"),
     stateDir: join(paths.oracles, "revenue"),
     evidenceDir: paths.revenueEvidence,
     signers: localRevenueSigners.map((_, n) => ({ privateKeyEnv: revenueKeyEnv(n) })),

@@ -305,14 +305,6 @@ export function storySteps(manifest: SampleManifest): Step[] {
       },
     },
     { at: at("2026-12-02T01:00:00Z"), run: async (ctx) => `revenue oracle (November): ${revenueLine(ctx, await revenueRun(ctx))}` },
-    {
-      at: at("2026-12-02T10:00:00Z"),
-      async run(ctx) {
-        const id = ctx.ids.get("tessellate")!;
-        const s = await revenueRun(ctx, { acceptQuarantine: true, agreementIds: [id] });
-        return `the operator reviews ${whose(ctx, "tessellate")} quarantined EUR charge (not USD revenue) and reports with --accept-quarantine: ${revenueLine(ctx, s)}`;
-      },
-    },
     { at: at("2026-12-05T11:00:00Z"), run: finalize },
     { at: at("2026-12-07T01:00:00Z"), run: finalize },
     {

@@ -816,7 +816,7 @@ function generateStripeRows(startup: StartupSpec): StripeRow[] {
     special(isoOf(BigInt(uncaptured.created + 2 * 86_400)), uncaptured, { gross: -Math.floor(uncaptured.gross / 10), fee: 0, category: "partial_capture_reversal", description: "Uncaptured amount released" });
   }
   if (startup.key === "tessellate") {
-    // a European customer paid in EUR into the EUR balance: the oracle accepts USD only and holds the period
+    // a European customer paid in EUR into the EUR balance: the oracle converts it at the rate of its date (fx-rates.csv)
     special("2026-11-18T09:30:00Z", charges[0], { currency: "eur", gross: 180_000, fee: feeOf(180_000, "card") + 2_700, category: "charge", sourceId: `ch_3Q${rng.base62(22)}`, description: `Invoice ${profile.invoicePrefix}-EU-0007 (Simulation seats, EUR)`, brand: "visa", method: "card" });
   }
   for (const month of months) {
@@ -1030,13 +1030,50 @@ partial capture (each with its sign), and Stripe's payouts and fees (not revenue
 - Quill AI's first October report was downloaded with the interval ending ${manifest.revenueDispute.disputed.match(/to_(\d{4}-\d{2}-\d{2})/)?.[1]}: a week of
   revenue is missing. The auditor disputes the period, the program upholds the dispute, and the
   re-downloaded full report (\`${manifest.revenueDispute.restatement.split("/").pop()}\`) restates it as version 2.
-- Tessellate Robotics' November report holds one EUR charge: the oracle accepts USD only, quarantines
-  it and holds the period until the operator has reviewed it (\`--accept-quarantine\`).
+- Tessellate Robotics' November report holds one EUR charge (paid into the EUR balance): the revenue
+  oracle converts it to USD at the reference rate of its UTC date from \`fx-rates.csv\`, and the rate
+  used goes into the period's evidence.
+
+## fx-rates.csv (SERVICES §3 "Currencies")
+The USD value of one EUR and one GBP (\`date,currency,usd_per_unit\`) for every UTC date from 2026-09-28 to
+2026-12-06, as a verifier would derive it from the ECB's daily reference rates re-based to USD; weekends
+carry the previous business day's rate (the oracle uses the rate of a row's own date and never guesses
+one). The demo's revenue config names it as \`fxRates\`.
 
 ## manifest.json
 Every file with its arrival time in the story; the expected GPU-seconds per startup and partner
 (an independent tally of the exports, the traps set aside); the usage and revenue disputes.
 `;
+}
+
+// ------------------------------------------------------------------------------------------------
+//                                    reference exchange rates
+// ------------------------------------------------------------------------------------------------
+
+/**
+ * `fx-rates.csv` (SERVICES §3 "Currencies"): the USD value of one EUR and one GBP for every UTC date from
+ * 2026-09-28 to 2026-12-06, as a verifier would derive it from the ECB's daily reference rates re-based to
+ * USD. Weekends carry the previous business day's rate (the oracle never guesses a missing date: the file
+ * must hold every date a row has). A fixed formula, no random stream: the other files stay as they were.
+ */
+function fxRates(): string {
+  const lines = ["date,currency,usd_per_unit"];
+  const first = Date.UTC(2026, 8, 28) / 1000;
+  let business = 0;
+  let last = { eur: 0, gbp: 0 };
+  for (let day = 0; day < 70; day++) {
+    const t = first + day * 86_400;
+    const weekday = new Date(t * 1000).getUTCDay();
+    if (weekday !== 0 && weekday !== 6) {
+      // ten-thousandths: EUR about 1.08, GBP about 1.27, moving a little from day to day
+      last = { eur: 10_800 + ((business * 37) % 61) - 30, gbp: 12_700 + ((business * 53) % 83) - 41 };
+      business += 1;
+    }
+    const date = new Date(t * 1000).toISOString().slice(0, 10);
+    const text = (v: number) => `${Math.floor(v / 10_000)}.${String(v % 10_000).padStart(4, "0")}`;
+    lines.push(`${date},EUR,${text(last.eur)}`, `${date},GBP,${text(last.gbp)}`);
+  }
+  return `${lines.join("\n")}\n`;
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -1139,6 +1176,7 @@ export function generateSampleData(): Map<string, string> {
     },
   };
   files.set("manifest.json", `${JSON.stringify(manifest, null, 2)}\n`);
+  files.set("fx-rates.csv", fxRates());
   files.set("README.md", readme(manifest, usage));
   checkLimits(creditTotals);
   return files;

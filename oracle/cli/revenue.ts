@@ -1,17 +1,29 @@
-// `revenue run | finalize` (SERVICES §6): the revenue oracle's command line.
-//   npm run oracle:revenue -- run --config revenue-oracle.json [--accept-quarantine] [--confirm-rejected]
+// `revenue plan | run | finalize | quarantine list|accept|reject` (SERVICES §3, §6): the revenue oracle's command line.
+//   npm run oracle:revenue -- plan --config revenue-oracle.json [--agreement 3] [--decimal-comma]
+//   npm run oracle:revenue -- run --config revenue-oracle.json [--confirm-rejected] [--decimal-comma]
 //   npm run oracle:revenue -- finalize --config revenue-oracle.json
-// Progress goes to stderr, the summary line (or --json) to stdout; exit status 1 on any error.
-import { Command, InvalidArgumentError } from "commander";
+//   npm run oracle:revenue -- quarantine list --config revenue-oracle.json [--all]
+//   npm run oracle:revenue -- quarantine accept|reject <ids…> --note "…" [--by name] --config revenue-oracle.json
+// Progress goes to stderr, the table and summary (or --json) to stdout; exit status 1 on any error.
+import { Command, InvalidArgumentError, Option } from "commander";
 import { DEFAULT_REVENUE_CONFIG_FILE, loadRevenueConfig } from "../revenue/config";
-import { closeRevenueContext, openRevenueContext, type RevenueContext } from "../revenue/context";
+import { closeRevenueContext, openRevenueContext, type OpenRevenueContextOptions, type RevenueContext } from "../revenue/context";
 import { emptyFinalizeSummary, finalizeRevenue, formatFinalizeSummary } from "../revenue/finalize";
-import { emptyRunSummary, errorLine, formatRunSummary, runRevenue } from "../revenue/run";
+import {
+  decideQuarantine,
+  emptyDecideSummary,
+  emptyQuarantineList,
+  formatDecideSummary,
+  formatQuarantineList,
+  listQuarantine,
+} from "../revenue/quarantine";
+import { emptyPlanSummary, emptyRunSummary, errorLine, formatPlanSummary, formatRunSummary, planRevenue, runRevenue } from "../revenue/run";
 
 interface CommonOptions {
   config?: string;
   agreement?: bigint[];
   json?: boolean;
+  decimalComma?: boolean;
 }
 
 function agreementId(value: string, previous: bigint[] = []): bigint[] {
@@ -26,13 +38,14 @@ async function withContext<S extends { errors: { agreementId?: string; message: 
   empty: () => S,
   work: (ctx: RevenueContext) => Promise<S>,
   format: (summary: S) => string,
+  open: Pick<OpenRevenueContextOptions, "keys" | "chain"> = {},
 ): Promise<void> {
   const log = (line: string) => process.stderr.write(`${line}\n`);
   let summary: S;
   let ctx: RevenueContext | undefined;
   try {
-    const config = loadRevenueConfig(options.config ?? process.env.DSX_REVENUE_CONFIG ?? DEFAULT_REVENUE_CONFIG_FILE);
-    ctx = await openRevenueContext(config, { log });
+    const config = loadRevenueConfig(options.config ?? process.env.DSX_REVENUE_CONFIG ?? DEFAULT_REVENUE_CONFIG_FILE, process.env, log);
+    ctx = await openRevenueContext(config, { log, ...open });
     summary = await work(ctx);
   } catch (err) {
     summary = empty();
@@ -45,7 +58,10 @@ async function withContext<S extends { errors: { agreementId?: string; message: 
   if (summary.errors.length > 0) process.exitCode = 1;
 }
 
-/** The `revenue` command with its `run` and `finalize` subcommands (mounted by the `dsx` CLI too). */
+const GONE_ACCEPT_QUARANTINE =
+  '--accept-quarantine is gone (it reported periods without their quarantined rows, all or nothing): decide rows one by one with dsx revenue quarantine list, then dsx revenue quarantine accept|reject <ids…> --note "…", and preview with dsx revenue plan.';
+
+/** The `revenue` command with its subcommands (mounted by the `dsx` CLI too). */
 export function revenueCommand(): Command {
   const revenue = new Command("revenue").description("the revenue oracle (SERVICES §3)");
   const common = (cmd: Command) =>
@@ -53,28 +69,81 @@ export function revenueCommand(): Command {
       .option("-c, --config <file>", `settings file (default $DSX_REVENUE_CONFIG or ${DEFAULT_REVENUE_CONFIG_FILE})`)
       .option("--agreement <id>", "only this agreement (repeatable)", agreementId)
       .option("--json", "print the summary as JSON");
-  common(revenue.command("run"))
-    .description("report every ended period's revenue (new, restated or rejected) and resend what a crash left behind")
-    .option("--accept-quarantine", "report periods even though rows are quarantined (after review)")
-    .option("--confirm-rejected", "resubmit rejected periods whose figures did not change (after review)")
-    .action((options: CommonOptions & { acceptQuarantine?: boolean; confirmRejected?: boolean }) =>
+  const decimalComma = (cmd: Command) =>
+    cmd.option("--decimal-comma", 'read input files written with decimal commas ("1.234,56", ";"-separated) as such instead of refusing them');
+
+  decimalComma(common(revenue.command("plan")))
+    .description("preview what run would submit, per agreement and period (revenue, version, carry, rows, evidence hash, state, why held); signs and sends nothing")
+    .action((options: CommonOptions) =>
       withContext(
         options,
-        emptyRunSummary,
-        (ctx) =>
-          runRevenue(ctx, {
-            acceptQuarantine: options.acceptQuarantine,
-            confirmRejected: options.confirmRejected,
-            agreementIds: options.agreement,
-          }),
-        formatRunSummary,
+        emptyPlanSummary,
+        (ctx) => planRevenue(ctx, { agreementIds: options.agreement, decimalComma: options.decimalComma }),
+        formatPlanSummary,
+        { keys: false },
       ),
     );
+
+  decimalComma(common(revenue.command("run")))
+    .description("report every ended period's revenue (new, restated or rejected) and resend what a crash left behind")
+    .option("--confirm-rejected", "resubmit rejected periods whose figures did not change (after review)")
+    .addOption(new Option("--accept-quarantine", "gone: decide rows with revenue quarantine accept|reject").hideHelp())
+    .action((options: CommonOptions & { acceptQuarantine?: boolean; confirmRejected?: boolean }) => {
+      if (options.acceptQuarantine) {
+        process.stderr.write(`error: ${GONE_ACCEPT_QUARANTINE}\n`);
+        const summary = emptyRunSummary();
+        summary.errors.push({ message: GONE_ACCEPT_QUARANTINE });
+        process.stdout.write(`${options.json ? jsonOf(summary) : formatRunSummary(summary)}\n`);
+        process.exitCode = 1;
+        return;
+      }
+      return withContext(
+        options,
+        emptyRunSummary,
+        (ctx) => runRevenue(ctx, { confirmRejected: options.confirmRejected, decimalComma: options.decimalComma, agreementIds: options.agreement }),
+        formatRunSummary,
+      );
+    });
+
   common(revenue.command("finalize"))
     .description("finalize every revenue period that is due, in order")
     .action((options: CommonOptions) =>
       withContext(options, emptyFinalizeSummary, (ctx) => finalizeRevenue(ctx, { agreementIds: options.agreement }), formatFinalizeSummary),
     );
+
+  const quarantine = revenue.command("quarantine").description("review the rows the oracle cannot count on its own, one by one (SERVICES §3 \"Quarantine review\")");
+  decimalComma(common(quarantine.command("list")))
+    .description("list the rows waiting for a decision (with --all, the decided ones too), with the period each holds")
+    .option("--all", "include decided rows, with who decided and why")
+    .action((options: CommonOptions & { all?: boolean }) =>
+      withContext(
+        options,
+        emptyQuarantineList,
+        (ctx) => listQuarantine(ctx, { agreementIds: options.agreement, all: options.all, decimalComma: options.decimalComma }),
+        formatQuarantineList,
+        { keys: false },
+      ),
+    );
+  for (const decision of ["accept", "reject"] as const) {
+    decimalComma(common(quarantine.command(decision)))
+      .description(
+        decision === "accept"
+          ? "count these rows (converted where needed): a Stripe row whose net ≠ gross − fee with its figures as written, or one copy of a conflicting transaction"
+          : "leave these rows out of the revenue; their periods are reported without them",
+      )
+      .argument("<ids...>", "entry ids from revenue quarantine list (rq-…)")
+      .requiredOption("--note <text>", "why (kept in the period's evidence)")
+      .option("--by <name>", "who decides (default: user@host)")
+      .action((ids: string[], options: CommonOptions & { note: string; by?: string }) =>
+        withContext(
+          options,
+          () => emptyDecideSummary(decision),
+          (ctx) => decideQuarantine(ctx, ids, decision, { note: options.note, by: options.by, agreementIds: options.agreement, decimalComma: options.decimalComma }),
+          formatDecideSummary,
+          { keys: false, chain: false },
+        ),
+      );
+  }
   return revenue;
 }
 

@@ -1,20 +1,27 @@
-// `usage run | sign | submit` (SERVICES §6): the cloud partner's usage oracle.
+// `usage run | sign | submit | quarantine` (SERVICES §6): the cloud partner's usage oracle.
 //   usage run --config oracle-usage.json [--input <path>…] [--follow] [--interval <s>] [--json]
 //   usage sign --batch <file> (--config <file> --signer <i> | --keystore <file> [--password-env <VAR>]) [--out <file>]
 //   usage submit --config <file> <signature files…>
+//   usage quarantine list --config <file> [--all] [--json]
+//   usage quarantine accept <ids…> --config <file> --note "…" [--account <name>] [--sku <sku>] [--by <name>] [--json]
+//   usage quarantine reject <ids…> --config <file> --note "…" [--by <name>] [--json]
 // A summary line is always printed; a progress bar only on a terminal. Errors are one line
 // naming the cause and the fix, with exit status 1.
 import { statSync, watch, type FSWatcher } from "node:fs";
+import { userInfo } from "node:os";
 import { Command } from "commander";
 import { SingleBar, Presets } from "cli-progress";
-import { DsxError } from "../../sdk/errors";
+import { DsxError, ValidationError } from "../../sdk/errors";
 import { loadAccount } from "../../sdk/keys";
-import { loadUsageConfig } from "../usage/config";
+import { compileUsageConfig } from "../sources/usage";
+import type { StoredQuarantine } from "../state/usageState";
+import { loadUsageConfig, sourceConfigOf } from "../usage/config";
 import { signBatchFile, submitSignatureFiles } from "../usage/cosign";
-import { emptySummary, formatSummary, openUsageRuntime, runUsageOnce, type UsageProgress, type UsageRunSummary } from "../usage/run";
+import { decide, formatEntry, quarantineEntries, wouldBill } from "../usage/review";
+import { emptySummary, formatSummary, openUsageRuntime, openUsageState, runUsageOnce, summaryJson, type UsageProgress, type UsageRunSummary } from "../usage/run";
 
 function printSummary(summary: UsageRunSummary, json: boolean): void {
-  if (json) process.stdout.write(`${JSON.stringify({ ...summary, gasUsed: summary.gasUsed.toString() })}\n`);
+  if (json) process.stdout.write(`${JSON.stringify(summaryJson(summary))}\n`);
   else process.stdout.write(`${formatSummary(summary)}\n`);
 }
 
@@ -139,6 +146,116 @@ async function submitCommand(files: string[], options: { config?: string; json?:
   }
 }
 
+/** A quarantine entry as `--json` prints it. */
+function entryJson(q: StoredQuarantine): Record<string, unknown> {
+  const d = q.decision;
+  return {
+    id: q.id,
+    file: q.file,
+    line: q.line,
+    reason: q.reason,
+    detail: q.detail,
+    raw: q.raw,
+    ...q.extra,
+    wouldBill: q.candidate ?? null,
+    wouldBillText: wouldBill(q),
+    decision: d === undefined ? null : { ...d, decidedAt: new Date(d.decidedAt).toISOString() },
+  };
+}
+
+/** Quarantine ids from the command line: whole numbers, `#` allowed. */
+function parseIds(ids: readonly string[]): number[] {
+  return ids.map((text) => {
+    const id = text.replace(/^#/, "");
+    if (!/^\d+$/.test(id)) throw new ValidationError(`${JSON.stringify(text)} is not a quarantine id.`, { fix: "`dsx usage quarantine list` shows the ids (#7 or 7)." });
+    return Number(id);
+  });
+}
+
+/** Who decides: --by, else the OS user. */
+function operator(by: string | undefined): string {
+  if (by !== undefined) return by;
+  try {
+    return userInfo().username;
+  } catch {
+    return process.env.USER ?? process.env.USERNAME ?? "";
+  }
+}
+
+function quarantineListCommand(options: { config?: string; all?: boolean; json?: boolean }): number {
+  const state = openUsageState(loadUsageConfig(options.config));
+  try {
+    const entries = quarantineEntries(state, { all: options.all });
+    if (options.json) process.stdout.write(`${JSON.stringify(entries.map(entryJson))}\n`);
+    else if (entries.length === 0) process.stdout.write(`usage: no quarantined rows${options.all ? "" : " wait for a decision (--all shows the decided ones)"}\n`);
+    else process.stdout.write(`${entries.map(formatEntry).join("\n")}\n`);
+    return 0;
+  } finally {
+    state.close();
+  }
+}
+
+function quarantineDecideCommand(
+  decision: "accept" | "reject",
+  ids: string[],
+  options: { config?: string; note: string; by?: string; account?: string; sku?: string; json?: boolean },
+): number {
+  const config = loadUsageConfig(options.config);
+  const state = openUsageState(config);
+  try {
+    const decided = decide(state, compileUsageConfig(sourceConfigOf(config)), decision, {
+      ids: parseIds(ids),
+      note: options.note,
+      by: operator(options.by),
+      account: options.account,
+      sku: options.sku,
+    });
+    if (options.json) process.stdout.write(`${JSON.stringify(decided.map(entryJson))}\n`);
+    else {
+      const what = decision === "accept" ? "accepted; the next `dsx usage run` bills" : "rejected; never billed:";
+      process.stdout.write(`usage: ${decided.length} row${decided.length === 1 ? "" : "s"} ${what}\n${decided.map(formatEntry).join("\n")}\n`);
+    }
+    return 0;
+  } finally {
+    state.close();
+  }
+}
+
+/** `usage quarantine list | accept | reject` (SERVICES §2 "Quarantine review"). */
+function quarantineCommand(): Command {
+  const quarantine = new Command("quarantine").description("review quarantined rows one by one: list, accept (billed by the next run) or reject, with a note");
+  quarantine
+    .command("list")
+    .description("show each quarantined row: id, file and line, reason, what it would bill, the decision")
+    .option("-c, --config <file>", "settings file (JSON)")
+    .option("--all", "also the rows decided already")
+    .option("--json", "print the entries as JSON")
+    .action((options) => {
+      process.exitCode = quarantineListCommand(options);
+    });
+  for (const decision of ["accept", "reject"] as const) {
+    const cmd = quarantine
+      .command(decision)
+      .description(
+        decision === "accept"
+          ? "accept quarantined rows: the next run bills them (as --account/--sku say where the row does not)"
+          : "reject quarantined rows: never billed, the decision kept",
+      )
+      .argument("<ids...>", "quarantine ids (from `quarantine list`)")
+      .option("-c, --config <file>", "settings file (JSON)")
+      .requiredOption("--note <text>", "why (kept with the decision, and in the evidence bundle of the batch that bills an accepted row)")
+      .option("--by <name>", "who decides (default: the OS user)");
+    if (decision === "accept") {
+      cmd.option("--account <name>", "the account (a name in the config's accounts) the rows are billed to");
+      cmd.option("--sku <sku>", "the sku (a configured sku or skuMap type) the rows are billed as");
+    }
+    cmd.option("--json", "print the decided entries as JSON").action((ids: string[], options) => {
+      process.exitCode = quarantineDecideCommand(decision, ids, options);
+    });
+  }
+  return quarantine;
+}
+
 /** The `usage` command tree (also mounted by `dsx usage`). */
 export function usageCommand(): Command {
   const usage = new Command("usage").description("the cloud partner's usage oracle (SERVICES §2)");
@@ -176,6 +293,7 @@ export function usageCommand(): Command {
     .action(async (files: string[], options) => {
       process.exitCode = await submitCommand(files, options);
     });
+  usage.addCommand(quarantineCommand());
   return usage;
 }
 
@@ -184,7 +302,9 @@ if (require.main === module) {
     .parseAsync(process.argv)
     .catch((err: unknown) => {
       const message = err instanceof DsxError ? err.message : err instanceof Error ? err.message.split("\n")[0] : String(err);
-      process.stderr.write(`usage: error: ${message}\n`);
+      // a DsxError's details (e.g. each quarantine id that could not be decided) follow, one per line
+      const details = err instanceof DsxError && err.details ? `${err.details.replace(/^/gm, "  ")}\n` : "";
+      process.stderr.write(`usage: error: ${message}\n${details}`);
       process.exitCode = 1;
     });
 }

@@ -5,6 +5,8 @@ import { dirname, resolve } from "node:path";
 import { z } from "zod";
 import { loadConfig } from "../../sdk/config";
 import { ConfigError } from "../../sdk/errors";
+import { canonicalSettings, deprecationLine, oracleKeySchema, type OracleKeySetting } from "../common/configVocabulary";
+import { CONNECT_CATEGORIES } from "../sources/stripe";
 import { DEFAULT_DATA_LAG_SECONDS } from "./periods";
 
 /** Default config file, read from the working directory when neither `--config` nor DSX_REVENUE_CONFIG names one. */
@@ -20,26 +22,11 @@ export const REVENUE_CONFIG_ENV = {
   dataLagSeconds: "DSX_REVENUE_DATA_LAG_SECONDS",
 } as const;
 
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
-/**
- * A signing key: an encrypted keystore (password in `passwordEnv`, default DSX_KEYSTORE_PASSWORD)
- * or, on chain 31337 only, the name of an environment variable holding a raw key. The key
- * itself is never written in the config file.
- */
-const keySchema = z
-  .object({
-    keystore: z.string().min(1).optional(),
-    passwordEnv: z.string().regex(ENV_NAME, { error: "expected an environment variable name" }).optional(),
-    privateKeyEnv: z.string().regex(ENV_NAME, { error: "expected an environment variable name" }).optional(),
-  })
-  .strict()
-  .refine((k) => (k.keystore === undefined) !== (k.privateKeyEnv === undefined), {
-    error: "give exactly one of keystore and privateKeyEnv",
-  });
+/** One configured signing key (see oracle/common/configVocabulary.ts). */
+const keySchema = oracleKeySchema;
 
 /** One configured signing key. */
-export type KeySetting = z.output<typeof keySchema>;
+export type KeySetting = OracleKeySetting;
 
 const agreementIdSchema = z
   .union([z.number().int().positive(), z.string().regex(/^[1-9][0-9]*$/, { error: "expected a positive whole number" })])
@@ -52,8 +39,15 @@ const agreementSchema = z
     base: z.enum(["gross", "net"], { error: 'expected "gross" or "net" (the revenue base of the agreement\'s legal terms)' }),
     /** Stripe itemized balance reports: files, or folders whose *.csv files are all read. */
     stripe: z.array(z.string().min(1)).default([]),
-    /** Generic revenue CSVs (`timestamp, amount_usd, reference`): files or folders. */
+    /** Generic revenue CSVs (`timestamp, amount, currency, reference`): files or folders. */
     revenueCsv: z.array(z.string().min(1)).default([]),
+    /**
+     * Stripe Connect categories counted as revenue besides the standard ones, as the agreement's
+     * legal terms define the base: `platform_earning`, `platform_earning_refund`, `connect_collection_transfer`.
+     */
+    extraCategories: z
+      .array(z.enum(CONNECT_CATEGORIES, { error: `expected one of ${CONNECT_CATEGORIES.join(", ")} (Stripe Connect categories)` }))
+      .default([]),
   })
   .strict()
   .refine((a) => a.stripe.length + a.revenueCsv.length > 0, { error: "give at least one stripe or revenueCsv input" });
@@ -63,12 +57,15 @@ export type AgreementSetting = z.output<typeof agreementSchema>;
 
 const positiveInt = z.coerce.number().int().positive();
 
-/** The revenue oracle's settings. */
-export const revenueConfigSchema = z
-  .object({
+/** The revenue oracle's settings. Old names (`deployments`, `relayer`) are read as their names now. */
+export const revenueConfigSchema = z.preprocess(
+  canonicalSettings,
+  z.object({
     rpcUrl: z.url(),
     chainId: z.coerce.number().int().positive(),
     deploymentsDir: z.string().min(1).default("deployments"),
+    /** Reference rates for non-USD rows: CSV `date, currency, usd_per_unit` (SERVICES §3 "Currencies"). */
+    fxRates: z.string().min(1).optional(),
     stateDir: z.string().min(1).default("state/revenue"),
     evidenceDir: z.string().min(1).default("evidence/revenue"),
     /** How long after a period's end its data is complete (SERVICES §3; default 2 days). */
@@ -93,8 +90,8 @@ export const revenueConfigSchema = z
           seen.add(a.id);
         });
       }),
-  })
-  .strict();
+  }).strict(),
+);
 
 /** Parsed settings; every path is absolute. */
 export type RevenueConfig = z.output<typeof revenueConfigSchema>;
@@ -105,7 +102,14 @@ export type RevenueConfig = z.output<typeof revenueConfigSchema>;
  * @throws ConfigError naming the setting and the fix.
  * @example const config = loadRevenueConfig("revenue-oracle.json");
  */
-export function loadRevenueConfig(file: string, environment: Readonly<Record<string, string | undefined>> = process.env): RevenueConfig {
+export function loadRevenueConfig(
+  file: string,
+  environment: Readonly<Record<string, string | undefined>> = process.env,
+  /** Where the one deprecation line goes (old setting names in the file); default stderr. */
+  warn: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
+): RevenueConfig {
+  const deprecated = deprecationLine(file);
+  if (deprecated) warn(deprecated);
   const config = loadConfig({ schema: revenueConfigSchema, file, env: REVENUE_CONFIG_ENV, environment });
   const base = dirname(resolve(file));
   const abs = (p: string) => resolve(base, p);
@@ -113,12 +117,18 @@ export function loadRevenueConfig(file: string, environment: Readonly<Record<str
   const resolved: RevenueConfig = {
     ...config,
     deploymentsDir: abs(config.deploymentsDir),
+    fxRates: config.fxRates === undefined ? undefined : abs(config.fxRates),
     stateDir: abs(config.stateDir),
     evidenceDir: abs(config.evidenceDir),
     signers: config.signers.map(absKey),
     sender: config.sender && absKey(config.sender),
     agreements: config.agreements.map((a) => ({ ...a, stripe: a.stripe.map(abs), revenueCsv: a.revenueCsv.map(abs) })),
   };
+  if (resolved.fxRates !== undefined && !existsSync(resolved.fxRates)) {
+    throw new ConfigError("fxRates", `Invalid setting fxRates in ${file}: ${resolved.fxRates} does not exist.`, {
+      fix: "Point it to a CSV file of date,currency,usd_per_unit (the USD value of one unit of each currency per UTC date).",
+    });
+  }
   resolved.agreements.forEach((a, i) => {
     for (const kind of ["stripe", "revenueCsv"] as const) {
       a[kind].forEach((path, j) => {

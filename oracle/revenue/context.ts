@@ -1,5 +1,5 @@
 // Everything a revenue oracle command works with, built once at start-up and passed in
-// (no globals): settings, deployment, chain clients, keys, state database, logger.
+// (no globals): settings, deployment, chain clients, keys, reference rates, state database, logger.
 import type { Address } from "viem";
 import type { PrivateKeyAccount } from "viem/accounts";
 import { createChainClients, withRetry, type ChainClients, type RetryOptions } from "../../sdk/chain";
@@ -7,6 +7,8 @@ import { loadDeployment, type Deployment } from "../../sdk/config";
 import { ledgerDomain, type LedgerDomain } from "../../sdk/eip712";
 import { ConfigError } from "../../sdk/errors";
 import { loadAccount } from "../../sdk/keys";
+import { resolveKey } from "../common/configVocabulary";
+import { loadFxRates, type FxTable } from "../sources/fx";
 import type { KeySetting, RevenueConfig } from "./config";
 import { RevenueStore } from "./store";
 
@@ -18,6 +20,8 @@ export interface RevenueContext {
   /** Local keys of revenue signers. */
   signers: PrivateKeyAccount[];
   domain: LedgerDomain;
+  /** The reference rates of `fxRates` (undefined: none configured, non-USD rows are quarantined `no-fx-rate`). */
+  fx?: FxTable;
   store: RevenueStore;
   retry: RetryOptions;
   /** Progress and warnings, one line each (stderr in the CLI). */
@@ -28,16 +32,14 @@ export interface RevenueContext {
 export interface OpenRevenueContextOptions {
   environment?: Readonly<Record<string, string | undefined>>;
   log?: (line: string) => void;
+  /** Load the signing and sending keys (default true). `plan` and the quarantine review sign nothing and need none. */
+  keys?: boolean;
+  /** Connect to the node and check its chain id (default true). Recording quarantine decisions needs no chain. */
+  chain?: boolean;
 }
 
 async function loadKey(key: KeySetting, setting: string, chainId: number, environment: Readonly<Record<string, string | undefined>>): Promise<PrivateKeyAccount> {
-  if (key.keystore !== undefined) return loadAccount({ chainId, keystore: key.keystore, passwordEnv: key.passwordEnv, environment });
-  const name = key.privateKeyEnv as string;
-  const value = environment[name];
-  if (value === undefined || value === "") {
-    throw new ConfigError(name, `Environment variable ${name} (the private key of ${setting}) is not set.`, { fix: `Set ${name}, or use a keystore.` });
-  }
-  return loadAccount({ chainId, privateKey: value, environment });
+  return loadAccount({ chainId, ...resolveKey(key, setting, environment), environment });
 }
 
 /**
@@ -49,15 +51,17 @@ export async function openRevenueContext(config: RevenueConfig, options: OpenRev
   const environment = options.environment ?? process.env;
   const log = options.log ?? (() => undefined);
   const deployment = loadDeployment(config.deploymentsDir, config.chainId);
+  const fx = config.fxRates === undefined ? undefined : loadFxRates(config.fxRates);
   const signers: PrivateKeyAccount[] = [];
-  for (const [i, key] of config.signers.entries()) signers.push(await loadKey(key, `signers.${i}`, config.chainId, environment));
-  const sender = config.sender ? await loadKey(config.sender, "sender", config.chainId, environment) : signers[0];
+  const withKeys = options.keys ?? true;
+  if (withKeys) for (const [i, key] of config.signers.entries()) signers.push(await loadKey(key, `signers.${i}`, config.chainId, environment));
+  const sender = !withKeys ? undefined : config.sender ? await loadKey(config.sender, "sender", config.chainId, environment) : signers[0];
   const clients = createChainClients({ rpcUrl: config.rpcUrl, chainId: config.chainId, account: sender, timeoutMs: config.rpcTimeoutMs });
   const retry: RetryOptions = {
     ...config.retry,
     onRetry: (err, attempt, delayMs) => log(`RPC failed (${(err as Error).message.split("\n")[0]}); retry ${attempt} in ${delayMs} ms`),
   };
-  const chainId = await withRetry(() => clients.publicClient.getChainId(), retry);
+  const chainId = options.chain === false ? config.chainId : await withRetry(() => clients.publicClient.getChainId(), retry);
   if (chainId !== config.chainId) {
     throw new ConfigError("chainId", `The node at ${config.rpcUrl} is chain ${chainId}, not ${config.chainId}.`, {
       fix: "Correct rpcUrl or chainId.",
@@ -70,6 +74,7 @@ export async function openRevenueContext(config: RevenueConfig, options: OpenRev
     clients: clients as Required<ChainClients>,
     signers,
     domain: ledgerDomain(chainId, deployment.ledger),
+    fx,
     store,
     retry,
     log,

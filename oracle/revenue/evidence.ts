@@ -1,48 +1,29 @@
 // Revenue evidence (SERVICES §3): evidenceHash = keccak256 of the RFC 8785 canonical JSON
 // array of the period's [id, "units"] pairs sorted by id, then ["carry", "units"] when an
-// amount was carried in. The values are only arrays and strings, so the canonical form is
-// written here: no whitespace, strings escaped exactly as RFC 8785 §3.2.2.2 says.
+// amount was carried in. The canonical form is the project's one RFC 8785 function
+// (sdk/canonicalJson.ts, shared with the auditor's report hash); a lone surrogate in an id is
+// refused there, as RFC 8785 §3.2.2.2 requires.
 import { keccak256, stringToBytes, type Hex } from "viem";
+import { canonicalJson as sdkCanonicalJson } from "../../sdk/canonicalJson";
 import { ValidationError } from "../../sdk/errors";
 import type { PeriodFigures, PeriodItem } from "./periods";
 
 /** A JSON value of the restricted shape the evidence uses: a string or an array of them. */
 export type CanonicalValue = string | readonly CanonicalValue[];
 
-const SHORT_ESCAPES: Record<number, string> = { 0x08: "\\b", 0x09: "\\t", 0x0a: "\\n", 0x0c: "\\f", 0x0d: "\\r" };
-
 /**
- * A string as RFC 8785 serializes it: `"` and `\` escaped with a backslash; U+0008, U+0009,
- * U+000A, U+000C, U+000D as `\b \t \n \f \r`; every other control character below U+0020
- * as `\u00xx` (lower-case hex); everything else, `/` and non-ASCII included, as is.
+ * A string as RFC 8785 serializes it (sdk/canonicalJson.ts): `"` and `\` escaped with a
+ * backslash; U+0008, U+0009, U+000A, U+000C, U+000D as `\b \t \n \f \r`; every other control
+ * character below U+0020 as `\u00xx` (lower-case hex); everything else, `/` and non-ASCII included, as is.
  * @throws ValidationError on a lone surrogate (not valid I-JSON).
  */
 export function canonicalJsonString(value: string): string {
-  let out = '"';
-  for (let i = 0; i < value.length; i++) {
-    const c = value.charCodeAt(i);
-    if (c === 0x22) out += '\\"';
-    else if (c === 0x5c) out += "\\\\";
-    else if (c < 0x20) out += SHORT_ESCAPES[c] ?? `\\u${c.toString(16).padStart(4, "0")}`;
-    else if (c >= 0xd800 && c <= 0xdbff) {
-      const low = value.charCodeAt(i + 1);
-      if (!(low >= 0xdc00 && low <= 0xdfff)) throw loneSurrogate(value, i);
-      out += value[i] + value[i + 1];
-      i++;
-    } else if (c >= 0xdc00 && c <= 0xdfff) throw loneSurrogate(value, i);
-    else out += value[i];
-  }
-  return `${out}"`;
+  return sdkCanonicalJson(value);
 }
 
-function loneSurrogate(value: string, at: number): ValidationError {
-  return new ValidationError(`Text ${JSON.stringify(value)} has a lone surrogate at index ${at}; it is not valid I-JSON.`);
-}
-
-/** The RFC 8785 canonical JSON of a string or nested arrays of strings. */
+/** The RFC 8785 canonical JSON of a string or nested arrays of strings (sdk/canonicalJson.ts). */
 export function canonicalJson(value: CanonicalValue): string {
-  if (typeof value === "string") return canonicalJsonString(value);
-  return `[${value.map(canonicalJson).join(",")}]`;
+  return sdkCanonicalJson(value);
 }
 
 /** A period's evidence: the canonical JSON (saved in the evidence folder) and its hash. */

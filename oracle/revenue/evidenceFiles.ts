@@ -1,11 +1,14 @@
 // The revenue evidence folder (SERVICES §3): per report, the canonical evidence JSON under its
-// hash (an auditor hashes the file and compares it with the on-chain evidenceHash) and a
-// description of the report (figures, signatures, transaction).
+// hash (an auditor hashes the file and compares it with the on-chain evidenceHash), a
+// description of the report (figures, the rows' sources, the conversions and the quarantine
+// decisions of the period, signatures, transaction), and per agreement the log of every
+// quarantine decision.
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { Hex } from "viem";
 import type { RevenueReport } from "../../sdk/eip712";
 import type { RevenueBase } from "./periods";
+import type { Decision } from "./review";
 
 /** Writes `text` to `path` atomically and durably: a temporary file, fsync, rename. */
 export function writeFileAtomic(path: string, text: string): void {
@@ -50,6 +53,18 @@ export interface ReportDescription {
   evidenceHash: Hex;
   evidenceFile: string;
   signatures: Hex[];
+  /** The period's rows: id, amount in USD units, where it was read, and the review entry that made it count (accepted rows). */
+  rows?: { id: string; amount: string; file?: string; line?: number; acceptedAs?: string }[];
+  /** The rate file used, when one is configured. */
+  fxRates?: string;
+  /** Rows converted to USD: the rate of their UTC date and both amounts (6-decimal units). */
+  conversions?: { id: string; currency: string; date: string; usdPerUnit: string; amount: string; usd: string }[];
+  /** The quarantine decisions on rows of this period (accepted ones count, rejected ones do not). */
+  decisions?: Decision[];
+  /** Set when the revenue is 0 while the period holds quarantined or decided rows. */
+  flagged?: string;
+  /** Input files read with decimal commas (`--decimal-comma`). */
+  decimalCommaFiles?: string[];
   /** Set once the report is confirmed on chain. */
   txHash?: Hex;
   blockNumber?: string;
@@ -59,6 +74,16 @@ export interface ReportDescription {
 export function writeEvidence(evidenceDir: string, evidenceJson: string, description: ReportDescription, report: RevenueReport): void {
   writeFileAtomic(evidenceFile(evidenceDir, report.evidenceHash), evidenceJson);
   writeFileAtomic(reportFile(evidenceDir, report), `${JSON.stringify(description, null, 2)}\n`);
+}
+
+/** `<evidenceDir>/revenue-<agreementId>-decisions.json`: every quarantine decision on the agreement's rows, oldest first. */
+export function decisionsFile(evidenceDir: string, agreementId: bigint | string): string {
+  return join(evidenceDir, `revenue-${agreementId}-decisions.json`);
+}
+
+/** Rewrites an agreement's decision log in the evidence folder (atomically). */
+export function writeDecisions(evidenceDir: string, agreementId: bigint | string, decisions: readonly Decision[]): void {
+  writeFileAtomic(decisionsFile(evidenceDir, agreementId), `${JSON.stringify(decisions, null, 2)}\n`);
 }
 
 /** Adds the confirming transaction to a report's description (rebuilding a minimal one if it is gone). */

@@ -1,10 +1,11 @@
 // What the revenue oracle does for each period of one agreement (SERVICES §3, PROTOCOL §7):
 // report it, restate it as the next version, wait, or leave it. Pure: the chain's periods,
-// the inputs and the oracle's own records in; one decision per period out.
+// the inputs, the review entries and the oracle's own records in; one decision per period out,
+// and one row per period for the table `revenue plan` and `revenue run` print.
 import type { Hex } from "viem";
 import type { RevenueReport } from "../../sdk/eip712";
 import { periodEvidence, type RevenueEvidence } from "./evidence";
-import type { DatedQuarantineEntry } from "./inputs";
+import type { ReviewEntry, ReviewReason } from "./review";
 import {
   assignPeriods,
   periodIndexOf,
@@ -31,10 +32,11 @@ export interface ChainPeriod {
   submittedAt: bigint;
 }
 
-/** Why a period is held back from reporting. */
+/** An undecided review entry and the period it holds (with every later one). */
 export interface Hold {
   period: number;
-  reason: "quarantined" | "conflict" | "missing";
+  reason: ReviewReason;
+  entryId: string;
   detail: string;
 }
 
@@ -61,7 +63,8 @@ export interface PlanInput {
   /** `revenuePeriod(id, k)` for k = 0..n−1. */
   chain: readonly ChainPeriod[];
   transactions: readonly RevenueTransaction[];
-  quarantined: readonly DatedQuarantineEntry[];
+  /** Review entries (reviewAgreement): undecided ones hold their period, decided ones are counted in it. */
+  entries: readonly ReviewEntry[];
   /** Transaction id → period it was reported in (committed reports of this agreement). */
   assigned: ReadonlyMap<string, number>;
   /** Periods with a signed report not yet confirmed on chain (the outbox): left alone. */
@@ -69,19 +72,55 @@ export interface PlanInput {
   /** Chain time (latest block). */
   now: bigint;
   dataLagSeconds: bigint;
-  /** Report periods even though rows are held (`--accept-quarantine`). */
-  acceptQuarantine?: boolean;
   /** Resubmit Rejected periods whose figures did not change (`--confirm-rejected`). */
   confirmRejected?: boolean;
+}
+
+/** One period as `revenue plan` and `revenue run` show it. */
+export interface PeriodRow {
+  index: number;
+  periodStart: bigint;
+  periodEnd: bigint;
+  /** The ledger's state and version now. */
+  state: RevenueStateName;
+  chainVersion: number;
+  chainRevenue: bigint;
+  /** What happens (a decision's kind; for a submission its why). */
+  action: PeriodDecision["kind"];
+  why?: "new" | "restated" | "confirmed";
+  /** The figures from the inputs (also for a held period: what it would report without the rows it waits for). */
+  revenue: bigint;
+  carryIn: bigint;
+  carryOut: bigint;
+  /** The version a submission carries, else the chain's. */
+  version: number;
+  /** Rows counted in the period. */
+  counted: number;
+  /** Undecided review entries placed in this period. */
+  quarantined: number;
+  /** Decided entries placed in this period (accepted + rejected). */
+  accepted: number;
+  rejected: number;
+  evidenceHash?: Hex;
+  /** Why the period is held, for a held one. */
+  heldBecause?: string;
+  /** The figure is 0 while the period holds quarantined or decided rows: look before it is reported. */
+  flagged: boolean;
+  /** `now ≥ periodEnd + dataLag`. */
+  due: boolean;
+  dueAt: bigint;
 }
 
 /** Output of {@link planAgreement}. */
 export interface RevenuePlan {
   assignment: PeriodAssignment;
   holds: Hold[];
-  /** The first period held back by {@link holds} (undefined: none, or `acceptQuarantine`). */
+  /** The first period held back by {@link holds} (undefined: none). */
   heldFrom?: number;
   decisions: PeriodDecision[];
+  rows: PeriodRow[];
+  /** Entry id → the period it is counted in (undefined: outside the term or nowhere left). */
+  placement: Map<string, number | undefined>;
 }
 
 function statusOf(period: ChainPeriod, inFlight: boolean): PeriodStatus {
@@ -94,9 +133,9 @@ function statusOf(period: ChainPeriod, inFlight: boolean): PeriodStatus {
  * 1. Finalized → never reported again (its late rows go to the oldest unreported period).
  * 2. Not ended plus the data lag → not due.
  * 3. A signed report still in the outbox → left to the resend.
- * 4. At or after the first period holding a quarantined row, a conflicting repeat of a
- *    transaction id, or a reported id gone from the inputs → held (carries flow forward, so
- *    every later period waits too), unless `acceptQuarantine`.
+ * 4. At or after the first period holding an undecided review entry (a quarantined row, a
+ *    conflicting repeat of a transaction id, or a reported id gone from the inputs) → held
+ *    (carries flow forward, so every later period waits too) until an operator decides it.
  * 5. Disputed → waits for the resolution.
  * 6. None → version 1. Pending → the next version when the revenue or the evidence changed
  *    (a moved carry changes the evidence). Cleared → the next version only when the revenue
@@ -126,25 +165,20 @@ export function planAgreement(input: PlanInput): RevenuePlan {
     return to < 0 ? undefined : to;
   };
 
+  /** The period an entry holds or is counted in: a conflict the earlier of its copies', a missing row the one it was reported in. */
+  const placement = new Map<string, number | undefined>();
   const holds: Hold[] = [];
-  for (const q of input.quarantined) {
-    const period = placeOf(q.createdAt);
-    if (period !== undefined) holds.push({ period, reason: "quarantined", detail: `${q.file}:${q.line} ${q.reason}: ${q.detail}` });
+  for (const e of input.entries) {
+    let period: number | undefined;
+    if (e.reason === "missing") period = e.reportedIn;
+    else if (e.reason === "conflict") {
+      const places = [e.reportedIn ?? placeOf(e.firstCreatedAt), placeOf(e.createdAt)].filter((k): k is number => k !== undefined);
+      period = places.length > 0 ? Math.min(...places) : undefined;
+    } else period = placeOf(e.createdAt);
+    placement.set(e.id, period);
+    if (period !== undefined && e.decision === undefined) holds.push({ period, reason: e.reason, entryId: e.id, detail: e.detail });
   }
-  const firstCopy = new Map<string, RevenueTransaction>();
-  for (const tx of input.transactions) if (!firstCopy.has(tx.id)) firstCopy.set(tx.id, tx);
-  for (const tx of assignment.conflicts) {
-    const first = firstCopy.get(tx.id) as RevenueTransaction;
-    const places = [input.assigned.get(tx.id) ?? placeOf(first.createdAt), placeOf(tx.createdAt)].filter((k): k is number => k !== undefined);
-    if (places.length > 0) {
-      holds.push({ period: Math.min(...places), reason: "conflict", detail: `transaction ${tx.id} appears with different times or amounts` });
-    }
-  }
-  for (const id of assignment.missing) {
-    const period = input.assigned.get(id) as number;
-    holds.push({ period, reason: "missing", detail: `transaction ${id} was reported in period ${period} but is no longer in the inputs` });
-  }
-  const heldFrom = input.acceptQuarantine || holds.length === 0 ? undefined : Math.min(...holds.map((h) => h.period));
+  const heldFrom = holds.length === 0 ? undefined : Math.min(...holds.map((h) => h.period));
 
   const decisions: PeriodDecision[] = [];
   for (let k = 0; k < n; k++) {
@@ -179,5 +213,58 @@ export function planAgreement(input: PlanInput): RevenuePlan {
       }
     }
   }
-  return { assignment, holds, heldFrom, decisions };
+  const rows = decisions.map((d) => periodRow(d, chain[d.index], assignment.periods[d.index], input, placement, holds, heldFrom));
+  return { assignment, holds, heldFrom, decisions, rows, placement };
+}
+
+function periodRow(
+  d: PeriodDecision,
+  onChain: ChainPeriod,
+  figures: PeriodAssignment["periods"][number],
+  input: PlanInput,
+  placement: ReadonlyMap<string, number | undefined>,
+  holds: readonly Hold[],
+  heldFrom: number | undefined,
+): PeriodRow {
+  const k = d.index;
+  const here = input.entries.filter((e) => placement.get(e.id) === k);
+  const quarantined = here.filter((e) => e.decision === undefined).length;
+  const accepted = here.filter((e) => e.decision?.decision === "accept").length;
+  const rejected = here.filter((e) => e.decision?.decision === "reject").length;
+  let heldBecause: string | undefined;
+  if (d.kind === "held" && heldFrom !== undefined) {
+    const own = holds.filter((h) => h.period === k);
+    const byReason = new Map<string, number>();
+    for (const h of own) byReason.set(h.reason, (byReason.get(h.reason) ?? 0) + 1);
+    const reasons = [...byReason].map(([r, n]) => `${r} ×${n}`).join(", ");
+    heldBecause =
+      own.length > 0
+        ? `${own.length} row${own.length === 1 ? "" : "s"} to review (${reasons})`
+        : `waits for period ${heldFrom} (carries flow forward, periods finalize in order)`;
+  }
+  // the hash that is (or would be) on chain: none for a held period, which sends nothing
+  const evidenceHash = d.kind === "submit" ? d.evidence.evidenceHash : d.kind === "unchanged" || d.kind === "rejected-unchanged" ? periodEvidence(figures).evidenceHash : undefined;
+  return {
+    index: k,
+    periodStart: figures.periodStart,
+    periodEnd: figures.periodEnd,
+    state: onChain.state,
+    chainVersion: onChain.version,
+    chainRevenue: onChain.revenue,
+    action: d.kind,
+    ...(d.kind === "submit" ? { why: d.why } : {}),
+    revenue: d.kind === "finalized" ? onChain.revenue : figures.revenue,
+    carryIn: figures.carryIn,
+    carryOut: figures.carryOut,
+    version: d.kind === "submit" ? d.report.version : onChain.version,
+    counted: figures.items.length,
+    quarantined,
+    accepted,
+    rejected,
+    ...(evidenceHash ? { evidenceHash } : {}),
+    ...(heldBecause ? { heldBecause } : {}),
+    flagged: d.kind !== "finalized" && figures.revenue === 0n && quarantined + accepted + rejected > 0,
+    due: figures.reportable,
+    dueAt: figures.periodEnd + input.dataLagSeconds,
+  };
 }

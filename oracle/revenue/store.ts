@@ -1,13 +1,15 @@
 // The revenue oracle's own state (SERVICES §3): an embedded SQLite file in WAL mode that
 // survives kill -9. It holds the outbox (a signed report is written here before it is sent,
 // and a restart resends exactly it), the committed reports, and the period every reported
-// transaction was counted in. Separate from the usage oracle's state.
+// transaction was counted in, and the operators' quarantine decisions. Separate from the usage
+// oracle's state.
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import type { Hex } from "viem";
 import type { RevenueReport } from "../../sdk/eip712";
 import { ConfigError } from "../../sdk/errors";
+import type { Decision } from "./review";
 
 /** File name of the database in the state folder. */
 export const REVENUE_DB_FILE = "revenue.sqlite";
@@ -60,6 +62,10 @@ CREATE TABLE IF NOT EXISTS reports (
 CREATE TABLE IF NOT EXISTS assignments (
   agreement_id TEXT NOT NULL, transaction_id TEXT NOT NULL, period_index INTEGER NOT NULL,
   PRIMARY KEY (agreement_id, transaction_id));
+CREATE TABLE IF NOT EXISTS decisions (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, agreement_id TEXT NOT NULL, entry_id TEXT NOT NULL,
+  decision TEXT NOT NULL, decided_at TEXT NOT NULL, json TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS decisions_by_entry ON decisions (agreement_id, entry_id, seq);
 `;
 
 function toEntry(row: OutboxRow): OutboxEntry {
@@ -200,6 +206,28 @@ export class RevenueStore {
       .prepare("SELECT transaction_id, period_index FROM assignments WHERE agreement_id = ?")
       .all(agreementId.toString()) as { transaction_id: string; period_index: number }[];
     return new Map(rows.map((row) => [row.transaction_id, row.period_index]));
+  }
+
+  /**
+   * Records quarantine decisions, all or none (one database transaction). Earlier decisions on
+   * the same entries stay in the history; the latest is in force.
+   */
+  recordDecisions(decisions: readonly Decision[]): void {
+    const insert = this.db.prepare("INSERT INTO decisions (agreement_id, entry_id, decision, decided_at, json) VALUES (?, ?, ?, ?, ?)");
+    this.db.transaction(() => {
+      for (const d of decisions) insert.run(d.agreementId, d.entryId, d.decision, d.decidedAt, JSON.stringify(d));
+    })();
+  }
+
+  /** Every decision on one agreement's entries, oldest first (the history, superseded ones included). */
+  decisionHistory(agreementId: bigint): Decision[] {
+    const rows = this.db.prepare("SELECT json FROM decisions WHERE agreement_id = ? ORDER BY seq").all(agreementId.toString()) as { json: string }[];
+    return rows.map((r) => JSON.parse(r.json) as Decision);
+  }
+
+  /** The decision in force (the latest) per entry id, of one agreement. */
+  decisions(agreementId: bigint): Map<string, Decision> {
+    return new Map(this.decisionHistory(agreementId).map((d) => [d.entryId, d]));
   }
 
   /** Reports confirmed by this oracle, of one agreement, by period then version. */

@@ -12,7 +12,7 @@ export type CsvRow = { ok: true; fields: string[]; line: number; raw: string } |
 type Scan = { kind: "complete"; fields: string[]; lines: number } | { kind: "open" } | { kind: "error"; message: string };
 
 /** Reads one row starting at `lines[0]`; a quoted field may run over several lines. */
-function scanRow(lines: readonly SourceLine[]): Scan {
+function scanRow(lines: readonly SourceLine[], delimiter: string): Scan {
   const fields: string[] = [];
   let field = "";
   let inQuotes = false;
@@ -31,7 +31,7 @@ function scanRow(lines: readonly SourceLine[]): Scan {
           inQuotes = false;
           afterQuote = true;
         }
-      } else if (c === ",") {
+      } else if (c === delimiter) {
         fields.push(field);
         field = "";
         afterQuote = false;
@@ -64,7 +64,11 @@ function scanRow(lines: readonly SourceLine[]): Scan {
 export class CsvSplitter {
   private pending: SourceLine[] = [];
 
-  constructor(private readonly maxLinesPerRow = 64) {}
+  /** `delimiter`: the field separator, "," unless a file says otherwise (";" with decimal commas). */
+  constructor(
+    private readonly maxLinesPerRow = 64,
+    private readonly delimiter = ",",
+  ) {}
 
   push(line: SourceLine): CsvRow[] {
     if (this.pending.length === 0 && line.text.trim() === "") return [];
@@ -83,7 +87,7 @@ export class CsvSplitter {
         this.pending.shift();
         continue;
       }
-      const scan = scanRow(this.pending);
+      const scan = scanRow(this.pending, this.delimiter);
       if (scan.kind === "complete") {
         const used = this.pending.splice(0, scan.lines);
         rows.push({ ok: true, fields: scan.fields, line: used[0].line, raw: used.map((l) => l.text).join("\n") });
@@ -116,9 +120,13 @@ export function createCsvTableParser<R, Req extends string, Opt extends string =
   optional?: readonly Opt[];
   /** The fix printed with a missing header or column. */
   fix: string;
+  /** The field separator (default ","). */
+  delimiter?: string;
+  /** Sees the header's fields before the columns are looked up; may throw to refuse the whole input. */
+  onHeader?: (fields: readonly string[], line: number) => void;
   toEvent: (field: FieldReader<Req | Opt>, source: SourceRef, raw: string) => SourceEvent<R>;
 }): LineParser<R> {
-  const splitter = new CsvSplitter();
+  const splitter = new CsvSplitter(64, options.delimiter ?? ",");
   let header: string[] | undefined;
   let columns: ColumnIndex<Req | Opt> | undefined;
   const onRow = (row: CsvRow): SourceEvent<R>[] => {
@@ -130,6 +138,7 @@ export function createCsvTableParser<R, Req extends string, Opt extends string =
       return [{ kind: "quarantined", entry: { ...source, raw: row.raw, reason: "parse-error", detail: `malformed CSV: ${row.error}` } }];
     }
     if (header === undefined) {
+      options.onHeader?.(row.fields, row.line);
       columns = mapColumns(options.file, row.fields, options.required, options.optional ?? [], options.fix);
       header = row.fields.map(normalizeColumnName);
       return [];

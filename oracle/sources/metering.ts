@@ -5,7 +5,15 @@ import { createCsvTableParser } from "./csv";
 import { normalizeColumnName } from "./columns";
 import { parseFile, parseText, type LineParser, type SourceLine } from "./lines";
 import { parseTimestamp } from "./time";
-import { checkUsageBounds, usageSettings, type UsageRecord, type UsageSourceConfig, type UsageSourceSettings } from "./usage";
+import {
+  checkUsageBounds,
+  usageSettings,
+  type UsageCandidate,
+  type UsageQuarantineEntry,
+  type UsageRecord,
+  type UsageSourceConfig,
+  type UsageSourceSettings,
+} from "./usage";
 import { collectEvents, type ParsedSource, type QuarantineReason, type SourceEvent, type SourceRef } from "./types";
 
 /** The two encodings of a metering file. */
@@ -21,7 +29,7 @@ const WHOLE = /^\d+$/;
 /** A field as read: text from CSV, any JSON value from JSON Lines. */
 type RawValue = unknown;
 
-type Outcome = { ok: true; record: UsageRecord } | { ok: false; reason: QuarantineReason; detail: string } | { ok: "zero" };
+type Outcome = { ok: true; record: UsageRecord } | { ok: false; reason: QuarantineReason; detail: string; candidate?: UsageCandidate } | { ok: "zero" };
 
 /** A whole number ≥ 0 from a JSON number or a digit string, else undefined. */
 function wholeNumber(value: RawValue): bigint | undefined {
@@ -70,25 +78,37 @@ function toRecord(settings: UsageSourceSettings, values: Record<Field, RawValue>
     return parseError(`gpuSeconds ${describe(gpuSecondsValue)} is not a whole number (leave it empty for (end − start) × gpus)`);
   }
 
-  const agreementId = settings.accounts.get(account);
-  if (agreementId === undefined) {
-    return { ok: false, reason: "unknown-account", detail: `account ${JSON.stringify(account)} is not in the config's accounts` };
-  }
   const sku = settings.skuMap.get(skuName) ?? (settings.knownSkus.has(skuName) ? skuName : undefined);
-  if (sku === undefined) {
-    return { ok: false, reason: "unknown-sku", detail: `sku ${JSON.stringify(skuName)} is neither a skuMap type nor a configured sku` };
-  }
   const bound = end > start ? (end - start) * gpus : 0n;
   const gpuSeconds = given ?? bound;
+  // What the row would bill, for the quarantine review (built only for a row set aside).
+  const candidate = (): UsageCandidate => ({
+    source: "metering",
+    recordId,
+    account,
+    ...(sku === undefined ? { gpuTypes: [skuName] } : { sku }),
+    start: start.toString(),
+    end: end.toString(),
+    gpus: gpus.toString(),
+    gpuSeconds: gpuSeconds.toString(),
+  });
+  const agreementId = settings.accounts.get(account);
+  if (agreementId === undefined) {
+    return { ok: false, reason: "unknown-account", detail: `account ${JSON.stringify(account)} is not in the config's accounts`, candidate: candidate() };
+  }
+  if (sku === undefined) {
+    return { ok: false, reason: "unknown-sku", detail: `sku ${JSON.stringify(skuName)} is neither a skuMap type nor a configured sku`, candidate: candidate() };
+  }
   if (end >= start && gpuSeconds > bound) {
     return {
       ok: false,
       reason: "gpu-seconds-exceed-bound",
       detail: `gpuSeconds ${gpuSeconds} exceed (end − start) × gpus = ${end - start} × ${gpus} = ${bound}`,
+      candidate: candidate(),
     };
   }
   const refusal = checkUsageBounds(settings, start, end, gpuSeconds);
-  if (refusal) return { ok: false, ...refusal };
+  if (refusal) return { ok: false, ...refusal, ...(refusal.reason === "too-large" ? { candidate: candidate() } : {}) };
   if (gpuSeconds === 0n) return { ok: "zero" };
   return { ok: true, record: { recordId, account, agreementId, sku, start, end, gpus, gpuSeconds, source } };
 }
@@ -157,7 +177,9 @@ class MeteringParser implements LineParser<UsageRecord> {
 function toEvent(outcome: Outcome, source: SourceRef, raw: string): SourceEvent<UsageRecord> {
   if (outcome.ok === true) return { kind: "record", record: outcome.record };
   if (outcome.ok === "zero") return { kind: "ignored", reason: "zero-usage", source };
-  return { kind: "quarantined", entry: { ...source, raw, reason: outcome.reason, detail: outcome.detail } };
+  const entry: UsageQuarantineEntry = { ...source, raw, reason: outcome.reason, detail: outcome.detail };
+  if (outcome.candidate) entry.candidate = outcome.candidate;
+  return { kind: "quarantined", entry };
 }
 
 /** The format a file name implies (`.jsonl`/`.ndjson` → jsonl, `.csv` → csv), else undefined (sniffed). */

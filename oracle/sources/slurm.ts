@@ -3,7 +3,16 @@
 import { parseFile, parseText, type LineParser, type SourceLine } from "./lines";
 import { isHeaderAgain, mapColumns, MissingHeaderError, normalizeColumnName, type ColumnIndex } from "./columns";
 import { parseLocalDateTime, parseTimestamp, TimeZoneClock, type LocalDateTime } from "./time";
-import { checkUsageBounds, usageSettings, type Refusal, type UsageRecord, type UsageSourceConfig, type UsageSourceSettings } from "./usage";
+import {
+  checkUsageBounds,
+  usageSettings,
+  type Refusal,
+  type UsageCandidate,
+  type UsageQuarantineEntry,
+  type UsageRecord,
+  type UsageSourceConfig,
+  type UsageSourceSettings,
+} from "./usage";
 import { collectEvents, type ParsedSource, type QuarantineReason, type SourceEvent, type SourceRef } from "./types";
 
 /** The export command the adapter expects (SERVICES §2). */
@@ -151,8 +160,37 @@ function utcSeconds(ldt: LocalDateTime): bigint {
   return BigInt(Date.UTC(ldt.year, ldt.month - 1, ldt.day, ldt.hour, ldt.minute, ldt.second) / 1000);
 }
 
-function quarantined(source: SourceRef, raw: string, reason: QuarantineReason, detail: string): SourceEvent<SlurmRecord> {
-  return { kind: "quarantined", entry: { ...source, raw, reason, detail } };
+function quarantined(source: SourceRef, raw: string, reason: QuarantineReason, detail: string, candidate?: UsageCandidate): SourceEvent<SlurmRecord> {
+  const entry: UsageQuarantineEntry = candidate ? { ...source, raw, reason, detail, candidate } : { ...source, raw, reason, detail };
+  return { kind: "quarantined", entry };
+}
+
+/**
+ * What a quarantined row would bill: its GPUs (the typed ones, else the untyped count), the sku
+ * when the GPU type or partition maps to one (else the type names), the whole exported interval.
+ */
+function slurmCandidate(
+  settings: UsageSourceSettings,
+  job: { cluster: string; jobId: string; account: string; partition: string },
+  tres: { typed: [string, bigint][]; untyped: bigint | undefined },
+  interval: { start: bigint; end: bigint },
+): UsageCandidate {
+  const allocation = gpusAndSku(settings, tres, job.partition);
+  const typed = tres.typed.filter(([, n]) => n > 0n);
+  const gpus = "reason" in allocation ? (typed.length > 0 ? typed.reduce((sum, [, n]) => sum + n, 0n) : (tres.untyped ?? 0n)) : allocation.gpus;
+  const length = interval.end > interval.start ? interval.end - interval.start : 0n;
+  return {
+    source: "slurm",
+    cluster: job.cluster,
+    jobId: job.jobId,
+    account: job.account,
+    ...("reason" in allocation ? {} : { sku: allocation.sku }),
+    ...(typed.length > 0 ? { gpuTypes: typed.map(([type]) => type) } : {}),
+    start: interval.start.toString(),
+    end: interval.end.toString(),
+    gpus: gpus.toString(),
+    gpuSeconds: (gpus * length).toString(),
+  };
 }
 
 class SlurmParser implements LineParser<SlurmRecord> {
@@ -235,18 +273,22 @@ class SlurmParser implements LineParser<SlurmRecord> {
 
     const account = fields[col.Account];
     const agreementId = settings.accounts.get(account);
+    const elapsed = col.ElapsedRaw >= 0 ? fields[col.ElapsedRaw] : "";
+    // What the row would bill, for the quarantine review (only built for a row set aside).
+    const candidate = () =>
+      slurmCandidate(settings, { cluster, jobId, account, partition: fields[col.Partition] }, tres, resolveInterval(settings.clock, start, end, elapsed));
     if (agreementId === undefined) {
       if (settings.otherAccounts === "ignore") return { kind: "ignored", reason: "other-account", source };
-      return quarantined(source, raw, "unknown-account", `account ${JSON.stringify(account)} is not in the config's accounts`);
+      return quarantined(source, raw, "unknown-account", `account ${JSON.stringify(account)} is not in the config's accounts`, candidate());
     }
 
     const allocation = gpusAndSku(settings, tres, fields[col.Partition]);
-    if ("reason" in allocation) return quarantined(source, raw, allocation.reason, allocation.detail);
+    if ("reason" in allocation) return quarantined(source, raw, allocation.reason, allocation.detail, candidate());
 
-    const interval = resolveInterval(settings.clock, start, end, col.ElapsedRaw >= 0 ? fields[col.ElapsedRaw] : "");
+    const interval = resolveInterval(settings.clock, start, end, elapsed);
     const gpuSeconds = interval.end > interval.start ? allocation.gpus * (interval.end - interval.start) : 0n;
     const refusal = checkUsageBounds(settings, interval.start, interval.end, gpuSeconds);
-    if (refusal) return quarantined(source, raw, refusal.reason, refusal.detail);
+    if (refusal) return quarantined(source, raw, refusal.reason, refusal.detail, refusal.reason === "too-large" ? candidate() : undefined);
     if (interval.end === interval.start) return { kind: "ignored", reason: "zero-usage", source };
 
     return {

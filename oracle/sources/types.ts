@@ -20,7 +20,10 @@ export interface SourceRef {
  * - `end-before-start`: the record ends before it starts.
  * - `too-large`: more than `maxRecordGpuSeconds` (default 1 GPU-year) in one record.
  * - `gpu-seconds-exceed-bound`: a metering record's gpuSeconds exceed `(end − start) × gpus`.
- * - `non-usd`: a revenue row in another currency than USD.
+ * - `net-mismatch`: a Stripe revenue row whose `gross − fee` is not its `net` (Stripe's fee is
+ *   positive when charged and net = gross − fee): the entry names both figures.
+ * - `no-fx-rate`: a revenue row in another currency than USD with no reference rate for its
+ *   currency and UTC date in the configured `fxRates` file (or no such file).
  * - `late-after-term`: a late usage slice with no unreported window left inside the term.
  * - `line-rejected`: usage the ledger kept refusing (its line, by the preflight or a
  *   UsageLineRejected event) until the agreement's reporting grace ended; the entry's
@@ -37,7 +40,8 @@ export type QuarantineReason =
   | "end-before-start"
   | "too-large"
   | "gpu-seconds-exceed-bound"
-  | "non-usd"
+  | "net-mismatch"
+  | "no-fx-rate"
   | "late-after-term"
   | "line-rejected";
 
@@ -52,7 +56,8 @@ export const QUARANTINE_REASONS: readonly QuarantineReason[] = [
   "end-before-start",
   "too-large",
   "gpu-seconds-exceed-bound",
-  "non-usd",
+  "net-mismatch",
+  "no-fx-rate",
   "late-after-term",
   "line-rejected",
 ];

@@ -4,7 +4,7 @@ import { maxUint256 } from "viem";
 import { ConfigError } from "../../sdk/errors";
 import { skuToBytes32 } from "../../sdk/eip712";
 import { TimeZoneClock } from "./time";
-import type { QuarantineReason, SourceRef } from "./types";
+import type { QuarantineEntry, QuarantineReason, SourceRef } from "./types";
 
 /** One GPU-year: 365 days × 86 400 s. */
 export const GPU_YEAR_SECONDS = 31_536_000n;
@@ -42,6 +42,37 @@ export interface UsageRecord {
   /** ≤ gpus × (end − start); equal to it for Slurm. */
   gpuSeconds: bigint;
   source: SourceRef;
+}
+
+/** A quarantined usage row or slice, with what it would bill when its fields could be read. */
+export interface UsageQuarantineEntry extends QuarantineEntry {
+  /** Shown by the quarantine review and billed once an operator accepts the row. */
+  candidate?: UsageCandidate;
+}
+
+/**
+ * What a quarantined usage row (or slice) says, as far as it could be read: numbers as decimal
+ * strings, times in unix seconds. `sku` is set when the row names one the config knows;
+ * `gpuTypes` are the names it gives otherwise. An operator may accept the row and say what it
+ * is (SERVICES §2 "Quarantine review"; oracle/usage/review.ts).
+ */
+export interface UsageCandidate {
+  /** The adapter that read it, or `slice` for usage quarantined after it was sliced (planning). */
+  source: "slurm" | "metering" | "slice";
+  /** Slurm: the job; its watermark decides what is billed. */
+  cluster?: string;
+  jobId?: string;
+  /** Metering and slices: the recordId. */
+  recordId?: string;
+  account?: string;
+  /** Slices: the agreement it was billed to. */
+  agreementId?: string;
+  sku?: string;
+  gpuTypes?: string[];
+  start: string;
+  end: string;
+  gpus?: string;
+  gpuSeconds: string;
 }
 
 /** {@link UsageSourceConfig} checked and indexed. Build it with {@link compileUsageConfig}. */

@@ -24,13 +24,33 @@ export function writeFileAtomic(path: string, text: string): void {
 
 /**
  * Rewrites `<stateDir>/quarantine.jsonl` from the database: one JSON object per line with
- * `file`, `line`, `raw`, `reason`, `detail` and any extra fields, in the order the entries
- * were quarantined. The database is the record; the file is its readable copy, so a crash
- * between the two never loses or repeats an entry.
+ * `id` (the quarantine review's handle), `file`, `line`, `raw`, `reason`, `detail`, any extra
+ * fields, what the row would bill (`candidate`) and the operator's `decision` once made, in
+ * the order the entries were quarantined. The database is the record; the file is its
+ * readable copy, so a crash between the two never loses or repeats an entry.
  */
 export function writeQuarantineFile(state: UsageState): string {
   const path = join(state.dir, QUARANTINE_FILE);
-  const lines = state.quarantine().map((q) => JSON.stringify({ file: q.file, line: q.line, reason: q.reason, detail: q.detail, raw: q.raw, ...q.extra }));
+  const lines = state.quarantine().map((q) => {
+    const decision = q.decision && {
+      decision: q.decision.decision,
+      by: q.decision.decidedBy,
+      at: new Date(q.decision.decidedAt).toISOString(),
+      note: q.decision.note,
+      ...(q.decision.decision === "accept" ? { account: q.decision.account, agreementId: q.decision.agreementId, sku: q.decision.sku } : {}),
+    };
+    return JSON.stringify({
+      id: q.id,
+      file: q.file,
+      line: q.line,
+      reason: q.reason,
+      detail: q.detail,
+      raw: q.raw,
+      ...q.extra,
+      ...(q.candidate ? { candidate: q.candidate } : {}),
+      ...(decision ? { decision } : {}),
+    });
+  });
   writeFileAtomic(path, lines.length === 0 ? "" : `${lines.join("\n")}\n`);
   return path;
 }

@@ -8,11 +8,12 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { FatalError } from "../../sdk/errors";
+import type { UsageCandidate } from "../sources/usage";
 
 /** File name of the database inside the state folder. */
 export const STATE_DB_FILE = "usage-state.sqlite";
 
-const SCHEMA_VERSION = "2";
+const SCHEMA_VERSION = "3";
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -89,9 +90,41 @@ CREATE TABLE IF NOT EXISTS quarantine (
   id INTEGER PRIMARY KEY,
   file TEXT NOT NULL, line INTEGER NOT NULL, raw TEXT NOT NULL,
   reason TEXT NOT NULL, detail TEXT NOT NULL, extra_json TEXT,
+  candidate_json TEXT,
   UNIQUE (file, line, reason, raw));
 CREATE TABLE IF NOT EXISTS ingested_files (path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ms INTEGER NOT NULL) WITHOUT ROWID;
+-- Slurm rows (or the rest of one) the chain's clock has not reached: billed by a later run through the job's watermark.
+CREATE TABLE IF NOT EXISTS waiting_rows (
+  id INTEGER PRIMARY KEY,
+  source_file TEXT NOT NULL, source_line INTEGER NOT NULL,
+  cluster TEXT NOT NULL, job_id TEXT NOT NULL,
+  account TEXT NOT NULL, agreement_id TEXT NOT NULL, sku TEXT NOT NULL,
+  row_start INTEGER NOT NULL, row_end INTEGER NOT NULL, gpus INTEGER NOT NULL,
+  waits_from INTEGER NOT NULL,
+  decision_id INTEGER,
+  UNIQUE (source_file, source_line, cluster, job_id));
+CREATE INDEX IF NOT EXISTS waiting_by_time ON waiting_rows (waits_from, id);
+CREATE INDEX IF NOT EXISTS waiting_by_file ON waiting_rows (source_file);
+-- An operator's decision on a quarantine entry (SERVICES §2 "Quarantine review"); taken = an accepted row was handed to billing.
+CREATE TABLE IF NOT EXISTS quarantine_decisions (
+  quarantine_id INTEGER PRIMARY KEY,
+  decision TEXT NOT NULL,
+  decided_by TEXT NOT NULL,
+  decided_at INTEGER NOT NULL,
+  note TEXT NOT NULL,
+  account TEXT, agreement_id TEXT, sku TEXT,
+  taken INTEGER NOT NULL DEFAULT 0);
+-- The recordIds an accepted row billed (its evidence goes into the bundles of the batches holding them).
+CREATE TABLE IF NOT EXISTS decision_records (
+  record_id TEXT NOT NULL, quarantine_id INTEGER NOT NULL,
+  PRIMARY KEY (record_id, quarantine_id)) WITHOUT ROWID;
 `;
+
+/** Schema changes from each older version to the next, run in order in one transaction on open. */
+const MIGRATIONS: Readonly<Record<string, { to: string; sql: string }>> = {
+  // v1.1: quarantine review and waiting rows (the new tables come from SCHEMA).
+  "2": { to: "3", sql: "ALTER TABLE quarantine ADD COLUMN candidate_json TEXT;" },
+};
 
 /** Where a slice stands. */
 export type SliceState = "pending" | "batched" | "reported" | "quarantined";
@@ -200,6 +233,8 @@ export interface BatchRow {
 
 /** One quarantined row or slice, as it goes to quarantine.jsonl. */
 export interface StoredQuarantine {
+  /** The entry's id (the quarantine review names entries by it); set when read back. */
+  id?: number;
   file: string;
   line: number;
   raw: string;
@@ -207,6 +242,48 @@ export interface StoredQuarantine {
   detail: string;
   /** Extra fields (e.g. the on-chain rejection reason), merged into the JSON line. */
   extra?: Record<string, unknown>;
+  /** What the row would bill, when its fields could be read. */
+  candidate?: UsageCandidate;
+  /** The operator's decision, once made (read back only). */
+  decision?: StoredDecision;
+}
+
+/** An operator's decision on a quarantine entry. */
+export interface StoredDecision {
+  quarantineId: number;
+  decision: "accept" | "reject";
+  /** Who decided (`--by`, else the OS user). */
+  decidedBy: string;
+  /** Unix milliseconds. */
+  decidedAt: number;
+  /** Why. */
+  note: string;
+  /** Accepted: what the row is billed as (the account name, its agreement, the sku). */
+  account: string | null;
+  agreementId: string | null;
+  sku: string | null;
+  /** Accepted: handed to billing by a run. */
+  taken: boolean;
+}
+
+/** A Slurm row, or the rest of one, that waits until the chain's clock reaches it. */
+export interface WaitingRow {
+  id: number;
+  sourceFile: string;
+  sourceLine: number;
+  cluster: string;
+  jobId: string;
+  account: string;
+  agreementId: bigint;
+  sku: string;
+  /** The row's whole exported interval: the job's watermark decides what is still to bill. */
+  start: bigint;
+  end: bigint;
+  gpus: bigint;
+  /** Nothing of it can be billed before the chain's clock passes this instant. */
+  waitsFrom: bigint;
+  /** The quarantine entry an accepted row came from. */
+  decisionId: number | null;
 }
 
 interface RawSlice {
@@ -265,6 +342,87 @@ interface RawBatch {
   predicted_rejections_json: string;
   created_at: number;
   confirmed_at: number | null;
+}
+
+interface RawQuarantine {
+  id: number;
+  file: string;
+  line: number;
+  raw: string;
+  reason: string;
+  detail: string;
+  extra_json: string | null;
+  candidate_json: string | null;
+  quarantine_id: number | null;
+  decision: "accept" | "reject" | null;
+  decided_by: string | null;
+  decided_at: number | null;
+  note: string | null;
+  account: string | null;
+  agreement_id: string | null;
+  sku: string | null;
+  taken: number | null;
+}
+
+interface RawWaiting {
+  id: number;
+  source_file: string;
+  source_line: number;
+  cluster: string;
+  job_id: string;
+  account: string;
+  agreement_id: string;
+  sku: string;
+  row_start: number;
+  row_end: number;
+  gpus: number;
+  waits_from: number;
+  decision_id: number | null;
+}
+
+function toQuarantine(r: RawQuarantine): StoredQuarantine {
+  return {
+    id: r.id,
+    file: r.file,
+    line: r.line,
+    raw: r.raw,
+    reason: r.reason,
+    detail: r.detail,
+    extra: r.extra_json === null ? undefined : (JSON.parse(r.extra_json) as Record<string, unknown>),
+    candidate: r.candidate_json === null ? undefined : (JSON.parse(r.candidate_json) as UsageCandidate),
+    decision:
+      r.quarantine_id === null
+        ? undefined
+        : {
+            quarantineId: r.quarantine_id,
+            decision: r.decision as "accept" | "reject",
+            decidedBy: r.decided_by as string,
+            decidedAt: r.decided_at as number,
+            note: r.note as string,
+            account: r.account,
+            agreementId: r.agreement_id,
+            sku: r.sku,
+            taken: r.taken === 1,
+          },
+  };
+}
+
+function toWaiting(r: RawWaiting): WaitingRow {
+  return {
+    id: r.id,
+    sourceFile: r.source_file,
+    sourceLine: r.source_line,
+    cluster: r.cluster,
+    jobId: r.job_id,
+    account: r.account,
+    agreementId: BigInt(r.agreement_id),
+    sku: r.sku,
+    start: BigInt(r.row_start),
+    end: BigInt(r.row_end),
+    gpus: BigInt(r.gpus),
+    waitsFrom: BigInt(r.waits_from),
+    decisionId: r.decision_id,
+  };
 }
 
 /** A bigint that SQLite stores as an INTEGER (all times and GPU-seconds here are far below 2^53). */
@@ -377,7 +535,8 @@ export class UsageState {
     const schema = this.db.prepare<[], { n: number }>("SELECT count(*) AS n FROM sqlite_master WHERE name = 'meta'").get();
     if (schema?.n === 1) {
       const version = this.db.prepare<[], { value: string }>("SELECT value FROM meta WHERE key = 'schema'").get()?.value;
-      if (version !== undefined && version !== SCHEMA_VERSION) {
+      if (version !== undefined && version !== SCHEMA_VERSION && MIGRATIONS[version] !== undefined) this.migrate(version);
+      else if (version !== undefined && version !== SCHEMA_VERSION) {
         this.db.close();
         throw new FatalError(`State folder ${dir} was written by another version of the oracle (state schema ${version}, this one reads ${SCHEMA_VERSION}).`, {
           fix: "Finish its open batches with the version that wrote it, then start this version with a new state folder.",
@@ -386,6 +545,20 @@ export class UsageState {
     }
     this.db.exec(SCHEMA);
     this.stmt = this.prepare();
+  }
+
+  /** Brings a state of an older schema to this one, in one transaction (a crash leaves the old schema, migrated again next time). */
+  private migrate(from: string): void {
+    this.db.transaction(() => {
+      let version = from;
+      while (version !== SCHEMA_VERSION) {
+        const step = MIGRATIONS[version];
+        this.db.exec(step.sql);
+        version = step.to;
+      }
+      this.db.exec(SCHEMA);
+      this.db.prepare("UPDATE meta SET value = ? WHERE key = 'schema'").run(SCHEMA_VERSION);
+    }).immediate();
   }
 
   /**
@@ -459,7 +632,14 @@ export class UsageState {
       setSliceState: db.prepare("UPDATE slices SET state = ?, batch_id = ?, rejection = ? WHERE id = ?"),
       setSliceRejection: db.prepare("UPDATE slices SET rejection = ? WHERE id = ?"),
       addQuarantine: db.prepare(
-        "INSERT INTO quarantine (file, line, raw, reason, detail, extra_json) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        "INSERT INTO quarantine (file, line, raw, reason, detail, extra_json, candidate_json) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+      ),
+      keepWaiting: db.prepare(
+        `INSERT INTO waiting_rows (source_file, source_line, cluster, job_id, account, agreement_id, sku, row_start, row_end, gpus, waits_from, decision_id)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (source_file, source_line, cluster, job_id) DO UPDATE SET account = excluded.account, agreement_id = excluded.agreement_id,
+             sku = excluded.sku, row_start = excluded.row_start, row_end = excluded.row_end, gpus = excluded.gpus,
+             waits_from = excluded.waits_from, decision_id = coalesce(excluded.decision_id, decision_id)`,
       ),
       fileIngested: db.prepare<[string, number, number], { path: string }>(
         "SELECT path FROM ingested_files WHERE path = ? AND size = ? AND mtime_ms = ?",
@@ -685,24 +865,123 @@ export class UsageState {
   /** Adds a quarantine entry; false when the same (file, line, reason, raw) is already there. */
   addQuarantine(q: StoredQuarantine): boolean {
     return (
-      this.stmt.addQuarantine.run(q.file, q.line, q.raw, q.reason, q.detail, q.extra === undefined ? null : JSON.stringify(q.extra)).changes === 1
+      this.stmt.addQuarantine.run(
+        q.file,
+        q.line,
+        q.raw,
+        q.reason,
+        q.detail,
+        q.extra === undefined ? null : JSON.stringify(q.extra),
+        q.candidate === undefined ? null : JSON.stringify(q.candidate),
+      ).changes === 1
     );
   }
 
-  /** Every quarantine entry, in the order they were added. */
-  quarantine(): StoredQuarantine[] {
-    const rows = this.cached<[], { file: string; line: number; raw: string; reason: string; detail: string; extra_json: string | null }>(
-        "SELECT file, line, raw, reason, detail, extra_json FROM quarantine ORDER BY id",
+  /** Every quarantine entry with its decision, in the order they were added (or those of `ids`). */
+  quarantine(ids?: readonly number[]): StoredQuarantine[] {
+    const select = `SELECT q.*, d.quarantine_id, d.decision, d.decided_by, d.decided_at, d.note, d.account, d.agreement_id, d.sku, d.taken
+       FROM quarantine AS q LEFT JOIN quarantine_decisions AS d ON d.quarantine_id = q.id`;
+    const rows =
+      ids === undefined
+        ? this.cached<[], RawQuarantine>(`${select} ORDER BY q.id`).all()
+        : this.cached<[string], RawQuarantine>(`${select} WHERE q.id IN (SELECT value FROM json_each(?)) ORDER BY q.id`).all(JSON.stringify(ids));
+    return rows.map(toQuarantine);
+  }
+
+  /** Records an operator's decision (the caller checked there is none yet). */
+  addDecision(d: Omit<StoredDecision, "taken">): void {
+    this.cached(
+        `INSERT INTO quarantine_decisions (quarantine_id, decision, decided_by, decided_at, note, account, agreement_id, sku)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .all();
-    return rows.map((r) => ({
-      file: r.file,
-      line: r.line,
-      raw: r.raw,
-      reason: r.reason,
-      detail: r.detail,
-      extra: r.extra_json === null ? undefined : (JSON.parse(r.extra_json) as Record<string, unknown>),
-    }));
+      .run(d.quarantineId, d.decision, d.decidedBy, d.decidedAt, d.note, d.account, d.agreementId, d.sku);
+  }
+
+  /** Accepted entries not yet handed to billing, in id order. */
+  acceptedNotTaken(): StoredQuarantine[] {
+    return this.cached<[], RawQuarantine>(
+        `SELECT q.*, d.quarantine_id, d.decision, d.decided_by, d.decided_at, d.note, d.account, d.agreement_id, d.sku, d.taken
+           FROM quarantine_decisions AS d JOIN quarantine AS q ON q.id = d.quarantine_id
+           WHERE d.decision = 'accept' AND d.taken = 0 ORDER BY q.id`,
+      )
+      .all()
+      .map(toQuarantine);
+  }
+
+  /** Marks an accepted entry handed to billing. */
+  markDecisionTaken(quarantineId: number): void {
+    this.cached("UPDATE quarantine_decisions SET taken = 1 WHERE quarantine_id = ?").run(quarantineId);
+  }
+
+  /** Remembers that an accepted entry billed `recordId`. */
+  addDecisionRecord(recordId: string, quarantineId: number): void {
+    this.cached("INSERT INTO decision_records (record_id, quarantine_id) VALUES (?, ?) ON CONFLICT DO NOTHING").run(recordId, quarantineId);
+  }
+
+  /** recordId → the accepted entries that billed it (empty when no accepted row billed anything). */
+  decisionRecords(): Map<string, number[]> {
+    const found = new Map<string, number[]>();
+    for (const r of this.cached<[], { record_id: string; quarantine_id: number }>("SELECT record_id, quarantine_id FROM decision_records").all()) {
+      const list = found.get(r.record_id);
+      if (list) list.push(r.quarantine_id);
+      else found.set(r.record_id, [r.quarantine_id]);
+    }
+    return found;
+  }
+
+  // ---------------------------------------------------------------- waiting rows
+
+  /** Keeps a row (or its rest) waiting for the chain's clock; a row kept before (same file, line and job) is updated. */
+  keepWaiting(w: Omit<WaitingRow, "id">): void {
+    this.stmt.keepWaiting.run(
+      w.sourceFile,
+      w.sourceLine,
+      w.cluster,
+      w.jobId,
+      w.account,
+      w.agreementId.toString(),
+      w.sku,
+      int("start", w.start),
+      int("end", w.end),
+      int("gpus", w.gpus),
+      int("waitsFrom", w.waitsFrom),
+      w.decisionId,
+    );
+  }
+
+  /** Up to `limit` waiting rows the clock `now` has reached (waitsFrom < now), after id `afterId`, by id. */
+  waitingRowsReached(now: bigint, afterId: number, limit: number): WaitingRow[] {
+    return this.cached<[number, number, number], RawWaiting>("SELECT * FROM waiting_rows WHERE waits_from < ? AND id > ? ORDER BY id LIMIT ?")
+      .all(int("now", now), afterId, limit)
+      .map(toWaiting);
+  }
+
+  /** How many rows wait, and how many of them the clock `now` has not reached. */
+  waitingCounts(now: bigint): { rows: number; notReached: number } {
+    const row = this.cached<[number], { n: number; later: number | null }>(
+        "SELECT count(*) AS n, sum(waits_from >= ?) AS later FROM waiting_rows",
+      )
+      .get(int("now", now));
+    return { rows: row?.n ?? 0, notReached: row?.later ?? 0 };
+  }
+
+  /** The files that still hold waiting rows, with how many, by file name. */
+  waitingFiles(): { file: string; rows: number }[] {
+    return this.cached<[], { source_file: string; n: number }>(
+        "SELECT source_file, count(*) AS n FROM waiting_rows GROUP BY source_file ORDER BY source_file",
+      )
+      .all()
+      .map((r) => ({ file: r.source_file, rows: r.n }));
+  }
+
+  /** Whether any row of `file` waits. */
+  hasWaitingRows(file: string): boolean {
+    return this.cached<[string], { one: number }>("SELECT 1 AS one FROM waiting_rows WHERE source_file = ? LIMIT 1").get(file) !== undefined;
+  }
+
+  /** A waiting row is billed to its end: it waits no more. */
+  deleteWaiting(id: number): void {
+    this.cached("DELETE FROM waiting_rows WHERE id = ?").run(id);
   }
 
   quarantineCount(): number {

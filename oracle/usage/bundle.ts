@@ -1,6 +1,7 @@
 // Evidence bundles (SERVICES §2): `<evidence>/<batchId>.json` holds the batch, the
 // signatures, the Merkle tree dump, the transaction hash and the rejected lines, so an
-// auditor can prove any record against the batch's on-chain recordsRoot.
+// auditor can prove any record against the batch's on-chain recordsRoot; and the operators'
+// decisions behind any of its records that came out of the quarantine.
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { Address } from "viem";
@@ -27,6 +28,32 @@ export interface EvidenceBundle {
   rejectedLines: { agreementId: string; sku: string; reason: string }[];
   /** Lines the preflight took out before signing (their records stay pending). */
   preflightRejectedLines: { agreementId: string; sku: string; reason: string }[];
+  /**
+   * The operators' decisions behind records of this batch: quarantined rows accepted with
+   * `dsx usage quarantine accept` (who, when, why, what the row was billed as, and which of the
+   * batch's recordIds it gave).
+   */
+  quarantineDecisions: EvidenceDecision[];
+}
+
+/** An accepted quarantine entry as the evidence bundle keeps it. */
+export interface EvidenceDecision {
+  quarantineId: number;
+  file: string;
+  line: number;
+  raw: string;
+  reason: string;
+  detail: string;
+  decision: "accept";
+  decidedBy: string;
+  /** ISO 8601. */
+  decidedAt: string;
+  note: string;
+  account: string;
+  agreementId: string;
+  sku: string;
+  /** The batch's recordIds this row billed. */
+  recordIds: string[];
 }
 
 /** The stored receipt summary of a confirmed batch. */
@@ -37,7 +64,12 @@ export interface ReceiptSummary {
 }
 
 /** The bundle of a stored batch with its leaves (see packs.ts `batchLeaves`). */
-export function bundleOf(row: BatchRow, leaves: readonly UsageLeaf[], meta: { chainId: number; ledger: Address }): EvidenceBundle {
+export function bundleOf(
+  row: BatchRow,
+  leaves: readonly UsageLeaf[],
+  meta: { chainId: number; ledger: Address },
+  decisions: EvidenceDecision[] = [],
+): EvidenceBundle {
   const receipt = row.receiptJson ? (JSON.parse(row.receiptJson) as ReceiptSummary) : undefined;
   return {
     kind: "dsx-usage-evidence",
@@ -53,7 +85,45 @@ export function bundleOf(row: BatchRow, leaves: readonly UsageLeaf[], meta: { ch
     gasUsed: receipt?.gasUsed ?? null,
     rejectedLines: row.rejectedJson ? (JSON.parse(row.rejectedJson) as EvidenceBundle["rejectedLines"]) : [],
     preflightRejectedLines: JSON.parse(row.predictedRejectionsJson) as EvidenceBundle["preflightRejectedLines"],
+    quarantineDecisions: decisions,
   };
+}
+
+/** The accepted quarantine entries whose records are among `leaves`, by id. */
+export function decisionsOf(state: UsageState, leaves: readonly UsageLeaf[]): EvidenceDecision[] {
+  const index = state.decisionRecords();
+  if (index.size === 0) return [];
+  const recordIds = new Map<number, Set<string>>();
+  for (const leaf of leaves) {
+    for (const id of index.get(leaf[0]) ?? []) {
+      const set = recordIds.get(id) ?? new Set<string>();
+      set.add(leaf[0]);
+      recordIds.set(id, set);
+    }
+  }
+  if (recordIds.size === 0) return [];
+  return state.quarantine([...recordIds.keys()]).flatMap((q) => {
+    const d = q.decision;
+    if (q.id === undefined || d === undefined || d.decision !== "accept") return [];
+    return [
+      {
+        quarantineId: q.id,
+        file: q.file,
+        line: q.line,
+        raw: q.raw,
+        reason: q.reason,
+        detail: q.detail,
+        decision: "accept" as const,
+        decidedBy: d.decidedBy,
+        decidedAt: new Date(d.decidedAt).toISOString(),
+        note: d.note,
+        account: d.account ?? "",
+        agreementId: d.agreementId ?? "",
+        sku: d.sku ?? "",
+        recordIds: [...(recordIds.get(q.id) ?? [])].sort(),
+      },
+    ];
+  });
 }
 
 /** Path of a batch's bundle. */
@@ -64,7 +134,8 @@ export function bundlePath(evidenceDir: string, batchId: string): string {
 /** Writes the bundle of a stored batch (atomically). */
 export function writeEvidenceBundle(state: UsageState, evidenceDir: string, row: BatchRow, meta: { chainId: number; ledger: Address }): string {
   const path = bundlePath(evidenceDir, row.batchId);
-  writeFileAtomic(path, `${JSON.stringify(bundleOf(row, batchLeaves(state, row), meta), null, 2)}\n`);
+  const leaves = batchLeaves(state, row);
+  writeFileAtomic(path, `${JSON.stringify(bundleOf(row, leaves, meta, decisionsOf(state, leaves)), null, 2)}\n`);
   return path;
 }
 

@@ -3,7 +3,7 @@
 // reaches that point. Without the variable this does nothing.
 
 /** The named points where a crash is most interesting. */
-export type FaultPoint = "after-ingest-chunk" | "after-plan" | "after-persist" | "after-send" | "after-confirm";
+export type FaultPoint = "after-resume" | "after-ingest-chunk" | "after-plan" | "after-persist" | "after-send" | "after-confirm";
 
 const seen = new Map<string, number>();
 

@@ -1,8 +1,10 @@
-// Reading exports into the state (SERVICES §2 "Inputs", "Processing"): each row is parsed by
-// its adapter, quarantined with its reason or billed (Slurm through the per-job watermark),
+// Reading exports into the state (SERVICES §2 "Inputs", "Processing", "Accounting of every
+// row"): each row is parsed by its adapter, quarantined with its reason or billed (Slurm
+// through the per-job watermark up to the chain's clock, the rest kept as a waiting row),
 // checked for a duplicate recordId and sliced over the window grid. Rows are committed in
-// chunks, each chunk in one transaction with the watermarks, recordIds and slices it wrote;
-// the slices of a chunk are stored as packs, one per window piece (see packs.ts).
+// chunks, each chunk in one transaction with the watermarks, recordIds, waiting rows and
+// slices it wrote; the slices of a chunk are stored as packs, one per window piece (see
+// packs.ts). Every row ends in exactly one outcome (RowCounts).
 import { closeSync, openSync, readdirSync, readSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { ValidationError } from "../../sdk/errors";
@@ -18,17 +20,40 @@ import type { WindowGrid } from "./slicing";
 /** The two kinds of export. */
 export type InputKind = "slurm" | "metering";
 
-/** Counts of one ingestion (SERVICES §2: read, new, duplicate, quarantined). */
-export interface IngestCounts {
-  files: number;
-  /** Files skipped because they were read to the end before, unchanged. */
-  skippedFiles: number;
+/**
+ * Where the rows of one source went (SERVICES §2 "Accounting of every row"): every row ends in
+ * exactly one outcome, so `read = new + duplicate + quarantined + ignored + waiting`.
+ */
+export interface RowCounts {
   read: number;
   new: number;
   duplicate: number;
   quarantined: number;
   ignored: number;
+  /**
+   * Rows with usage the chain's clock has not reached (kept in the state, billed by a later run;
+   * a row partly billed counts here until its rest is billed) and rows of pending jobs.
+   */
   waiting: number;
+}
+
+/** Zeroed row counts. */
+export function emptyRowCounts(): RowCounts {
+  return { read: 0, new: 0, duplicate: 0, quarantined: 0, ignored: 0, waiting: 0 };
+}
+
+/** Counts of one ingestion of export files. */
+export interface IngestCounts extends RowCounts {
+  /** Files read in this ingestion. */
+  files: number;
+  /** Files skipped because they were read to the end before, unchanged. */
+  skippedFiles: number;
+  /** Skipped files none of whose rows waits: done. */
+  doneEarlier: string[];
+  /** Skipped files read before whose waiting rows are in the state (billed from there, not read again). */
+  readEarlier: string[];
+  /** Of `waiting`: rows of pending jobs (Start/End `Unknown`/`None`); not kept, the job's row in a later export bills it. */
+  pendingJobs: number;
   slices: number;
   /** GPU-seconds of the new records. */
   gpuSeconds: bigint;
@@ -36,7 +61,7 @@ export interface IngestCounts {
 
 /** Zeroed counts. */
 export function emptyIngestCounts(): IngestCounts {
-  return { files: 0, skippedFiles: 0, read: 0, new: 0, duplicate: 0, quarantined: 0, ignored: 0, waiting: 0, slices: 0, gpuSeconds: 0n };
+  return { ...emptyRowCounts(), files: 0, skippedFiles: 0, doneEarlier: [], readEarlier: [], pendingJobs: 0, slices: 0, gpuSeconds: 0n };
 }
 
 /** Rows per transaction. */
@@ -91,22 +116,95 @@ export interface IngestOptions {
 
 type AnyEvent = SourceEvent<SlurmRecord | UsageRecord>;
 
-/** What billing one block of events works with. */
-interface ChunkContext {
+/** What billing rows works with: the clock, the grid, the packs being built and the watermarks of the rows' jobs. */
+export interface BillContext {
   state: UsageState;
-  options: IngestOptions;
-  counts: IngestCounts;
+  /** The chain's clock: nothing at or after it is billed. */
+  now: bigint;
+  grid: WindowGrid;
   packs: PackBuilder;
-  /** Watermarks of the block's jobs: read in one statement, updated as rows are billed. */
+  /** Watermarks of the jobs at hand: read in one statement, updated as rows are billed. */
   marks: Map<string, bigint>;
   changed: Map<string, [cluster: string, jobId: string, billedUntil: bigint]>;
+  /** Slices cut and GPU-seconds billed so far. */
+  totals: { slices: number; gpuSeconds: bigint };
+}
+
+/** A bill context for the jobs of `jobs` (their watermarks read in one statement). */
+export function billContext(
+  state: UsageState,
+  now: bigint,
+  grid: WindowGrid,
+  packs: PackBuilder,
+  jobs: Iterable<readonly [cluster: string, jobId: string]>,
+  totals: { slices: number; gpuSeconds: bigint },
+): BillContext {
+  const unique = new Map<string, readonly [string, string]>();
+  for (const [cluster, jobId] of jobs) unique.set(jobKey(cluster, jobId), [cluster, jobId]);
+  return { state, now, grid, packs, marks: state.watermarksOf([...unique.values()]), changed: new Map(), totals };
+}
+
+/** Writes the watermarks a bill context moved (in the caller's transaction). */
+export function saveWatermarks(ctx: BillContext): void {
+  ctx.state.setWatermarks([...ctx.changed.values()]);
+  ctx.changed.clear();
+}
+
+/** Slices a billed record into the packs being built. */
+export function addBilled(ctx: BillContext, record: UsageRecord): void {
+  ctx.totals.gpuSeconds += record.gpuSeconds;
+  ctx.totals.slices += ctx.packs.addRecord(record, ctx.grid);
+}
+
+/**
+ * Bills a Slurm row through its job's watermark up to the chain's clock: the part after the
+ * watermark and before `now` is sliced into the packs, and a part the clock has not reached
+ * is kept in the state as a waiting row (with `decisionId` when an operator accepted the row)
+ * for a later run. The outcome: `waiting` while any part waits, else `new` when something was
+ * billed, else `duplicate` (the watermark covers it all).
+ */
+export function billJob(ctx: BillContext, job: SlurmRecord, decisionId: number | null = null): { outcome: "new" | "duplicate" | "waiting"; record?: UsageRecord } {
+  const { cluster, jobId } = job.recordKey;
+  const key = jobKey(cluster, jobId);
+  const watermark = ctx.marks.get(key);
+  const record = billSlurmRecord(job, watermark, { notAfter: ctx.now });
+  let billedUntil = watermark;
+  if (record !== undefined) {
+    ctx.marks.set(key, record.end);
+    ctx.changed.set(key, [cluster, jobId, record.end]);
+    billedUntil = record.end;
+    addBilled(ctx, record);
+  }
+  // The rest the clock has not reached: [max(start, billed until, now), end).
+  let waitsFrom = job.start;
+  if (billedUntil !== undefined && billedUntil > waitsFrom) waitsFrom = billedUntil;
+  if (ctx.now > waitsFrom) waitsFrom = ctx.now;
+  if (job.end > waitsFrom) {
+    ctx.state.keepWaiting({
+      sourceFile: job.source.file,
+      sourceLine: job.source.line,
+      cluster,
+      jobId,
+      account: job.account,
+      agreementId: job.agreementId,
+      sku: job.sku,
+      start: job.start,
+      end: job.end,
+      gpus: job.gpus,
+      waitsFrom,
+      decisionId,
+    });
+    return { outcome: "waiting", record };
+  }
+  return { outcome: record === undefined ? "duplicate" : "new", record };
 }
 
 /**
  * Reads the files into the state. Each block of lines is billed as it is read (its jobs'
  * watermarks looked up in one statement); every CHUNK rows, and at the end of a file, the
- * open transaction is committed with the chunk's packs. A file read to its end is remembered
- * (path, size, modification time) and skipped next time while unchanged.
+ * open transaction is committed with the chunk's packs and waiting rows. A file read to its
+ * end is remembered (path, size, modification time) and not read again while unchanged: it is
+ * done once none of its rows waits (its waiting rows are billed from the state, see resume.ts).
  */
 export async function ingestFiles(state: UsageState, files: readonly string[], options: IngestOptions): Promise<IngestCounts> {
   const counts = emptyIngestCounts();
@@ -116,6 +214,7 @@ export async function ingestFiles(state: UsageState, files: readonly string[], o
     const stat = statSync(file);
     if (state.isFileIngested(file, stat.size, stat.mtimeMs)) {
       counts.skippedFiles += 1;
+      (state.hasWaitingRows(file) ? counts.readEarlier : counts.doneEarlier).push(file);
       continue;
     }
     counts.files += 1;
@@ -153,45 +252,22 @@ export async function ingestFiles(state: UsageState, files: readonly string[], o
 
 /** Bills one block of events (inside the open transaction): its jobs' watermarks are read and written in one statement each. */
 function applyBlock(state: UsageState, events: readonly AnyEvent[], options: IngestOptions, counts: IngestCounts, packs: PackBuilder): void {
-  const jobs = new Map<string, [string, string]>();
+  const jobs: [string, string][] = [];
   for (const e of events) {
     if (e.kind !== "record" || !("recordKey" in e.record)) continue;
-    const { cluster, jobId } = e.record.recordKey;
-    jobs.set(jobKey(cluster, jobId), [cluster, jobId]);
+    jobs.push([e.record.recordKey.cluster, e.record.recordKey.jobId]);
   }
-  const ctx: ChunkContext = { state, options, counts, packs, marks: state.watermarksOf([...jobs.values()]), changed: new Map() };
-  for (const e of events) applyEvent(ctx, e);
-  state.setWatermarks([...ctx.changed.values()]);
+  const ctx = billContext(state, options.now, options.grid, packs, jobs, counts);
+  for (const e of events) applyEvent(ctx, counts, e);
+  saveWatermarks(ctx);
 }
 
-/** Bills a Slurm job through its watermark; undefined when nothing is new (counted). */
-function billJob(ctx: ChunkContext, job: SlurmRecord): UsageRecord | undefined {
-  const { cluster, jobId } = job.recordKey;
-  const notAfter = ctx.options.now;
-  const fresh = billSlurmRecord(job, undefined, { notAfter });
-  if (fresh === undefined) {
-    ctx.counts.waiting += 1;
-    return undefined;
-  }
-  const key = jobKey(cluster, jobId);
-  const watermark = ctx.marks.get(key);
-  const record = watermark === undefined ? fresh : billSlurmRecord(job, watermark, { notAfter });
-  if (record === undefined) {
-    ctx.counts.duplicate += 1;
-    return undefined;
-  }
-  ctx.marks.set(key, record.end);
-  ctx.changed.set(key, [cluster, jobId, record.end]);
-  return record;
-}
-
-function applyEvent(ctx: ChunkContext, event: AnyEvent): void {
-  const { state, counts } = ctx;
+function applyEvent(ctx: BillContext, counts: IngestCounts, event: AnyEvent): void {
+  const { state } = ctx;
   counts.read += 1;
   if (event.kind === "quarantined") {
     counts.quarantined += 1;
-    const { file, line, raw, reason, detail } = event.entry;
-    state.addQuarantine({ file, line, raw, reason, detail });
+    state.addQuarantine(event.entry);
     return;
   }
   if (event.kind === "ignored") {
@@ -199,22 +275,21 @@ function applyEvent(ctx: ChunkContext, event: AnyEvent): void {
     return;
   }
   if (event.kind === "waiting") {
+    // A pending job: the row holds nothing to bill; the job's row in a later export does.
     counts.waiting += 1;
+    counts.pendingJobs += 1;
     return;
   }
-  let record: UsageRecord | undefined;
   if ("recordKey" in event.record) {
     // Slurm: the watermark makes each billed part's recordId unique; it is not kept in `records`.
-    record = billJob(ctx, event.record);
-    if (record === undefined) return;
-  } else {
-    record = event.record;
-    if (!state.addRecord(record.recordId, record.source.file, record.source.line)) {
-      counts.duplicate += 1;
-      return;
-    }
+    counts[billJob(ctx, event.record).outcome] += 1;
+    return;
+  }
+  const record = event.record;
+  if (!state.addRecord(record.recordId, record.source.file, record.source.line)) {
+    counts.duplicate += 1;
+    return;
   }
   counts.new += 1;
-  counts.gpuSeconds += record.gpuSeconds;
-  counts.slices += ctx.packs.addRecord(record, ctx.options.grid);
+  addBilled(ctx, record);
 }

@@ -94,6 +94,16 @@ export function quarantineSlices(
       reason,
       detail: detail(row),
       extra: { recordId: row.recordId, ...extra },
+      candidate: {
+        source: "slice",
+        recordId: row.recordId,
+        agreementId: row.agreementId.toString(),
+        sku: row.sku,
+        start: row.sliceStart.toString(),
+        end: row.sliceEnd.toString(),
+        gpus: row.gpus.toString(),
+        gpuSeconds: row.gpuSeconds.toString(),
+      },
     });
   }
   return rows.length;

@@ -23,64 +23,13 @@ import { sourceConfigOf, type UsageConfig } from "./config";
 import { usageRootOfHashes } from "./evidence";
 import { faultPoint } from "./faults";
 import { ingestFiles, listInputFiles, type IngestCounts } from "./ingest";
+import { resumeWaitingRows, takeAcceptedRows } from "./resume";
+import { emptySummary, type UsageRunSummary } from "./summary";
 import { markBatched, planNextBatch, type PlannedBatch } from "./plan";
 import { WindowGrid } from "./slicing";
 import { settleBatch, signedTransaction, simulate, type Settlement, type SubmitContext } from "./submit";
 
-/** The figures every run prints (SERVICES §2). */
-export interface UsageRunSummary {
-  read: number;
-  new: number;
-  duplicate: number;
-  quarantined: number;
-  ignored: number;
-  waiting: number;
-  /** Batches built and signed (or prepared for co-signers) in this run. */
-  batched: number;
-  /** Batches recorded on chain in this run (including ones a previous run had sent). */
-  submitted: number;
-  /** Lines refused: by the preflight and by the ledger. */
-  rejected: number;
-  gasUsed: bigint;
-  /** Batches waiting for co-signers' signature files. */
-  awaitingSignatures: string[];
-  /** Why the run stopped early, when it did (partner inactive, ledger paused, …). */
-  blocked?: string;
-}
-
-export function emptySummary(): UsageRunSummary {
-  return {
-    read: 0,
-    new: 0,
-    duplicate: 0,
-    quarantined: 0,
-    ignored: 0,
-    waiting: 0,
-    batched: 0,
-    submitted: 0,
-    rejected: 0,
-    gasUsed: 0n,
-    awaitingSignatures: [],
-  };
-}
-
-/** The one summary line. */
-export function formatSummary(s: UsageRunSummary): string {
-  const parts = [
-    `read ${s.read}`,
-    `new ${s.new}`,
-    `duplicate ${s.duplicate}`,
-    `quarantined ${s.quarantined}`,
-    `batched ${s.batched}`,
-    `submitted ${s.submitted}`,
-    `rejected ${s.rejected}`,
-    `gas used ${s.gasUsed}`,
-  ];
-  let line = `usage: ${parts.join(", ")}`;
-  if (s.awaitingSignatures.length > 0) line += `; awaiting signatures: ${s.awaitingSignatures.join(", ")}`;
-  if (s.blocked) line += `; stopped: ${s.blocked}`;
-  return line;
-}
+export { emptySummary, formatSummary, gasPerGpuHour, summaryJson, type UsageRunSummary } from "./summary";
 
 /** Progress of a run, for a progress bar. */
 export type UsageProgress =
@@ -117,7 +66,7 @@ export async function openUsageRuntime(config: UsageConfig, log: (message: strin
   if (nodeChainId !== config.chainId) {
     throw new ConfigError("chainId", `The node at rpcUrl is on chain ${nodeChainId}, not ${config.chainId}.`, { fix: "Correct rpcUrl or chainId." });
   }
-  const state = UsageState.open(config.stateDir, { chainId: config.chainId, ledger: deployment.ledger, partner: config.partner });
+  const state = openUsageState(config, deployment);
   return {
     config,
     deployment,
@@ -138,6 +87,14 @@ export async function openUsageRuntime(config: UsageConfig, log: (message: strin
     },
     log,
   };
+}
+
+/**
+ * Opens the state folder of a config (no chain needed: the quarantine review works offline).
+ * @throws FatalError when the folder belongs to another chain, ledger or partner.
+ */
+export function openUsageState(config: UsageConfig, deployment: Deployment = loadDeployment(config.deployments, config.chainId)): UsageState {
+  return UsageState.open(config.stateDir, { chainId: config.chainId, ledger: deployment.ledger, partner: config.partner });
 }
 
 /** Logs a warning when the configured keys are in a pending signer set of the partner but not in force, or the reverse. */
@@ -181,6 +138,7 @@ export function applySettlement(
     for (const id of settlement.pendingAgain) excluded?.add(id);
     summary.submitted += 1;
     summary.gasUsed += settlement.gasUsed;
+    summary.gpuSecondsAttested += settlement.gpuSeconds;
     summary.rejected += settlement.rejectedLines;
     faultPoint("after-confirm");
     writeEvidenceBundle(rt.state, rt.config.evidenceDir, rt.state.getBatch(row.batchId) as BatchRow, evidenceMeta(rt));
@@ -307,6 +265,8 @@ function addIngest(summary: UsageRunSummary, counts: IngestCounts): void {
   summary.quarantined += counts.quarantined;
   summary.ignored += counts.ignored;
   summary.waiting += counts.waiting;
+  summary.pendingJobs += counts.pendingJobs;
+  summary.doneEarlier.push(...counts.doneEarlier);
 }
 
 /** Options of {@link runUsageOnce}. */
@@ -335,13 +295,17 @@ export async function runUsageOnce(rt: UsageRuntime, options: RunOptions = {}): 
       if (!applySettlement(rt, row, await settleBatch(rt.submit, row), summary, excluded)) return summary;
     }
 
-    // 2. The exports.
+    // 2. Rows waiting for the chain's clock since earlier runs, rows accepted out of the quarantine, then the exports.
     let ctx = await readContext(rt);
     warnAboutSignerSets(rt, ctx);
+    const ingestGrid = new WindowGrid({ windowSeconds: BigInt(config.windowSeconds), cuts: cutsOf(ctx) });
+    const resume = { now: ctx.now, grid: ingestGrid, onChunk: () => faultPoint("after-resume") };
+    summary.earlier = resumeWaitingRows(state, resume);
+    summary.accepted = takeAcceptedRows(state, resume);
     const files = listInputFiles(options.inputs ?? config.inputs);
     const counts = await ingestFiles(state, files, {
       settings: rt.settings,
-      grid: new WindowGrid({ windowSeconds: BigInt(config.windowSeconds), cuts: cutsOf(ctx) }),
+      grid: ingestGrid,
       now: ctx.now,
       onProgress: (c) => {
         options.onProgress?.({ phase: "ingest", files: c.files + c.skippedFiles, totalFiles: files.length, read: c.read });
@@ -349,6 +313,7 @@ export async function runUsageOnce(rt: UsageRuntime, options: RunOptions = {}): 
       },
     });
     addIngest(summary, counts);
+    summary.waitingFiles = state.waitingFiles();
     writeQuarantineFile(state);
     if (summary.awaitingSignatures.length > 0) return summary;
 
@@ -362,7 +327,7 @@ export async function runUsageOnce(rt: UsageRuntime, options: RunOptions = {}): 
       const grid = new WindowGrid({ windowSeconds: BigInt(config.windowSeconds), cuts: cutsOf(ctx) });
       const current = ctx;
       const step = state.transaction(() => planNextBatch(state, current, grid, { lagSeconds: BigInt(config.lagSeconds), excluded }));
-      summary.quarantined += step.quarantined;
+      summary.slicesQuarantined += step.quarantined;
       summary.rejected += step.rejected.length;
       faultPoint("after-plan");
       if (!step.batch) break;

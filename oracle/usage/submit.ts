@@ -40,7 +40,7 @@ export interface SubmitContext {
 
 /** How settling a batch ended. */
 export type Settlement =
-  | { kind: "confirmed"; gasUsed: bigint; rejectedLines: number; batchId: string; pendingAgain: number[] }
+  | { kind: "confirmed"; gasUsed: bigint; gpuSeconds: bigint; rejectedLines: number; batchId: string; pendingAgain: number[] }
   | { kind: "rebuild"; reason: string }
   | { kind: "blocked"; reason: string };
 
@@ -161,9 +161,14 @@ export function confirmBatch(
   ctx: SubmitContext,
   row: BatchRow,
   receipt: TransactionReceipt,
-): { gasUsed: bigint; rejectedLines: number; pendingAgain: number[] } {
+): { gasUsed: bigint; gpuSeconds: bigint; rejectedLines: number; pendingAgain: number[] } {
   const rejected = rejectedLinesOf(receipt, ctx.ledger, row.batchId);
   const reasonOf = new Map(rejected.map((r) => [`${r.agreementId}:${bytes32ToSku(r.sku as Hex)}`, r.reason]));
+  // GPU-seconds the ledger accepted: the batch's lines less the rejected ones.
+  let gpuSeconds = 0n;
+  for (const line of (JSON.parse(row.batchJson) as Partial<BatchJson>).lines ?? []) {
+    if (!reasonOf.has(`${line.agreementId}:${bytes32ToSku(line.sku)}`)) gpuSeconds += BigInt(line.gpuSeconds);
+  }
   const summary: ReceiptSummary = {
     transactionHash: receipt.transactionHash,
     blockNumber: receipt.blockNumber.toString(),
@@ -189,7 +194,7 @@ export function confirmBatch(
     }
     ctx.state.setBatchConfirmed(row.batchId, receipt.transactionHash, JSON.stringify(summary), JSON.stringify(rejected), Date.now());
   });
-  return { gasUsed: receipt.gasUsed, rejectedLines: rejected.length, pendingAgain };
+  return { gasUsed: receipt.gasUsed, gpuSeconds, rejectedLines: rejected.length, pendingAgain };
 }
 
 /**

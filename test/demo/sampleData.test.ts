@@ -9,6 +9,7 @@ import { keccak256 } from "viem";
 import { detectInputKind } from "../../oracle/usage/ingest";
 import { parseMeteringText } from "../../oracle/sources/metering";
 import { parseSlurmText } from "../../oracle/sources/slurm";
+import { loadFxRates } from "../../oracle/sources/fx";
 import { parseStripeText } from "../../oracle/sources/stripe";
 import { PARTNERS, STARTUPS, startupSpec } from "../../demo/program";
 import type { SampleManifest } from "../../demo/story";
@@ -107,18 +108,22 @@ describe("demo sample data", function () {
   });
 
   describe("the Stripe reports (SERVICES §3)", function () {
-    it("when read, every row parses; only Tessellate's EUR charge is quarantined, and the signs follow the categories", function () {
+    it("when read with fx-rates.csv, every row parses (Tessellate's EUR charge converted at its date's rate), and the signs follow the categories", function () {
+      const fx = loadFxRates(join(SAMPLE_DIR, "fx-rates.csv"));
+      const converted: string[] = [];
       const quarantined: string[] = [];
       const byCategory = new Map<string, bigint[]>();
       for (const s of STARTUPS) {
         const dir = join(SAMPLE_DIR, "stripe", s.key);
         for (const name of readdirSync(dir)) {
-          const parsed = parseStripeText(readFileSync(join(dir, name), "utf8"), name);
+          const parsed = parseStripeText(readFileSync(join(dir, name), "utf8"), name, { fx });
           quarantined.push(...parsed.quarantined.map((q) => `${s.key}:${q.reason}`));
+          converted.push(...parsed.records.filter((r) => r.conversion).map((r) => `${s.key}:${r.currency}:${r.conversion!.gross.date}`));
           for (const r of parsed.records) byCategory.set(r.category, [...(byCategory.get(r.category) ?? []), r.gross]);
         }
       }
-      expect(quarantined).to.deep.equal(["tessellate:non-usd"]);
+      expect(quarantined).to.deep.equal([]);
+      expect(converted).to.deep.equal(["tessellate:EUR:2026-11-18"]);
       for (const c of ["charge", "refund_failure", "dispute_reversal"]) expect(byCategory.get(c)!.every((g) => g > 0n), c).to.equal(true);
       for (const c of ["refund", "dispute", "charge_failure", "partial_capture_reversal"]) expect(byCategory.get(c)!.every((g) => g < 0n), c).to.equal(true);
     });

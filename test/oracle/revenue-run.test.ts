@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { keccak256, stringToHex, toBytes } from "viem";
 import { closeRevenueContext, type RevenueContext } from "../../oracle/revenue/context";
 import { finalizeRevenue } from "../../oracle/revenue/finalize";
+import { decideQuarantine } from "../../oracle/revenue/quarantine";
 import { runRevenue, REVENUE_QUARANTINE_FILE, type RevenueRunOptions } from "../../oracle/revenue/run";
 import { fixturePath } from "./support";
 import {
@@ -188,7 +189,7 @@ describe("revenue oracle on a hardhat node", function () {
   });
 
   describe("quarantine", () => {
-    it("when a row is quarantined, its period and every later one wait; --accept-quarantine reports them; an undated bad row holds every period", async () => {
+    it("when a row is quarantined, its period and every later one wait until it is decided; an undated bad row holds every period", async () => {
       const dir = scratch();
       const a = await openAgreement(chain, 1);
       const b = await openAgreement(chain, 2);
@@ -211,17 +212,25 @@ describe("revenue oracle on a hardhat node", function () {
       );
       await chain.setTime("2027-01-01T00:00:00Z");
       let s = await run(c);
-      // a: p0 reported, p1 (the EUR row) and p2 held; b: everything held
+      // a: p0 reported, p1 (the EUR row, no fxRates configured) and p2 held; b: everything held
       expect(s.reports.map((r) => [r.agreementId, r.periodIndex])).to.deep.equal([[a.toString(), 0]]);
-      expect([s.quarantined, s.held]).to.deep.equal([2, 5]);
+      expect([s.quarantined, s.toReview, s.held]).to.deep.equal([2, 2, 5]);
       const quarantine = readFileSync(join(dir, "state", REVENUE_QUARANTINE_FILE), "utf8").trim().split("\n").map((l) => JSON.parse(l));
-      expect(quarantine.map((q) => [q.agreementId, q.reason, q.line, q.createdAt])).to.deep.equal([
-        [a.toString(), "non-usd", 4, "2026-11-04T10:00:00.000Z"],
-        [b.toString(), "parse-error", 3, undefined],
+      expect(quarantine.map((q) => [q.agreementId, q.reason, q.line, q.createdAt, q.period])).to.deep.equal([
+        [a.toString(), "no-fx-rate", 4, "2026-11-04T10:00:00.000Z", 1],
+        [b.toString(), "parse-error", 3, undefined, 0],
       ]);
-      expect(log.some((l) => l.includes(`agreement ${a}: periods from 1 on are held`))).to.equal(true);
+      expect(quarantine.every((q) => /^rq-[0-9a-f]{12}$/.test(q.id))).to.equal(true);
+      expect(log.some((l) => l.includes(`agreement ${a}: periods from 1 on are held: 1 rows to review (dsx revenue quarantine list --agreement ${a})`))).to.equal(true);
 
+      // acceptQuarantine is gone: it changes nothing but says so
       s = await run(c, { acceptQuarantine: true });
+      expect([s.submitted, s.held]).to.deep.equal([0, 5]);
+      expect(log.some((l) => l.startsWith("acceptQuarantine (--accept-quarantine) is gone"))).to.equal(true);
+
+      // the operator rejects both rows: the periods go out without them
+      await decideQuarantine(c, quarantine.map((q) => q.id), "reject", { note: "EUR charge invoiced again in USD; bad-date row is a test", by: "ops@verifier" });
+      s = await run(c);
       expect(s.reports.map((r) => [r.agreementId, r.periodIndex, r.revenue])).to.deep.equal([
         [a.toString(), 1, "200000000"],
         [a.toString(), 2, "0"],
@@ -229,6 +238,7 @@ describe("revenue oracle on a hardhat node", function () {
         [b.toString(), 1, "0"],
         [b.toString(), 2, "0"],
       ]);
+      expect([s.toReview, s.decided]).to.deep.equal([0, 2]);
     });
   });
 });

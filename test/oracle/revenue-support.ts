@@ -144,8 +144,8 @@ export function writeStripe(path: string, rows: readonly [id: string, created: s
 export function writeConfig(
   dir: string,
   chain: RevenueChain,
-  agreements: { id: bigint; base: "gross" | "net"; stripe?: string[]; revenueCsv?: string[] }[],
-  overrides: { rpcUrl?: string; signers?: number[]; retry?: { attempts: number; baseDelayMs: number; maxDelayMs: number } } = {},
+  agreements: { id: bigint; base: "gross" | "net"; stripe?: string[]; revenueCsv?: string[]; extraCategories?: string[] }[],
+  overrides: { rpcUrl?: string; signers?: number[]; retry?: { attempts: number; baseDelayMs: number; maxDelayMs: number }; fxRates?: string } = {},
 ): string {
   const file = join(dir, "revenue-oracle.json");
   const config = {
@@ -157,7 +157,14 @@ export function writeConfig(
     signers: (overrides.signers ?? [0, 1]).map((i) => ({ privateKeyEnv: `DSX_TEST_REVENUE_KEY_${i}` })),
     sender: { privateKeyEnv: "DSX_TEST_REVENUE_SENDER" },
     retry: overrides.retry ?? { attempts: 6, baseDelayMs: 100, maxDelayMs: 1_000 },
-    agreements: agreements.map((a) => ({ id: Number(a.id), base: a.base, stripe: a.stripe ?? [], revenueCsv: a.revenueCsv ?? [] })),
+    ...(overrides.fxRates ? { fxRates: overrides.fxRates } : {}),
+    agreements: agreements.map((a) => ({
+      id: Number(a.id),
+      base: a.base,
+      stripe: a.stripe ?? [],
+      revenueCsv: a.revenueCsv ?? [],
+      ...(a.extraCategories ? { extraCategories: a.extraCategories } : {}),
+    })),
   };
   writeFileSync(file, JSON.stringify(config, null, 2));
   return file;

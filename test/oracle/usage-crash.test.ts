@@ -1,12 +1,14 @@
-// Crash safety of the usage oracle (SERVICES §2 "Submission"): the oracle runs as a child
-// process and is killed with SIGKILL at random moments (and at the named points where a crash
-// hurts most: after a chunk of rows is committed, after planning, after the signed batch is
-// persisted, after the transaction is sent, after the receipt is committed), then started
-// again. After every trial the chain must hold exactly the GPU-seconds of the exports per
-// agreement: nothing twice, nothing lost.
+// Crash safety of the usage oracle (SERVICES §2 "Submission", "Accounting of every row"): the
+// oracle runs as a child process and is killed with SIGKILL at random moments (and at the named
+// points where a crash hurts most: after waiting rows of earlier runs are billed, after a chunk
+// of rows is committed, after planning, after the signed batch is persisted, after the
+// transaction is sent, after the receipt is committed), then started again. Every export holds
+// rows ahead of the chain's clock (one partly, one wholly): they wait in the state and are billed
+// by the next trial's runs. After every trial the chain must hold exactly the GPU-seconds the
+// chain's clock has reached per agreement: nothing twice, nothing lost.
 import { expect } from "chai";
 import { readdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { UsageState } from "../../oracle/state/usageState";
 import {
   bundleUsageCli,
@@ -24,7 +26,7 @@ import {
 import { prng } from "../../scripts/lib/prng";
 
 const TRIALS = 20;
-const FAULTS = ["after-ingest-chunk", "after-plan", "after-persist", "after-send", "after-confirm"] as const;
+const FAULTS = ["after-resume", "after-ingest-chunk", "after-plan", "after-persist", "after-send", "after-confirm"] as const;
 
 describe("usage oracle: SIGKILL at random points, restart, exact totals", function () {
   this.timeout(240_000);
@@ -52,6 +54,15 @@ describe("usage oracle: SIGKILL at random points, restart, exact totals", functi
     ]);
     let killed = 0;
     let previousLine: string | undefined;
+    // Usage ahead of the chain's clock in the previous trial's export: due once the clock has passed it.
+    let waitingDue = new Map<bigint, bigint>();
+    const addTo = (totals: Map<bigint, bigint>, id: bigint, gpuSeconds: bigint) => totals.set(id, (totals.get(id) ?? 0n) + gpuSeconds);
+    const check = async (label: string) => {
+      const onChain = await chainGpuSeconds(chain);
+      for (const [id, gpuSeconds] of expected) {
+        expect(onChain.get(id) ?? 0n, `agreement ${id} ${label} (seed ${seed})`).to.equal(gpuSeconds);
+      }
+    };
     for (let trial = 0; trial < TRIALS; trial++) {
       const base = chain.h0 + BigInt(trial) * 3n * HOUR;
       const lines = [SACCT_HEADER];
@@ -81,6 +92,19 @@ describe("usage oracle: SIGKILL at random points, restart, exact totals", functi
       // A re-exported row of the previous trial: a duplicate the watermark must absorb.
       if (previousLine) lines.push(previousLine);
       previousLine = lines[1];
+      // Rows ahead of the clock this trial sets (base + 2h20m): job …8 partly, job …9 wholly. They
+      // wait in the state through this trial and are billed in the next one (the window they
+      // fall in closes then).
+      const thisWaiting = new Map<bigint, bigint>();
+      for (const agreement of chain.agreements) {
+        const partly = { start: base + 130n * 60n, end: base + 130n * 60n + BigInt(20 + Math.floor(random() * 20)) * 60n, gpus: 1 + Math.floor(random() * 3) };
+        const wholly = { start: base + 145n * 60n, end: base + 145n * 60n + BigInt(5 + Math.floor(random() * 20)) * 60n, gpus: 1 + Math.floor(random() * 3) };
+        lines.push(sacctLine({ id: `${trial}8${agreement.id}`, account: agreement.account, ...partly }));
+        lines.push(sacctLine({ id: `${trial}9${agreement.id}`, account: agreement.account, ...wholly }));
+        addTo(thisWaiting, agreement.id, BigInt(partly.gpus) * (partly.end - partly.start) + BigInt(wholly.gpus) * (wholly.end - wholly.start));
+      }
+      for (const [id, gpuSeconds] of waitingDue) addTo(expected, id, gpuSeconds);
+      waitingDue = thisWaiting;
       writeFileSync(join(dir, "inbox", `sacct-${String(trial).padStart(2, "0")}.txt`), `${lines.join("\n")}\n`);
       writeFileSync(join(dir, "inbox", `meter-${String(trial).padStart(2, "0")}.jsonl`), `${meter.join("\n")}\n`);
       await setChainTime(chain, base + 2n * HOUR + 20n * 60n);
@@ -97,19 +121,27 @@ describe("usage oracle: SIGKILL at random points, restart, exact totals", functi
         else expect(result.code, `trial ${trial} (seed ${seed}): ${result.stderr}`).to.equal(0);
       }
       killed += landed;
-      const done = await runUsageCli(cli, ["run", "--config", config]);
+      const done = await runUsageCli(cli, ["run", "--config", config, "--json"]);
       expect(done.code, `trial ${trial} (seed ${seed}): ${done.stderr}`).to.equal(0);
-      const onChain = await chainGpuSeconds(chain);
-      for (const [id, gpuSeconds] of expected) {
-        expect(onChain.get(id) ?? 0n, `agreement ${id} after trial ${trial} (seed ${seed})`).to.equal(gpuSeconds);
-      }
+      await check(`after trial ${trial}`);
+      // The rows ahead of the clock are still waiting, in the state (not lost with a killed run).
+      const summary = JSON.parse(done.stdout) as { waitingFiles: { file: string; rows: number }[] };
+      expect(summary.waitingFiles.map((w) => [basename(w.file), w.rows]), `trial ${trial} (seed ${seed})`).to.deep.equal([[`sacct-${String(trial).padStart(2, "0")}.txt`, 4]]);
     }
     expect(killed, `processes killed (seed ${seed})`).to.be.at.least(20);
+
+    // The clock passes the last export's waiting rows: one more run bills them.
+    await setChainTime(chain, chain.h0 + BigInt(TRIALS) * 3n * HOUR + 2n * HOUR + 20n * 60n);
+    for (const [id, gpuSeconds] of waitingDue) addTo(expected, id, gpuSeconds);
+    const last = await runUsageCli(cli, ["run", "--config", config]);
+    expect(last.code, `last run (seed ${seed}): ${last.stderr}`).to.equal(0);
+    await check("after the last run");
 
     const state = UsageState.open(join(dir, "state"), { chainId: 31337, ledger: chain.deployment.ledger, partner: chain.partner });
     try {
       expect(state.openBatches()).to.have.length(0);
       expect(state.sliceTotals().pending.slices).to.equal(0);
+      expect(state.waitingFiles()).to.deep.equal([]);
       const confirmed = state.confirmedBatches();
       expect(confirmed.map((b) => b.sequence)).to.deep.equal(confirmed.map((_, i) => BigInt(i)));
       expect(readdirSync(join(dir, "evidence")).filter((f) => f.endsWith(".json"))).to.have.length(confirmed.length);

@@ -83,7 +83,7 @@ describe("usage oracle: follow mode on a hardhat node", function () {
     const f = follower;
     const detail = () => `summaries: ${JSON.stringify(f.summaries)}; stderr: ${f.stderr()}`;
     await until("the first pass over the empty folder", () => f.summaries.length >= 1, 60_000, detail);
-    expect(f.summaries[0]).to.match(/^usage: read 0, new 0, .*batched 0, submitted 0/);
+    expect(f.summaries[0]).to.match(/^usage: read 0 = new 0 \+ duplicate 0 \+ quarantined 0 \+ ignored 0 \+ waiting 0; batched 0, submitted 0/);
 
     // An export lands the way exporters write files: under a temporary name, then renamed.
     const [a, b] = chain.agreements;
@@ -98,7 +98,7 @@ describe("usage oracle: follow mode on a hardhat node", function () {
     // No restart and a 300 s interval: only the folder watch can start this pass.
     await until("a pass that submits the export", () => f.summaries.some((s) => /submitted [1-9]/.test(s)), 60_000, detail);
     const pass = f.summaries.find((s) => /submitted [1-9]/.test(s))!;
-    expect(pass).to.match(/read 2, new 2, duplicate 0, quarantined 0, batched 1, submitted 1, rejected 0/);
+    expect(pass).to.match(/read 2 = new 2 \+ duplicate 0 \+ quarantined 0 \+ ignored 0 \+ waiting 0; batched 1, submitted 1, rejected 0, gas used \d+ for 3\.3 GPU-hours attested \(\d+ gas per GPU-hour\)/);
     const onChain = await chainGpuSeconds(chain);
     expect(onChain.get(a.id)).to.equal(4n * 30n * 60n);
     expect(onChain.get(b.id)).to.equal(2n * 40n * 60n);

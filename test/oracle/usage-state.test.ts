@@ -134,8 +134,27 @@ describe("usage state and planning (no chain)", function () {
     it("when the folder was written by another state schema, it refuses it naming both versions", function () {
       state.transaction(() => state.setMeta("schema", "1"));
       state.close();
-      expect(() => UsageState.open(join(dir, "state"), { chainId: 31337, ledger: LEDGER, partner: PARTNER })).to.throw(/state schema 1, this one reads 2/);
+      expect(() => UsageState.open(join(dir, "state"), { chainId: 31337, ledger: LEDGER, partner: PARTNER })).to.throw(/state schema 1, this one reads 3/);
       state = UsageState.open(join(mkdtempSync(join(tmpdir(), "dsx-usage-state-")), "state"), { chainId: 31337, ledger: LEDGER, partner: PARTNER });
+    });
+
+    it("when the folder was written by state schema 2, it is migrated to 3 on open and keeps what it held", function () {
+      // A schema-2 folder: no waiting rows, no decisions, no candidates.
+      state.transaction(() => {
+        state.setWatermark("syd1", "7", H + 60n);
+        state.addQuarantine({ file: "a.txt", line: 3, raw: "x", reason: "unknown-account", detail: "d" });
+      });
+      state.db.exec("DROP TABLE waiting_rows; DROP TABLE quarantine_decisions; DROP TABLE decision_records; ALTER TABLE quarantine DROP COLUMN candidate_json;");
+      state.transaction(() => state.setMeta("schema", "2"));
+      state.close();
+      state = UsageState.open(join(dir, "state"), { chainId: 31337, ledger: LEDGER, partner: PARTNER });
+      expect(state.getMeta("schema")).to.equal("3");
+      expect(state.watermark("syd1", "7")).to.equal(H + 60n);
+      const [entry] = state.quarantine();
+      expect(entry).to.deep.include({ id: 1, file: "a.txt", line: 3, reason: "unknown-account", candidate: undefined, decision: undefined });
+      state.transaction(() => state.addDecision({ quarantineId: 1, decision: "reject", decidedBy: "ops", decidedAt: 0, note: "n", account: null, agreementId: null, sku: null }));
+      expect(state.quarantine()[0].decision).to.include({ decision: "reject", decidedBy: "ops" });
+      expect(state.waitingCounts(H)).to.deep.equal({ rows: 0, notReached: 0 });
     });
 
     it("when a transaction throws, nothing of it is kept", function () {
@@ -197,12 +216,15 @@ describe("usage state and planning (no chain)", function () {
       const first = join(dir, "sacct-1.txt");
       writeFileSync(first, [HEADER, job("7", "startup-a", H, H + 5400n), job("8", "startup-x", H, H + 60n), job("9.batch", "startup-a", H, H + 60n)].join("\n"));
       const c1 = await ingestFiles(state, [first], { settings, grid, now: H + 3600n });
-      expect(c1).to.include({ read: 3, new: 1, quarantined: 2 });
-      expect(c1.gpuSeconds).to.equal(8n * 3600n); // billed up to now: the job still runs
+      // billed up to now; the rest of the job waits for the clock (kept in the state)
+      expect(c1).to.include({ read: 3, new: 0, quarantined: 2, waiting: 1 });
+      expect(c1.gpuSeconds).to.equal(8n * 3600n);
+      expect(state.waitingFiles()).to.deep.equal([{ file: first, rows: 1 }]);
       const second = join(dir, "sacct-2.txt");
       writeFileSync(second, [HEADER, job("7", "startup-a", H, H + 5400n)].join("\n"));
       const c2 = await ingestFiles(state, [first, second], { settings, grid, now: H + 7200n });
       expect(c2).to.include({ skippedFiles: 1, new: 1, duplicate: 0 });
+      expect(c2.readEarlier).to.deep.equal([first]);
       expect(c2.gpuSeconds).to.equal(8n * 1800n);
       const meter = join(dir, "m.jsonl");
       const line = JSON.stringify({ recordId: "m1", account: "startup-b", sku: "h100", start: `${iso(H)}Z`, end: `${iso(H + 60n)}Z`, gpus: 1 });
