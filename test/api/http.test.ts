@@ -79,7 +79,11 @@ for (const engine of ["pglite", "postgres"] as const) {
     });
 
     after(async function () {
-      await new Promise((r) => (server ? server.close(r) : r(undefined)));
+      await new Promise((r) => {
+        if (!server) return r(undefined);
+        server.close(r);
+        server.closeAllConnections(); // a keep-alive socket must not hold the close open
+      });
       await indexer?.stop();
       await db?.close();
     });
