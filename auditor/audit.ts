@@ -1,6 +1,7 @@
 // One audit, end to end (SERVICES §5): read the chain directly, replay every event through the auditor's own
 // model, compare with the views and token balances at the audited block, check the invariants and, given an
-// evidence folder, the usage evidence; then build the report and its hash.
+// evidence folder, the usage evidence (and, given the revenue oracle's, the quarantine decisions behind its reports);
+// then build the report and its hash.
 import { getAddress, type Address, type Hex } from "viem";
 import { ConfigError } from "../sdk/errors";
 import { decodeAuditLogs, type LedgerEvent } from "./chain/events";
@@ -21,6 +22,7 @@ import { checkPeriodView } from "./checks/periodView";
 import { checkProgramView } from "./checks/programView";
 import { checkSettlementBalance, checkSettlementMoves } from "./checks/settlementToken";
 import { batchLinesOf, loadEvidenceBundles, type LoadedBundle } from "./evidence/bundles";
+import { verifyRevenueEvidence, type RevenueEvidenceSummary } from "./evidence/revenue";
 import { verifyEvidence, type EvidenceSummary } from "./evidence/verify";
 import { Findings, type Location } from "./findings";
 import { buildReport, reportJson, type AuditReport } from "./report/build";
@@ -43,6 +45,8 @@ export interface AuditOptions {
   settlementToken?: Address;
   /** A folder of usage evidence bundles to verify. */
   evidenceDir?: string;
+  /** The revenue oracle's evidence folder: the quarantine decisions its report descriptions carry are verified. */
+  revenueEvidenceDir?: string;
   /** Blocks per eth_getLogs call; default 2 000 (block times of a chunk are read while the next chunks load). */
   chunkBlocks?: bigint;
   /** Read views with deployless multicalls (default) or one eth_call each. */
@@ -65,6 +69,8 @@ export interface AuditResult {
   snapshot: ChainSnapshot;
   events: LedgerEvent[];
   evidence: LoadedBundle[];
+  /** What the revenue evidence check read (with `revenueEvidenceDir`). */
+  revenueEvidence: RevenueEvidenceSummary | null;
   timings: Record<string, number>;
 }
 
@@ -84,7 +90,7 @@ export async function runAudit(options: AuditOptions): Promise<AuditResult> {
   const reader = options.reader ?? createChainReader({ rpcUrl: options.rpcUrl });
   const chainId = await reader.client.getChainId();
   if (chainId !== options.chainId) {
-    throw new ConfigError("chainId", `The node at ${options.rpcUrl} serves chain ${chainId}, not ${options.chainId}.`, { fix: "Point --rpc at a node of the audited chain." });
+    throw new ConfigError("chainId", `The node at ${options.rpcUrl} serves chain ${chainId}, not ${options.chainId}.`, { fix: "Point --rpc-url at a node of the audited chain." });
   }
   const throughBlock = options.throughBlock ?? (await reader.client.getBlockNumber());
   const ledger = getAddress(options.ledger);
@@ -168,6 +174,7 @@ export async function runAudit(options: AuditOptions): Promise<AuditResult> {
   checkInvariant2(findings, decoded.events, claimableNow, throughBlock);
   let evidenceSummary: EvidenceSummary | null = null;
   if (options.evidenceDir) evidenceSummary = await verifyEvidence(findings, model, evidence, { chainId, ledger });
+  const revenueEvidence = options.revenueEvidenceDir ? verifyRevenueEvidence(findings, model, options.revenueEvidenceDir) : null;
   lap("checks");
 
   const report = buildReport(model, findings, {
@@ -179,5 +186,5 @@ export async function runAudit(options: AuditOptions): Promise<AuditResult> {
   const reportHash = reportHashOf(json);
   const markdown = renderMarkdown(report, reportHash);
   lap("report");
-  return { report, json, reportHash, markdown, findings, model, snapshot, events: decoded.events, evidence, timings };
+  return { report, json, reportHash, markdown, findings, model, snapshot, events: decoded.events, evidence, revenueEvidence, timings };
 }

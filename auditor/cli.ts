@@ -1,17 +1,19 @@
 // `audit` (SERVICES §5, §6 `dsx audit [--record]`): re-derives every payout of the ledger from public chain data.
-//   audit [--rpc <url>] [--chain-id <n>] [--deployments <dir>] [--block <n>] [--evidence <dir>] [--out <dir>] [--json]
+//   audit [--rpc-url <url>] [--chain-id <n>] [--deployments <dir>] [--block <n>] [--evidence <dir>]
+//         [--revenue-evidence <dir>] [--out <dir>] [--json]
 //         [--record (--keystore <file> [--password-env <VAR>] | --private-key <hex>)]
 //   audit prove <batchId> <recordId> --evidence <dir>        the Merkle proof of one record against the chain
 //   audit verify <report.json>                               a report's hash and the on-chain records of it
 // Exit status: 0 when everything matches, 1 on any discrepancy (each printed with the agreement, the figure,
-// expected and found) or on an error (one line naming the cause and the fix).
+// expected and found) or on an error (one line naming the cause and the fix). `--rpc <url>`, the option's old name,
+// is still accepted with a one-line deprecation notice on stderr.
 import fs from "node:fs";
 import path from "node:path";
 import { Command, Option } from "commander";
 import { decodeEventLog, toEventSelector, type AbiEvent, type Address, type Hex } from "viem";
 import { revenueShareLedgerAbi } from "../sdk/abis";
 import { createChainClients } from "../sdk/chain";
-import { loadDeployment } from "../sdk/config";
+import { loadDeployment } from "../sdk/deployment";
 import { DsxError } from "../sdk/errors";
 import { loadAccount } from "../sdk/keys";
 import { runAudit } from "./audit";
@@ -20,16 +22,29 @@ import { loadEvidenceBundles } from "./evidence/bundles";
 import { proveRecordAgainst } from "./evidence/verify";
 import { recordAudits, verifyReportFile } from "./record";
 
-interface Common {
-  rpc: string;
-  chainId: string;
-  deployments: string;
+/**
+ * An option's value as the user set it: from the command line (on the command or a parent: a parent parses the
+ * options it knows wherever they stand), else from the environment, else the default. `dsx` hands its own
+ * `--rpc-url`, `--deployment` and `--chain-id` over as the values of `rpcUrl`, `deployments` and `chainId` on the
+ * command itself, which a parent's default must not hide.
+ */
+function optionOf(cmd: Command, name: string, sources: readonly string[] = ["cli", "env", "default"]): string | undefined {
+  const line: Command[] = [];
+  for (let c: Command | null = cmd; c; c = c.parent) line.push(c);
+  for (const source of sources) {
+    const set = line.find((c) => c.getOptionValueSource(name) === source && c.getOptionValue(name) !== undefined);
+    if (set) return String(set.getOptionValue(name));
+  }
+  return undefined;
 }
 
-function target(o: Common): { rpcUrl: string; chainId: number; ledger: Address; fromBlock: bigint; credit: Address; settlementToken: Address } {
-  const chainId = Number(o.chainId);
-  const deployment = loadDeployment(o.deployments, chainId);
-  return { rpcUrl: o.rpc, chainId, ledger: deployment.ledger, fromBlock: BigInt(deployment.deploymentBlock), credit: deployment.credit, settlementToken: deployment.settlementToken };
+/** The endpoint: `--rpc-url` on the command line, else the deprecated `--rpc`, else DSX_RPC_URL, else the default. */
+const rpcUrlOf = (cmd: Command): string => (optionOf(cmd, "rpcUrl", ["cli"]) ?? optionOf(cmd, "rpc", ["cli"]) ?? optionOf(cmd, "rpcUrl"))!;
+
+function target(cmd: Command): { rpcUrl: string; chainId: number; ledger: Address; fromBlock: bigint; credit: Address; settlementToken: Address } {
+  const chainId = Number(optionOf(cmd, "chainId"));
+  const deployment = loadDeployment(optionOf(cmd, "deployments")!, chainId);
+  return { rpcUrl: rpcUrlOf(cmd), chainId, ledger: deployment.ledger, fromBlock: BigInt(deployment.deploymentBlock), credit: deployment.credit, settlementToken: deployment.settlementToken };
 }
 
 const USAGE_BATCH_RECORDED = toEventSelector(revenueShareLedgerAbi.find((e) => e.type === "event" && e.name === "UsageBatchRecorded") as AbiEvent);
@@ -38,18 +53,22 @@ const out = (line: string) => process.stdout.write(`${line}\n`);
 
 function commonOptions(cmd: Command): Command {
   return cmd
-    .addOption(new Option("--rpc <url>", "JSON-RPC endpoint").env("DSX_RPC_URL").default("http://127.0.0.1:8545"))
+    .addOption(new Option("--rpc-url <url>", "JSON-RPC endpoint").env("DSX_RPC_URL").default("http://127.0.0.1:8545"))
+    .addOption(new Option("--rpc <url>", "deprecated name of --rpc-url").hideHelp().argParser((url: string) => {
+      process.stderr.write("audit: --rpc is deprecated; use --rpc-url (same meaning).\n");
+      return url;
+    }))
     .addOption(new Option("--chain-id <n>", "chain id").env("DSX_CHAIN_ID").default("31337"))
     .addOption(new Option("--deployments <dir>", "folder of <chainId>.json deployment files").env("DSX_DEPLOYMENTS_DIR").default("deployments"));
 }
 
-async function auditCommand(o: Common & { block?: string; evidence?: string; out: string; json?: boolean; record?: boolean; keystore?: string; passwordEnv?: string; privateKey?: string; chunk: string }): Promise<number> {
-  const t = target(o);
+async function auditCommand(o: { block?: string; evidence?: string; revenueEvidence?: string; out: string; json?: boolean; record?: boolean; keystore?: string; passwordEnv?: string; privateKey?: string; chunk: string }, cmd: Command): Promise<number> {
+  const t = target(cmd);
   if (o.record && !o.keystore && !o.privateKey) {
     throw new DsxError("--record needs the AUDITOR key.", { fix: "Pass --keystore <file> (password in DSX_KEYSTORE_PASSWORD) or, on chain 31337, --private-key." });
   }
   const result = await runAudit({
-    ...t, throughBlock: o.block ? BigInt(o.block) : undefined, evidenceDir: o.evidence, chunkBlocks: BigInt(o.chunk),
+    ...t, throughBlock: o.block ? BigInt(o.block) : undefined, evidenceDir: o.evidence, revenueEvidenceDir: o.revenueEvidence, chunkBlocks: BigInt(o.chunk),
     onProgress: (phase) => process.stderr.isTTY && process.stderr.write(`audit: ${phase} done\n`),
   });
   const { report, reportHash } = result;
@@ -78,9 +97,9 @@ async function auditCommand(o: Common & { block?: string; evidence?: string; out
   return report.clean ? 0 : 1;
 }
 
-async function proveCommand(batchId: string, recordId: string, o: Common & { evidence?: string }): Promise<number> {
+async function proveCommand(batchId: string, recordId: string, o: { evidence?: string }, cmd: Command): Promise<number> {
   if (!o.evidence) throw new DsxError("prove needs the evidence folder.", { fix: "Pass --evidence <dir>." });
-  const t = target(o);
+  const t = target(cmd);
   const bundle = loadEvidenceBundles(o.evidence).find((b) => b.bundle?.batchId.toLowerCase() === batchId.toLowerCase())?.bundle;
   if (!bundle) throw new DsxError(`No evidence bundle for batch ${batchId} in ${o.evidence}.`, { fix: "Check the batch id and the folder." });
   const reader = createChainReader({ rpcUrl: t.rpcUrl });
@@ -95,8 +114,8 @@ async function proveCommand(batchId: string, recordId: string, o: Common & { evi
   return proof.leaves.every((l) => l.verified) ? 0 : 1;
 }
 
-async function verifyCommand(file: string, o: Common): Promise<number> {
-  const t = target(o);
+async function verifyCommand(file: string, cmd: Command): Promise<number> {
+  const t = target(cmd);
   const text = fs.readFileSync(file, "utf8");
   const v = await verifyReportFile(createChainReader({ rpcUrl: t.rpcUrl }), text, t.ledger, t.fromBlock);
   out(JSON.stringify(v, null, 2));
@@ -108,6 +127,7 @@ export function auditProgram(): Command {
     .description("Re-derive every payout of the DSX ledger from chain data; exit 1 on any discrepancy")
     .option("--block <n>", "the audited block (default: the latest)")
     .option("--evidence <dir>", "a folder of usage evidence bundles to verify")
+    .option("--revenue-evidence <dir>", "the revenue oracle's evidence folder: verify the quarantine decisions behind its reports")
     .option("--out <dir>", "where to write the JSON report and the Markdown summary", "audit-reports")
     .option("--chunk <blocks>", "blocks per eth_getLogs call", "10000")
     .option("--json", "machine-readable output")
@@ -115,19 +135,19 @@ export function auditProgram(): Command {
     .option("--keystore <file>", "encrypted JSON keystore of the AUDITOR key")
     .option("--password-env <VAR>", "environment variable with the keystore password", "DSX_KEYSTORE_PASSWORD")
     .option("--private-key <hex>", "raw AUDITOR key (chain 31337 only)")
-    .action(async (o) => {
-      process.exitCode = await auditCommand(o);
+    .action(async (o, cmd: Command) => {
+      process.exitCode = await auditCommand(o, cmd);
     });
   commonOptions(program.command("prove <batchId> <recordId>"))
     .description("Print the Merkle proof of one usage record against its batch's on-chain recordsRoot")
     .option("--evidence <dir>", "the evidence folder")
     .action(async (batchId: string, recordId: string, _o, cmd: Command) => {
-      process.exitCode = await proveCommand(batchId, recordId, cmd.optsWithGlobals());
+      process.exitCode = await proveCommand(batchId, recordId, cmd.optsWithGlobals(), cmd);
     });
   commonOptions(program.command("verify <report>"))
     .description("Hash a report file and list the on-chain audit records of that hash")
     .action(async (file: string, _o, cmd: Command) => {
-      process.exitCode = await verifyCommand(file, cmd.optsWithGlobals());
+      process.exitCode = await verifyCommand(file, cmd);
     });
   return program;
 }

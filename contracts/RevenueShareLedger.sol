@@ -269,14 +269,7 @@ contract RevenueShareLedger is
         bytes32 structHash,
         bytes[] calldata signatures
     ) private view {
-        (uint32 epoch, uint8 threshold) = SignatureQuorum.inForce(
-            p.signerEpoch,
-            p.threshold,
-            p.pendingEpoch,
-            p.pendingThreshold,
-            p.pendingSignersAt,
-            block.timestamp
-        );
+        (uint32 epoch, uint8 threshold) = SignatureQuorum.inForceNow(p);
         bytes32 digest = _hashTypedDataV4(structHash);
         SignatureQuorum.verify(_s.partnerSigners[partnerAddr], epoch, threshold, digest, signatures);
     }

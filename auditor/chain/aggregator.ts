@@ -1,24 +1,36 @@
-// A read-only helper that runs many view calls in one eth_call (the node executes them in one EVM context
-// instead of one request each). It is never deployed: the audit places its runtime code at an unused address
-// with an eth_call state override (supported by Geth, Erigon, Nethermind, Reth, Anvil and Hardhat). Source, compiled
-// with solc 0.8.30 (optimizer 200 runs, evmVersion paris, metadata bytecodeHash none):
-//
-//   contract ViewAggregator {
-//       fallback(bytes calldata data) external returns (bytes memory) {
-//           (address[] memory targets, bytes[] memory calls) = abi.decode(data, (address[], bytes[]));
-//           uint256 n = calls.length;
-//           bool[] memory ok = new bool[](n);
-//           bytes[] memory results = new bytes[](n);
-//           for (uint256 i; i < n; ++i) {
-//               (ok[i], results[i]) = targets[i].staticcall(calls[i]);
-//           }
-//           return abi.encode(ok, results);
-//       }
-//   }
-import type { Address, Hex } from "viem";
-
-/** The runtime code of ViewAggregator. */
-export const VIEW_AGGREGATOR_CODE: Hex = "0x608060405234801561001057600080fd5b50600036606082806100228482610331565b8051919350915060008167ffffffffffffffff811115610044576100446101d2565b60405190808252806020026020018201604052801561006d578160200160208202803683370190505b50905060008267ffffffffffffffff81111561008b5761008b6101d2565b6040519080825280602002602001820160405280156100be57816020015b60608152602001906001900390816100a95790505b50905060005b8381101561019d578581815181106100de576100de610408565b60200260200101516001600160a01b031685828151811061010157610101610408565b60200260200101516040516101169190610442565b600060405180830381855afa9150503d8060008114610151576040519150601f19603f3d011682016040523d82523d6000602084013e610156565b606091505b5084838151811061016957610169610408565b6020026020010184848151811061018257610182610408565b602090810291909101019190915290151590526001016100c4565b5081816040516020016101b192919061045e565b60405160208183030381529060405295505050505050915050805190602001f35b634e487b7160e01b600052604160045260246000fd5b604051601f8201601f1916810167ffffffffffffffff81118282101715610211576102116101d2565b604052919050565b600067ffffffffffffffff821115610233576102336101d2565b5060051b60200190565b600082601f83011261024e57600080fd5b813561026161025c82610219565b6101e8565b8082825260208201915060208360051b86010192508583111561028357600080fd5b602085015b8381101561032757803567ffffffffffffffff8111156102a757600080fd5b8601603f810188136102b857600080fd5b602081013567ffffffffffffffff8111156102d5576102d56101d2565b6102e8601f8201601f19166020016101e8565b8181526040838301018a10156102fd57600080fd5b81604084016020830137600060208383010152808652505050602083019250602081019050610288565b5095945050505050565b6000806040838503121561034457600080fd5b823567ffffffffffffffff81111561035b57600080fd5b8301601f8101851361036c57600080fd5b803561037a61025c82610219565b8082825260208201915060208360051b85010192508783111561039c57600080fd5b6020840193505b828410156103d35783356001600160a01b03811681146103c257600080fd5b8252602093840193909101906103a3565b9450505050602083013567ffffffffffffffff8111156103f257600080fd5b6103fe8582860161023d565b9150509250929050565b634e487b7160e01b600052603260045260246000fd5b60005b83811015610439578181015183820152602001610421565b50506000910152565b6000825161045481846020870161041e565b9190910192915050565b6040808252835190820181905260009060208501906060840190835b8181101561049a578351151583526020938401939092019160010161047a565b50508381036020850152809150845180825260208201925060208160051b8301016020870160005b8381101561051057601f19858403018652815180518085526104eb81602087016020850161041e565b602097880197601f91909101601f1916949094018401939290920191506001016104c2565b50909897505050505050505056fea164736f6c634300081e000a";
+// The ViewAggregator (contracts/auditor/ViewAggregator.sol): many view calls in one eth_call. It is never deployed:
+// the audit places its runtime code, compiled from that source with the project's other contracts
+// (`npx hardhat compile`, run by `npm ci`), at an unused address with an eth_call state override (supported by Geth,
+// Erigon, Nethermind, Reth, Anvil and Hardhat). It has Multicall3's `aggregate3` interface, so viem's `multicall`
+// drives it (`multicallAddress` and `stateOverride`).
+import fs from "node:fs";
+import path from "node:path";
+import { isHex, type Abi, type Address, type Hex } from "viem";
+import { DsxError } from "../../sdk/errors";
 
 /** Where the code is placed for the call (an address with no code on any chain: keccak256("dsx.auditor.views")[12:]). */
 export const VIEW_AGGREGATOR_ADDRESS: Address = "0xd160133544dce30e426e79bf72a096ccf2a5f2a7";
+
+const ARTIFACT = path.join(__dirname, "..", "..", "artifacts", "contracts", "auditor", "ViewAggregator.sol", "ViewAggregator.json");
+
+let compiled: { abi: Abi; code: Hex } | undefined;
+
+/**
+ * The compiled ViewAggregator: its ABI and runtime code, from the Hardhat artifact.
+ * @throws DsxError when the contracts have not been compiled.
+ */
+export function viewAggregator(): { abi: Abi; code: Hex } {
+  if (compiled) return compiled;
+  let artifact: { abi?: Abi; deployedBytecode?: string };
+  try {
+    artifact = JSON.parse(fs.readFileSync(ARTIFACT, "utf8")) as typeof artifact;
+  } catch {
+    throw new DsxError(`The auditor's view aggregator is not compiled (${path.relative(process.cwd(), ARTIFACT)} is missing).`, {
+      fix: "Run `npx hardhat compile` (or `npm ci`, which compiles), or audit with one call per view (multicall: false).",
+    });
+  }
+  const code = artifact.deployedBytecode;
+  if (!artifact.abi || !code || !isHex(code) || code.length <= 2) throw new DsxError(`${ARTIFACT} has no runtime code.`, { fix: "Run `npx hardhat compile --force`." });
+  compiled = { abi: artifact.abi, code };
+  return compiled;
+}

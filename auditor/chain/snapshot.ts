@@ -1,18 +1,17 @@
-// The ledger's views (PROTOCOL §12) and the tokens' balances read at the audited block. Calls are grouped into
-// eth_calls of the ViewAggregator (auditor/chain/aggregator.ts); a node that refuses state overrides is read with
-// individual eth_calls sent in JSON-RPC batches.
-import { decodeAbiParameters, decodeFunctionResult, encodeAbiParameters, encodeFunctionData, getAddress, type Abi, type Address, type Hex } from "viem";
+// The ledger's views (PROTOCOL §12) and the tokens' balances read at the audited block. Calls are grouped with
+// viem's `multicall` into eth_calls of the ViewAggregator (contracts/auditor/ViewAggregator.sol, placed by a state
+// override: auditor/chain/aggregator.ts); a node that refuses state overrides is read with individual eth_calls sent
+// in JSON-RPC batches.
+import { ContractFunctionExecutionError, getAddress, type Abi, type Address, type Hex } from "viem";
 import { dsxCreditAbi, mockUsdcAbi, revenueShareLedgerAbi } from "../../sdk/abis";
 import { withRetry } from "../../sdk/chain";
-import { VIEW_AGGREGATOR_ADDRESS, VIEW_AGGREGATOR_CODE } from "./aggregator";
+import { VIEW_AGGREGATOR_ADDRESS, viewAggregator } from "./aggregator";
 import type { LedgerEvent } from "./events";
 import type { ChainReader } from "./reader";
+import type { AgreementTerms } from "../../sdk/types";
 
 export interface AgreementViewData {
-  terms: {
-    startup: Address; creditLimit: bigint; revenueShareBps: number; capMultipleBps: number; partnerFirstBps: number; startTime: bigint;
-    endTime: bigint; periodDuration: number; gracePeriod: number; termsHash: Hex;
-  };
+  terms: AgreementTerms;
   status: number;
   acceptedAt: bigint;
   terminatedAt: bigint;
@@ -88,9 +87,12 @@ interface Call {
   put: (result: unknown) => void;
 }
 
+/** Calls per eth_call (several in flight). */
+const MULTICALL_CHUNK = 40;
+
 /**
- * Reads many views at `blockNumber`: hundreds per eth_call through the ViewAggregator (placed by a state
- * override), or one eth_call each (JSON-RPC batched) on a node that refuses state overrides.
+ * Reads many views at `blockNumber`: tens per eth_call through the ViewAggregator with viem's multicall, or one
+ * eth_call each (JSON-RPC batched) when multicall is off or the node refuses state overrides.
  */
 export class ViewReader {
   private calls: Call[] = [];
@@ -111,11 +113,11 @@ export class ViewReader {
     if (calls.length === 0) return;
     let single = calls;
     if (this.aggregate) {
+      const code = viewAggregator().code; // throws when not compiled: better than a silent call per view
       try {
-        const CHUNK = 40;
         const chunks: Call[][] = [];
-        for (let i = 0; i < calls.length; i += CHUNK) chunks.push(calls.slice(i, i + CHUNK));
-        const failed = await Promise.all(chunks.map((chunk) => this.aggregateChunk(chunk)));
+        for (let i = 0; i < calls.length; i += MULTICALL_CHUNK) chunks.push(calls.slice(i, i + MULTICALL_CHUNK));
+        const failed = await Promise.all(chunks.map((chunk) => this.multicallChunk(chunk, code)));
         single = failed.flat();
       } catch {
         // a node without state overrides: one call each from now on
@@ -132,26 +134,33 @@ export class ViewReader {
     }));
   }
 
-  /** One eth_call for `chunk`; returns the calls that failed inside it (asked again one by one). */
-  private async aggregateChunk(chunk: Call[]): Promise<Call[]> {
-    const input = encodeAbiParameters([{ type: "address[]" }, { type: "bytes[]" }], [
-      chunk.map((c) => c.address),
-      chunk.map((c) => encodeFunctionData({ abi: c.abi, functionName: c.functionName, args: c.args })),
-    ]);
-    const { data } = await withRetry(() => this.reader.client.call({
-      to: VIEW_AGGREGATOR_ADDRESS, data: input, blockNumber: this.blockNumber,
-      stateOverride: [{ address: VIEW_AGGREGATOR_ADDRESS, code: VIEW_AGGREGATOR_CODE }],
-    }), { attempts: 4 });
-    if (!data) throw new Error("The view aggregator returned nothing.");
-    const [ok, results] = decodeAbiParameters([{ type: "bool[]" }, { type: "bytes[]" }], data);
-    if (ok.length !== chunk.length) throw new Error("The view aggregator returned a wrong count.");
+  /**
+   * One eth_call for `chunk` (viem's multicall, no chunking of its own, through the aggregator's code placed at its
+   * address); returns the calls that failed inside it (asked again one by one: a revert reads as undefined). When
+   * the eth_call itself failed, it is retried (transport errors), then thrown.
+   */
+  private async multicallChunk(chunk: Call[], code: Hex): Promise<Call[]> {
+    const results = await withRetry(async () => {
+      const answers = await this.reader.client.multicall({
+        contracts: chunk.map((c) => ({ address: c.address, abi: c.abi, functionName: c.functionName, args: c.args })),
+        blockNumber: this.blockNumber,
+        multicallAddress: VIEW_AGGREGATOR_ADDRESS,
+        stateOverride: [{ address: VIEW_AGGREGATOR_ADDRESS, code }],
+        batchSize: 0,
+        allowFailure: true,
+      });
+      // viem hands the eth_call's own failure to every result, as an error of the call to the aggregator
+      const whole = answers.find((a) => a.status === "failure" && a.error instanceof ContractFunctionExecutionError &&
+        a.error.contractAddress?.toLowerCase() === VIEW_AGGREGATOR_ADDRESS);
+      if (whole) throw whole.error;
+      return answers;
+    }, { attempts: 4 });
+    if (results.length !== chunk.length) throw new Error("The view aggregator returned a wrong count.");
     const failed: Call[] = [];
     chunk.forEach((c, i) => {
-      if (!ok[i]) {
-        failed.push(c);
-        return;
-      }
-      c.put(decodeFunctionResult({ abi: c.abi, functionName: c.functionName, data: results[i] }));
+      const r = results[i];
+      if (r.status === "success") c.put(r.result);
+      else failed.push(c);
     });
     return failed;
   }

@@ -6,7 +6,8 @@ import { maxUint256 } from "viem";
 import * as shareMath from "../../sdk/shareMath";
 import type { AgreementViewData } from "../chain/snapshot";
 import type { Findings, Location } from "../findings";
-import { AGREEMENT_STATUS, consumedOf, oldestUnsettled, reportingClose, type AgreementModel, type LedgerModel } from "../replay/model";
+import { AGREEMENT_STATUS } from "../../sdk/abis";
+import { consumedOf, oldestUnsettled, reportingClose, type AgreementModel, type LedgerModel } from "../replay/model";
 import { CHECKS } from "./catalog";
 
 const ID = CHECKS.agreementView.id;

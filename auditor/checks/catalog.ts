@@ -39,6 +39,7 @@ export const CHECKS = {
   evidenceBundle: c("evidence.bundle", "Every batch has an evidence bundle that describes it (batch id, partner, window, lines, signatures)", "SERVICES §2"),
   evidenceRoot: c("evidence.root", "The Merkle root rebuilt from the bundle's records equals the batch's on-chain recordsRoot", "SERVICES §2"),
   evidenceLines: c("evidence.lines", "Each line's gpuSeconds equals the sum of its records; every record belongs to a line and the window", "SERVICES §2"),
+  evidenceDecisions: c("evidence.decisions", "Every quarantine decision in the evidence says who decided and why and names a quarantined row; an accepted row is in the attested total, a rejected one is not", "SERVICES §2, §3 (quarantine review)"),
 } as const satisfies Record<string, CheckInfo>;
 
 export type CheckKey = keyof typeof CHECKS;

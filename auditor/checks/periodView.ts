@@ -2,7 +2,8 @@
 // report in force, state, submittedAt, the period's bounds, owed, cumulative obligation and due date.
 import type { PeriodViewData } from "../chain/snapshot";
 import type { Findings, Location } from "../findings";
-import { REVENUE_STATE, type AgreementModel, type PeriodModel } from "../replay/model";
+import { REVENUE_STATE } from "../../sdk/abis";
+import type { AgreementModel, PeriodModel } from "../replay/model";
 import { CHECKS } from "./catalog";
 
 const ID = CHECKS.periodView.id;

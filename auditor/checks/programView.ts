@@ -5,7 +5,8 @@
 import type { ChainSnapshot } from "../chain/snapshot";
 import type { Findings, Location } from "../findings";
 import { linesHashOf } from "../replay/replay";
-import { payoutAt, quorumAt, USAGE_DISPUTE_STATE, type LedgerModel, type QuorumModel } from "../replay/model";
+import { USAGE_DISPUTE_STATE } from "../../sdk/abis";
+import { payoutAt, quorumAt, type LedgerModel, type QuorumModel } from "../replay/model";
 import { CHECKS } from "./catalog";
 
 const ID = CHECKS.programView.id;

@@ -1,6 +1,7 @@
 // Reading usage evidence bundles (SERVICES §2: `<evidence>/<batchId>.json`, written by the usage oracle): the
-// batch, its signatures, the Merkle tree dump of its records, the transaction and the rejected lines. Nothing in a
-// bundle is trusted: it is parsed defensively and every figure is checked against the chain.
+// batch, its signatures, the Merkle tree dump of its records, the transaction, the rejected lines and the quarantine
+// decisions behind its records. Nothing in a bundle is trusted: it is parsed defensively and every figure is checked
+// against the chain.
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { isAddress, isHex, type Hex } from "viem";
@@ -11,6 +12,13 @@ const decimal = z.string().regex(/^\d+$/, "expected a decimal integer string");
 
 /** A usage leaf: [recordId, agreementId, sku, sliceStart, sliceEnd, gpuSeconds]. */
 const leafSchema = z.tuple([z.string(), decimal, hex, decimal, decimal, decimal]);
+
+const text = z.string().optional();
+/** A quarantine decision (oracle/usage/bundle.ts `EvidenceDecision`). */
+const usageDecisionSchema = z.object({
+  quarantineId: z.number().optional(), file: text, line: z.number().optional(), raw: text, reason: text, decision: text, decidedBy: text,
+  note: text, agreementId: text, sku: text, recordIds: z.array(z.string()).optional(),
+}).loose();
 
 export const bundleSchema = z.object({
   kind: z.literal("dsx-usage-evidence"),
@@ -35,6 +43,8 @@ export const bundleSchema = z.object({
   }),
   transactionHash: hex.nullable(),
   rejectedLines: z.array(z.object({ agreementId: z.string(), sku: z.string(), reason: z.string() })).optional(),
+  // v1.1: the operators' decisions behind records of the batch; every field optional here, checked by evidence.decisions
+  quarantineDecisions: z.array(usageDecisionSchema).optional(),
 }).loose();
 
 export type EvidenceBundleFile = z.output<typeof bundleSchema>;

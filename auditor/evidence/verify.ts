@@ -1,10 +1,11 @@
 // Verifies usage evidence against the chain (SERVICES §2, §5): for every recorded batch its bundle, the Merkle
-// root rebuilt from its records, each line's gpuSeconds against its records, the window of every record and the
-// oracle signatures. Also proves single records.
+// root rebuilt from its records, each line's gpuSeconds against its records, the window of every record, the
+// oracle signatures and the quarantine decisions behind its records. Also proves single records.
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import { getAddress, recoverTypedDataAddress, type Hex } from "viem";
 import { ledgerDomain, usageBatchTypes } from "../../sdk/eip712";
 import { checkEvidenceBundle } from "../checks/evidenceBundle";
+import { checkUsageDecisions, leavesByRecord } from "../checks/evidenceDecisions";
 import { checkEvidenceLines } from "../checks/evidenceLines";
 import { checkEvidenceRoot } from "../checks/evidenceRoot";
 import type { Findings, Location } from "../findings";
@@ -164,6 +165,7 @@ function verifyBatch(f: Findings, b: BatchModel, bundle: EvidenceBundleFile, row
     checkEvidenceLines.orphan(f, orphan.agreementId, b.batchId, orphan.sku, orphan.total, at);
   }
   row.lines = linesOk ? "match" : "mismatch";
+  checkUsageDecisions(f, b.batchId, bundle.quarantineDecisions ?? [], leavesByRecord(values), at);
 }
 
 /** Every leaf of `recordId` in a batch's bundle with its proof against the on-chain root, and whether it verifies. */

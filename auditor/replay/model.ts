@@ -1,6 +1,8 @@
 // The auditor's own model of the ledger's state (PROTOCOL §4–§8), rebuilt from events. It is written from the
 // specification; the arithmetic is sdk/shareMath.ts (the TypeScript mirror), never the contracts' code.
 import type { Address, Hex } from "viem";
+import type { AgreementStatusName, RevenueStateName, UsageRejectionName } from "../../sdk/abis";
+import type { AgreementTerms, IntegersAsBigInt } from "../../sdk/types";
 import type { Location } from "../findings";
 
 /** The ledger's constants (PROTOCOL §3), read once from the contract. */
@@ -14,26 +16,13 @@ export interface LedgerConstants {
   payoutNotice: bigint;
 }
 
-export const AGREEMENT_STATUS = ["None", "Proposed", "Active", "Terminated", "Expired", "Cancelled"] as const;
-export type AgreementStatus = (typeof AGREEMENT_STATUS)[number];
-export const REVENUE_STATE = ["None", "Pending", "Disputed", "Rejected", "Cleared", "Finalized"] as const;
-export type RevenueState = (typeof REVENUE_STATE)[number];
-export const USAGE_REJECTION = ["NotOpen", "OutsideTerm", "ReportingClosed", "NoRate", "Overlap", "OverGpuBound", "OverAuthorization", "InsufficientCredits", "SiblingRejected"] as const;
-export type UsageRejection = (typeof USAGE_REJECTION)[number];
-export const USAGE_DISPUTE_STATE = ["None", "Open", "Resolved"] as const;
+// The enums' names and numbering are the compiler's (sdk/abis.ts, generated); the rules over them are the auditor's own.
+export type AgreementStatus = AgreementStatusName;
+export type RevenueState = RevenueStateName;
+export type UsageRejection = UsageRejectionName;
 
-export interface Terms {
-  startup: Address;
-  creditLimit: bigint;
-  revenueShareBps: bigint;
-  capMultipleBps: bigint;
-  partnerFirstBps: bigint;
-  startTime: bigint;
-  endTime: bigint;
-  periodDuration: bigint;
-  gracePeriod: bigint;
-  termsHash: Hex;
-}
+/** An agreement's terms (the ledger's struct, derived from its ABI) with every integer a bigint, for the replay's arithmetic. */
+export type Terms = IntegersAsBigInt<AgreementTerms>;
 
 /** One field of an authorization: the value in force and a decrease waiting for AUTH_NOTICE. */
 export interface Limit {

@@ -3,6 +3,7 @@
 // the event shows. The model then moves on with its own figures, so a wrong figure on chain is named where it
 // first appears and does not leak into later recomputations.
 import { encodeAbiParameters, getAddress, keccak256, type Address, type Hex } from "viem";
+import { USAGE_REJECTION } from "../../sdk/abis";
 import * as shareMath from "../../sdk/shareMath";
 import type { LedgerEvent, LedgerEventData } from "../chain/events";
 import type { Findings, Location } from "../findings";
@@ -26,7 +27,7 @@ import { checkInvariant8 } from "../checks/invariant8";
 import type { WalletState } from "../checks/lifecycle";
 import { expectGroup } from "./lineChecks";
 import {
-  addMove, consumedOf, limitAt, lower, minOf, payoutAt, quorumAt, reportingClose, settlePayout, settleQuorum, USAGE_REJECTION,
+  addMove, consumedOf, limitAt, lower, minOf, payoutAt, quorumAt, reportingClose, settlePayout, settleQuorum,
   type AgreementModel, type AgreementStatus, type BatchLineModel, type BatchModel, type LedgerConstants, type LedgerModel, type PartnerModel,
   type DistributionModel, type PaymentModel, type PositionModel, type RateEntryModel, type Terms,
 } from "./model";

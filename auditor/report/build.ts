@@ -168,7 +168,18 @@ export function buildReport(m: LedgerModel, findings: Findings, input: ReportInp
   };
 }
 
-/** The report as a JSON value (for canonicalization). */
+/** A lone surrogate (U+D800–U+DFFF not part of a pair). */
+const LONE_SURROGATE = /\p{Surrogate}/gu;
+
+/**
+ * The report as a JSON value (for canonicalization). Text read from evidence files (a record id, a rejected line)
+ * may hold a lone surrogate, which RFC 8785 refuses: each is written as the six characters of its `\uXXXX` escape,
+ * so such a bundle yields a discrepancy in a canonical report instead of an audit that cannot write its report.
+ */
 export function reportJson(report: AuditReport): JsonValue {
-  return JSON.parse(JSON.stringify(report)) as JsonValue;
+  const text = JSON.stringify(report);
+  // JSON.stringify writes a lone surrogate as \udXXX: without one, no string needs a look
+  if (!/\\ud[89a-f]/.test(text)) return JSON.parse(text) as JsonValue;
+  return JSON.parse(text, (_key, value: unknown) =>
+    typeof value === "string" ? value.replace(LONE_SURROGATE, (c) => `\\u${c.charCodeAt(0).toString(16)}`) : value) as JsonValue;
 }

@@ -98,14 +98,7 @@ library LedgerViews {
     /// @notice A partner: the signer set and payout address in force now, and PROGRAM's pending proposals.
     function partner(LedgerState storage s, address partner_) external view returns (PartnerView memory v) {
         PartnerConfig memory p = s.partners[partner_];
-        (uint32 epoch, uint8 threshold) = SignatureQuorum.inForce(
-            p.signerEpoch,
-            p.threshold,
-            p.pendingEpoch,
-            p.pendingThreshold,
-            p.pendingSignersAt,
-            block.timestamp
-        );
+        (uint32 epoch, uint8 threshold) = SignatureQuorum.inForceNow(p);
         v.signers = s.partnerSigners[partner_].signers[epoch];
         v.threshold = threshold;
         v.payoutBps = p.payoutBps;
@@ -151,14 +144,7 @@ library LedgerViews {
     /// @notice The revenue signer set in force now and PROGRAM's pending one, if any.
     function revenueSigners(LedgerState storage s) external view returns (SignerSetView memory v) {
         RevenueQuorum memory q = s.revenueQuorum;
-        (uint32 epoch, uint8 threshold) = SignatureQuorum.inForce(
-            q.epoch,
-            q.threshold,
-            q.pendingEpoch,
-            q.pendingThreshold,
-            q.pendingAt,
-            block.timestamp
-        );
+        (uint32 epoch, uint8 threshold) = SignatureQuorum.inForceNow(q);
         v.signers = s.revenueSigners.signers[epoch];
         v.threshold = threshold;
         if (q.pendingAt > block.timestamp) {

@@ -51,14 +51,7 @@ library PartnerLogic {
         _requireRegistered(s, partner);
         PartnerConfig memory p = s.partners[partner];
         // a proposal that has come into force becomes the set in force before anything replaces it
-        (p.signerEpoch, p.threshold) = SignatureQuorum.inForce(
-            p.signerEpoch,
-            p.threshold,
-            p.pendingEpoch,
-            p.pendingThreshold,
-            p.pendingSignersAt,
-            block.timestamp
-        );
+        (p.signerEpoch, p.threshold) = SignatureQuorum.inForceNow(p);
         uint32 epoch = SignatureQuorum.nextEpoch(p.signerEpoch, p.pendingEpoch);
         SignatureQuorum.store(s.partnerSigners[partner], epoch, signers, threshold);
         if (msg.sender == partner) {
@@ -153,14 +146,7 @@ library PartnerLogic {
         uint256 signerNotice
     ) external {
         RevenueQuorum memory q = s.revenueQuorum;
-        (q.epoch, q.threshold) = SignatureQuorum.inForce(
-            q.epoch,
-            q.threshold,
-            q.pendingEpoch,
-            q.pendingThreshold,
-            q.pendingAt,
-            block.timestamp
-        );
+        (q.epoch, q.threshold) = SignatureQuorum.inForceNow(q);
         uint32 epoch = SignatureQuorum.nextEpoch(q.epoch, q.pendingEpoch);
         SignatureQuorum.store(s.revenueSigners, epoch, signers, threshold);
         if (q.epoch == 0) {

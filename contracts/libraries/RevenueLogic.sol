@@ -114,14 +114,7 @@ library RevenueLogic {
     /// @dev Checks the signatures against the revenue signer set in force now (PROTOCOL §7).
     function _verifyRevenueSignatures(LedgerState storage s, bytes32 digest, bytes[] calldata signatures) private view {
         RevenueQuorum memory q = s.revenueQuorum;
-        (uint32 epoch, uint8 threshold) = SignatureQuorum.inForce(
-            q.epoch,
-            q.threshold,
-            q.pendingEpoch,
-            q.pendingThreshold,
-            q.pendingAt,
-            block.timestamp
-        );
+        (uint32 epoch, uint8 threshold) = SignatureQuorum.inForceNow(q);
         SignatureQuorum.verify(s.revenueSigners, epoch, threshold, digest, signatures);
     }
 

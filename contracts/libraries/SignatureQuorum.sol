@@ -3,7 +3,7 @@ pragma solidity ^0.8.30;
 
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {ILedgerErrors} from "../interfaces/ILedgerErrors.sol";
-import {SignerSet} from "../types/LedgerStorage.sol";
+import {PartnerConfig, RevenueQuorum, SignerSet} from "../types/LedgerStorage.sol";
 
 /// @title SignatureQuorum
 /// @notice k-of-n signer sets kept by epoch (the set in force and a pending one side by side), the choice of the
@@ -42,6 +42,28 @@ library SignatureQuorum {
     ) internal pure returns (uint32, uint8) {
         if (pendingAt != 0 && timestamp >= pendingAt) return (pendingEpoch, pendingThreshold);
         return (epoch, threshold);
+    }
+
+    /// @notice A partner's quorum in force now: its pending set once `pendingSignersAt` has come (PROTOCOL §3).
+    /// @return epoch The epoch of the signer set in force.
+    /// @return threshold The number of signatures that set requires.
+    function inForceNow(PartnerConfig memory p) internal view returns (uint32 epoch, uint8 threshold) {
+        return
+            inForce(
+                p.signerEpoch,
+                p.threshold,
+                p.pendingEpoch,
+                p.pendingThreshold,
+                p.pendingSignersAt,
+                block.timestamp
+            );
+    }
+
+    /// @notice The revenue quorum in force now: the pending set once `pendingAt` has come (PROTOCOL §3).
+    /// @return epoch The epoch of the signer set in force.
+    /// @return threshold The number of signatures that set requires.
+    function inForceNow(RevenueQuorum memory q) internal view returns (uint32 epoch, uint8 threshold) {
+        return inForce(q.epoch, q.threshold, q.pendingEpoch, q.pendingThreshold, q.pendingAt, block.timestamp);
     }
 
     /// @notice Reverts unless `signatures` are >= threshold valid, non-malleable signatures over `digest` by

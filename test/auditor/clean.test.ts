@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { runAudit } from "../../auditor/audit";
 import { startHardhatNode, type RunningNode } from "../helpers/hardhatNode";
-import { LedgerDriver } from "./helpers/driver";
+import { LedgerDriver } from "../helpers/ledgerDriver";
 import { playRandomHistory } from "./helpers/histories";
 
 describe("auditor: a long random activity history", function () {

@@ -9,10 +9,12 @@ import path from "node:path";
 import type { Hex } from "viem";
 import { runAudit, type AuditResult } from "../../auditor/audit";
 import type { Discrepancy } from "../../auditor/findings";
+import { batchIdOf } from "../../auditor/replay/replay";
 import { nodeRpc, startHardhatNode, type RunningNode } from "../helpers/hardhatNode";
-import { DAY, LedgerDriver, type DeployOptions } from "./helpers/driver";
+import type { DeployOptions } from "../helpers/artifactDeploy";
+import { B200, DAY, H100, LedgerDriver } from "../helpers/ledgerDriver";
 import { recordsFor, submitWithEvidence, type RecordInput } from "./helpers/evidence";
-import { B200, H100, playStandardHistory, type StandardHistory, type StandardOptions } from "./helpers/histories";
+import { playStandardHistory, type StandardHistory, type StandardOptions } from "./helpers/histories";
 
 const failedChecks = (r: AuditResult): string[] => [...new Set(r.report.discrepancies.map((d) => d.check))].sort();
 
@@ -113,7 +115,6 @@ describe("auditor: mutation suite", function () {
       const dir = tamperedEvidence((folder, files) => {
         const b = readBundle(files[0]) as BundleJson & { batch: { sequence: string } };
         b.batch.sequence = "99";
-        const { batchIdOf } = require("../../auditor/replay/replay") as typeof import("../../auditor/replay/replay");
         const full = b as unknown as { batch: { partner: Hex; periodStart: string; periodEnd: string; recordsRoot: Hex } };
         b.batchId = batchIdOf(full.batch.partner, 99n, BigInt(full.batch.periodStart), BigInt(full.batch.periodEnd), full.batch.recordsRoot);
         writeBundle(path.join(folder, `${b.batchId}.json`), b);

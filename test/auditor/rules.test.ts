@@ -1,12 +1,12 @@
 import { expect } from "chai";
 import { getAddress, maxUint256, toHex, type Address, type Hex } from "viem";
+import { AGREEMENT_STATUS } from "../../sdk/abis";
 import { checkAgreementView } from "../../auditor/checks/agreementView";
 import { checkPositionView } from "../../auditor/checks/positionView";
 import type { AgreementViewData, PositionViewData } from "../../auditor/chain/snapshot";
 import { Findings } from "../../auditor/findings";
 import { expectGroup } from "../../auditor/replay/lineChecks";
 import {
-  AGREEMENT_STATUS,
   oldestUnsettled,
   payoutAt,
   quorumAt,

@@ -1,6 +1,7 @@
 import { expect } from "chai";
-import { encodeAbiParameters, encodeEventTopics, keccak256, toHex, type Address, type Hex } from "viem";
+import { encodeAbiParameters, encodeEventTopics, keccak256, multicall3Abi, toFunctionSignature, toHex, type AbiFunction, type Address, type Hex } from "viem";
 import { revenueShareLedgerAbi } from "../../sdk/abis";
+import { viewAggregator } from "../../auditor/chain/aggregator";
 import { decodeAuditLogs } from "../../auditor/chain/events";
 import type { RawLog } from "../../auditor/chain/reader";
 import { Findings } from "../../auditor/findings";
@@ -30,7 +31,7 @@ function replayed(logs: RawLog[], t: bigint, checks: string[]): { check: string;
 
 describe("auditor units", function () {
   describe("decodeAuditLogs", function () {
-    it("when an event has a hand decoder, it decodes exactly as the ABI does", function () {
+    it("when given the events a long history is made of, it decodes them exactly as the ABI encoded them (viem)", function () {
       const samples: [string, Record<string, unknown>][] = [
         ["UsageRecorded", { batchId: keccak256("0x01"), agreementId: 7n, partner: PARTNER, sku: SKU, gpuSeconds: 2_880_000n, credits: 2_000_000_000n, receivableAdded: 1_400_000_000n }],
         ["UsageLineRejected", { batchId: keccak256("0x02"), agreementId: 3n, sku: SKU, reason: 6 }],
@@ -42,6 +43,30 @@ describe("auditor units", function () {
       ];
       const { events } = decodeAuditLogs(LEDGER, samples.map(([name, args], i) => logOf(name, args, i)), []);
       expect(events.map((e) => [e.eventName, e.args])).to.deep.equal(samples);
+    });
+  });
+
+  describe("ViewAggregator (contracts/auditor/ViewAggregator.sol)", function () {
+    it("has Multicall3's aggregate3 interface, which viem's multicall encodes and decodes, and only staticcalls", function () {
+      const { abi, code } = viewAggregator();
+      const ours = abi.find((i): i is AbiFunction => i.type === "function" && i.name === "aggregate3")!;
+      const theirs = multicall3Abi.find((i) => i.type === "function" && i.name === "aggregate3")! as AbiFunction;
+      expect(toFunctionSignature(ours)).to.equal(toFunctionSignature(theirs));
+      expect(ours.outputs.map((o) => o.type)).to.deep.equal(theirs.outputs.map((o) => o.type));
+      expect(ours.stateMutability).to.equal("view");
+      // opcodes CALL (0xf1), CALLCODE (0xf2), DELEGATECALL (0xf4), SSTORE (0x55) never appear outside PUSH data
+      const all = Buffer.from(code.slice(2), "hex");
+      const bytes = all.subarray(0, all.length - 2 - all.readUInt16BE(all.length - 2)); // without the CBOR metadata
+      const forbidden: number[] = [];
+      let staticcalls = 0;
+      for (let i = 0; i < bytes.length; i++) {
+        const op = bytes[i];
+        if (op >= 0x60 && op <= 0x7f) i += op - 0x5f;
+        else if ([0xf1, 0xf2, 0xf4, 0x55].includes(op)) forbidden.push(op);
+        else if (op === 0xfa) staticcalls += 1;
+      }
+      expect(forbidden).to.deep.equal([]);
+      expect(staticcalls).to.equal(1);
     });
   });
 

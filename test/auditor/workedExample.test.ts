@@ -9,7 +9,7 @@ import { createChainReader } from "../../auditor/chain/reader";
 import { reportHashOf } from "../../auditor/report/canonical";
 import { verifyReportFile } from "../../auditor/record";
 import { NODE_KEYS, startHardhatNode, type RunningNode } from "../helpers/hardhatNode";
-import { LedgerDriver } from "./helpers/driver";
+import { LedgerDriver } from "../helpers/ledgerDriver";
 import { playWorkedExample, type WorkedExample } from "./helpers/histories";
 
 const run = promisify(execFile);
@@ -100,7 +100,7 @@ describe("auditor: PROTOCOL §13 worked example", function () {
   });
 
   describe("the audit command", function () {
-    const cli = (...args: string[]) => run(TSX, [path.join(ROOT, "auditor", "cli.ts"), ...args, "--rpc", node.url, "--deployments", deployments], { cwd: ROOT });
+    const cli = (...args: string[]) => run(TSX, [path.join(ROOT, "auditor", "cli.ts"), ...args, "--rpc-url", node.url, "--deployments", deployments], { cwd: ROOT });
 
     it("when clean, it exits 0, writes the report and its summary, and --record publishes the hash per agreement", async function () {
       const out = fs.mkdtempSync(path.join(os.tmpdir(), "dsx-we-out-"));
@@ -125,6 +125,21 @@ describe("auditor: PROTOCOL §13 worked example", function () {
       fs.writeFileSync(editedFile, edited);
       const failure = await cli("verify", editedFile).then(() => undefined, (err: { code: number; stdout: string }) => err);
       expect(failure?.code).to.equal(1);
+    });
+
+    it("when given the old --rpc instead of --rpc-url, it reads the same node and prints one deprecation line on stderr", async function () {
+      const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "dsx-we-rpc-")), "report.json");
+      fs.writeFileSync(file, result.json);
+      const args = [path.join(ROOT, "auditor", "cli.ts"), "verify", file, "--deployments", deployments];
+      // exit 1 when no record published this report's hash: the outcome is compared, whichever it is
+      const outcome = (extra: string[], env: NodeJS.ProcessEnv = process.env) => run(TSX, [...args, ...extra], { cwd: ROOT, env })
+        .then((r) => ({ code: 0, ...r }), (err: { code: number; stdout: string; stderr: string }) => ({ code: err.code, stdout: err.stdout, stderr: err.stderr }));
+      const current = await outcome(["--rpc-url", node.url]);
+      const old = await outcome(["--rpc", node.url], { ...process.env, DSX_RPC_URL: "http://127.0.0.1:1" });
+      expect([old.code, old.stdout]).to.deep.equal([current.code, current.stdout]);
+      expect(JSON.parse(old.stdout)).to.include({ reportHash: result.reportHash, canonical: true });
+      expect(current.stderr).to.equal("");
+      expect(old.stderr).to.equal("audit: --rpc is deprecated; use --rpc-url (same meaning).\n");
     });
 
     it("prove prints a record's Merkle proof that verifies against the on-chain root", async function () {

@@ -14,6 +14,7 @@ import { AbiCoder } from "ethers";
 import type { Hex, Address } from "viem";
 import * as shareMath from "../../sdk/shareMath";
 import { usageBatchId } from "../../sdk/eip712";
+import type { AgreementTerms, HexAsString, IntegersAsBigInt } from "../../sdk/types";
 
 export const MAX_UINT256 = 2n ** 256n - 1n;
 /** The widest spend limit the ledger stores (its position slot keeps it in 56 bits). */
@@ -39,18 +40,8 @@ export interface Constants {
   signerNotice: bigint; migrationNotice: bigint; payoutNotice: bigint;
 }
 
-export interface Terms {
-  startup: string;
-  creditLimit: bigint;
-  revenueShareBps: bigint;
-  capMultipleBps: bigint;
-  partnerFirstBps: bigint;
-  startTime: bigint;
-  endTime: bigint;
-  periodDuration: bigint;
-  gracePeriod: bigint;
-  termsHash: string;
-}
+/** The ledger's Terms struct (sdk/types.ts) with bigint integers and string addresses and hashes. */
+export type Terms = HexAsString<IntegersAsBigInt<AgreementTerms>>;
 
 export interface UsageLine { agreementId: bigint; sku: string; gpuSeconds: bigint }
 export interface UsageBatch { partner: string; sequence: bigint; periodStart: bigint; periodEnd: bigint; recordsRoot: string; lines: UsageLine[] }
@@ -728,18 +719,15 @@ export class LedgerModel {
       // signatures count against the set in force at submission (a set PROGRAM proposed rules from its effectiveAt)
       this.verifyQuorum(this.partnerSignersAt(partnerAddress)!, signers);
 
-      // refusals of the whole batch found line by line, in line order (per line as the contract checks them:
-      // empty, rate straddled, order)
+      // refusals of the whole batch found line by line, in line order; within a line in the contract's order
+      // (docs/ledger.md): agreement ids out of order, empty, skus out of order within the agreement, rate straddled
       const rates: bigint[] = [];
       batch.lines.forEach((line, i) => {
+        const prev = i > 0 ? batch.lines[i - 1] : undefined;
+        if (prev && line.agreementId < prev.agreementId) fail("UsageLinesNotAscending", i);
         if (line.gpuSeconds === 0n) fail("UsageLineEmpty", i);
+        if (prev && line.agreementId === prev.agreementId && BigInt(line.sku) <= BigInt(prev.sku)) fail("UsageLinesNotAscending", i);
         rates.push(this.rateFor(partnerAddress, line.sku, batch.periodStart, batch.periodEnd));
-        if (i > 0) {
-          const prev = batch.lines[i - 1];
-          if (line.agreementId < prev.agreementId || (line.agreementId === prev.agreementId && BigInt(line.sku) <= BigInt(prev.sku))) {
-            fail("UsageLinesNotAscending", i);
-          }
-        }
       });
 
       // the batch is recorded; its lines for one agreement (contiguous, as lines ascend) are one group, accepted or

@@ -3,12 +3,11 @@
 import fs from "node:fs";
 import path from "node:path";
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
-import { decodeEventLog, type Address, type Hex } from "viem";
-import { revenueShareLedgerAbi } from "../../../sdk/abis";
+import type { Address, Hex } from "viem";
 import type { PrivateKeyAccount } from "viem/accounts";
 import { usageBatchId, type UsageBatch } from "../../../sdk/eip712";
 import { USAGE_LEAF_ENCODING, type UsageLeaf } from "../../../oracle/usage/evidence";
-import type { LedgerDriver } from "./driver";
+import type { AcceptedLine, LedgerDriver } from "../../helpers/ledgerDriver";
 
 /** One metered record behind a line. */
 export interface RecordInput {
@@ -42,7 +41,7 @@ export function recordsFor(prefix: string, agreementId: bigint, sku: Hex, start:
 export interface WrittenBatch {
   batchId: Hex;
   /** The accepted lines as the ledger recorded them (UsageRecorded), in batch order. */
-  accepted: { agreementId: bigint; sku: Hex; gpuSeconds: bigint; credits: bigint }[];
+  accepted: AcceptedLine[];
   batch: UsageBatch;
   records: RecordInput[];
   file?: string;
@@ -77,15 +76,5 @@ export async function submitWithEvidence(
     file = path.join(dir, `${batchId}.json`);
     fs.writeFileSync(file, `${JSON.stringify(bundle, null, 2)}\n`);
   }
-  const accepted = receipt.logs
-    .filter((log) => log.address.toLowerCase() === d.ledger.toLowerCase())
-    .flatMap((log) => {
-      try {
-        const e = decodeEventLog({ abi: revenueShareLedgerAbi, data: log.data, topics: log.topics });
-        return e.eventName === "UsageRecorded" ? [{ agreementId: e.args.agreementId, sku: e.args.sku, gpuSeconds: e.args.gpuSeconds, credits: e.args.credits }] : [];
-      } catch {
-        return [];
-      }
-    });
-  return { batchId, accepted, batch, records, file };
+  return { batchId, accepted: d.acceptedLines(receipt), batch, records, file };
 }

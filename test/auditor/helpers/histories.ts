@@ -6,13 +6,11 @@
 // transfer), and a bulk history of many agreements for the benchmark and the clean test.
 import type { Address, Hex } from "viem";
 import type { PrivateKeyAccount } from "viem/accounts";
-import { skuToBytes32 } from "../../../sdk/eip712";
-import { DAY, HOUR, LedgerDriver, UNIT, type TermsInput } from "./driver";
+import { UNIT } from "../../../sdk/units";
+import { B200, DAY, H100, HOUR, LedgerDriver, type TermsInput } from "../../helpers/ledgerDriver";
 import { recordsFor, submitWithEvidence, type RecordInput, type WrittenBatch } from "./evidence";
 import { prng } from "../../../scripts/lib/prng";
 
-export const H100 = skuToBytes32("h100-sxm");
-export const B200 = skuToBytes32("b200");
 const iso = (s: string): bigint => BigInt(Date.parse(s) / 1000);
 const termsHash = (label: string): Hex => `0x${Buffer.from(label.padEnd(32, "-").slice(0, 32)).toString("hex")}` as Hex;
 
@@ -33,10 +31,10 @@ export async function playWorkedExample(d: LedgerDriver, evidenceDir?: string): 
   const fKey = LedgerDriver.signer("we-F");
   const bKey = LedgerDriver.signer("we-B");
   const revKey = LedgerDriver.signer("we-rev");
-  const partnerF = (await d.newAccount()).address;
-  const partnerB = (await d.newAccount()).address;
-  const startup = await d.newAccount();
-  const payer = await d.newAccount();
+  const partnerF = (await d.newWallet()).address;
+  const partnerB = (await d.newWallet()).address;
+  const startup = await d.newWallet();
+  const payer = await d.newWallet();
   await d.registerPartner(partnerF, [fKey], 1, 7_000);
   await d.registerPartner(partnerB, [bKey], 1, 8_000);
   await d.setRevenueSigners([revKey], 1);
@@ -119,17 +117,17 @@ export async function playStandardHistory(d: LedgerDriver, options: StandardOpti
   const bKeys = [LedgerDriver.signer("B1")];
   const revKeys = [LedgerDriver.signer("R1"), LedgerDriver.signer("R2")];
   const revKeysProposed = [LedgerDriver.signer("R3")];
-  const partnerFAccount = await d.newAccount();
-  const partnerBAccount = await d.newAccount();
+  const partnerFAccount = await d.newWallet();
+  const partnerBAccount = await d.newWallet();
   const partnerF = partnerFAccount.address;
   const partnerB = partnerBAccount.address;
-  const startup1 = await d.newAccount();
-  const startup2 = await d.newAccount();
-  const startup2b = await d.newAccount();
-  const startup2c = await d.newAccount();
-  const startup3 = await d.newAccount();
-  const payer = await d.newAccount();
-  const wallet = async () => (await d.newAccount()).address;
+  const startup1 = await d.newWallet();
+  const startup2 = await d.newWallet();
+  const startup2b = await d.newWallet();
+  const startup2c = await d.newWallet();
+  const startup3 = await d.newWallet();
+  const payer = await d.newWallet();
+  const wallet = async () => (await d.newWallet()).address;
   await d.registerPartner(partnerF, fKeys, 2, 7_000);
   await d.registerPartner(partnerB, bKeys, 1, 8_000);
   await d.setRevenueSigners(revKeys, 2);
@@ -153,8 +151,8 @@ export async function playStandardHistory(d: LedgerDriver, options: StandardOpti
   await d.authorize(startup2, a2, partnerF, 30_000n * UNIT, 8);
   const a3 = await d.createAgreement({ ...base, startup: startup3.address, termsHash: termsHash("a3") });
   // PROGRAM proposes to move a3 to another wallet; the cancellation of the agreement ends the proposal
-  await d.send(d.admin, "migrateStartup", [a3, await wallet()]);
-  await d.send(d.admin, "cancelAgreement", [a3]);
+  await d.call(d.admin, "migrateStartup", a3, await wallet());
+  await d.call(d.admin, "cancelAgreement", a3);
 
   const batches: WrittenBatch[] = [];
   const day = (n: bigint) => t0 + n * DAY;
@@ -174,22 +172,22 @@ export async function playStandardHistory(d: LedgerDriver, options: StandardOpti
   // with it (SiblingRejected), while a1's line counts
   await usage(partnerF, [fKeys[2], fKeys[0]], day(2n), day(3n), [[a1, H100, 6n * 24n * HOUR], [a2, B200, 1n * 24n * HOUR], [a2, H100, 9n * 24n * HOUR]], "F");
   // the startup disputes F's first batch; the program grants a credit note of 100 DSXC
-  await d.send(startup1, "disputeUsage", [f0.batchId, a1, termsHash("overbilled")]);
-  await d.send(d.admin, "resolveUsageDispute", [f0.batchId, a1, partnerF, f0.accepted, 100n * UNIT]);
+  await d.call(startup1, "disputeUsage", f0.batchId, a1, termsHash("overbilled"));
+  await d.call(d.admin, "resolveUsageDispute", f0.batchId, a1, partnerF, f0.accepted, 100n * UNIT);
   // PROGRAM proposes to move a2 to a new wallet: it may happen 7 days later (MIGRATION_NOTICE)
-  await d.send(d.admin, "migrateStartup", [a2, startup2b.address]);
+  await d.call(d.admin, "migrateStartup", a2, startup2b.address);
   // a1 lowers B's spend limit to 700 DSXC (B has spent 480): in force 7 days later
   await d.at(day(4n));
   await d.authorize(startup1, a1, partnerB, 700n * UNIT, 8);
   // F points its payouts to another address of its own, at once
   const payoutF = await wallet();
-  await d.send(partnerFAccount, "setPayoutAddress", [partnerF, payoutF]);
+  await d.call(partnerFAccount, "setPayoutAddress", partnerF, payoutF);
   // PROGRAM proposes to move a1 too; its startup cancels the proposal the next day
   await d.at(day(5n));
-  await d.send(d.admin, "migrateStartup", [a1, await wallet()]);
+  await d.call(d.admin, "migrateStartup", a1, await wallet());
   if (!options.migrationAtOnce) {
     await d.at(day(6n));
-    await d.send(startup1, "cancelStartupMigration", [a1]);
+    await d.call(startup1, "cancelStartupMigration", a1);
   }
 
   // revenue period 0 (ends t0 + 10 d): 20 000 USD
@@ -198,7 +196,7 @@ export async function playStandardHistory(d: LedgerDriver, options: StandardOpti
   await d.submitRevenue({ agreementId: a2, periodIndex: 0, revenue: 10_000n * UNIT + 1n, evidenceHash: termsHash("a2p0"), version: 1 }, revKeys);
   if (options.finalizeInsideWindow) await d.finalize(a1, 0);
   // a2's migration has served its notice: anyone carries it out
-  if (!options.migrationAtOnce) await d.send(payer, "executeStartupMigration", [a2]);
+  if (!options.migrationAtOnce) await d.call(payer, "executeStartupMigration", a2);
   await d.at(day(12n) + HOUR);
   // B bills 60 GPU-h (300 DSXC) more: over the lowered limit, rejected OverAuthorization
   await usage(partnerB, bKeys, day(11n), day(12n), [[a1, B200, 2n * 30n * HOUR]], "B");
@@ -206,7 +204,7 @@ export async function playStandardHistory(d: LedgerDriver, options: StandardOpti
   if (!options.finalizeInsideWindow) await d.finalize(a1, 0);
   await d.finalize(a2, 0);
   // pay exactly period 0's owed of a1 in two payments (the first split pro rata between F and B), part of a2's
-  const owed0 = (await d.read<{ owed: bigint }>("revenuePeriod", [a1, 0])).owed;
+  const owed0 = (await d.view<{ owed: bigint }>("revenuePeriod", [a1, 0])).owed;
   await d.pay(payer, a1, 1_000n * UNIT);
   await d.pay(payer, a1, owed0 - 1_000n * UNIT);
   await d.pay(payer, a2, 100_000_003n);
@@ -216,15 +214,15 @@ export async function playStandardHistory(d: LedgerDriver, options: StandardOpti
 
   // a pause of one hour
   await d.at(day(14n));
-  await d.send(d.admin, "pause", []);
+  await d.call(d.admin, "pause");
   await d.at(day(14n) + HOUR);
-  await d.send(d.admin, "unpause", []);
+  await d.call(d.admin, "unpause");
   // F's batch inside the notice is signed by the set still in force
   await d.at(day(14n) + 2n * HOUR);
   await usage(partnerF, options.signWithProposedSetEarly ? fKeysProposed : fKeys.slice(0, 2), day(13n), day(14n), [[a1, H100, 2n * 24n * HOUR]], "F");
   // a2's new wallet moves it on, at once (the startup's own migration)
   await d.at(day(15n));
-  await d.send(startup2b, "migrateStartup", [a2, startup2c.address]);
+  await d.call(startup2b, "migrateStartup", a2, startup2c.address);
   // PROGRAM proposes B's new keys; B sets keys of its own the next day, which replaces the proposal
   await d.at(day(16n));
   await d.setPartnerSigners(d.admin, partnerB, [LedgerDriver.signer("B2")], 1);
@@ -234,8 +232,8 @@ export async function playStandardHistory(d: LedgerDriver, options: StandardOpti
   // period 1: v1 disputed and rejected, v2 finalized (the cap binds)
   await d.at(day(20n) + HOUR);
   await d.submitRevenue({ agreementId: a1, periodIndex: 1, revenue: 50_000n * UNIT, evidenceHash: termsHash("a1p1v1"), version: 1 }, revKeys);
-  await d.send(d.admin, "disputeRevenue", [a1, 1, termsHash("too high")]);
-  await d.send(d.admin, "resolveRevenueDispute", [a1, 1, true]);
+  await d.call(d.admin, "disputeRevenue", a1, 1, termsHash("too high"));
+  await d.call(d.admin, "resolveRevenueDispute", a1, 1, true);
   await d.submitRevenue({ agreementId: a1, periodIndex: 1, revenue: 45_000n * UNIT, evidenceHash: termsHash("a1p1v2"), version: 2 }, revKeys);
   await d.submitRevenue({ agreementId: a2, periodIndex: 1, revenue: 3_333_333_333n, evidenceHash: termsHash("a2p1"), version: 1 }, revKeys);
   await d.at(day(23n) + 2n * HOUR);
@@ -244,7 +242,7 @@ export async function playStandardHistory(d: LedgerDriver, options: StandardOpti
   // F's usage at the new h100 rate (3 credits/GPU-h) adds cap headroom for period 2, signed by its new keys
   await usage(partnerF, fKeysProposed, day(21n), day(22n), [[a1, H100, 8n * 24n * HOUR]], "F");
   await d.pay(payer, a1, 123_456_789n);
-  await d.send(d.admin, "terminateAgreement", [a2, termsHash("breach")]);
+  await d.call(d.admin, "terminateAgreement", a2, termsHash("breach"));
   // PROGRAM proposes a new revenue signer set: in force 2 days later
   await d.at(day(24n));
   await d.setRevenueSigners(revKeysProposed, 1);
@@ -254,13 +252,13 @@ export async function playStandardHistory(d: LedgerDriver, options: StandardOpti
   await d.submitRevenue({ agreementId: a1, periodIndex: 2, revenue: 7_777_777_777n, evidenceHash: termsHash("a1p2"), version: 1 }, revKeysProposed);
   // PROGRAM proposes another payout address for F: in force 7 days later (PAYOUT_NOTICE)
   const payoutF2 = await wallet();
-  await d.send(d.admin, "setPayoutAddress", [partnerF, payoutF2]);
+  await d.call(d.admin, "setPayoutAddress", partnerF, payoutF2);
   // PROGRAM proposes to move a2 (terminated) once more; its expiry ends the proposal
   await d.at(day(32n));
-  await d.send(d.admin, "migrateStartup", [a2, await wallet()]);
+  await d.call(d.admin, "migrateStartup", a2, await wallet());
   await d.at(day(33n) + 2n * HOUR);
   await d.finalize(a1, 2);
-  await d.send(d.admin, "expireCredits", [a2]);
+  await d.call(d.admin, "expireCredits", a2);
   // a2's obligation (288 USD, its cap) is now paid exactly
   await d.pay(payer, a2, 187_999_997n);
   await d.donate(10n * UNIT);
@@ -272,11 +270,11 @@ export async function playStandardHistory(d: LedgerDriver, options: StandardOpti
   // ledger crediting the wrong beneficiary may have left F nothing to claim
   await d.at(day(38n));
   await d.pay(payer, a1, UNIT);
-  if ((await d.read<bigint>("claimable", [partnerF])) > 0n) await d.claim(partnerF);
+  if ((await d.view<bigint>("claimable", [partnerF])) > 0n) await d.claim(partnerF);
   // PROGRAM proposes to move a1: still pending at the audited block
-  await d.send(d.admin, "migrateStartup", [a1, await wallet()]);
+  await d.call(d.admin, "migrateStartup", a1, await wallet());
   // a later block, so the audited block is past period 1's due date
-  await d.mineAt(day(40n));
+  await d.timeTo(day(40n));
   return { t0, partnerF, partnerB, fKeys: fKeysProposed, bKeys, revKeys: revKeysProposed, a1, a2, a3, startup1, batches, end: day(40n) };
 }
 
@@ -335,7 +333,7 @@ export async function playRandomHistory(d: LedgerDriver, o: RandomOptions): Prom
   const partners: { address: Address; account: PrivateKeyAccount }[] = [];
   for (let i = 0; i < o.partners; i++) {
     const key = keyOf(`rand-p${i}`);
-    const account = await d.newAccount();
+    const account = await d.newWallet();
     const address = account.address;
     await d.registerPartner(address, [key], 1, 5_000 + 1_000 * (i % 4));
     for (const [j, sku] of skus.entries()) await d.scheduleRate(address, sku, 2_000_000n + BigInt(i * 250_000 + j * 1_500_000), (now0 / HOUR) * HOUR);
@@ -343,7 +341,7 @@ export async function playRandomHistory(d: LedgerDriver, o: RandomOptions): Prom
   }
   const agreements: { id: bigint; startup: PrivateKeyAccount; proposed?: { to: PrivateKeyAccount; effectiveAt: bigint } }[] = [];
   for (let i = 0; i < o.agreements; i++) {
-    const startup = await d.newAccount();
+    const startup = await d.newWallet();
     const id = await d.createAgreement({
       startup: startup.address, creditLimit: 1_000_000n * UNIT, revenueShareBps: 500 + pick(1_500), capMultipleBps: 10_000 + pick(20_000),
       partnerFirstBps: pick(10_001), startTime: t0, endTime: t0 + 12n * P, periodDuration: Number(P), gracePeriod: Number(DAY + BigInt(pick(3)) * DAY),
@@ -353,7 +351,7 @@ export async function playRandomHistory(d: LedgerDriver, o: RandomOptions): Prom
     for (const p of partners) await d.authorize(startup, id, p.address, 400_000n * UNIT, 32);
     agreements.push({ id, startup });
   }
-  const payer = await d.newAccount();
+  const payer = await d.newWallet();
   const reported = new Map<string, bigint>();
   const finalizedUpTo = new Map<bigint, number>();
   const changeRand = prng(o.seed + 1);
@@ -373,11 +371,11 @@ export async function playRandomHistory(d: LedgerDriver, o: RandomOptions): Prom
       }
       if (lines.length === 0) continue;
       const records = lines.flatMap((l) => recordsFor(`rand:${day}`, l.agreementId, l.sku, from, to, l.gpuSeconds, 1));
-      const view = await d.read<{ signers: Address[]; threshold: number; nextSequence: bigint }>("partner", [p.address]);
+      const view = await d.view<{ signers: Address[]; threshold: number; nextSequence: bigint }>("partner", [p.address]);
       await submitWithEvidence(d, o.evidenceDir, { partner: p.address, sequence: view.nextSequence, periodStart: from, periodEnd: to, lines }, records, keysInForce(ring, view.signers, view.threshold));
     }
     const now = to + 600n;
-    const revenueSet = await d.read<{ signers: Address[]; threshold: number }>("revenueSigners");
+    const revenueSet = await d.view<{ signers: Address[]; threshold: number }>("revenueSigners");
     const revKeys = keysInForce(ring, revenueSet.signers, revenueSet.threshold);
     for (const a of agreements.slice(0, o.revenueAgreements ?? agreements.length)) {
       // report every ended period once; finalize the next period whose window has passed
@@ -394,14 +392,14 @@ export async function playRandomHistory(d: LedgerDriver, o: RandomOptions): Prom
         await d.finalize(a.id, next);
         finalizedUpTo.set(a.id, next + 1);
         if (rand() < 0.7) {
-          const view = await d.read<{ outstanding: bigint }>("agreement", [a.id]);
+          const view = await d.view<{ outstanding: bigint }>("agreement", [a.id]);
           if (view.outstanding > 0n) await d.pay(payer, a.id, view.outstanding / BigInt(1 + pick(3)) + 1n);
         }
       }
     }
     if (day % 3 === 0) {
-      for (const p of partners) if ((await d.read<bigint>("claimable", [p.address])) > 0n) await d.claim(p.address);
-      if ((await d.read<bigint>("programClaimable")) > 0n) await d.claimProgram();
+      for (const p of partners) if ((await d.view<bigint>("claimable", [p.address])) > 0n) await d.claim(p.address);
+      if ((await d.view<bigint>("programClaimable")) > 0n) await d.claimProgram();
     }
     if (o.changes) {
       // at midday, far from the batches' times, so a proposal's effectiveAt (2 or 7 days on) never falls among them
@@ -410,27 +408,29 @@ export async function playRandomHistory(d: LedgerDriver, o: RandomOptions): Prom
       for (const [i, p] of partners.entries()) {
         if (chance(0.15)) await d.setPartnerSigners(d.admin, p.address, [keyOf(`rand-p${i}-k${++keyCount}`)], 1);
         else if (chance(0.05)) await d.setPartnerSigners(p.account, p.address, [keyOf(`rand-p${i}-k${++keyCount}`)], 1);
-        if (chance(0.1)) await d.send(p.account, "setPayoutAddress", [p.address, (await d.newAccount()).address]);
-        else if (chance(0.1)) await d.send(d.admin, "setPayoutAddress", [p.address, (await d.newAccount()).address]);
+        if (chance(0.1)) await d.call(p.account, "setPayoutAddress", p.address, (await d.newWallet()).address);
+        // eslint-disable-next-line no-dupe-else-if -- chance() draws a new number on each call
+        else if (chance(0.1)) await d.call(d.admin, "setPayoutAddress", p.address, (await d.newWallet()).address);
       }
       const nowChanges = await d.now();
       for (const a of agreements) {
         if (a.proposed && nowChanges >= a.proposed.effectiveAt) {
-          await d.send(payer, "executeStartupMigration", [a.id]);
+          await d.call(payer, "executeStartupMigration", a.id);
           a.startup = a.proposed.to;
           a.proposed = undefined;
         } else if (a.proposed && nowChanges + HOUR < a.proposed.effectiveAt && chance(0.2)) {
-          await d.send(a.startup, "cancelStartupMigration", [a.id]);
+          await d.call(a.startup, "cancelStartupMigration", a.id);
           a.proposed = undefined;
         } else if (chance(0.05)) {
-          const next = await d.newAccount();
-          await d.send(a.startup, "migrateStartup", [a.id, next.address]);
+          const next = await d.newWallet();
+          await d.call(a.startup, "migrateStartup", a.id, next.address);
           a.startup = next;
           a.proposed = undefined; // the startup's own migration ends a pending proposal
+          // eslint-disable-next-line no-dupe-else-if -- chance() draws a new number on each call
         } else if (!a.proposed && chance(0.05)) {
-          const next = await d.newAccount();
-          await d.send(d.admin, "migrateStartup", [a.id, next.address]);
-          const [, effectiveAt] = await d.read<[Address, bigint]>("pendingMigration", [a.id]);
+          const next = await d.newWallet();
+          await d.call(d.admin, "migrateStartup", a.id, next.address);
+          const [, effectiveAt] = await d.view<[Address, bigint]>("pendingMigration", [a.id]);
           a.proposed = { to: next, effectiveAt };
         }
       }
