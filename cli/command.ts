@@ -4,7 +4,7 @@ import { Command } from "commander";
 import type { ContractFunctionName } from "viem";
 import type { revenueShareLedgerAbi } from "../sdk/abis";
 import { durationText } from "../sdk/errors";
-import type { ChangeResult, OperationResult } from "../sdk/operations";
+import type { ChangeResult, OperationResult } from "../sdk/execute";
 import { emit, time, type Io } from "./io";
 import { globals, withGlobalOptions } from "./options";
 

@@ -4,7 +4,7 @@
 // stderr, then the rest of a multi-line cause indented (and {"error": …} on stdout with --json), exit
 // status 1; never a stack trace unless DSX_DEBUG=1.
 import { Command, CommanderError, type Option } from "commander";
-import { describeError, LedgerRevertError } from "../sdk/operations";
+import { describeError, LedgerRevertError } from "../sdk/errors";
 import { fullName } from "./command";
 import { adminCommand } from "./commands/admin";
 import { deployCommand } from "./commands/deploy";

@@ -7,10 +7,10 @@ import { basename, dirname, join } from "node:path";
 import { Command, Option } from "commander";
 import { getAddress, isAddress, keccak256, type Address, type Hex } from "viem";
 import { createChainClients } from "../sdk/chain";
-import type { Deployment } from "../sdk/config";
+import type { Deployment } from "../sdk/deployment";
 import { ConfigError, DsxError, ValidationError } from "../sdk/errors";
 import { DEFAULT_PASSWORD_ENV } from "../sdk/keys";
-import { nodeChainIdOf, openLedgerContext, readDeployment, type LedgerContext } from "../sdk/operations";
+import { nodeChainIdOf, openLedgerContext, readDeployment, type LedgerContext } from "../sdk";
 import { parseUnits6 } from "../sdk/units";
 
 export const DEFAULT_RPC_URL = "http://127.0.0.1:8545";

@@ -1,5 +1,4 @@
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { getAddress, isAddress, type Address } from "viem";
 import { z } from "zod";
 import { ConfigError } from "./errors";
@@ -9,21 +8,6 @@ export const addressSchema = z
   .string()
   .refine((s) => isAddress(s), { error: "expected a 0x-prefixed 20-byte address with a valid checksum" })
   .transform((s): Address => getAddress(s));
-
-/** `deployments/<chainId>.json`, written by deploy and read by every service (SERVICES §1). */
-export const deploymentSchema = z.object({
-  chainId: z.number().int().positive(),
-  ledger: addressSchema,
-  credit: addressSchema,
-  settlementToken: addressSchema,
-  treasury: addressSchema,
-  deploymentBlock: z.number().int().nonnegative(),
-  libraries: z.record(z.string(), addressSchema).optional(),
-  deployedAt: z.iso.datetime({ offset: true }).optional(),
-});
-
-/** A parsed deployment file. */
-export type Deployment = z.output<typeof deploymentSchema>;
 
 /** Where each setting came from, to tell the user what to fix. */
 interface Sources {
@@ -146,19 +130,13 @@ export function loadConfig<S extends z.ZodType>(options: LoadConfigOptions<S>): 
 }
 
 /**
- * Reads and validates `<dir>/<chainId>.json`.
- * @example const deployment = loadDeployment("deployments", 31337);
+ * Reads the JSON file `file` and parses it with `schema`; a missing file, bad JSON or a bad value throws one
+ * {@link ConfigError} naming the file and the setting (`missingFix` says what to do when the file is missing).
+ * @example const deployment = parseJsonFile(deploymentSchema, "deployments/31337.json", "Deploy first.");
  */
-export function loadDeployment(dir: string, chainId: number): Deployment {
-  const file = join(dir, `${chainId}.json`);
-  const redeploy = `Deploy to chain ${chainId} first (npx dsx deploy), or point to the folder that holds ${chainId}.json.`;
-  const input = readJson(file, file, redeploy);
-  const result = deploymentSchema.safeParse(input);
+export function parseJsonFile<S extends z.ZodType>(schema: S, file: string, missingFix: string): z.output<S> {
+  const input = readJson(file, file, missingFix);
+  const result = schema.safeParse(input);
   if (!result.success) throw toConfigError(result.error, input, { file, env: {}, fromEnv: new Map() });
-  if (result.data.chainId !== chainId) {
-    throw new ConfigError(`${file}: chainId`, `Deployment file ${file} is for chain ${result.data.chainId}, not ${chainId}.`, {
-      fix: `Use the file for chain ${chainId} or connect to chain ${result.data.chainId}.`,
-    });
-  }
   return result.data;
 }

@@ -15,6 +15,16 @@ export interface PendingChange<T> {
 }
 
 /**
+ * Whether a change with time `effectiveAt` is in force at `now` (PROTOCOL §3): from `effectiveAt` on, with no
+ * further transaction (a proposed migration is executable, a proposed signer set or payout address rules).
+ * @example hasTakenEffect(100n, 99n); // false
+ * @example hasTakenEffect(100n, 100n); // true
+ */
+export function hasTakenEffect(effectiveAt: bigint, now: bigint): boolean {
+  return now >= effectiveAt;
+}
+
+/**
  * The value in force at `now` given a pending change (PROTOCOL §3): the pending value once `now ≥ effectiveAt`, with
  * no further transaction; `current` while it waits, or when there is none (`pending` absent or `effectiveAt` 0).
  * Contract: SignatureQuorum.inForce, PartnerLogic.payoutInForce, PositionWord.limitsInForce.
@@ -22,7 +32,7 @@ export interface PendingChange<T> {
  * @example inForce(2n, { value: 1n, effectiveAt: 100n }, 100n); // 1n
  */
 export function inForce<T>(current: T, pending: PendingChange<T> | null | undefined, now: bigint): T {
-  return pending && pending.effectiveAt !== 0n && now >= pending.effectiveAt ? pending.value : current;
+  return pending && pending.effectiveAt !== 0n && hasTakenEffect(pending.effectiveAt, now) ? pending.value : current;
 }
 
 /**
@@ -30,7 +40,7 @@ export function inForce<T>(current: T, pending: PendingChange<T> | null | undefi
  * force or when there is none (the views then show zeros).
  */
 export function stillPending<T>(pending: PendingChange<T> | null | undefined, now: bigint): PendingChange<T> | null {
-  return pending && pending.effectiveAt > now ? pending : null;
+  return pending && !hasTakenEffect(pending.effectiveAt, now) ? pending : null;
 }
 
 // ------------------------------------------------------------------------------------------------ §3 reporting close
@@ -63,6 +73,16 @@ export function reportingClose(x: ReportingCloseInput): bigint {
   if (x.paused) return REPORTING_CLOSE_PAUSED;
   const end = effectiveEnd(x.endTime, x.terminatedAt);
   return (end > x.lastUnpausedAt ? end : x.lastUnpausedAt) + x.reportingGrace;
+}
+
+/**
+ * Whether reporting has closed at `now` for an agreement whose close is R (PROTOCOL §3): usage is accepted while
+ * now < R and refused (`ReportingClosed`) from R on.
+ * @example reportingClosed(100n, 99n); // false
+ * @example reportingClosed(100n, 100n); // true
+ */
+export function reportingClosed(close: bigint, now: bigint): boolean {
+  return now >= close;
 }
 
 // ------------------------------------------------------------------------------------------------ §4 authorization
@@ -138,6 +158,23 @@ export function rateEntryAt(schedule: readonly RateEntry[], at: bigint): RateEnt
   let found: RateEntry | undefined;
   for (const e of schedule) if (e.effectiveFrom <= at && (found === undefined || e.effectiveFrom >= found.effectiveFrom)) found = e;
   return found;
+}
+
+/** The end of a term of `periods` revenue periods from `startTime` (PROTOCOL §4: the term is whole periods). */
+export function termEnd(startTime: bigint, periods: number | bigint, periodDuration: bigint): bigint {
+  return startTime + BigInt(periods) * periodDuration;
+}
+
+/** Rates start on whole hours (PROTOCOL §5). */
+export const RATE_HOUR = 3600n;
+
+/**
+ * The earliest `effectiveFrom` a (partner, sku) schedule accepts at `now` (PROTOCOL §5): a first rate may start in
+ * the current hour; a later one no earlier than now + RATE_NOTICE. `effectiveFrom` must also be a whole hour.
+ * Contract: PartnerLogic.scheduleRate (`RateTooEarly(effectiveFrom, earliest)`).
+ */
+export function earliestRateStart(hasSchedule: boolean, now: bigint, rateNotice: bigint): bigint {
+  return hasSchedule ? now + rateNotice : now - (now % RATE_HOUR);
 }
 
 /** The rate in effect at `at` (0 when none). */
@@ -231,7 +268,7 @@ export function checkLineGroup(g: LineGroupInput): LineGroupOutcome {
   const a = g.agreement;
   if (a === undefined || (a.status !== "Active" && a.status !== "Terminated")) return everyLine("NotOpen");
   if (g.periodStart < a.startTime || g.periodEnd > effectiveEnd(a.endTime, a.terminatedAt)) return everyLine("OutsideTerm");
-  if (g.now >= a.reportingClose || a.lastPeriodFinalized) return everyLine("ReportingClosed");
+  if (reportingClosed(a.reportingClose, g.now) || a.lastPeriodFinalized) return everyLine("ReportingClosed");
   const p = g.position;
   const gpuBound = p.maxGpus * (g.periodEnd - g.periodStart);
   let gpuSeconds = 0n;

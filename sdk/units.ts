@@ -1,5 +1,5 @@
 import { maxUint256 } from "viem";
-import { ValidationError } from "./errors";
+import { ValidationError } from "./errorClasses";
 
 /** Base units in one credit or one settlement-token unit (both have 6 decimals, PROTOCOL §2). */
 export const UNIT = 1_000_000n;

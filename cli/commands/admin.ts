@@ -4,7 +4,7 @@
 // the delay and a pending transfer.
 import { Command } from "commander";
 import { whenText } from "../../sdk/errors";
-import * as ops from "../../sdk/operations";
+import * as ops from "../../sdk";
 import { commandOf, emitTx, leaf } from "../command";
 import type { Io } from "../io";
 import { parseAddress, signingContext } from "../options";

@@ -8,7 +8,7 @@ import { Wallet } from "ethers";
 import { createChainClients } from "../../sdk/chain";
 import { ConfigError, ValidationError, whenText } from "../../sdk/errors";
 import { DEFAULT_PASSWORD_ENV, loadAccount } from "../../sdk/keys";
-import { nodeChainIdOf, readAdmin } from "../../sdk/operations";
+import { nodeChainIdOf, readAdmin } from "../../sdk";
 import { commandOf, leaf } from "../command";
 import { emit, type Io } from "../io";
 import { chainIdOption, globals, parseAddress, parseDuration } from "../options";
@@ -144,7 +144,7 @@ export function deployCommand(io: Io, root: Command): void {
         HARDHAT_NETWORK: "remote",
         REMOTE_RPC_URL: g.rpcUrl,
         DEPLOYER_PRIVATE_KEY: key,
-        DEPLOYMENTS_DIR: out,
+        DSX_DEPLOYMENTS_DIR: out,
       });
       // Hardhat reads the network config when it loads; the key then lives only in its memory
       // eslint-disable-next-line @typescript-eslint/no-require-imports -- hardhat must load after the environment is set

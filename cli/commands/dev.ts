@@ -8,7 +8,7 @@ import type { Chain, PublicClient, Transport } from "viem";
 import { createChainClients } from "../../sdk/chain";
 import { ConfigError, DsxError, ValidationError, durationText, isoTime } from "../../sdk/errors";
 import { LOCAL_CHAIN_ID } from "../../sdk/keys";
-import { nodeChainIdOf } from "../../sdk/operations";
+import { nodeChainIdOf } from "../../sdk/context";
 import { commandOf, leaf } from "../command";
 import { emit, type Io } from "../io";
 import { chainIdOption, globals, parseDuration, parseTime } from "../options";

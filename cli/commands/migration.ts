@@ -2,7 +2,7 @@
 // (PROTOCOL v1.1 §4): anyone executes it once its notice has passed; the startup wallet or the program
 // cancels it before.
 import { Command } from "commander";
-import * as ops from "../../sdk/operations";
+import * as ops from "../../sdk";
 import { commandOf, emitTx, leaf } from "../command";
 import { amount, time, type Io } from "../io";
 import { parseAgreementId, signingContext } from "../options";

@@ -1,7 +1,7 @@
 // `dsx partner …`: what a cloud partner does with its own key (the partner address), in force at once
 // (PROTOCOL v1.1 §5): rotate its oracle signers, set the address its claims are paid to.
 import { Command } from "commander";
-import * as ops from "../../sdk/operations";
+import * as ops from "../../sdk";
 import { changeFields, commandOf, emitTx, leaf } from "../command";
 import type { Io } from "../io";
 import { parseAddress, parseAddressList, parseInt32, signingContext } from "../options";

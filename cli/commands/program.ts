@@ -3,7 +3,8 @@ import { Command } from "commander";
 import { revenueShareLedgerAbi } from "../../sdk/abis";
 import { ValidationError } from "../../sdk/errors";
 import { skuToBytes32 } from "../../sdk/eip712";
-import * as ops from "../../sdk/operations";
+import { earliestRateStart, RATE_HOUR } from "../../sdk/ledgerRules";
+import * as ops from "../../sdk";
 import { changeFields, changeText, commandOf, emitTx, leaf } from "../command";
 import { amount, time, type Io } from "../io";
 import {
@@ -42,10 +43,10 @@ async function earliestRateTime(ctx: ops.LedgerContext, partner: `0x${string}`, 
     publicClient.readContract({ address: deployment.ledger, abi: revenueShareLedgerAbi, functionName: "RATE_NOTICE" }),
     publicClient.getBlock({ blockTag: "latest" }),
   ]);
-  if (schedule.length === 0) return block.timestamp - (block.timestamp % 3600n);
-  // a minute of margin for the block that will carry the transaction
-  const earliest = block.timestamp + notice + 60n;
-  return ((earliest + 3599n) / 3600n) * 3600n;
+  if (schedule.length === 0) return earliestRateStart(false, block.timestamp, notice);
+  // a minute of margin for the block that will carry the transaction, then the next whole hour
+  const earliest = earliestRateStart(true, block.timestamp + 60n, notice);
+  return ((earliest + RATE_HOUR - 1n) / RATE_HOUR) * RATE_HOUR;
 }
 
 export function programCommand(io: Io): Command {

@@ -5,7 +5,7 @@ import { auditProgram } from "../../auditor/cli";
 import { revenueCommand } from "../../oracle/cli/revenue";
 import { usageCommand } from "../../oracle/cli/usage";
 import { ValidationError } from "../../sdk/errors";
-import { nodeChainIdOf } from "../../sdk/operations";
+import { nodeChainIdOf } from "../../sdk/context";
 import { calls, commandOf, leaf, type LedgerFunction } from "../command";
 import { emit, type Io } from "../io";
 import { GLOBAL_GROUP, chainIdOption, deploymentDirFor, globals, parseInt32, withGlobalOptions, type GlobalOptions } from "../options";
@@ -16,12 +16,12 @@ export function apiCommand(io: Io, root: Command): void {
     "api",
     "run the indexer and the settlement HTTP API until Ctrl-C (SIGINT/SIGTERM stop it gracefully)",
     ["dsx api --port 8080", "DATABASE_URL=postgres://dsx@db/dsx dsx api --rpc-url https://rpc.example --deployment deployments/8453.json --host 0.0.0.0"],
-    "Other settings come from the API's environment variables (API_CONFIG, DATABASE_URL, API_CONFIRMATIONS, …; see docs/api.md).",
+    "Other settings come from the API's environment variables (DSX_API_CONFIG, DATABASE_URL, DSX_API_CONFIRMATIONS, …; see docs/api.md).",
   )
-    .option("--port <n>", "port to listen on (0: any free port; default API_PORT or 8080)")
-    .option("--host <host>", "address to listen on (default API_HOST or 127.0.0.1)")
+    .option("--port <n>", "port to listen on (0: any free port; default DSX_API_PORT or 8080)")
+    .option("--host <host>", "address to listen on (default DSX_API_HOST or 127.0.0.1)")
     .option("--database-url <url>", "PostgreSQL connection string (default DATABASE_URL; unset: embedded PGlite)")
-    .option("--data-dir <dir>", "PGlite folder (default API_DATA_DIR or .dsx/index)")
+    .option("--data-dir <dir>", "PGlite folder (default DSX_API_DATA_DIR or .dsx/index)")
     .option("--no-indexer", "serve only; another process indexes")
     .action(async (o: { port?: string; host?: string; databaseUrl?: string; dataDir?: string; indexer: boolean }, ...rest: unknown[]) => {
       const cmd = commandOf(rest);
@@ -29,12 +29,12 @@ export function apiCommand(io: Io, root: Command): void {
       const chainId = chainIdOption(g.chainId) ?? (await nodeChainIdOf(g.rpcUrl));
       const environment: Record<string, string | undefined> = {
         ...process.env,
-        RPC_URL: g.rpcUrl,
-        CHAIN_ID: String(chainId),
-        DEPLOYMENTS_DIR: deploymentDirFor(g.deployment).dir,
+        DSX_RPC_URL: g.rpcUrl,
+        DSX_CHAIN_ID: String(chainId),
+        DSX_DEPLOYMENTS_DIR: deploymentDirFor(g.deployment).dir,
       };
-      if (o.port !== undefined) environment.API_PORT = String(parseInt32(o.port, "--port", 0, 65_535));
-      if (o.host !== undefined) environment.API_HOST = o.host;
+      if (o.port !== undefined) environment.DSX_API_PORT = String(parseInt32(o.port, "--port", 0, 65_535));
+      if (o.host !== undefined) environment.DSX_API_HOST = o.host;
       if (o.databaseUrl !== undefined && o.dataDir !== undefined) {
         throw new ValidationError("--database-url and --data-dir name two different databases.", {
           fix: "Give one: --database-url for PostgreSQL, --data-dir for the embedded PGlite folder.",
@@ -43,12 +43,12 @@ export function apiCommand(io: Io, root: Command): void {
       if (o.databaseUrl !== undefined) environment.DATABASE_URL = o.databaseUrl;
       if (o.dataDir !== undefined) {
         // the flag wins over a DATABASE_URL in the environment
-        environment.API_DATA_DIR = o.dataDir;
+        environment.DSX_API_DATA_DIR = o.dataDir;
         delete environment.DATABASE_URL;
       }
-      if (!o.indexer) environment.API_INDEXER = "false";
+      if (!o.indexer) environment.DSX_API_INDEXER = "false";
       // loaded here, not at start-up: the API's dependencies (Express, PGlite, Kysely) take a while to load
-      /* eslint-disable @typescript-eslint/no-require-imports */
+      /* eslint-disable @typescript-eslint/no-require-imports -- loaded when the command runs (above) */
       const { loadApiConfig } = require("../../api/config") as typeof import("../../api/config");
       const { startApi } = require("../../api/server") as typeof import("../../api/server");
       const pino = require("pino") as typeof import("pino");
@@ -79,7 +79,7 @@ export function demoCommand(root: Command): void {
       const rpcUrl = given.rpcUrl ?? (process.env.DSX_RPC_URL || undefined);
       const port = o.port === undefined ? undefined : parseInt32(o.port, "--port", 0, 65_535);
       // loaded here, not at start-up: the demo pulls in the whole stack
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded when the command runs (above)
       const { runDemo } = require("../../demo/run") as typeof import("../../demo/run");
       await runDemo({ rpcUrl, port, json: given.json });
     });
@@ -172,7 +172,7 @@ function handOver(cmd: Command): void {
   let chainId = all.chainId ?? (process.env.DSX_CHAIN_ID || undefined);
   if (rpcUrl !== undefined) {
     process.env.DSX_RPC_URL = rpcUrl;
-    setIfNotGiven(cmd, "rpc", rpcUrl);
+    setIfNotGiven(cmd, "rpcUrl", rpcUrl);
   }
   if (deploymentArg !== undefined) {
     const { dir, deployment } = deploymentDirFor(deploymentArg);

@@ -2,7 +2,8 @@
 import { Command } from "commander";
 import { revenueShareLedgerAbi } from "../../sdk/abis";
 import { ValidationError } from "../../sdk/errors";
-import * as ops from "../../sdk/operations";
+import { hasTakenEffect } from "../../sdk/ledgerRules";
+import * as ops from "../../sdk";
 import { changeFields, commandOf, emitTx, leaf } from "../command";
 import { amount, time, type Io } from "../io";
 import { parseAddress, parseAgreementId, parseAmount, parseBytes32, parseInt32, reasonInput, signingContext } from "../options";
@@ -52,7 +53,8 @@ export function startupCommand(io: Io): Command {
       const ctx = await signingContext(cmd);
       const r = await ops.authorizePartner(ctx, { agreementId, partner, spendLimit, maxGpus });
       const now = (await ctx.publicClient.getBlock({ blockNumber: r.blockNumber })).timestamp;
-      const when = r.effectiveAt > now ? ` (a decrease: in force from ${time(r.effectiveAt)})` : "";
+      // a decrease waits AUTH_NOTICE; an increase is in force at once
+      const when = hasTakenEffect(r.effectiveAt, now) ? "" : ` (a decrease: in force from ${time(r.effectiveAt)})`;
       emitTx(io, cmd, "startup authorize", r, { agreementId, partner, spendLimit: amount(spendLimit), maxGpus, effectiveAt: r.effectiveAt },
         `partner ${partner} authorized on agreement ${agreementId}: ${amount(spendLimit)} DSXC, ${maxGpus} GPUs${when}`);
     });

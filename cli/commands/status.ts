@@ -4,10 +4,11 @@ import { Command } from "commander";
 import { type Address, type Chain, type PublicClient, type Transport } from "viem";
 import type { AgreementViewData, PeriodViewData, PositionViewData } from "../../auditor/chain/snapshot";
 import { dsxCreditAbi, mockUsdcAbi, revenueShareLedgerAbi } from "../../sdk/abis";
-import type { Deployment } from "../../sdk/config";
+import type { Deployment } from "../../sdk/deployment";
 import { ValidationError, whenText } from "../../sdk/errors";
 import { loadAccount } from "../../sdk/keys";
-import { ROLES, agreementStatusName, readAdmin, readPartner, readPendingMigration, readRevenueSigners, revenueStateName, type PendingSignerSet } from "../../sdk/operations";
+import { hasTakenEffect, REPORTING_CLOSE_PAUSED } from "../../sdk/ledgerRules";
+import { ROLES, agreementStatusName, readAdmin, readPartner, readPendingMigration, readRevenueSigners, revenueStateName, type PendingSignerSet } from "../../sdk";
 import { commandOf, leaf } from "../command";
 import { amount, emit, time, type Io } from "../io";
 import { globals, parseAddress, parseAgreementId, readContext } from "../options";
@@ -64,7 +65,7 @@ async function agreementStatus(r: Reader, id: bigint) {
     nextDue: a.nextDue,
     nextPeriodToFinalize: a.nextPeriodToFinalize,
     periodCount: a.periodCount,
-    pendingMigration: migration && { to: migration.to, effectiveAt: migration.effectiveAt, executable: now >= migration.effectiveAt },
+    pendingMigration: migration && { to: migration.to, effectiveAt: migration.effectiveAt, executable: hasTakenEffect(migration.effectiveAt, now) },
     partners: partners.map((partner, i) => ({
       partner,
       spendLimit: amount(positions[i].spendLimit),
@@ -92,13 +93,13 @@ async function agreementStatus(r: Reader, id: bigint) {
   };
   const human = [
     `agreement ${id}: ${data.status}, startup ${a.terms.startup} (${data.startupCredits} DSXC)`,
-    `  term ${time(a.terms.startTime)} .. ${time(a.terms.endTime)}, ${a.periodCount} periods of ${a.terms.periodDuration / 86_400} days; reporting closes ${close > 10n ** 11n ? "never (paused)" : time(close)}`,
+    `  term ${time(a.terms.startTime)} .. ${time(a.terms.endTime)}, ${a.periodCount} periods of ${a.terms.periodDuration / 86_400} days; reporting closes ${close === REPORTING_CLOSE_PAUSED ? "never (paused)" : time(close)}`,
     `  terms: credit limit ${data.terms.creditLimit}, revenue share ${a.terms.revenueShareBps} bps, cap ${a.terms.capMultipleBps} bps of consumed, partners first ${a.terms.partnerFirstBps} bps`,
     `  credits minted ${data.creditsMinted}, consumed ${data.consumed}, cap ${data.cap}`,
     `  obligation ${data.obligation}, paid ${data.paid}, outstanding ${data.outstanding}${a.delinquent ? " DELINQUENT" : ""}${a.nextDue ? `, next due ${time(a.nextDue)}` : ""}; next period to finalize ${a.nextPeriodToFinalize}`,
     ...(migration
       ? [
-          now >= migration.effectiveAt
+          hasTakenEffect(migration.effectiveAt, now)
             ? `  pending: migration to ${migration.to}, in effect since ${whenText(migration.effectiveAt, now)}: anyone may carry it out (dsx migration execute ${id})`
             : `  pending: migration to ${migration.to}, proposed by the program, takes effect at ${whenText(migration.effectiveAt, now)}; then dsx migration execute ${id} (until then the startup or the program can cancel it: dsx migration cancel ${id})`,
         ]

@@ -9,7 +9,7 @@ import { keccak256, type Address, type Hex } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { Command } from "commander";
 import { buildProgram } from "../../cli/main";
-import { mintSettlement, openLedgerContext } from "../../sdk/operations";
+import { mintSettlement, openLedgerContext } from "../../sdk";
 import { advanceTime, NODE_KEYS, startHardhatNode, type RunningNode } from "../helpers/hardhatNode";
 import { SACCT_HEADER, sacctLine } from "../oracle/crash/usageChain";
 import { writeStripe } from "../oracle/revenue-support";
@@ -87,7 +87,7 @@ describe("dsx: every subcommand end to end on a hardhat node", function () {
       });
       const text = ok(await dsx("status", ...g)).stdout;
       expect(text).to.match(/^ledger 0x[0-9a-fA-F]{40} on chain 31337 at block \d+/);
-      expect(text).to.match(/\n  notices of the program's proposals: signers 172800 s, migration 604800 s, payout address 604800 s; admin 0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266 \(transfer delay 86400 s\)\n/);
+      expect(text).to.match(/\n {2}notices of the program's proposals: signers 172800 s, migration 604800 s, payout address 604800 s; admin 0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266 \(transfer delay 86400 s\)\n/);
     });
 
     it("when a constant is out of range, the binary's deploy names it, its range and the option to fix", async function () {
@@ -155,6 +155,7 @@ describe("dsx: every subcommand end to end on a hardhat node", function () {
 
   describe("usage", function () {
     let config: string;
+    const env = { DSX_TEST_U1: SIGNER_1, DSX_TEST_SENDER: RELAYER };
     it("`usage run` prepares a batch for co-signers, `usage sign` co-signs it, `usage submit` records it (all the binary)", async function () {
       const dir = join(work, "usage");
       mkdirSync(join(dir, "inbox"), { recursive: true });
@@ -165,15 +166,15 @@ describe("dsx: every subcommand end to end on a hardhat node", function () {
           // a dead endpoint and a missing folder: --rpc-url and --deployment on the command line override them
           rpcUrl: "http://127.0.0.1:9",
           chainId: 31337,
-          deployments: join(dir, "nowhere"),
+          deploymentsDir: join(dir, "nowhere"),
           partner: PARTNER,
           stateDir: join(dir, "state"),
           inputs: [join(dir, "inbox")],
           accounts: { "startup-a": "1", "startup-b": "2" },
           skuMap: { h100: "h100-sxm" },
           timezone: "UTC",
-          signers: [{ privateKey: SIGNER_1 }],
-          relayer: { privateKey: RELAYER },
+          signers: [{ privateKeyEnv: "DSX_TEST_U1" }],
+          sender: { privateKeyEnv: "DSX_TEST_SENDER" },
         }),
       );
       const M = 60n;
@@ -183,7 +184,7 @@ describe("dsx: every subcommand end to end on a hardhat node", function () {
       );
       await advanceTime(node, { to: Number(h0 + 2n * HOUR) });
 
-      const run = jsonOf<{ awaitingSignatures: Hex[]; batched: number; submitted: number }>(ok(await spawnDsx(["usage", "run", "--config", config, ...g, "--json"])));
+      const run = jsonOf<{ awaitingSignatures: Hex[]; batched: number; submitted: number }>(ok(await spawnDsx(["usage", "run", "--config", config, ...g, "--json"], { env })));
       expect(run, JSON.stringify(run)).to.include({ batched: 1, submitted: 0 });
       expect(run.awaitingSignatures).to.have.length(1);
       batchId = run.awaitingSignatures[0];
@@ -191,7 +192,7 @@ describe("dsx: every subcommand end to end on a hardhat node", function () {
       const sig = join(dir, "sig-2.json");
       const signed = ok(await spawnDsx(["usage", "sign", "--batch", join(dir, "state", "outbox", `${batchId}.json`), "--private-key", SIGNER_2, "--chain-id", "31337", "--out", sig]));
       expect(signed.stdout).to.include(`signature of ${addressOf(SIGNER_2)} written to ${sig}`);
-      const submitted = jsonOf<{ submitted: number }>(ok(await spawnDsx(["usage", "submit", "--config", config, sig, "--json"], { env: { DSX_RPC_URL: node.url, DSX_DEPLOYMENT: depFile } })));
+      const submitted = jsonOf<{ submitted: number }>(ok(await spawnDsx(["usage", "submit", "--config", config, sig, "--json"], { env: { ...env, DSX_RPC_URL: node.url, DSX_DEPLOYMENT: depFile } })));
       expect(submitted.submitted).to.equal(1);
 
       // 64 GPUs x 2400 s at 2.5 credits/GPU-hour = 106.666666; 32 GPUs: 53.333333
@@ -451,9 +452,9 @@ describe("dsx: every subcommand end to end on a hardhat node", function () {
         DSX_DEPLOYMENT: depFile,
         // --data-dir wins over a PostgreSQL named in the environment (this one answers nothing)
         DATABASE_URL: "postgres://nobody:none@127.0.0.1:9/none",
-        API_CONFIRMATIONS: "0",
-        API_POLL_INTERVAL_MS: "100",
-        LOG_LEVEL: "warn",
+        DSX_API_CONFIRMATIONS: "0",
+        DSX_API_POLL_INTERVAL_MS: "100",
+        DSX_API_LOG_LEVEL: "warn",
       });
       try {
         const { url } = JSON.parse(api.line) as { url: string };

@@ -9,7 +9,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import type { Address, Hex } from "viem";
-import { grantRole, openLedgerContext } from "../../sdk/operations";
+import { grantRole, openLedgerContext } from "../../sdk";
 import { NODE_KEYS, nodeRpc, startHardhatNode, type RunningNode } from "../helpers/hardhatNode";
 import { BIN, addressOf, dsx, jsonOf, scratch, spawnDsx, startRemoteNode, type DsxRun } from "./support";
 
@@ -214,12 +214,11 @@ describe("dsx deploy, admin and dev time on a hardhat node", function () {
       ].join("\n"));
       const config = join(dir, "oracle-usage.json");
       writeFileSync(config, JSON.stringify({
-        rpcUrl: node.url, chainId: 31337, deployments: join(work, "deployments"), partner: addressOf(OTHER), stateDir: join(dir, "state"),
-        inputs: [join(dir, "inbox")], accounts: {}, skuMap: {}, timezone: "UTC", signers: [{ privateKey: K[5] }],
+        rpcUrl: node.url, chainId: 31337, deploymentsDir: join(work, "deployments"), partner: addressOf(OTHER), stateDir: join(dir, "state"),
+        inputs: [join(dir, "inbox")], accounts: {}, skuMap: {}, timezone: "UTC", signers: [{ privateKeyEnv: "DSX_TEST_SIGNER_KEY" }],
       }));
-      const run = await spawnDsx(["usage", "run", "--config", config], { env: { NODE_OPTIONS: `--require ${preload}` } });
+      const run = await spawnDsx(["usage", "run", "--config", config], { env: { NODE_OPTIONS: `--require ${preload}`, DSX_TEST_SIGNER_KEY: K[5] } });
       expect(run.code, run.stderr).to.equal(1);
-      // (a deprecation line of the settings file's vocabulary may come first)
       const lines = run.stderr.trimEnd().split("\n");
       const start = lines.findIndex((line) => line.startsWith("dsx: error: "));
       expect(lines[start], run.stderr).to.equal("dsx: error: Could not locate the bindings file. Tried:");

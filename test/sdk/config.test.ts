@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { z } from "zod";
-import { addressSchema, loadConfig, loadDeployment } from "../../sdk/config";
+import { addressSchema, loadConfig } from "../../sdk/config";
+import { loadDeployment } from "../../sdk/deployment";
 import { ConfigError } from "../../sdk/errors";
 
 const LEDGER = "0x5FbDB2315678afecb367f032d93F642f64180aa3";

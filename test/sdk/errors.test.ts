@@ -403,11 +403,15 @@ describe("messages name the dsx command, not the contract function, wherever a c
     expect([...new Set(found)]).to.deep.equal([]);
   });
 
-  it("when the CLI and the SDK speak (every text of cli/, sdk/errors.ts, sdk/operations.ts), no text names a function that has a command", () => {
+  it("when the CLI, the SDK and the oracles speak (every text of cli/, oracle/, sdk/errors.ts, the sdk's actions and what they share), no text names a function that has a command", () => {
     const top = join(__dirname, "..", "..");
-    const files = [join(top, "sdk", "errors.ts"), join(top, "sdk", "operations.ts"), ...readdirSync(join(top, "cli"), { recursive: true, encoding: "utf8" })
-      .filter((f) => f.endsWith(".ts"))
-      .map((f) => join(top, "cli", f))];
+    const sdk = ["errors.ts", "context.ts", "deployment.ts", "execute.ts", "values.ts", ...readdirSync(join(top, "sdk", "actions")).map((f) => join("actions", f))];
+    const tree = (dir: string) =>
+      readdirSync(join(top, dir), { recursive: true, encoding: "utf8" })
+        .filter((f) => f.endsWith(".ts"))
+        .map((f) => join(top, dir, f));
+    const files = [...sdk.map((f) => join(top, "sdk", f)), ...tree("cli"), ...tree("oracle")];
+    expect(files.filter((f) => f.startsWith(join(top, "oracle", "usage"))).length).to.be.greaterThan(10);
     const found: string[] = [];
     for (const file of files) {
       const source = ts.createSourceFile(file, readFileSync(file, "utf8"), ts.ScriptTarget.Latest, true);

@@ -3,6 +3,7 @@ import fc from "fast-check";
 import {
   authorizeLimit,
   checkLineGroup,
+  earliestRateStart,
   effectiveEnd,
   inForce,
   isDelinquent,
@@ -167,5 +168,11 @@ describe("sdk/ledgerRules beyond the vectors", function () {
         expect(effectiveEnd(endTime, terminatedAt)).to.equal(expected);
       }),
     );
+  });
+
+  it("when a rate is scheduled, a first one may start in the current hour and a later one no earlier than now + RATE_NOTICE", function () {
+    expect(earliestRateStart(false, 7_205n, 86_400n), "first: the start of the current hour").to.equal(7_200n);
+    expect(earliestRateStart(false, 7_200n, 86_400n), "first, on the hour: that hour").to.equal(7_200n);
+    expect(earliestRateStart(true, 7_205n, 86_400n), "later: now + notice, to the second").to.equal(93_605n);
   });
 });

@@ -1,13 +1,13 @@
-// sdk/operations.ts without a chain: amounts, hashes, deployment files and error descriptions.
+// The sdk without a chain (sdk/values.ts, sdk/deployment.ts, sdk/errors.ts): amounts, hashes, deployment files and error descriptions.
 import { expect } from "chai";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { keccak256, stringToHex, zeroHash } from "viem";
 import { ConfigError, DsxError, ValidationError } from "../../sdk/errors";
-import { describeError, hashOf, readDeployment, ROLES, toUnits } from "../../sdk/operations";
+import { describeError, hashOf, readDeployment, ROLES, toUnits } from "../../sdk";
 
-describe("sdk/operations: values and errors", function () {
+describe("sdk: values, deployment files and errors", function () {
   const deployment = {
     chainId: 31337,
     ledger: "0x5FbDB2315678afecb367f032d93F642f64180aa3",
