@@ -91,7 +91,7 @@ async function runCommand(options: { config?: string; input?: string[]; follow?:
   };
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
-  let status = 0;
+  let status: number;
   try {
     do {
       const bar = progressBar();

@@ -3,7 +3,7 @@
 import type { Address } from "viem";
 import type { PrivateKeyAccount } from "viem/accounts";
 import { createChainClients, withRetry, type ChainClients, type RetryOptions } from "../../sdk/chain";
-import { loadDeployment, type Deployment } from "../../sdk/config";
+import { loadDeployment, type Deployment } from "../../sdk/deployment";
 import { ledgerDomain, type LedgerDomain } from "../../sdk/eip712";
 import { ConfigError } from "../../sdk/errors";
 import { loadAccount } from "../../sdk/keys";

@@ -3,26 +3,13 @@
 // description of the report (figures, the rows' sources, the conversions and the quarantine
 // decisions of the period, signatures, transaction), and per agreement the log of every
 // quarantine decision.
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import type { Hex } from "viem";
 import type { RevenueReport } from "../../sdk/eip712";
+import { writeFileAtomic } from "../state/files";
 import type { RevenueBase } from "./periods";
 import type { Decision } from "./review";
-
-/** Writes `text` to `path` atomically and durably: a temporary file, fsync, rename. */
-export function writeFileAtomic(path: string, text: string): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.tmp`;
-  const fd = openSync(tmp, "w");
-  try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
-}
 
 /** `<evidenceDir>/revenue-<evidenceHash>.json`: the canonical JSON, byte for byte. */
 export function evidenceFile(evidenceDir: string, evidenceHash: Hex): string {

@@ -1,5 +1,5 @@
 // k-of-n signing of revenue reports (PROTOCOL §7) with the oracle's local keys.
-import type { Address, Hex } from "viem";
+import type { Hex } from "viem";
 import type { PrivateKeyAccount } from "viem/accounts";
 import { revenueReportTypes, sortSignaturesBySigner, type LedgerDomain, type RevenueReport } from "../../sdk/eip712";
 import { ConfigError } from "../../sdk/errors";
@@ -35,7 +35,7 @@ export async function signRevenueReport(
       {
         fix: note
           ? `Run again once that set is in force, or configure keys of at least ${set.threshold || 1} members of ${set.signers.join(", ")}.`
-          : `Configure keys of at least ${set.threshold || 1} members of ${set.signers.join(", ") || "the set (the program sets it with setRevenueSigners)"}.`,
+          : `Configure keys of at least ${set.threshold || 1} members of ${set.signers.join(", ") || "the set (the program sets it with dsx program revenue-signers)"}.`,
       },
     );
   }

@@ -1,25 +1,54 @@
-// Files the usage oracle keeps beside its database: quarantine.jsonl (SERVICES §2) and the
-// evidence bundles. Each is written whole to a temporary file, synced and renamed, so a
-// reader (or a process killed mid-write) never sees half a file.
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, writeSync } from "node:fs";
+// Files the oracles keep beside their state: the usage oracle's quarantine.jsonl (SERVICES §2),
+// evidence bundles, outbox batches and signatures, and the revenue oracle's evidence folder.
+// Each is written whole with writeFileAtomic, so a reader (or a process killed mid-write)
+// never sees half a file.
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { UsageState } from "./usageState";
 
 /** File name of the quarantine inside the state folder. */
 export const QUARANTINE_FILE = "quarantine.jsonl";
 
-/** Writes `text` to `path` atomically (temporary file, fsync, rename). */
+/**
+ * Writes `text` to `path` atomically and durably: a temporary file beside it is written and
+ * synced (fsync), renamed over `path`, then the folder is synced so the rename itself survives
+ * a power loss. A reader, or a process killed mid-write, sees the old file or the new one, never
+ * half of one. Missing folders are created.
+ * @example writeFileAtomic("state/outbox/0xab….json", `${JSON.stringify(batch, null, 2)}\n`);
+ */
 export function writeFileAtomic(path: string, text: string): void {
-  mkdirSync(dirname(path), { recursive: true });
+  const dir = dirname(path);
+  mkdirSync(dir, { recursive: true });
   const tmp = `${path}.${process.pid}.tmp`;
-  const fd = openSync(tmp, "w");
+  try {
+    syncedWrite(tmp, text);
+    renameSync(tmp, path);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
+  }
+  syncFolder(dir);
+}
+
+function syncedWrite(path: string, text: string): void {
+  const fd = openSync(path, "w");
   try {
     writeSync(fd, text);
     fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
-  renameSync(tmp, path);
+}
+
+/** fsync of a folder, which makes a rename in it durable (Windows cannot open a folder for it, and needs no such step). */
+function syncFolder(dir: string): void {
+  if (process.platform === "win32") return;
+  const fd = openSync(dir, "r");
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**

@@ -15,7 +15,7 @@ import {
 import { revenueShareLedgerAbi } from "../../sdk/abis";
 import { sortSignaturesBySigner, usageBatchTypes, type LedgerDomain, type SignerSignature, type UsageBatch } from "../../sdk/eip712";
 import { ValidationError } from "../../sdk/errors";
-import { keccak256Bytes } from "./keccak";
+import { keccak256Bytes, loadKeccak } from "./hashing";
 
 /** A batch with bigints as decimal strings. */
 export interface BatchJson {
@@ -54,12 +54,63 @@ const typeHash = (type: string): string => keccak256Bytes(Buffer.from(type, "utf
 let typeHashes: { domain: string; batch: string; line: string } | undefined;
 const domainSeparators = new Map<string, string>();
 
+/** A usage batch's values as 32-byte ABI words (hex, no 0x), each checked against its Solidity type. */
+export interface UsageBatchWords {
+  partner: string;
+  sequence: string;
+  periodStart: string;
+  periodEnd: string;
+  recordsRoot: string;
+  lines: { agreementId: string; sku: string; gpuSeconds: string }[];
+}
+
+function uintWord(name: string, value: bigint, bits: number): string {
+  if (value < 0n || value >= 1n << BigInt(bits)) throw new ValidationError(`Usage batch ${name} = ${value} is not a uint${bits}.`);
+  return word(value);
+}
+
+function bytes32Word(name: string, value: Hex): string {
+  if (!isHex(value) || value.length !== 66) throw new ValidationError(`Usage batch ${name} = ${value} is not 32 bytes.`);
+  return value.slice(2).toLowerCase();
+}
+
+/**
+ * The ABI words of a usage batch (PROTOCOL §6), every value checked against its Solidity type: the one
+ * validation behind both {@link usageBatchDigest} and {@link submitUsageCalldata}, so nothing is signed that
+ * cannot be sent (viem refuses the same values).
+ * @throws ValidationError naming the value: a partner that is no address, a uint64 or uint256 out of range, a
+ * recordsRoot or sku that is not 32 bytes.
+ * @example usageBatchWords({ ...batch, lines: [{ agreementId: 1n, sku, gpuSeconds: 2n ** 64n }] }); // throws: not a uint64
+ */
+export function usageBatchWords(batch: UsageBatch): UsageBatchWords {
+  let partner: Address;
+  try {
+    partner = getAddress(batch.partner);
+  } catch (cause) {
+    throw new ValidationError(`Usage batch partner = ${batch.partner} is not an address.`, { cause });
+  }
+  return {
+    partner: word(BigInt(partner)),
+    sequence: uintWord("sequence", batch.sequence, 64),
+    periodStart: uintWord("periodStart", batch.periodStart, 64),
+    periodEnd: uintWord("periodEnd", batch.periodEnd, 64),
+    recordsRoot: bytes32Word("recordsRoot", batch.recordsRoot),
+    lines: batch.lines.map((line, i) => ({
+      agreementId: uintWord(`line ${i} agreementId`, line.agreementId, 256),
+      sku: bytes32Word(`line ${i} sku`, line.sku),
+      gpuSeconds: uintWord(`line ${i} gpuSeconds`, line.gpuSeconds, 64),
+    })),
+  };
+}
+
 /**
  * The EIP-712 digest of a usage batch (PROTOCOL §6), equal to viem's `hashTypedData` with
- * {@link usageBatchTypes} (tested) but encoded by hand for this one type and hashed with the
- * WebAssembly Keccak: a batch of 80 lines costs 80 line hashes instead of viem's generic encoder.
+ * {@link usageBatchTypes} (tested) but encoded by hand for this one type and hashed with
+ * hash-wasm's Keccak: a batch of 80 lines costs 80 line hashes instead of viem's generic encoder.
+ * @throws ValidationError for a value that does not fit its type ({@link usageBatchWords}).
  */
 export function usageBatchDigest(domain: LedgerDomain, batch: UsageBatch): Hex {
+  const words = usageBatchWords(batch);
   typeHashes ??= {
     domain: typeHash("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"),
     batch: typeHash(
@@ -80,20 +131,13 @@ export function usageBatchDigest(domain: LedgerDomain, batch: UsageBatch): Hex {
     ).toString("hex");
     domainSeparators.set(domainKey, separator);
   }
-  const lines = Buffer.alloc(32 * batch.lines.length);
-  batch.lines.forEach((line, i) => {
-    const encoded = Buffer.from(types.line + word(line.agreementId) + line.sku.slice(2).padEnd(64, "0") + word(line.gpuSeconds), "hex");
-    keccak256Bytes(encoded).copy(lines, 32 * i);
+  const lines = Buffer.alloc(32 * words.lines.length);
+  words.lines.forEach((line, i) => {
+    keccak256Bytes(Buffer.from(types.line + line.agreementId + line.sku + line.gpuSeconds, "hex")).copy(lines, 32 * i);
   });
   const struct = keccak256Bytes(
     Buffer.from(
-      types.batch +
-        word(BigInt(batch.partner)) +
-        word(batch.sequence) +
-        word(batch.periodStart) +
-        word(batch.periodEnd) +
-        batch.recordsRoot.slice(2) +
-        keccak256Bytes(lines).toString("hex"),
+      types.batch + words.partner + words.sequence + words.periodStart + words.periodEnd + words.recordsRoot + keccak256Bytes(lines).toString("hex"),
       "hex",
     ),
   ).toString("hex");
@@ -102,6 +146,7 @@ export function usageBatchDigest(domain: LedgerDomain, batch: UsageBatch): Hex {
 
 /** Signs a batch with each account (EIP-712, PROTOCOL §6): the digest once, then one signature per key. */
 export async function signBatch(accounts: readonly LocalAccount[], domain: LedgerDomain, batch: UsageBatch): Promise<SignerSignature[]> {
+  await loadKeccak();
   const hash = usageBatchDigest(domain, batch);
   return Promise.all(
     accounts.map(async (account) => ({
@@ -123,6 +168,7 @@ let submitUsageSelector: string | undefined;
 /**
  * `submitUsage(batch, signatures)` calldata, signatures ordered by signer: the ABI encoding
  * written out for this one function (equal to viem's encodeFunctionData, tested).
+ * @throws ValidationError for a value that does not fit its type ({@link usageBatchWords}) or a signature that is not hex bytes.
  */
 export function submitUsageCalldata(batch: UsageBatch, signatures: readonly SignerSignature[]): Hex {
   submitUsageSelector ??= encodeFunctionData({
@@ -130,30 +176,23 @@ export function submitUsageCalldata(batch: UsageBatch, signatures: readonly Sign
     functionName: "submitUsage",
     args: [{ partner: batch.partner, sequence: 0n, periodStart: 0n, periodEnd: 0n, recordsRoot: `0x${"00".repeat(32)}`, lines: [] }, []],
   }).slice(2, 10);
-  const uint = (value: bigint, bits: number) => {
-    if (value < 0n || value >= 1n << BigInt(bits)) throw new ValidationError(`${value} is not a uint${bits}.`);
-    return word(value);
-  };
-  const bytes32 = (value: Hex) => {
-    if (!isHex(value) || value.length !== 66) throw new ValidationError(`${value} is not 32 bytes.`);
-    return value.slice(2).toLowerCase();
-  };
+  const words = usageBatchWords(batch);
   const ordered = sortSignaturesBySigner(signatures);
-  const batchWords = 6 + 1 + 3 * batch.lines.length;
+  const batchWords = 6 + 1 + 3 * words.lines.length;
   const parts: string[] = [
     submitUsageSelector,
     word(0x40n),
     word(BigInt(0x40 + 32 * batchWords)),
     // the batch: its head (the lines are dynamic: an offset), then the lines
-    uint(BigInt(getAddress(batch.partner)), 160),
-    uint(batch.sequence, 64),
-    uint(batch.periodStart, 64),
-    uint(batch.periodEnd, 64),
-    bytes32(batch.recordsRoot),
+    words.partner,
+    words.sequence,
+    words.periodStart,
+    words.periodEnd,
+    words.recordsRoot,
     word(0xc0n),
-    word(BigInt(batch.lines.length)),
+    word(BigInt(words.lines.length)),
   ];
-  for (const line of batch.lines) parts.push(uint(line.agreementId, 256), bytes32(line.sku), uint(line.gpuSeconds, 64));
+  for (const line of words.lines) parts.push(line.agreementId, line.sku, line.gpuSeconds);
   // bytes[]: count, the offsets (from after the count), then each as length + padded data
   parts.push(word(BigInt(ordered.length)));
   const bodies = ordered.map((sig) => {

@@ -3,16 +3,18 @@
 // configured agreement's term, status, reporting close and the pair's position, and the
 // partner's rate cards. Read at one block.
 import type { Address, PublicClient } from "viem";
-import { dsxCreditAbi, revenueShareLedgerAbi } from "../../sdk/abis";
+import { AGREEMENT_STATUS, dsxCreditAbi, revenueShareLedgerAbi } from "../../sdk/abis";
 import { bytes32ToSku, skuToBytes32 } from "../../sdk/eip712";
+import { effectiveEnd, type RateEntry } from "../../sdk/ledgerRules";
 import type { SignerSetView } from "../common/signerSet";
 
-/** AgreementStatus ordinals (PROTOCOL §4). */
-export const AGREEMENT_STATUS = { None: 0, Proposed: 1, Active: 2, Terminated: 3, Expired: 4, Cancelled: 5 } as const;
+/** The AgreementStatus ordinal of an agreement that does not exist (PROTOCOL §4). */
+const NONE = AGREEMENT_STATUS.indexOf("None");
 
 /** One agreement as the usage line checks see it, for this oracle's partner. */
 export interface AgreementContext {
   id: bigint;
+  /** AgreementStatus ordinal (sdk/abis.ts AGREEMENT_STATUS). */
   status: number;
   startup: Address;
   startTime: bigint;
@@ -32,11 +34,8 @@ export interface AgreementContext {
   lastUsageEnd: bigint;
 }
 
-/** One rate-card entry. */
-export interface RateEntry {
-  creditsPerGpuHour: bigint;
-  effectiveFrom: bigint;
-}
+/** One rate-card entry (sdk/ledgerRules.ts, the home of the rate in force). */
+export type { RateEntry };
 
 /**
  * The partner as registered: `signers`/`threshold` are the set in force at the block read (a
@@ -67,7 +66,7 @@ export interface ChainContext {
 export function cutsOf(ctx: Pick<ChainContext, "agreements" | "rates">): bigint[] {
   const cuts: bigint[] = [];
   for (const a of ctx.agreements.values()) {
-    if (a.status === AGREEMENT_STATUS.None) continue;
+    if (a.status === NONE) continue;
     cuts.push(a.startTime, a.effectiveEnd);
   }
   for (const entries of ctx.rates.values()) for (const e of entries) cuts.push(e.effectiveFrom);
@@ -106,20 +105,19 @@ export async function readChainContext(client: PublicClient, options: ReadChainC
       const status = Number(view.status);
       // reportingClose reverts (AgreementNotFound) for an id never created
       const close =
-        status === AGREEMENT_STATUS.None ? 0n : await client.readContract({ ...read, functionName: "reportingClose", args: [id] });
+        status === NONE ? 0n : await client.readContract({ ...read, functionName: "reportingClose", args: [id] });
       const balance =
-        status === AGREEMENT_STATUS.None
+        status === NONE
           ? 0n
           : await client.readContract({ address: options.credit, abi: dsxCreditAbi, blockNumber, functionName: "balanceOf", args: [view.terms.startup] });
       const endTime = BigInt(view.terms.endTime);
-      const terminatedAt = BigInt(view.terminatedAt);
       agreements.set(id, {
         id,
         status,
         startup: view.terms.startup,
         startTime: BigInt(view.terms.startTime),
         endTime,
-        effectiveEnd: status === AGREEMENT_STATUS.Terminated && terminatedAt < endTime ? terminatedAt : endTime,
+        effectiveEnd: effectiveEnd(endTime, BigInt(view.terminatedAt)),
         reportingClose: close,
         lastPeriodFinalized: Number(view.periodCount) > 0 && Number(view.nextPeriodToFinalize) >= Number(view.periodCount),
         balance,

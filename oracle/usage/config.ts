@@ -63,9 +63,9 @@ export type UsageConfig = Omit<ParsedUsageConfig, "signers" | "sender"> & {
   evidenceDir: string;
   signers: ResolvedKey[];
   sender?: ResolvedKey;
-  /** @deprecated the same as `deploymentsDir` (its old name), kept for readers not yet renamed. */
+  /** @deprecated the same as `deploymentsDir` (its old name); the oracle reads `deploymentsDir`. */
   deployments: string;
-  /** @deprecated the same as `sender` (its old name), kept for readers not yet renamed. */
+  /** @deprecated the same as `sender` (its old name); the oracle reads `sender`. */
   relayer?: ResolvedKey;
 };
 

@@ -91,7 +91,7 @@ export async function submitSignatureFiles(rt: UsageRuntime, files: readonly str
       combined.set(signer.toLowerCase(), { signer: getAddress(signer), signature: sig.signature });
     }
     const signatures = [...combined.values()].filter((s) => members.has(s.signer.toLowerCase()));
-    rt.state.transaction(() => rt.state.db.prepare("UPDATE batches SET signatures_json = ? WHERE batch_id = ?").run(JSON.stringify(signatures), batchId));
+    rt.state.transaction(() => rt.state.setBatchSignatures(batchId, JSON.stringify(signatures)));
     if (signatures.length < ctx.partner.threshold) {
       summary.awaitingSignatures.push(batchId);
       continue;

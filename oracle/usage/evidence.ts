@@ -5,11 +5,17 @@ import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import type { Hex } from "viem";
 import { bytes32ToSku, skuToBytes32 } from "../../sdk/eip712";
 import { ValidationError } from "../../sdk/errors";
-import { KECCAK_WORK_OFF, keccakWasm } from "./keccak";
-import type { UsageSlice } from "./slicing";
+import type { SliceRow } from "../state/usageState";
+import { keccakPairInto, leafHashesInto } from "./hashing";
 
 /** Leaf types, normative (SERVICES §2). */
 export const USAGE_LEAF_ENCODING: string[] = ["string", "uint256", "bytes32", "uint64", "uint64", "uint64"];
+
+/** The slice fields a leaf holds, in the leaf's order (one per {@link USAGE_LEAF_ENCODING} type). */
+export const USAGE_LEAF_FIELDS = ["recordId", "agreementId", "sku", "sliceStart", "sliceEnd", "gpuSeconds"] as const satisfies readonly (keyof SliceRow)[];
+
+/** A slice's {@link USAGE_LEAF_FIELDS} as a stored slice holds them: the sku by name, numbers as bigints. */
+export type UsageLeafFields = Pick<SliceRow, (typeof USAGE_LEAF_FIELDS)[number]>;
 
 /**
  * `[recordId, agreementId, sku, sliceStart, sliceEnd, gpuSeconds]`: numbers as decimal
@@ -21,16 +27,6 @@ export type UsageLeaf = [recordId: string, agreementId: string, sku: Hex, sliceS
 /** A tree dump as stored in the evidence bundle (`format: "standard-v1"`). */
 export type UsageTreeDump = ReturnType<StandardMerkleTree<UsageLeaf>["dump"]>;
 
-/** A leaf with its values read back. */
-export interface DecodedUsageLeaf {
-  recordId: string;
-  agreementId: bigint;
-  sku: string;
-  sliceStart: bigint;
-  sliceEnd: bigint;
-  gpuSeconds: bigint;
-}
-
 const MAX_UINT64 = 2n ** 64n - 1n;
 
 function uint64(name: string, value: bigint): string {
@@ -39,9 +35,7 @@ function uint64(name: string, value: bigint): string {
 }
 
 /** The leaf of one slice. */
-export function usageLeaf(
-  slice: Pick<UsageSlice, "recordId" | "agreementId" | "sku" | "sliceStart" | "sliceEnd" | "gpuSeconds">,
-): UsageLeaf {
+export function usageLeaf(slice: UsageLeafFields): UsageLeaf {
   if (slice.agreementId < 0n) throw new ValidationError(`Leaf agreementId = ${slice.agreementId} is negative.`);
   return [
     slice.recordId,
@@ -54,7 +48,7 @@ export function usageLeaf(
 }
 
 /** Reads a leaf back into bigints and the sku name. */
-export function decodeUsageLeaf(leaf: UsageLeaf): DecodedUsageLeaf {
+export function decodeUsageLeaf(leaf: UsageLeaf): UsageLeafFields {
   return {
     recordId: leaf[0],
     agreementId: BigInt(leaf[1]),
@@ -88,7 +82,7 @@ function uint64Value(name: string, value: bigint | number | string): number | bi
 
 /**
  * Lays out leaves' ABI encodings (`abi.encode(string, uint256, bytes32, uint64, uint64, uint64)`)
- * one after the other and hashes them all with one call into the WebAssembly Keccak:
+ * one after the other and hashes them, every 4 MiB of encodings, with hash-wasm's Keccak:
  * `keccak256(keccak256(encoding))` each, OpenZeppelin's standard leaf hash.
  *
  * @example
@@ -239,34 +233,16 @@ export class LeafHasher {
   /** Hashes the leaves laid out so far into {@link done}. */
   private flush(): void {
     if (this.n === 0) return;
-    const hashes = this.hashPending();
     const need = 32 * (this.doneCount + this.n);
     if (need > this.done.length) {
       const bigger = Buffer.allocUnsafe(Math.max(need, 2 * this.done.length));
       this.done.copy(bigger, 0, 0, 32 * this.doneCount);
       this.done = bigger;
     }
-    hashes.copy(this.done, 32 * this.doneCount);
+    leafHashesInto(this.bytes, this.table, this.n, this.done, 32 * this.doneCount);
     this.doneCount += this.n;
     this.end = 0;
     this.n = 0;
-  }
-
-  private hashPending(): Buffer {
-    const k = keccakWasm();
-    const base = KECCAK_WORK_OFF;
-    const tableOff = base + Math.ceil(this.end / 8) * 8;
-    const outOff = tableOff + 8 * this.n;
-    const memory = k.reserve(outOff + 32 * this.n);
-    memory.set(this.bytes.subarray(0, this.end), base);
-    // The module reads the table as little-endian i32 pairs (offset, length).
-    const table = new DataView(memory.buffer, memory.byteOffset + tableOff, 8 * this.n);
-    for (let i = 0; i < this.n; i++) {
-      table.setInt32(8 * i, this.table[2 * i] + base, true);
-      table.setInt32(8 * i + 4, this.table[2 * i + 1], true);
-    }
-    k.exports.leafHashes(tableOff, this.n, outOff);
-    return k.bytes.subarray(outOff, outOff + 32 * this.n);
   }
 }
 
@@ -323,22 +299,14 @@ function hashOrder(hashes: Uint8Array, n: number): number[] {
  * @throws ValidationError for no leaves (a tree needs one).
  */
 export function usageTreeNodes(hashes: Uint8Array): { nodes: Buffer; treeIndex: number[] } {
-  const { n, treeIndex } = buildNodes(hashes);
-  const k = keccakWasm();
-  return { nodes: Buffer.from(k.bytes.subarray(KECCAK_WORK_OFF, KECCAK_WORK_OFF + 32 * (2 * n - 1))), treeIndex };
-}
-
-/** Builds the tree in the Keccak module's memory from {@link KECCAK_WORK_OFF} on (root first). */
-function buildNodes(hashes: Uint8Array): { n: number; treeIndex: number[] } {
   const n = hashes.length / 32;
   if (n === 0 || !Number.isInteger(n)) throw new ValidationError("A usage tree needs at least one slice.");
   const order = hashOrder(hashes, n);
   const size = 2 * n - 1;
-  const k = keccakWasm();
-  const bytes = k.reserve(KECCAK_WORK_OFF + 32 * size);
+  const nodes = Buffer.from(new ArrayBuffer(32 * size));
   // Leaves go to the end, in hash order: copied as 32-bit words (one native call per leaf costs more).
   const from = new Uint32Array(Uint8Array.from(hashes).buffer);
-  const to = new Uint32Array(bytes.buffer, bytes.byteOffset + KECCAK_WORK_OFF, 8 * size);
+  const to = new Uint32Array(nodes.buffer, nodes.byteOffset, 8 * size);
   const treeIndex = new Array<number>(n);
   for (let i = 0; i < n; i++) {
     const leaf = order[i];
@@ -346,24 +314,29 @@ function buildNodes(hashes: Uint8Array): { n: number; treeIndex: number[] } {
     for (let w = 0; w < 8; w++) to[8 * node + w] = from[8 * leaf + w];
     treeIndex[leaf] = node;
   }
-  k.exports.tree(KECCAK_WORK_OFF, n);
-  return { n, treeIndex };
+  // Inner node i = keccak256(sorted(node 2i + 1, node 2i + 2)), from the last inner node up to the root.
+  for (let i = n - 2; i >= 0; i--) {
+    const left = 64 * i + 32;
+    let j = 0;
+    while (j < 32 && nodes[left + j] === nodes[left + 32 + j]) j++;
+    keccakPairInto(to, left >> 2, j < 32 && nodes[left + j] > nodes[left + 32 + j], nodes, 32 * i);
+  }
+  return { nodes, treeIndex };
 }
 
 /** The root of the StandardMerkleTree over leaves with these leaf hashes (32 bytes each, leaf order). */
 export function usageRootOfHashes(hashes: Uint8Array): Hex {
-  buildNodes(hashes);
-  return `0x${keccakWasm().bytes.toString("hex", KECCAK_WORK_OFF, KECCAK_WORK_OFF + 32)}`;
+  return `0x${usageTreeNodes(hashes).nodes.toString("hex", 0, 32)}`;
 }
 
 /**
  * The evidence tree of a batch's slices (its `leaves`): the same tree, root and dump as
  * `StandardMerkleTree.of(slices.map(usageLeaf), USAGE_LEAF_ENCODING)` (leaves sorted by hash,
- * sorted-pair node hashing), built with {@link LeafHasher} and the WebAssembly Keccak.
+ * sorted-pair node hashing), built with {@link LeafHasher} and hash-wasm's Keccak.
  * @throws ValidationError for an empty batch (a tree needs one leaf).
  * @example const tree = buildUsageTree(batch.leaves); const recordsRoot = tree.root;
  */
-export function buildUsageTree(slices: readonly UsageSlice[]): StandardMerkleTree<UsageLeaf> {
+export function buildUsageTree(slices: readonly UsageLeafFields[]): StandardMerkleTree<UsageLeaf> {
   return usageTreeOf(slices.map(usageLeaf));
 }
 
@@ -387,7 +360,7 @@ export function usageTreeOf(leaves: readonly UsageLeaf[], hashes?: Uint8Array): 
 }
 
 /** `recordsRoot` of a batch's slices. */
-export function usageRecordsRoot(slices: readonly UsageSlice[]): Hex {
+export function usageRecordsRoot(slices: readonly UsageLeafFields[]): Hex {
   return buildUsageTree(slices).root as Hex;
 }
 

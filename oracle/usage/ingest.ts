@@ -14,6 +14,7 @@ import { billSlurmRecord, createSlurmParser, type SlurmRecord } from "../sources
 import type { SourceEvent } from "../sources/types";
 import type { UsageRecord, UsageSourceSettings } from "../sources/usage";
 import { jobKey, type UsageState } from "../state/usageState";
+import { loadKeccak } from "./hashing";
 import { PackBuilder } from "./packs";
 import type { WindowGrid } from "./slicing";
 
@@ -32,7 +33,8 @@ export interface RowCounts {
   ignored: number;
   /**
    * Rows with usage the chain's clock has not reached (kept in the state, billed by a later run;
-   * a row partly billed counts here until its rest is billed) and rows of pending jobs.
+   * a row partly billed counts here until its rest is billed) and rows of jobs without an end
+   * (`pendingJobs`: not kept, the job's row in a later export bills it).
    */
   waiting: number;
 }
@@ -52,7 +54,10 @@ export interface IngestCounts extends RowCounts {
   doneEarlier: string[];
   /** Skipped files read before whose waiting rows are in the state (billed from there, not read again). */
   readEarlier: string[];
-  /** Of `waiting`: rows of pending jobs (Start/End `Unknown`/`None`); not kept, the job's row in a later export bills it. */
+  /**
+   * Of `waiting`: rows of jobs without an end (Start or End `Unknown`/`None`: pending, running when exported, or
+   * never started); not kept, the job's row with its End in a later export bills it whole from its Start.
+   */
   pendingJobs: number;
   slices: number;
   /** GPU-seconds of the new records. */
@@ -207,6 +212,7 @@ export function billJob(ctx: BillContext, job: SlurmRecord, decisionId: number |
  * done once none of its rows waits (its waiting rows are billed from the state, see resume.ts).
  */
 export async function ingestFiles(state: UsageState, files: readonly string[], options: IngestOptions): Promise<IngestCounts> {
+  await loadKeccak();
   const counts = emptyIngestCounts();
   const packs = new PackBuilder();
   state.forgetCaches();
@@ -275,7 +281,8 @@ function applyEvent(ctx: BillContext, counts: IngestCounts, event: AnyEvent): vo
     return;
   }
   if (event.kind === "waiting") {
-    // A pending job: the row holds nothing to bill; the job's row in a later export does.
+    // A job without an end (pending, running, never started): the row holds nothing to bill and its watermark
+    // does not move, so the job's row with its End in a later export bills it whole from its Start.
     counts.waiting += 1;
     counts.pendingJobs += 1;
     return;

@@ -1,4 +1,4 @@
-// Packs (see oracle/state/usageState.ts `PackRow`): ingestion groups the slices of one chunk of
+// Packs (see oracle/state/usage/rows.ts `PackRow`): ingestion groups the slices of one chunk of
 // rows by window piece and stores each group as one row with its lines already summed per
 // (agreement, sku), its leaves already written as JSON and their Merkle leaf hashes already
 // computed. Planning a window then reads a few rows instead of one per slice, and a batch's
@@ -6,9 +6,9 @@
 import type { Hex } from "viem";
 import { bytes32ToSku, skuToBytes32 } from "../../sdk/eip712";
 import { ValidationError } from "../../sdk/errors";
-import type { BatchRow, PackRow, UsageState } from "../state/usageState";
+import type { BatchRow, PackRow, SliceRow, UsageState } from "../state/usageState";
 import type { UsageRecord } from "../sources/usage";
-import { LeafHasher, type UsageLeaf } from "./evidence";
+import { LeafHasher, type UsageLeaf, type UsageLeafFields } from "./evidence";
 import { sliceRecord, type WindowGrid, type WindowPiece } from "./slicing";
 
 /** One (agreement, sku) sum of a pack. */
@@ -18,17 +18,14 @@ export interface PackLine {
   gpuSeconds: bigint;
 }
 
-/** One slice of a pack, read back. */
-export interface PackSlice {
-  recordId: string;
-  agreementId: bigint;
-  sku: Hex;
-  sliceStart: bigint;
-  sliceEnd: bigint;
-  gpuSeconds: bigint;
-  gpus: bigint;
-  sourceLine: number;
-}
+/** One slice of a pack, read back: its leaf's fields (the sku as bytes32, as the pack's lines hold it), GPUs and source line. */
+export type PackSlice = Omit<UsageLeafFields, "sku"> & Pick<SliceRow, "gpus" | "sourceLine"> & { sku: Hex };
+
+/** A whole number in a pack's JSON: a number, or a decimal string at 2^53 and above. */
+type JsonInteger = number | string;
+
+/** A slice as `slicesJson` stores it; `line` points into the pack's `linesJson`. */
+type StoredSlice = [recordId: string, line: number, sliceStart: JsonInteger, sliceEnd: JsonInteger, gpuSeconds: JsonInteger, gpus: JsonInteger, sourceLine: number];
 
 const MAX_UINT64 = 2n ** 64n - 1n;
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
@@ -45,8 +42,7 @@ export function packLines(linesJson: string): PackLine[] {
 /** The slices of a pack (read with its `slicesJson`). */
 export function packSlices(pack: Pick<PackRow, "linesJson" | "slicesJson">): PackSlice[] {
   const lines = packLines(pack.linesJson);
-  type Stored = [string, number, number | string, number | string, number | string, number | string, number];
-  return (JSON.parse(pack.slicesJson) as Stored[]).map(([recordId, line, sliceStart, sliceEnd, gpuSeconds, gpus, sourceLine]) => ({
+  return (JSON.parse(pack.slicesJson) as StoredSlice[]).map(([recordId, line, sliceStart, sliceEnd, gpuSeconds, gpus, sourceLine]) => ({
     recordId,
     agreementId: lines[line].agreementId,
     sku: lines[line].sku,
@@ -439,7 +435,7 @@ export class PackBuilder {
 export function explodePack(state: UsageState, id: number): number[] {
   const pack: PackRow | undefined = state.getPack(id);
   if (pack === undefined || pack.state === "exploded") throw new ValidationError(`Pack ${id} is not in the state or was exploded before.`);
-  const packState = pack.state;
+  const { windowStart, windowEnd, pieceStart, pieceEnd, state: packState, batchId, sourceFile } = pack;
   const skuNames = new Map<string, string>();
   const ids = packSlices(pack).map((slice) => {
     let sku = skuNames.get(slice.sku);
@@ -447,24 +443,7 @@ export function explodePack(state: UsageState, id: number): number[] {
       sku = bytes32ToSku(slice.sku);
       skuNames.set(slice.sku, sku);
     }
-    return state.addSlice({
-      recordId: slice.recordId,
-      agreementId: slice.agreementId,
-      sku,
-      sliceStart: slice.sliceStart,
-      sliceEnd: slice.sliceEnd,
-      gpus: slice.gpus,
-      gpuSeconds: slice.gpuSeconds,
-      windowStart: pack.windowStart,
-      windowEnd: pack.windowEnd,
-      pieceStart: pack.pieceStart,
-      pieceEnd: pack.pieceEnd,
-      carried: false,
-      state: packState,
-      batchId: pack.batchId,
-      sourceFile: pack.sourceFile,
-      sourceLine: slice.sourceLine,
-    });
+    return state.addSlice({ ...slice, sku, windowStart, windowEnd, pieceStart, pieceEnd, carried: false, state: packState, batchId, sourceFile });
   });
   if (pack.batchId === null) state.deletePack(id);
   else state.setPackState(id, "exploded", pack.batchId);

@@ -8,7 +8,7 @@ import type { Hex } from "viem";
 import type { UsageState, NewSlice, PackRow, SliceRow } from "../state/usageState";
 import type { QuarantineReason } from "../sources/types";
 import type { ChainContext } from "./chainContext";
-import { LeafHasher, usageLeaf, type UsageLeaf } from "./evidence";
+import { LeafHasher, USAGE_LEAF_FIELDS, usageLeaf, type UsageLeaf } from "./evidence";
 import { batchLeaves, explodePack, packLines, type PackLine } from "./packs";
 import { isOwnRefusal, predictLines, type LineRejection } from "./preflight";
 import {
@@ -26,48 +26,15 @@ import {
 } from "./slicing";
 import { bytes32ToSku, skuToBytes32, type UsageLine } from "../../sdk/eip712";
 import { ValidationError } from "../../sdk/errors";
+import { reportingClosed } from "../../sdk/ledgerRules";
 
 /** How many pieces the carry looks ahead at most for one agreement in one pass. */
 const MAX_CARRY_PIECES = 100_000;
 
-/** A slice row as the slicing functions see it (the row id rides along). */
-type RowSlice = UsageSlice & { id: number };
-
-function asSlice(row: SliceRow): RowSlice {
-  return {
-    id: row.id,
-    recordId: row.recordId,
-    agreementId: row.agreementId,
-    sku: row.sku,
-    sliceStart: row.sliceStart,
-    sliceEnd: row.sliceEnd,
-    gpuSeconds: row.gpuSeconds,
-    windowStart: row.windowStart,
-    windowEnd: row.windowEnd,
-    pieceStart: row.pieceStart,
-    pieceEnd: row.pieceEnd,
-  };
-}
-
+/** A part of a slice row that replaces it: the row's fields but its id, state and batch, with `fields` changed. */
 function part(row: SliceRow, fields: Partial<NewSlice>): NewSlice {
-  return {
-    recordId: row.recordId,
-    agreementId: row.agreementId,
-    sku: row.sku,
-    sliceStart: row.sliceStart,
-    sliceEnd: row.sliceEnd,
-    gpus: row.gpus,
-    gpuSeconds: row.gpuSeconds,
-    windowStart: row.windowStart,
-    windowEnd: row.windowEnd,
-    pieceStart: row.pieceStart,
-    pieceEnd: row.pieceEnd,
-    carried: row.carried,
-    rejection: row.rejection,
-    sourceFile: row.sourceFile,
-    sourceLine: row.sourceLine,
-    ...fields,
-  };
+  const { id, state, batchId, ...kept } = row;
+  return { ...kept, ...fields };
 }
 
 /** Quarantines slices: state `quarantined` and one quarantine entry each. Returns how many. */
@@ -83,14 +50,8 @@ export function quarantineSlices(
     state.addQuarantine({
       file: row.sourceFile,
       line: row.sourceLine,
-      raw: JSON.stringify({
-        recordId: row.recordId,
-        agreementId: row.agreementId.toString(),
-        sku: row.sku,
-        sliceStart: row.sliceStart.toString(),
-        sliceEnd: row.sliceEnd.toString(),
-        gpuSeconds: row.gpuSeconds.toString(),
-      }),
+      // The leaf's fields, numbers as decimal strings.
+      raw: JSON.stringify(Object.fromEntries(USAGE_LEAF_FIELDS.map((field) => [field, String(row[field])]))),
       reason,
       detail: detail(row),
       extra: { recordId: row.recordId, ...extra },
@@ -170,15 +131,14 @@ export function carryLate(
       }
       t = piece.pieceEnd;
     }
-    const result = carryLateSlices(late.map(asSlice), targets);
-    const carriedById = new Map<number, UsageSlice[]>();
+    const result = carryLateSlices(late, targets);
+    const carriedById = new Map<number, SliceRow[]>();
     for (const c of result.carried) {
-      const id = (c as RowSlice).id;
-      const list = carriedById.get(id);
+      const list = carriedById.get(c.id);
       if (list) list.push(c);
-      else carriedById.set(id, [c]);
+      else carriedById.set(c.id, [c]);
     }
-    const leftById = new Map(result.quarantined.map((q) => [(q.slice as RowSlice).id, q]));
+    const leftById = new Map(result.quarantined.map((q) => [q.slice.id, q]));
     for (const row of late) {
       const carried = carriedById.get(row.id) ?? [];
       const left = leftById.get(row.id);
@@ -215,18 +175,7 @@ export function recutRows(state: UsageState, grid: WindowGrid, rows: readonly Sl
   let changed = false;
   for (const row of rows) {
     if (!recutNeeded(grid, row, row.carried)) continue;
-    const pieces = sliceRecord(
-      {
-        recordId: row.recordId,
-        agreementId: row.agreementId,
-        sku: row.sku,
-        start: row.sliceStart,
-        end: row.sliceEnd,
-        gpus: row.gpus,
-        gpuSeconds: row.gpuSeconds,
-      },
-      grid,
-    );
+    const pieces = sliceRecord({ ...row, start: row.sliceStart, end: row.sliceEnd }, grid);
     state.replaceSlice(
       row.id,
       pieces.map((p) =>
@@ -414,7 +363,7 @@ export function planNextBatch(state: UsageState, ctx: ChainContext, grid: Window
       rejectedIn.set(pieceKey, [...(rejectedIn.get(pieceKey) ?? []), ...own]);
       const closedFor = (id: bigint) => {
         const a = ctx.agreements.get(id);
-        return a !== undefined && a.reportingClose > 0n && ctx.now >= a.reportingClose;
+        return a !== undefined && a.reportingClose > 0n && reportingClosed(a.reportingClose, ctx.now);
       };
       for (const r of draftRows) {
         const reason = refused.get(lineKey(r.agreementId, skuOf(r.sku)));

@@ -6,25 +6,15 @@
 // the whole transaction is then simulated (eth_call) for the batch checks. eth_call returns no
 // events, so the per-line outcome is computed here from the same views; a race the chain
 // decides otherwise arrives as UsageLineRejected and is handled from the receipt.
+import { USAGE_REJECTION, AGREEMENT_STATUS, type UsageRejectionName } from "../../sdk/abis";
 import type { UsageLine } from "../../sdk/eip712";
-import { credits as creditsOf } from "../../sdk/shareMath";
-import { AGREEMENT_STATUS, skuName, type ChainContext, type RateEntry } from "./chainContext";
+import { checkLineGroup, rateForWindow } from "../../sdk/ledgerRules";
+import { skuName, type ChainContext } from "./chainContext";
 
-/** UsageRejection names, by ordinal (PROTOCOL §6). */
-export const USAGE_REJECTIONS = [
-  "NotOpen",
-  "OutsideTerm",
-  "ReportingClosed",
-  "NoRate",
-  "Overlap",
-  "OverGpuBound",
-  "OverAuthorization",
-  "InsufficientCredits",
-  "SiblingRejected",
-] as const;
+export type { UsageRejectionName } from "../../sdk/abis";
 
-/** One UsageLineRejected reason. */
-export type UsageRejectionName = (typeof USAGE_REJECTIONS)[number];
+/** UsageRejection names, by ordinal (PROTOCOL §6): generated from the compiler's output (sdk/abis.ts). */
+export const USAGE_REJECTIONS = USAGE_REJECTION;
 
 /** The reason of a line refused only because another line of its agreement in the batch failed. */
 export const SIBLING_REJECTED = "SiblingRejected" satisfies UsageRejectionName;
@@ -41,31 +31,18 @@ export interface LineRejection {
 }
 
 /**
- * The rate in force at `periodStart` for a sku (0 when none), like the ledger's `_rateFor`.
- * Returns undefined when a scheduled rate starts inside (periodStart, periodEnd): the ledger
- * refuses the whole batch then (UsageRateStraddled); windows are cut at rate changes so a
- * planned batch never does.
- */
-export function rateAt(entries: readonly RateEntry[] | undefined, periodStart: bigint, periodEnd: bigint): bigint | undefined {
-  let rate = 0n;
-  for (const e of entries ?? []) {
-    if (e.effectiveFrom <= periodStart) rate = e.creditsPerGpuHour;
-    else if (e.effectiveFrom < periodEnd) return undefined;
-  }
-  return rate;
-}
-
-/**
  * Splits a batch's lines (strictly ascending by agreement, sku) into those the ledger would
- * accept and those it would reject, like the ledger: per agreement group, the agreement-wide
- * checks (every line gets that reason), then PROTOCOL §6's line checks in order with the
- * running figures of the group's earlier lines; the first failing line gets its reason and
- * every other line of the group (before and after it) `SiblingRejected`; a rejected group
- * counts nothing.
+ * accept and those it would reject, like the ledger: per agreement group, PROTOCOL §6's line
+ * checks as sdk/ledgerRules.ts `checkLineGroup` states them (the agreement-wide checks on every
+ * line, then line by line with the group's earlier lines counted; the first failing line gets its
+ * reason and every other line of the group `SiblingRejected`; a rejected group counts nothing).
+ * A sku's rate is the one in force at periodStart (`rateForWindow`); a rate change inside the
+ * window counts as no rate here (the ledger refuses the whole batch then, and windows are cut at
+ * rate changes so a planned batch never does).
  * @example const { accepted, rejected } = predictLines(ctx, 1_790_000_000n, 1_790_003_600n, draft.lines);
  */
 export function predictLines(
-  ctx: Pick<ChainContext, "now" | "reportingGrace" | "agreements" | "rates">,
+  ctx: Pick<ChainContext, "now" | "agreements" | "rates">,
   periodStart: bigint,
   periodEnd: bigint,
   lines: readonly UsageLine[],
@@ -76,45 +53,40 @@ export function predictLines(
     let end = i + 1;
     while (end < lines.length && lines[end].agreementId === lines[i].agreementId) end++;
     const group = lines.slice(i, end);
-    const verdict = checkGroup(ctx, periodStart, periodEnd, group);
-    if (verdict === undefined) accepted.push(...group);
-    else if (verdict.failedAt === undefined) for (const line of group) rejected.push({ line, reason: verdict.reason });
-    else group.forEach((line, k) => rejected.push({ line, reason: k === verdict.failedAt ? verdict.reason : SIBLING_REJECTED }));
+    const outcome = checkGroup(ctx, periodStart, periodEnd, group);
+    if (outcome.accepted) accepted.push(...group);
+    else group.forEach((line, k) => rejected.push({ line, reason: outcome.reasons[k] }));
     i = end;
   }
   return { accepted, rejected };
 }
 
-/**
- * The ledger's checks of one agreement's lines in a batch: undefined when all pass; else the
- * reason, with `failedAt` (index in `group`) for a line-level failure, none for an
- * agreement-wide one.
- */
+/** One agreement's lines of a batch through sdk/ledgerRules.ts `checkLineGroup`, with the chain state read at one block. */
 function checkGroup(
-  ctx: Pick<ChainContext, "now" | "reportingGrace" | "agreements" | "rates">,
+  ctx: Pick<ChainContext, "now" | "agreements" | "rates">,
   periodStart: bigint,
   periodEnd: bigint,
   group: readonly UsageLine[],
-): { reason: UsageRejectionName; failedAt?: number } | undefined {
+): ReturnType<typeof checkLineGroup> {
   const a = ctx.agreements.get(group[0].agreementId);
-  if (a === undefined || (a.status !== AGREEMENT_STATUS.Active && a.status !== AGREEMENT_STATUS.Terminated)) return { reason: "NotOpen" };
-  if (periodStart < a.startTime || periodEnd > a.effectiveEnd) return { reason: "OutsideTerm" };
-  if (ctx.now >= a.reportingClose || (ctx.now >= a.effectiveEnd + ctx.reportingGrace && a.lastPeriodFinalized)) return { reason: "ReportingClosed" };
-  let gpuSeconds = 0n;
-  let spent = a.spent;
-  let balance = a.balance;
-  for (const [k, line] of group.entries()) {
-    const fail = (reason: UsageRejectionName) => ({ reason, failedAt: k });
-    const rate = rateAt(ctx.rates.get(skuName(line.sku)), periodStart, periodEnd) ?? 0n;
-    if (rate === 0n) return fail("NoRate");
-    if (periodStart < a.lastUsageEnd) return fail("Overlap");
-    if (gpuSeconds + line.gpuSeconds > a.maxGpus * (periodEnd - periodStart)) return fail("OverGpuBound");
-    const credits = creditsOf(line.gpuSeconds, rate);
-    if (spent + credits > a.spendLimit) return fail("OverAuthorization");
-    if (credits > balance) return fail("InsufficientCredits");
-    gpuSeconds += line.gpuSeconds;
-    spent += credits;
-    balance -= credits;
-  }
-  return undefined;
+  return checkLineGroup({
+    agreement:
+      a === undefined
+        ? undefined
+        : {
+            status: AGREEMENT_STATUS[a.status] ?? "None",
+            startTime: a.startTime,
+            // effectiveEnd is min(endTime, terminatedAt) already: the term as it ends, with no termination to apply again
+            endTime: a.effectiveEnd,
+            terminatedAt: 0n,
+            reportingClose: a.reportingClose,
+            lastPeriodFinalized: a.lastPeriodFinalized,
+          },
+    position: { spent: a?.spent ?? 0n, lastUsageEnd: a?.lastUsageEnd ?? 0n, spendLimit: a?.spendLimit ?? 0n, maxGpus: a?.maxGpus ?? 0n },
+    balance: a?.balance ?? 0n,
+    periodStart,
+    periodEnd,
+    now: ctx.now,
+    lines: group.map((line) => ({ gpuSeconds: line.gpuSeconds, rate: rateForWindow(ctx.rates.get(skuName(line.sku)) ?? [], periodStart, periodEnd).rate ?? 0n })),
+  });
 }

@@ -5,7 +5,7 @@
 import { join } from "node:path";
 import type { Address, Hex, LocalAccount } from "viem";
 import { createChainClients, withRetry, type ChainClients } from "../../sdk/chain";
-import { loadDeployment, type Deployment } from "../../sdk/config";
+import { loadDeployment, type Deployment } from "../../sdk/deployment";
 import { ConfigError, FatalError } from "../../sdk/errors";
 import { ledgerDomain, usageBatchId, type LedgerDomain, type SignerSignature, type UsageBatch } from "../../sdk/eip712";
 import { loadAccount } from "../../sdk/keys";
@@ -22,6 +22,7 @@ import { cutsOf, readChainContext, type ChainContext } from "./chainContext";
 import { sourceConfigOf, type UsageConfig } from "./config";
 import { usageRootOfHashes } from "./evidence";
 import { faultPoint } from "./faults";
+import { loadKeccak } from "./hashing";
 import { ingestFiles, listInputFiles, type IngestCounts } from "./ingest";
 import { resumeWaitingRows, takeAcceptedRows } from "./resume";
 import { emptySummary, type UsageRunSummary } from "./summary";
@@ -50,17 +51,22 @@ export interface UsageRuntime {
 }
 
 /**
- * Opens the deployment, keys, chain clients and state of a usage oracle.
- * @throws ConfigError for a missing key, a relayer-less config or a node on another chain.
+ * Opens the deployment (`deploymentsDir`), keys (`signers`, `sender`), chain clients and state of a usage oracle.
+ * @throws ConfigError for a missing key, a config with neither `sender` nor `signers`, or a node on another chain.
  */
 export async function openUsageRuntime(config: UsageConfig, log: (message: string) => void = () => {}): Promise<UsageRuntime> {
-  const deployment = loadDeployment(config.deployments, config.chainId);
+  await loadKeccak();
+  const deployment = loadDeployment(config.deploymentsDir, config.chainId);
   const signers = await Promise.all(config.signers.map((k) => loadAccount({ chainId: config.chainId, ...k })));
-  const relayer = config.relayer ? await loadAccount({ chainId: config.chainId, ...config.relayer }) : signers[0];
-  if (relayer === undefined) {
-    throw new ConfigError("relayer", "No key to send transactions with.", { fix: "Configure a relayer key or at least one signer key." });
+  const sender = config.sender ? await loadAccount({ chainId: config.chainId, ...config.sender }) : signers[0];
+  if (sender === undefined) {
+    throw new ConfigError("sender", "No key to send transactions with: the usage config sets neither `sender` nor `signers`.", {
+      fix:
+        "Add `sender` or at least one key in `signers` to the config file, each as `keystore` (+ `passwordEnv`) or, on chain 31337, " +
+        "`privateKeyEnv` (docs/usage-oracle.md), then run `dsx usage run --config <file>` again.",
+    });
   }
-  const clients = createChainClients({ rpcUrl: config.rpcUrl, chainId: config.chainId, account: relayer });
+  const clients = createChainClients({ rpcUrl: config.rpcUrl, chainId: config.chainId, account: sender });
   const retry = { ...config.retry, onRetry: (err: unknown, attempt: number, delay: number) => log(`RPC failed (${(err as Error).message.split("\n")[0]}); retry ${attempt} in ${delay} ms`) };
   const nodeChainId = await withRetry(() => clients.publicClient.getChainId(), retry);
   if (nodeChainId !== config.chainId) {
@@ -93,7 +99,7 @@ export async function openUsageRuntime(config: UsageConfig, log: (message: strin
  * Opens the state folder of a config (no chain needed: the quarantine review works offline).
  * @throws FatalError when the folder belongs to another chain, ledger or partner.
  */
-export function openUsageState(config: UsageConfig, deployment: Deployment = loadDeployment(config.deployments, config.chainId)): UsageState {
+export function openUsageState(config: UsageConfig, deployment: Deployment = loadDeployment(config.deploymentsDir, config.chainId)): UsageState {
   return UsageState.open(config.stateDir, { chainId: config.chainId, ledger: deployment.ledger, partner: config.partner });
 }
 
@@ -213,7 +219,7 @@ export function batchRowOf(
 export function storeBatch(state: UsageState, row: NewBatchRow, planned: PlannedBatch): void {
   state.transaction(
     () => {
-      state.db.prepare("DELETE FROM batches WHERE batch_id = ? AND status = 'superseded'").run(row.batchId);
+      state.deleteSupersededBatch(row.batchId);
       state.insertBatch(row);
       markBatched(state, planned, row.batchId);
     },
@@ -229,8 +235,8 @@ async function persistBatch(rt: UsageRuntime, ctx: ChainContext, planned: Planne
     const note = pendingMembershipNote(rt.signers.map((a) => a.address), ctx.partner);
     throw new ConfigError("signers", `None of the configured signer keys is among partner ${rt.config.partner}'s signers in force on the ledger.${note}`, {
       fix: note
-        ? "Run again once that set is in force, or configure keys of the set in force (the partner's own setPartnerSigners takes effect at once)."
-        : "Configure the partner's current oracle keys (the program may have rotated them).",
+        ? "Run again once that set is in force, or configure keys of the set in force (the partner's own rotation, dsx partner signers, takes effect at once)."
+        : `Configure the partner's current oracle keys in \`signers\` (the program may have rotated them; dsx status --account ${rt.config.partner} shows the set in force).`,
     });
   }
   const signatures = await signBatch(keys, rt.domain, batch);

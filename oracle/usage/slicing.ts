@@ -4,6 +4,9 @@
 import type { Hex } from "viem";
 import { skuToBytes32, type UsageLine } from "../../sdk/eip712";
 import { ValidationError } from "../../sdk/errors";
+import type { UsageRecord } from "../sources/usage";
+import type { SliceRow } from "../state/usageState";
+import type { UsageLeafFields } from "./evidence";
 
 /** Window length when the config sets none: one hour. */
 export const DEFAULT_WINDOW_SECONDS = 3600n;
@@ -18,14 +21,9 @@ const MAX_UINT64 = 2n ** 64n - 1n;
  * A fixed UTC window `[windowStart, windowEnd)` (a multiple of the window length since the
  * epoch) and the piece `[pieceStart, pieceEnd)` of it between two cut points: the piece is
  * what one batch covers (its periodStart/periodEnd). Without a cut inside the window the
- * piece is the whole window.
+ * piece is the whole window. The fields are those of a stored slice (`SliceRow`).
  */
-export interface WindowPiece {
-  windowStart: bigint;
-  windowEnd: bigint;
-  pieceStart: bigint;
-  pieceEnd: bigint;
-}
+export type WindowPiece = Pick<SliceRow, "windowStart" | "windowEnd" | "pieceStart" | "pieceEnd">;
 
 /** A {@link WindowPiece} in numbers (unix seconds). */
 export interface NumberPiece {
@@ -35,29 +33,15 @@ export interface NumberPiece {
   pieceEnd: number;
 }
 
-/** What slicing needs of a billed usage record (a {@link UsageRecord} fits). */
-export interface SliceableRecord {
-  recordId: string;
-  agreementId: bigint;
-  sku: string;
-  start: bigint;
-  end: bigint;
-  gpus: bigint;
-  gpuSeconds: bigint;
-}
+/** What slicing needs of a billed usage record. */
+export type SliceableRecord = Pick<UsageRecord, "recordId" | "agreementId" | "sku" | "start" | "end" | "gpus" | "gpuSeconds">;
 
 /**
- * The part of a record inside one window piece. `sliceStart`/`sliceEnd` are the record's true
- * times; the piece fields say which batch carries it (for a carried late slice, a later one).
+ * The part of a record inside one window piece: its leaf's fields (evidence.ts
+ * `USAGE_LEAF_FIELDS`) and its piece. `sliceStart`/`sliceEnd` are the record's true times; the
+ * piece fields say which batch carries it (for a carried late slice, a later one).
  */
-export interface UsageSlice extends WindowPiece {
-  recordId: string;
-  agreementId: bigint;
-  sku: string;
-  sliceStart: bigint;
-  sliceEnd: bigint;
-  gpuSeconds: bigint;
-}
+export type UsageSlice = UsageLeafFields & WindowPiece;
 
 /** How windows are laid out. */
 export interface WindowOptions {
@@ -362,8 +346,8 @@ export function carryCapacity(maxGpus: bigint, piece: WindowPiece, alreadyCarrie
 }
 
 /** GPU-seconds of a late slice that found no window: quarantined `late-after-term`. */
-export interface LateQuarantine {
-  slice: UsageSlice;
+export interface LateQuarantine<S extends UsageSlice = UsageSlice> {
+  slice: S;
   /** The part of the slice's gpuSeconds left over (all of it, or what overflowed the last target). */
   gpuSeconds: bigint;
   reason: "late-after-term";
@@ -378,14 +362,16 @@ export interface LateQuarantine {
  * sliceStart/sliceEnd and takes the target's window/piece (so its batch's rate); one slice may
  * be split over several targets. What no target can take is quarantined `late-after-term`.
  *
+ * A carried slice is a copy of its late slice (with its other fields, e.g. a state row's id).
+ *
  * @returns the carried slices, the quarantined remainders, and each target's capacity left.
  * @throws ValidationError when the slices belong to different agreements, targets are not
  * ascending and disjoint, or a target starts before a late slice ends.
  */
-export function carryLateSlices(
-  late: readonly UsageSlice[],
+export function carryLateSlices<S extends UsageSlice>(
+  late: readonly S[],
   targets: readonly CarryTarget[],
-): { carried: UsageSlice[]; quarantined: LateQuarantine[]; capacityLeft: bigint[] } {
+): { carried: S[]; quarantined: LateQuarantine<S>[]; capacityLeft: bigint[] } {
   if (new Set(late.map((s) => s.agreementId)).size > 1) {
     throw new ValidationError("Late slices of several agreements were passed together.", {
       fix: "Carry each (agreement, partner) pair separately.",
@@ -403,8 +389,8 @@ export function carryLateSlices(
       (a.recordId < b.recordId ? -1 : a.recordId > b.recordId ? 1 : 0),
   );
   const capacityLeft = targets.map((t) => t.capacity);
-  const carried: UsageSlice[] = [];
-  const quarantined: LateQuarantine[] = [];
+  const carried: S[] = [];
+  const quarantined: LateQuarantine<S>[] = [];
   let next = 0;
   for (const slice of ordered) {
     let remaining = slice.gpuSeconds;

@@ -198,7 +198,7 @@ export function confirmBatch(
 }
 
 /**
- * Signs a transaction carrying `calldata` to the ledger with the relayer's key (nonce, gas
+ * Signs a transaction carrying `calldata` to the ledger with the `sender` key (nonce, gas
  * and fees filled in by the node: the gas estimate simulates it once more).
  */
 export async function signedTransaction(ctx: SubmitContext, calldata: Hex): Promise<{ raw: Hex; hash: Hex }> {

@@ -10,7 +10,11 @@ import { emptyResumeCounts, type ResumeCounts } from "./resume";
 
 /** The figures of one run. The row counts at the top level are those of the export files read. */
 export interface UsageRunSummary extends RowCounts {
-  /** Of `waiting`: rows of pending jobs (Start/End `Unknown`/`None`); the job's row in a later export bills it. */
+  /**
+   * Of `waiting`: rows of jobs without an end (Start or End `Unknown`/`None`: pending, running when exported
+   * without --truncate, or cancelled before they started). They bill nothing and are not kept in the state: the
+   * job's row with its End in a later export bills it whole from its Start (its watermark never moved).
+   */
   pendingJobs: number;
   /** Files not read again because they were read before and none of their rows waits. */
   doneEarlier: string[];
@@ -87,7 +91,7 @@ function resumed(c: ResumeCounts): string {
 /**
  * The summary as text: the first line `usage: read N = new … + duplicate … + quarantined … +
  * ignored … + waiting …; batched …, submitted …, rejected …, gas used …`, then one line for each
- * of: waiting rows of earlier runs, accepted quarantine rows, slices quarantined while planning,
+ * of: jobs without an end among the waiting rows, waiting rows of earlier runs, accepted quarantine rows, slices quarantined while planning,
  * files done earlier, files still holding waiting rows, batches awaiting signatures, why the run
  * stopped (each only when there is something to say).
  */
@@ -100,6 +104,12 @@ export function formatSummary(s: UsageRunSummary): string {
       ? `gas used ${s.gasUsed}`
       : `gas used ${s.gasUsed} for ${gpuHours(s.gpuSecondsAttested)} GPU-hours attested (${perHour} gas per GPU-hour)`;
   const lines = [`usage: ${rows}; batched ${s.batched}, submitted ${s.submitted}, rejected ${s.rejected}, ${gas}`];
+  if (s.pendingJobs > 0) {
+    lines.push(
+      `usage: ${s.pendingJobs} of the waiting rows ${s.pendingJobs === 1 ? "is a job" : "are jobs"} without an end (pending, running when exported, or never started): ` +
+        "not kept, billed whole from the job's Start by its row in a later export",
+    );
+  }
   if (s.earlier.read > 0) lines.push(`usage: waiting rows of earlier runs: ${resumed(s.earlier)}`);
   if (s.accepted.read > 0) lines.push(`usage: rows accepted from the quarantine: ${resumed(s.accepted)}`);
   if (s.slicesQuarantined > 0) lines.push(`usage: slices quarantined while planning: ${s.slicesQuarantined} (see quarantine.jsonl, \`dsx usage quarantine list\`)`);

@@ -22,7 +22,7 @@ describe("QUARANTINE_REASONS", () => {
     ];
     for (const entry of entries) {
       seen.add(entry.reason);
-      expect(entry.detail, entry.raw).to.be.a("string").that.is.not.empty;
+      expect(entry.detail, entry.raw).to.be.a("string").that.does.not.equal("");
       expect(entry.line).to.be.above(0);
     }
     const start = at("2026-10-03T00:00:00Z");

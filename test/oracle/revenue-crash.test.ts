@@ -19,13 +19,12 @@ import {
   revenueSigner,
   scratch,
   startProxy,
-  startRevenueChain,
   State,
   USD,
+  useRevenueChain,
   writeConfig,
   writeStripe,
   type ProxyAction,
-  type RevenueChain,
 } from "./revenue-support";
 
 const ROOT = join(__dirname, "..", "..");
@@ -54,18 +53,7 @@ function startOracle(config: string, extra: string[] = []): { child: ChildProces
 
 describe("revenue oracle: crashes and RPC failures", function () {
   this.timeout(180_000);
-  let chain: RevenueChain;
-  let base: string;
-
-  before(async () => {
-    chain = await startRevenueChain();
-    base = await chain.snapshot();
-  });
-  after(async () => chain?.node.stop());
-  afterEach(async () => {
-    await chain.revert(base);
-    base = await chain.snapshot();
-  });
+  const { chain } = useRevenueChain();
 
   /** An agreement with periods 0 (1 000 USD) and 1 (250 USD) due, its config behind a proxy, and the chain at 2026-12-02. */
   async function setup(proxyUrl: (nodeUrl: string) => string) {

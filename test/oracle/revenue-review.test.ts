@@ -8,21 +8,18 @@ import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { keccak256, toBytes } from "viem";
-import { closeRevenueContext, type RevenueContext } from "../../oracle/revenue/context";
 import { decideQuarantine, listQuarantine } from "../../oracle/revenue/quarantine";
 import { formatPlanSummary, formatRunSummary, planRevenue, runRevenue } from "../../oracle/revenue/run";
 import {
   openAgreement,
-  openContext,
   ORACLE_ENV,
   periodOf,
   scratch,
-  startRevenueChain,
   State,
   USD,
+  useRevenueChain,
   writeConfig,
   writeStripe,
-  type RevenueChain,
 } from "./revenue-support";
 
 const ROOT = join(__dirname, "..", "..");
@@ -39,27 +36,7 @@ function cli(args: string[]): Promise<{ code: number | null; stdout: string; std
 
 describe("revenue oracle v1.1: review, preview, currencies and real reports", function () {
   this.timeout(240_000);
-  let chain: RevenueChain;
-  let base: string;
-  let ctx: RevenueContext | undefined;
-
-  before(async () => {
-    chain = await startRevenueChain();
-    base = await chain.snapshot();
-  });
-  after(async () => chain?.node.stop());
-  afterEach(async () => {
-    if (ctx) closeRevenueContext(ctx);
-    ctx = undefined;
-    await chain.revert(base);
-    base = await chain.snapshot();
-  });
-
-  async function oracle(configFile: string, log: string[] = []): Promise<RevenueContext> {
-    if (ctx) closeRevenueContext(ctx);
-    ctx = (await openContext(configFile, log)).ctx;
-    return ctx;
-  }
+  const { chain, oracle } = useRevenueChain();
   const revenues = async (id: bigint) => Promise.all([0, 1, 2, 3].map(async (k) => (await periodOf(chain, id, k)).report.revenue));
 
   it("when every USD row of a report has its fee sign reversed, no period is reported as 0 behind the operator's back: the rows are held, listed, and decided one by one", async () => {

@@ -5,49 +5,27 @@ import { expect } from "chai";
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { keccak256, stringToHex, toBytes } from "viem";
-import { closeRevenueContext, type RevenueContext } from "../../oracle/revenue/context";
+import type { RevenueContext } from "../../oracle/revenue/context";
 import { finalizeRevenue } from "../../oracle/revenue/finalize";
 import { decideQuarantine } from "../../oracle/revenue/quarantine";
 import { runRevenue, REVENUE_QUARANTINE_FILE, type RevenueRunOptions } from "../../oracle/revenue/run";
 import { fixturePath } from "./support";
 import {
   openAgreement,
-  openContext,
   periodOf,
   scratch,
-  startRevenueChain,
   State,
   USD,
+  useRevenueChain,
   writeConfig,
   writeStripe,
-  type RevenueChain,
 } from "./revenue-support";
 
 const REASON = stringToHex("revenue base misread", { size: 32 });
 
 describe("revenue oracle on a hardhat node", function () {
   this.timeout(180_000);
-  let chain: RevenueChain;
-  let base: string;
-  let ctx: RevenueContext | undefined;
-
-  before(async () => {
-    chain = await startRevenueChain();
-    base = await chain.snapshot();
-  });
-  after(async () => chain?.node.stop());
-  afterEach(async () => {
-    if (ctx) closeRevenueContext(ctx);
-    ctx = undefined;
-    await chain.revert(base);
-    base = await chain.snapshot();
-  });
-
-  async function oracle(configFile: string, log: string[] = []): Promise<RevenueContext> {
-    if (ctx) closeRevenueContext(ctx);
-    ctx = (await openContext(configFile, log)).ctx;
-    return ctx;
-  }
+  const { chain, oracle } = useRevenueChain();
   const run = (c: RevenueContext, options: RevenueRunOptions = {}) => runRevenue(c, options);
   const revenues = async (id: bigint) => Promise.all([0, 1, 2, 3].map(async (k) => (await periodOf(chain, id, k)).report.revenue));
 
@@ -135,12 +113,12 @@ describe("revenue oracle on a hardhat node", function () {
       const c = await oracle(writeConfig(dir, chain, [{ id: a, base: "gross", stripe: [inputs] }]), log);
 
       await chain.setTime("2026-12-02T00:00:00Z");
-      let s = await run(c);
+      await run(c);
       expect((await revenues(a)).slice(0, 2)).to.deep.equal([1000n * USD, 500n * USD]);
 
       // a late refund in period 0 turns it negative: p0 v2 = 0 and its carry makes p1 v2 = 500 − 500 = 0
       writeStripe(join(inputs, "b.csv"), [["txn_r_003", "2026-10-20 10:00:00", "-1500.00", "0.00", "-1500.00", "refund"]]);
-      s = await run(c);
+      let s = await run(c);
       expect(s.reports.map((r) => [r.periodIndex, r.version, r.revenue, r.why])).to.deep.equal([
         [0, 2, "0", "restated"],
         [1, 2, "0", "restated"],

@@ -9,9 +9,9 @@ import { keccak256, stringToHex, toHex, type Address, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { revenueShareLedgerAbi } from "../../sdk/abis";
 import { createChainClients } from "../../sdk/chain";
-import type { Deployment } from "../../sdk/config";
+import type { Deployment } from "../../sdk/deployment";
 import { loadRevenueConfig, type RevenueConfig } from "../../oracle/revenue/config";
-import { openRevenueContext, type RevenueContext } from "../../oracle/revenue/context";
+import { closeRevenueContext, openRevenueContext, type RevenueContext } from "../../oracle/revenue/context";
 import { advanceTime, deployTo, NODE_KEYS, nodeRpc, startHardhatNode, type RunningNode } from "../helpers/hardhatNode";
 
 export const DAY = 86_400n;
@@ -94,6 +94,50 @@ export async function startRevenueChain(): Promise<RevenueChain> {
   };
   await chain.send(0, "setRevenueSigners", [[revenueSigner(0), revenueSigner(1), revenueSigner(2)].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1)), 2]);
   return chain;
+}
+
+/** What {@link useRevenueChain} gives a suite. */
+export interface RevenueSuite {
+  /** The suite's chain: filled in by the suite's `before` hook, so use it inside hooks and tests only. */
+  chain: RevenueChain;
+  /** Opens the oracle's context on `configFile` (closing the one opened before); closed after each test. */
+  oracle(configFile: string, log?: string[]): Promise<RevenueContext>;
+}
+
+/**
+ * The lifecycle of a revenue suite's chain, as mocha hooks: started (and snapshotted) before the
+ * suite, put back to that snapshot after each test (the oracle's context closed first), stopped
+ * after the suite. Call it in the `describe` body.
+ * @example const { chain, oracle } = useRevenueChain();
+ */
+export function useRevenueChain(): RevenueSuite {
+  // Filled with the started chain's fields in before(); its methods close over their own node.
+  const chain = {} as RevenueChain;
+  let started = false;
+  let base = "";
+  let ctx: RevenueContext | undefined;
+  before(async () => {
+    Object.assign(chain, await startRevenueChain());
+    started = true;
+    base = await chain.snapshot();
+  });
+  after(async () => {
+    if (started) await chain.node.stop();
+  });
+  afterEach(async () => {
+    if (ctx) closeRevenueContext(ctx);
+    ctx = undefined;
+    await chain.revert(base);
+    base = await chain.snapshot();
+  });
+  return {
+    chain,
+    async oracle(configFile, log = []) {
+      if (ctx) closeRevenueContext(ctx);
+      ctx = (await openContext(configFile, log)).ctx;
+      return ctx;
+    },
+  };
 }
 
 /** Creates (PROGRAM = NODE_KEYS[0]) and accepts (NODE_KEYS[startup]) an agreement of 4 × 30 days from 2026-10-01; returns its id. */

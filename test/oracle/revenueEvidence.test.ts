@@ -9,6 +9,7 @@ import { at, readFixture } from "./support";
 
 describe("canonicalJsonString", () => {
   it("when given the RFC 8785 §3.2.2.2 sample string, it serializes it exactly as the RFC shows", () => {
+    // eslint-disable-next-line no-useless-escape -- RFC 8785's sample string, verbatim
     const sample = "\u20ac$\u000F\u000aA'\u0042\u0022\u005c\\\"\/";
     expect(canonicalJsonString(sample)).to.equal('"€$\\u000f\\nA\'B\\"\\\\\\\\\\"/"');
   });

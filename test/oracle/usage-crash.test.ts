@@ -10,19 +10,8 @@ import { expect } from "chai";
 import { readdirSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { UsageState } from "../../oracle/state/usageState";
-import {
-  bundleUsageCli,
-  chainGpuSeconds,
-  HOUR,
-  runUsageCli,
-  SACCT_HEADER,
-  sacctLine,
-  setChainTime,
-  setupUsageChain,
-  tempOracleDir,
-  writeUsageConfig,
-  type UsageChain,
-} from "./crash/usageChain";
+import { chainGpuSeconds, HOUR, runUsageCli, SACCT_HEADER, sacctLine, setChainTime, type UsageChain } from "./crash/usageChain";
+import { startUsageOracle } from "./support";
 import { prng } from "../../scripts/lib/prng";
 
 const TRIALS = 20;
@@ -34,13 +23,19 @@ describe("usage oracle: SIGKILL at random points, restart, exact totals", functi
   let dir: string;
   let config: string;
   let cli: string;
+  // CI pins the seed (.ci/run); a local run draws one. Either way a failure names it, to replay the same kills.
   const seed = Number(process.env.DSX_CRASH_SEED ?? Date.now() % 1_000_000);
+  if (!Number.isSafeInteger(seed)) throw new Error(`DSX_CRASH_SEED=${process.env.DSX_CRASH_SEED} is not a whole number`);
 
   before(async function () {
-    chain = await setupUsageChain({ signers: 1, threshold: 1, days: 10n });
-    dir = tempOracleDir();
-    config = writeUsageConfig(chain, dir, { retry: { attempts: 6, baseDelayMs: 100, maxDelayMs: 1000 } });
-    cli = bundleUsageCli(dir);
+    ({ chain, dir, config, cli } = await startUsageOracle({
+      chain: { signers: 1, threshold: 1, days: 10n },
+      config: { retry: { attempts: 6, baseDelayMs: 100, maxDelayMs: 1000 } },
+      cli: true,
+    }));
+  });
+  afterEach(function () {
+    if (this.currentTest?.state === "failed") process.stderr.write(`    usage crash suite failed with DSX_CRASH_SEED=${seed}: run it again with that seed to replay the same kills\n`);
   });
   after(async function () {
     await chain?.node.stop();

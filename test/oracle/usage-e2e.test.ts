@@ -9,7 +9,6 @@ import type { Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { revenueShareLedgerAbi } from "../../sdk/abis";
 import { createChainClients } from "../../sdk/chain";
-import { loadUsageConfig } from "../../oracle/usage/config";
 import { signBatchFile, submitSignatureFiles } from "../../oracle/usage/cosign";
 import type { EvidenceBundle } from "../../oracle/usage/bundle";
 import { proveRecord, verifyRecordProof, decodeUsageLeaf } from "../../oracle/usage/evidence";
@@ -17,15 +16,16 @@ import { openUsageRuntime, outboxPath, runUsageOnce, type UsageRuntime } from ".
 import {
   chainGpuSeconds,
   HOUR,
+  loadTestUsageConfig,
   RATES,
   SACCT_HEADER,
   sacctLine,
   setChainTime,
-  setupUsageChain,
   tempOracleDir,
   writeUsageConfig,
   type UsageChain,
 } from "./crash/usageChain";
+import { startUsageOracle } from "./support";
 
 const M = 60n;
 
@@ -61,9 +61,7 @@ describe("usage oracle: end to end on a hardhat node", function () {
   const iso = (t: bigint) => new Date(Number(t) * 1000).toISOString();
 
   before(async function () {
-    chain = await setupUsageChain({ signers: 3, threshold: 2, days: 2n });
-    dir = tempOracleDir();
-    configPath = writeUsageConfig(chain, dir);
+    ({ chain, dir, config: configPath } = await startUsageOracle({ chain: { signers: 3, threshold: 2, days: 2n } }));
     h = chain.h0;
   });
   after(async function () {
@@ -99,7 +97,7 @@ describe("usage oracle: end to end on a hardhat node", function () {
     );
     // now = h + 4h20m: windows up to [h+3h, h+4h) are closed (lag 15 min); job 105 runs on
     await setChainTime(chain, h + 260n * M);
-    rt = await openUsageRuntime(loadUsageConfig(configPath));
+    rt = await openUsageRuntime(loadTestUsageConfig(configPath));
     const summary = await runUsageOnce(rt);
 
     // job 105 runs past the chain's clock: billed up to it, the rest waits in the state (counted waiting)
@@ -169,7 +167,7 @@ describe("usage oracle: end to end on a hardhat node", function () {
     rt.state.close();
     const oneKey = tempOracleDir();
     const onePath = writeUsageConfig(chain, oneKey, { signerKeys: [chain.signerKeys[0]] });
-    const cfg = loadUsageConfig(onePath);
+    const cfg = loadTestUsageConfig(onePath);
     rt = await openUsageRuntime({ ...cfg, stateDir: join(dir, "state"), evidenceDir: join(dir, "evidence"), inputs: [join(dir, "inbox")] });
     writeFileSync(
       join(dir, "inbox", "sacct-3.txt"),

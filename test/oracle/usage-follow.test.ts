@@ -6,18 +6,8 @@ import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { UsageState } from "../../oracle/state/usageState";
-import {
-  bundleUsageCli,
-  chainGpuSeconds,
-  HOUR,
-  SACCT_HEADER,
-  sacctLine,
-  setChainTime,
-  setupUsageChain,
-  tempOracleDir,
-  writeUsageConfig,
-  type UsageChain,
-} from "./crash/usageChain";
+import { chainGpuSeconds, HOUR, SACCT_HEADER, sacctLine, setChainTime, USAGE_KEYS_ENV, type UsageChain } from "./crash/usageChain";
+import { startUsageOracle } from "./support";
 
 /** A running `usage run --follow` and the summary lines it printed so far. */
 interface Follower {
@@ -30,7 +20,7 @@ interface Follower {
 function follow(cli: string, config: string): Follower {
   const child = spawn(process.execPath, [cli, "run", "--config", config, "--follow", "--interval", "300"], {
     cwd: join(__dirname, "..", ".."),
-    env: { ...process.env, NODE_PATH: join(__dirname, "..", "..", "node_modules") },
+    env: { ...process.env, NODE_PATH: join(__dirname, "..", "..", "node_modules"), ...USAGE_KEYS_ENV },
     stdio: ["pipe", "pipe", "pipe"],
   });
   const summaries: string[] = [];
@@ -66,10 +56,7 @@ describe("usage oracle: follow mode on a hardhat node", function () {
   let follower: Follower | undefined;
 
   before(async function () {
-    chain = await setupUsageChain({ signers: 1, threshold: 1, days: 2n });
-    dir = tempOracleDir();
-    config = writeUsageConfig(chain, dir);
-    cli = bundleUsageCli(dir);
+    ({ chain, dir, config, cli } = await startUsageOracle({ chain: { signers: 1, threshold: 1, days: 2n }, cli: true }));
   });
   after(async function () {
     if (follower && follower.child.exitCode === null && follower.child.signalCode === null) follower.child.kill("SIGKILL");

@@ -1,5 +1,5 @@
-// The usage oracle's fast paths against the reference implementations they replace: the
-// WebAssembly Keccak against @noble/hashes, leaf hashes and trees against OpenZeppelin's
+// The usage oracle's fast paths against the reference implementations they replace: hash-wasm's
+// Keccak against @noble/hashes, leaf hashes and trees against OpenZeppelin's
 // StandardMerkleTree, the hand-encoded EIP-712 digest against viem, the number slicing of
 // packs against sliceRecord, the block line reader against textLines.
 import { expect } from "chai";
@@ -16,7 +16,7 @@ import { hashUsageBatch, ledgerDomain, skuToBytes32, sortSignaturesBySigner, usa
 import { fileLineBlocks, textLines } from "../../oracle/sources/lines";
 import { signBatch, submitUsageCalldata, usageBatchDigest } from "../../oracle/usage/batch";
 import { LeafHasher, usageTreeNodes, usageTreeOf, USAGE_LEAF_ENCODING, type UsageLeaf } from "../../oracle/usage/evidence";
-import { keccak256Bytes } from "../../oracle/usage/keccak";
+import { keccak256Bytes, keccakLoaded, loadKeccak } from "../../oracle/usage/hashing";
 import { PackBuilder, packLines, packSlices, packSliceLeaf } from "../../oracle/usage/packs";
 import { sliceRecord, WindowGrid } from "../../oracle/usage/slicing";
 import { UsageState, type NewPack } from "../../oracle/state/usageState";
@@ -47,7 +47,12 @@ function leaf(i: number, random: () => number): UsageLeaf {
 
 describe("usage oracle fast paths", function () {
   this.timeout(60_000);
-  describe("keccak256Bytes (WebAssembly)", function () {
+  before(async function () {
+    await loadKeccak();
+    expect(keccakLoaded()).to.equal(true);
+  });
+
+  describe("keccak256Bytes (hash-wasm)", function () {
     it("when given 0 to 600 bytes, it equals @noble/hashes keccak_256", function () {
       const random = prng(1);
       for (let length = 0; length <= 600; length++) {
@@ -70,6 +75,28 @@ describe("usage oracle fast paths", function () {
       hasher.add("r", 7n, skuToBytes32("b200"), H, H + 60n, 480n);
       const both = hasher.hash();
       expect(both.subarray(0, 32).equals(both.subarray(32, 64))).to.equal(true);
+    });
+
+    it("when more leaves are added than one 4 MiB flush holds, every hash equals the leaf hashed alone and standardLeafHash", function () {
+      const random = prng(7);
+      const leaves = Array.from({ length: 40_000 }, (_, i) => leaf(i, random));
+      const hasher = new LeafHasher();
+      for (const l of leaves) hasher.addLeaf(l);
+      expect(hasher.count).to.equal(leaves.length);
+      const hashes = hasher.hash();
+      expect(hashes.length).to.equal(32 * leaves.length);
+      const alone = new LeafHasher();
+      const differ = leaves.filter((l, i) => {
+        alone.addLeaf(l);
+        return !alone.hash().equals(hashes.subarray(32 * i, 32 * i + 32));
+      });
+      expect(differ).to.deep.equal([]);
+      for (let i = 0; i < leaves.length; i += 397) {
+        expect(`0x${hashes.toString("hex", 32 * i, 32 * i + 32)}`, leaves[i][0]).to.equal(standardLeafHash(USAGE_LEAF_ENCODING, leaves[i]));
+      }
+      // the hasher starts over after hash()
+      expect(hasher.count).to.equal(0);
+      expect(hasher.hash().length).to.equal(0);
     });
 
     it("when a value does not fit its type, it throws", function () {

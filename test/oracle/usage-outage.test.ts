@@ -1,15 +1,15 @@
-// RPC outage: the oracle talks to the node through a TCP proxy that the test cuts for a few
-// seconds in the middle of a run (connections refused, open ones reset). The oracle retries
+// RPC outage: the oracle talks to the node through a TCP proxy that the test cuts in the middle
+// of a run (connections refused, open ones reset) until the oracle has failed and backed off. The oracle retries
 // with backoff and completes; the chain ends with exactly the exported GPU-seconds.
 import { expect } from "chai";
 import { existsSync, readdirSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import { join } from "node:path";
-import { loadUsageConfig } from "../../oracle/usage/config";
 import { openUsageRuntime, runUsageOnce } from "../../oracle/usage/run";
 import {
   chainGpuSeconds,
   HOUR,
+  loadTestUsageConfig,
   SACCT_HEADER,
   sacctLine,
   setChainTime,
@@ -78,7 +78,7 @@ describe("usage oracle: the RPC node is unreachable mid-run", function () {
     await chain?.node.stop();
   });
 
-  it("when the node is cut off for 3 s after the first batch, the oracle retries with backoff and completes", async function () {
+  it("when the node is cut off after the first batch until the oracle has retried, it retries with backoff and completes", async function () {
     const dir = tempOracleDir();
     const h = chain.h0;
     const lines = [SACCT_HEADER];
@@ -89,22 +89,32 @@ describe("usage oracle: the RPC node is unreachable mid-run", function () {
     }
     writeFileSync(join(dir, "inbox", "sacct.txt"), `${lines.join("\n")}\n`);
     await setChainTime(chain, h + 11n * HOUR);
-    const config = loadUsageConfig(
+    const config = loadTestUsageConfig(
       writeUsageConfig(chain, dir, { rpcUrl: `http://127.0.0.1:${proxy.port}`, retry: { attempts: 10, baseDelayMs: 200, maxDelayMs: 2000 } }),
     );
     const messages: string[] = [];
-    const rt = await openUsageRuntime(config, (m) => messages.push(m));
+    let cutting = false;
+    let retried!: () => void;
+    const retriedWhileCut = new Promise<void>((resolve) => (retried = resolve));
+    const rt = await openUsageRuntime(config, (m) => {
+      messages.push(m);
+      if (cutting && m.includes("retry")) retried();
+    });
 
     const evidence = join(dir, "evidence");
+    let settled = false;
+    const run = runUsageOnce(rt).finally(() => (settled = true));
     const outage = (async () => {
-      while (!existsSync(evidence) || readdirSync(evidence).filter((f) => f.endsWith(".json")).length === 0) {
+      while (!settled && (!existsSync(evidence) || readdirSync(evidence).filter((f) => f.endsWith(".json")).length === 0)) {
         await new Promise((r) => setTimeout(r, 20));
       }
+      cutting = true;
       await proxy.cut();
-      await new Promise((r) => setTimeout(r, 3000));
+      // The node stays unreachable until the oracle has failed against it and backed off (or the run ended without noticing).
+      await Promise.race([retriedWhileCut, run.catch(() => undefined)]);
       await proxy.restore();
     })();
-    const summary = await runUsageOnce(rt);
+    const summary = await run;
     await outage;
     rt.state.close();
 

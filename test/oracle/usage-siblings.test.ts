@@ -15,7 +15,6 @@ import { createChainClients } from "../../sdk/chain";
 import { skuToBytes32 } from "../../sdk/eip712";
 import { UsageState } from "../../oracle/state/usageState";
 import type { EvidenceBundle } from "../../oracle/usage/bundle";
-import { loadUsageConfig } from "../../oracle/usage/config";
 import { USAGE_REJECTIONS } from "../../oracle/usage/preflight";
 import { openUsageRuntime, runUsageOnce } from "../../oracle/usage/run";
 import { NODE_KEYS } from "../helpers/hardhatNode";
@@ -24,16 +23,15 @@ import {
   chainGpuSeconds,
   DAY,
   HOUR,
+  loadTestUsageConfig,
   RATES,
   runUsageCli,
   SACCT_HEADER,
   sacctLine,
   setChainTime,
-  setupUsageChain,
-  tempOracleDir,
-  writeUsageConfig,
   type UsageChain,
 } from "./crash/usageChain";
+import { startUsageOracle } from "./support";
 
 const M = 60n;
 const UNIT = 1_000_000n;
@@ -45,9 +43,7 @@ describe("usage oracle: a line rejected on chain sends its agreement's siblings 
   let config: string;
 
   before(async function () {
-    chain = await setupUsageChain({ signers: 1, threshold: 1, days: 10n });
-    dir = tempOracleDir();
-    config = writeUsageConfig(chain, dir);
+    ({ chain, dir, config } = await startUsageOracle({ chain: { signers: 1, threshold: 1, days: 10n } }));
   });
   after(async function () {
     await chain?.node.stop();
@@ -119,7 +115,7 @@ describe("usage oracle: a line rejected on chain sends its agreement's siblings 
     // The decrease comes into force; the restarted oracle resends exactly the persisted batch.
     await setChainTime(chain, h + 7n * DAY + 2n * HOUR);
     expect((await position(1n)).spendLimit).to.equal(30n * UNIT);
-    let rt = await openUsageRuntime(loadUsageConfig(config));
+    let rt = await openUsageRuntime(loadTestUsageConfig(config));
     const first = await runUsageOnce(rt);
     rt.state.close();
     expect(first).to.include({ submitted: 1, batched: 0, rejected: 2, quarantined: 0 });
@@ -151,7 +147,7 @@ describe("usage oracle: a line rejected on chain sends its agreement's siblings 
 
     // The startup raises the authorization again (an increase is in force at once): the next run bills both lines.
     await authorize(900_000n * UNIT);
-    rt = await openUsageRuntime(loadUsageConfig(config));
+    rt = await openUsageRuntime(loadTestUsageConfig(config));
     const second = await runUsageOnce(rt);
     const totals = rt.state.sliceTotals();
     rt.state.close();

@@ -10,20 +10,20 @@ import { privateKeyToAccount } from "viem/accounts";
 import { revenueShareLedgerAbi } from "../../sdk/abis";
 import { createChainClients } from "../../sdk/chain";
 import { ConfigError } from "../../sdk/errors";
-import { loadUsageConfig } from "../../oracle/usage/config";
 import { openUsageRuntime, runUsageOnce, type UsageRuntime } from "../../oracle/usage/run";
 import { NODE_KEYS } from "../helpers/hardhatNode";
 import {
   chainGpuSeconds,
   HOUR,
+  loadTestUsageConfig,
   SACCT_HEADER,
   sacctLine,
   setChainTime,
-  setupUsageChain,
   tempOracleDir,
   writeUsageConfig,
   type UsageChain,
 } from "./crash/usageChain";
+import { startUsageOracle } from "./support";
 
 const M = 60n;
 
@@ -34,8 +34,7 @@ describe("usage oracle: a partner signer set PROGRAM proposed", function () {
   let rt: UsageRuntime | undefined;
 
   before(async function () {
-    chain = await setupUsageChain({ signers: 1, threshold: 1, days: 10n });
-    dir = tempOracleDir();
+    ({ chain, dir } = await startUsageOracle({ chain: { signers: 1, threshold: 1, days: 10n } }));
   });
   after(async function () {
     rt?.state.close();
@@ -46,7 +45,7 @@ describe("usage oracle: a partner signer set PROGRAM proposed", function () {
   async function open(keys: `0x${string}`[], log: string[]): Promise<UsageRuntime> {
     rt?.state.close();
     const own = tempOracleDir();
-    const config = loadUsageConfig(writeUsageConfig(chain, own, { signerKeys: keys }));
+    const config = loadTestUsageConfig(writeUsageConfig(chain, own, { signerKeys: keys }));
     rt = await openUsageRuntime({ ...config, stateDir: join(dir, "state"), evidenceDir: join(dir, "evidence"), inputs: [join(dir, "inbox")] }, (l) => log.push(l));
     return rt;
   }

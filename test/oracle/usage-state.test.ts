@@ -210,6 +210,37 @@ describe("usage state and planning (no chain)", function () {
     });
   });
 
+  describe("slices", function () {
+    const slice = {
+      recordId: "syd1/4101/0",
+      agreementId: 2n ** 70n,
+      sku: "h100-sxm",
+      sliceStart: H + 60n,
+      sliceEnd: H + 3600n,
+      gpus: 8n,
+      gpuSeconds: 8n * 3540n,
+      windowStart: H,
+      windowEnd: H + 3600n,
+      pieceStart: H,
+      pieceEnd: H + 3600n,
+      carried: true,
+      sourceFile: "sacct.txt",
+      sourceLine: 7,
+    };
+
+    it("when a slice is stored and read back, every field is as given, and it is pending with no batch and no rejection", function () {
+      const id = state.transaction(() => state.addSlice(slice));
+      expect(state.getSlice(id)).to.deep.equal({ id, ...slice, state: "pending", batchId: null, rejection: null });
+      state.transaction(() => state.setSliceState(id, "batched", "0xb1", "NoRate"));
+      expect(state.slicesOfBatch("0xb1")).to.deep.equal([{ id, ...slice, state: "batched", batchId: "0xb1", rejection: "NoRate" }]);
+    });
+
+    it("when a time is 2^53 or more, the slice is refused naming the field and nothing is stored", function () {
+      expect(() => state.transaction(() => state.addSlice({ ...slice, sliceEnd: 2n ** 53n }))).to.throw(/sliceEnd = 9007199254740992 is too large/);
+      expect(state.sliceTotals().pending.slices).to.equal(0);
+    });
+  });
+
   describe("ingestFiles", function () {
     it("when exports repeat and overlap, the watermark bills each GPU-second once and recordIds catch duplicates", async function () {
       const grid = new WindowGrid({ cuts: cutsOf(context(H, [agreement(1n), agreement(2n)])) });

@@ -11,23 +11,20 @@ import { join } from "node:path";
 import { compileUsageConfig } from "../../oracle/sources/usage";
 import { UsageState } from "../../oracle/state/usageState";
 import type { EvidenceBundle } from "../../oracle/usage/bundle";
-import { loadUsageConfig } from "../../oracle/usage/config";
 import { ingestFiles } from "../../oracle/usage/ingest";
 import { resumeWaitingRows } from "../../oracle/usage/resume";
 import { formatSummary, gasPerGpuHour, openUsageRuntime, runUsageOnce, type UsageRunSummary, type UsageRuntime } from "../../oracle/usage/run";
 import { WindowGrid } from "../../oracle/usage/slicing";
-import { at, fixturePath, sydneyConfig } from "./support";
+import { at, fixturePath, startUsageOracle, sydneyConfig } from "./support";
 import {
-  bundleUsageCli,
   chainGpuSeconds,
   HOUR,
+  loadTestUsageConfig,
   runUsageCli,
   SACCT_HEADER,
   sacctLine,
   setChainTime,
-  setupUsageChain,
   tempOracleDir,
-  writeUsageConfig,
   type UsageChain,
 } from "./crash/usageChain";
 
@@ -56,11 +53,8 @@ describe("usage oracle: every row accounted for, waiting rows, quarantine review
   let rt: UsageRuntime | undefined;
 
   before(async function () {
-    chain = await setupUsageChain({ signers: 1, threshold: 1, days: 2n });
+    ({ chain, dir, config, cli } = await startUsageOracle({ chain: { signers: 1, threshold: 1, days: 2n }, cli: true }));
     h = chain.h0;
-    dir = tempOracleDir();
-    config = writeUsageConfig(chain, dir);
-    cli = bundleUsageCli(dir);
   });
   after(async function () {
     rt?.state.close();
@@ -83,7 +77,7 @@ describe("usage oracle: every row accounted for, waiting rows, quarantine review
     );
     const mtime = statSync(file).mtimeMs;
     await setChainTime(chain, h + 125n * M);
-    rt = await openUsageRuntime(loadUsageConfig(config));
+    rt = await openUsageRuntime(loadTestUsageConfig(config));
     const first = await runUsageOnce(rt);
 
     // the chain moves on; the file is not touched

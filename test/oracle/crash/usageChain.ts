@@ -1,6 +1,7 @@
 // Shared by the usage oracle's chain tests: a real hardhat node with the ledger deployed, a
 // partner with k-of-n oracle signers and rates, accepted agreements that authorize it, the
-// oracle's config file, an independent tally of the exports and the chain's own figures.
+// oracle's config file (its keys in USAGE_KEYS_ENV), an independent tally of the exports and
+// the chain's own figures.
 import { execFileSync, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -9,9 +10,10 @@ import { keccak256, stringToHex, type Address, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { revenueShareLedgerAbi } from "../../../sdk/abis";
 import { createChainClients } from "../../../sdk/chain";
-import { loadDeployment, type Deployment } from "../../../sdk/config";
+import { loadDeployment, type Deployment } from "../../../sdk/deployment";
 import { skuToBytes32 } from "../../../sdk/eip712";
-import { advanceTime, freePort, NODE_KEYS, nodeRpc, type RunningNode } from "../../helpers/hardhatNode";
+import { loadUsageConfig, type UsageConfig } from "../../../oracle/usage/config";
+import { advanceTime, NODE_KEYS, startHardhatNode, type RunningNode } from "../../helpers/hardhatNode";
 
 const ROOT = join(__dirname, "..", "..", "..");
 const HARDHAT = join(ROOT, "node_modules", ".bin", "hardhat");
@@ -47,40 +49,12 @@ function privateConfig(): string {
 /** Starts `hardhat node` (the project's network settings) on a free port and deploys the ledger with scripts/deploy.ts. */
 async function startAndDeploy(): Promise<{ node: RunningNode; deployment: Deployment; dir: string }> {
   const config = privateConfig();
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const child = spawn(HARDHAT, ["--config", config, "node", "--hostname", "127.0.0.1", "--port", String(port)], { cwd: ROOT, stdio: "ignore" });
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  const node: RunningNode = {
-    url,
-    port,
-    process: child,
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill("SIGTERM");
-        const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
-        await exited;
-        clearTimeout(timer);
-      }
-    },
-  };
-  for (const deadline = Date.now() + 60_000; ; ) {
-    try {
-      await nodeRpc(url, "eth_blockNumber");
-      break;
-    } catch {
-      if (Date.now() > deadline || child.exitCode !== null) {
-        await node.stop();
-        throw new Error(`hardhat node did not answer on ${url}`);
-      }
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
+  const node = await startHardhatNode({ config });
   const dir = mkdtempSync(join(tmpdir(), "dsx-usage-deploy-"));
   execFileSync(HARDHAT, ["--config", config, "run", "--no-compile", "--network", "localhost", "scripts/deploy.ts"], {
     cwd: ROOT,
     stdio: "pipe",
-    env: { ...process.env, RPC_URL: url, DEPLOYMENTS_DIR: dir },
+    env: { ...process.env, DSX_RPC_URL: node.url, DSX_DEPLOYMENTS_DIR: dir },
   });
   return { node, deployment: loadDeployment(dir, 31337), dir };
 }
@@ -94,7 +68,8 @@ export interface UsageChain {
   deployment: Deployment;
   deploymentsDir: string;
   partner: Address;
-  relayerKey: Hex;
+  /** The key that sends the oracle's transactions (NODE_KEYS[2]). */
+  senderKey: Hex;
   signerKeys: Hex[];
   threshold: number;
   /** The hour the rates and the agreements start. */
@@ -158,20 +133,40 @@ export async function setupUsageChain(options: SetupOptions = {}): Promise<Usage
     await send(client, "authorizePartner", [id, partner, 900_000n * 1_000_000n, options.maxGpus ?? 64]);
     agreements.push({ id, account, startup, endTime: terms.endTime });
   }
-  return { node, deployment, deploymentsDir: dir, partner, relayerKey: NODE_KEYS[2], signerKeys, threshold, h0, agreements };
+  return { node, deployment, deploymentsDir: dir, partner, senderKey: NODE_KEYS[2], signerKeys, threshold, h0, agreements };
 }
 
-/** Writes the oracle's config file for `chain` into `dir`; returns its path. */
-export function writeUsageConfig(
-  chain: UsageChain,
-  dir: string,
-  overrides: { rpcUrl?: string; signerKeys?: Hex[]; inputs?: string[]; retry?: Record<string, number> } = {},
-): string {
+/**
+ * The environment the oracle under test reads its keys from: `DSX_TEST_NODE_KEY_<i>` holds
+ * NODE_KEYS[i] (the config {@link writeUsageConfig} writes names them with `privateKeyEnv`).
+ */
+export const USAGE_KEYS_ENV: Readonly<Record<string, string>> = Object.fromEntries(NODE_KEYS.map((key, i) => [`DSX_TEST_NODE_KEY_${i}`, key]));
+
+/** The variable of USAGE_KEYS_ENV that holds `key`. */
+function keyEnv(key: Hex): string {
+  const i = (NODE_KEYS as readonly string[]).indexOf(key);
+  if (i < 0) throw new Error(`${key} is not a hardhat node key: the test oracle's keys come from NODE_KEYS`);
+  return `DSX_TEST_NODE_KEY_${i}`;
+}
+
+/** Overrides of {@link writeUsageConfig}. */
+export interface UsageConfigOverrides {
+  rpcUrl?: string;
+  signerKeys?: Hex[];
+  inputs?: string[];
+  retry?: Record<string, number>;
+}
+
+/**
+ * Writes the oracle's config file for `chain` into `dir` in the settings' current vocabulary
+ * (deploymentsDir, sender, privateKeyEnv naming a variable of USAGE_KEYS_ENV); returns its path.
+ */
+export function writeUsageConfig(chain: UsageChain, dir: string, overrides: UsageConfigOverrides = {}): string {
   const path = join(dir, "oracle-usage.json");
   const config = {
     rpcUrl: overrides.rpcUrl ?? chain.node.url,
     chainId: 31337,
-    deployments: chain.deploymentsDir,
+    deploymentsDir: chain.deploymentsDir,
     partner: chain.partner,
     stateDir: join(dir, "state"),
     evidenceDir: join(dir, "evidence"),
@@ -180,12 +175,17 @@ export function writeUsageConfig(
     skuMap: { h100: "h100-sxm", b200: "b200", gb300: "gb300" },
     partitionSkus: { "gpu-h100": "h100-sxm", "gpu-b200": "b200" },
     timezone: "UTC",
-    signers: (overrides.signerKeys ?? chain.signerKeys).map((privateKey) => ({ privateKey })),
-    relayer: { privateKey: chain.relayerKey },
+    signers: (overrides.signerKeys ?? chain.signerKeys).map((key) => ({ privateKeyEnv: keyEnv(key) })),
+    sender: { privateKeyEnv: keyEnv(chain.senderKey) },
     ...(overrides.retry ? { retry: overrides.retry } : {}),
   };
   writeFileSync(path, JSON.stringify(config, null, 2));
   return path;
+}
+
+/** Loads a config {@link writeUsageConfig} wrote, its keys read from USAGE_KEYS_ENV. */
+export function loadTestUsageConfig(path: string): UsageConfig {
+  return loadUsageConfig(path, { ...process.env, ...USAGE_KEYS_ENV });
 }
 
 /** A fresh temporary folder with an empty `inbox`. */
@@ -248,7 +248,7 @@ export function runUsageCli(
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [cli, ...args], {
       cwd: join(__dirname, "..", "..", ".."),
-      env: { ...process.env, NODE_PATH: join(__dirname, "..", "..", "..", "node_modules"), ...options.env },
+      env: { ...process.env, NODE_PATH: join(__dirname, "..", "..", "..", "node_modules"), ...USAGE_KEYS_ENV, ...options.env },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stdout = "";
