@@ -1,5 +1,5 @@
-// The API's settings (SERVICES §1): a JSON file and/or environment variables, parsed with zod; a bad
-// setting stops the start with one line naming it and the fix.
+// The API's settings (SERVICES §1): a JSON file and/or `DSX_*` environment variables (the names before them still
+// read, with one deprecation line), parsed with zod; a bad setting stops the start with one line naming it and the fix.
 import { z } from "zod";
 import { loadConfig } from "../sdk/config";
 
@@ -34,32 +34,95 @@ export const apiConfigSchema = z.strictObject({
 
 export type ApiConfig = z.output<typeof apiConfigSchema>;
 
-/** Setting → environment variable. */
+/**
+ * Setting → environment variable: `DSX_*` like every service's (the chain's `DSX_RPC_URL`, `DSX_CHAIN_ID`,
+ * `DSX_DEPLOYMENTS_DIR`, the API's own `DSX_API_*`); `DATABASE_URL` keeps the name PostgreSQL tooling reads.
+ */
 export const API_ENV = {
-  rpcUrl: "RPC_URL",
-  chainId: "CHAIN_ID",
-  deploymentsDir: "DEPLOYMENTS_DIR",
+  rpcUrl: "DSX_RPC_URL",
+  chainId: "DSX_CHAIN_ID",
+  deploymentsDir: "DSX_DEPLOYMENTS_DIR",
   databaseUrl: "DATABASE_URL",
-  dataDir: "API_DATA_DIR",
-  host: "API_HOST",
-  port: "API_PORT",
-  indexer: "API_INDEXER",
-  confirmations: "API_CONFIRMATIONS",
-  chunkSize: "API_CHUNK_SIZE",
-  pollIntervalMs: "API_POLL_INTERVAL_MS",
-  leaseTtlMs: "API_LEASE_TTL_MS",
-  evidenceDir: "API_EVIDENCE_DIR",
-  auditDir: "API_AUDIT_DIR",
-  corsOrigins: "API_CORS_ORIGINS",
-  rateLimitPerMinute: "API_RATE_LIMIT_PER_MINUTE",
-  bodyLimit: "API_BODY_LIMIT",
-  logLevel: "LOG_LEVEL",
-  shutdownTimeoutMs: "API_SHUTDOWN_TIMEOUT_MS",
+  dataDir: "DSX_API_DATA_DIR",
+  host: "DSX_API_HOST",
+  port: "DSX_API_PORT",
+  indexer: "DSX_API_INDEXER",
+  confirmations: "DSX_API_CONFIRMATIONS",
+  chunkSize: "DSX_API_CHUNK_SIZE",
+  pollIntervalMs: "DSX_API_POLL_INTERVAL_MS",
+  leaseTtlMs: "DSX_API_LEASE_TTL_MS",
+  evidenceDir: "DSX_API_EVIDENCE_DIR",
+  auditDir: "DSX_API_AUDIT_DIR",
+  corsOrigins: "DSX_API_CORS_ORIGINS",
+  rateLimitPerMinute: "DSX_API_RATE_LIMIT_PER_MINUTE",
+  bodyLimit: "DSX_API_BODY_LIMIT",
+  logLevel: "DSX_API_LOG_LEVEL",
+  shutdownTimeoutMs: "DSX_API_SHUTDOWN_TIMEOUT_MS",
 } as const;
 
-/** Loads the settings from `API_CONFIG` (a JSON file, optional) and the environment. */
-export function loadApiConfig(environment: Readonly<Record<string, string | undefined>> = process.env): ApiConfig {
-  return loadConfig({ schema: apiConfigSchema, file: environment.API_CONFIG || undefined, env: API_ENV, environment });
+/** The variable naming the API's JSON settings file (optional). */
+export const API_CONFIG_ENV = "DSX_API_CONFIG";
+
+/** Current variable → the name the API read before: still accepted, with one deprecation line. */
+export const DEPRECATED_API_ENV: Readonly<Record<string, string>> = {
+  DSX_RPC_URL: "RPC_URL",
+  DSX_CHAIN_ID: "CHAIN_ID",
+  DSX_DEPLOYMENTS_DIR: "DEPLOYMENTS_DIR",
+  DSX_API_CONFIG: "API_CONFIG",
+  DSX_API_DATA_DIR: "API_DATA_DIR",
+  DSX_API_HOST: "API_HOST",
+  DSX_API_PORT: "API_PORT",
+  DSX_API_INDEXER: "API_INDEXER",
+  DSX_API_CONFIRMATIONS: "API_CONFIRMATIONS",
+  DSX_API_CHUNK_SIZE: "API_CHUNK_SIZE",
+  DSX_API_POLL_INTERVAL_MS: "API_POLL_INTERVAL_MS",
+  DSX_API_LEASE_TTL_MS: "API_LEASE_TTL_MS",
+  DSX_API_EVIDENCE_DIR: "API_EVIDENCE_DIR",
+  DSX_API_AUDIT_DIR: "API_AUDIT_DIR",
+  DSX_API_CORS_ORIGINS: "API_CORS_ORIGINS",
+  DSX_API_RATE_LIMIT_PER_MINUTE: "API_RATE_LIMIT_PER_MINUTE",
+  DSX_API_BODY_LIMIT: "API_BODY_LIMIT",
+  DSX_API_LOG_LEVEL: "LOG_LEVEL",
+  DSX_API_SHUTDOWN_TIMEOUT_MS: "API_SHUTDOWN_TIMEOUT_MS",
+};
+
+type Environment = Readonly<Record<string, string | undefined>>;
+
+/** Set and not empty (loadConfig's rule: an empty variable counts as unset). */
+const given = (value: string | undefined): value is string => value !== undefined && value !== "";
+
+/**
+ * The variable to read for `name`: itself, or its old name when only that one is set. Old names found are listed in
+ * `notes`; when both names are set and differ, the current one wins and the note says so.
+ */
+function variableFor(name: string, environment: Environment, notes: string[]): string {
+  const old = DEPRECATED_API_ENV[name];
+  if (old === undefined || !given(environment[old])) return name;
+  if (!given(environment[name])) {
+    notes.push(`${old} (now ${name})`);
+    return old;
+  }
+  notes.push(environment[name] === environment[old] ? `${old} (now ${name}, set to the same value)` : `${old} (now ${name}; both are set and differ: ${name} wins)`);
+  return name;
+}
+
+/**
+ * Loads the settings from `DSX_API_CONFIG` (a JSON file, optional) and the environment ({@link API_ENV}). The old
+ * names ({@link DEPRECATED_API_ENV}) are still read; using any prints one deprecation line through `warn`.
+ * @throws ConfigError naming the setting, the variable it came from and the fix.
+ * @example const config = loadApiConfig({ DSX_RPC_URL: "http://127.0.0.1:8545", DSX_CHAIN_ID: "31337" });
+ */
+export function loadApiConfig(
+  environment: Environment = process.env,
+  warn: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
+): ApiConfig {
+  const notes: string[] = [];
+  const file = environment[variableFor(API_CONFIG_ENV, environment, notes)] || undefined;
+  const env = Object.fromEntries(Object.entries(API_ENV).map(([setting, name]) => [setting, variableFor(name, environment, notes)]));
+  if (notes.length > 0) {
+    warn(`warning: deprecated environment variables: ${notes.join(", ")}; the old names still work, see docs/api.md "Settings".`);
+  }
+  return loadConfig({ schema: apiConfigSchema, file, env, environment });
 }
 
 /** "*" → "*"; "a,b" → ["a", "b"]. */

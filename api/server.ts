@@ -3,7 +3,7 @@
 // stop accepting, finish in-flight requests, stop the indexer at a transaction boundary, close the pool.
 import type { Server } from "node:http";
 import pino, { type Logger } from "pino";
-import { loadDeployment, type Deployment } from "../sdk/config";
+import { loadDeployment, type Deployment } from "../sdk/deployment";
 import { DsxError } from "../sdk/errors";
 import { createApp } from "./app";
 import { loadApiConfig, parseCorsOrigins, type ApiConfig } from "./config";

@@ -122,7 +122,7 @@ export async function migrate(db: Kysely<Database>): Promise<void> {
     if (rows.rows.length > 0 && rows.rows[0].version !== SCHEMA_VERSION) {
       throw new Error(
         `The database holds index schema version ${rows.rows[0].version}, this build writes ${SCHEMA_VERSION}: ` +
-          "point it at a new database (DATABASE_URL or API_DATA_DIR) and let it re-index.",
+          "point it at a new database (DATABASE_URL or DSX_API_DATA_DIR) and let it re-index.",
       );
     }
     for (const statement of DDL.slice(1)) await sql.raw(statement).execute(trx);

@@ -8,7 +8,7 @@ import type { Logger } from "pino";
 import { toHex, type Block, type Chain, type Hex, type PublicClient, type RpcLog, type Transport } from "viem";
 import { revenueShareLedgerAbi } from "../../sdk/abis";
 import { withRetry } from "../../sdk/chain";
-import type { Deployment } from "../../sdk/config";
+import type { Deployment } from "../../sdk/deployment";
 import { isRetryable } from "../../sdk/errors";
 import type { BlocksTable, Database } from "../db/schema";
 import { decodeLog, type DecodedLog, type RawLog } from "./events";
@@ -136,6 +136,7 @@ export class Indexer {
   private wake?: () => void;
   private readonly state: IndexerStatus = { holdsLease: false, reorgs: 0 };
   private readonly listeners: (() => void)[] = [];
+  private readonly leaseListeners: ((held: boolean) => void)[] = [];
 
   constructor(options: IndexerOptions) {
     this.db = options.db;
@@ -154,6 +155,14 @@ export class Indexer {
   /** Calls `listener` after every committed checkpoint move (a chunk, a part of one, a reorg rollback). */
   onCheckpoint(listener: () => void): void {
     this.listeners.push(listener);
+  }
+
+  /**
+   * Calls `listener` after every attempt to take the writer lease (at start-up, and while another process holds it),
+   * with whether this process now holds it.
+   */
+  onLeaseAttempt(listener: (held: boolean) => void): void {
+    this.leaseListeners.push(listener);
   }
 
   private moved(): void {
@@ -263,7 +272,11 @@ export class Indexer {
       payoutNotice,
     });
     this.state.holdsLease = await acquireLease(this.db, this.owner, this.leaseTtlMs);
-    if (!this.state.holdsLease) return;
+    for (const listener of this.leaseListeners) listener(this.state.holdsLease);
+    if (!this.state.holdsLease) {
+      this.log.debug({ owner: this.owner }, "another process holds the writer lease; waiting");
+      return;
+    }
     const start = deployment.deploymentBlock - 1;
     if (start >= 0) {
       const block = await this.block(start);

@@ -169,7 +169,7 @@ export async function initIndexerState(db: Db, info: DeploymentInfo): Promise<Se
   if (state.chain_id !== info.chainId || state.ledger !== info.ledger.toLowerCase()) {
     throw new DeploymentMismatchError(
       `The database holds the index of ledger ${state.ledger} on chain ${state.chain_id}, not ${info.ledger.toLowerCase()} ` +
-        `on chain ${info.chainId}: use another database (DATABASE_URL or API_DATA_DIR).`,
+        `on chain ${info.chainId}: use another database (DATABASE_URL or DSX_API_DATA_DIR).`,
     );
   }
   return state;

@@ -30,7 +30,7 @@ import type { Reader } from "../services/snapshot";
 export interface RouteDeps {
   chainId: number;
   evidenceDir?: string;
-  /** The auditor's report folder (API_AUDIT_DIR). */
+  /** The auditor's report folder (DSX_API_AUDIT_DIR). */
   audits?: AuditReports;
 }
 
@@ -170,7 +170,7 @@ export const routes: RouteSpec[] = [
     operationId: "getAgreementAudit",
     summary: "The agreement's section of the latest audit report, and whether its hash was recorded on chain",
     description:
-      "From the auditor's report folder (API_AUDIT_DIR): the valid report of this ledger with the highest audited block. " +
+      "From the auditor's report folder (DSX_API_AUDIT_DIR): the valid report of this ledger with the highest audited block. " +
       "Its hash, audited block, pass/fail per check, discrepancies and the agreement's section, and the indexed " +
       "AuditRecorded events that published that hash. 404 when the agreement is unknown, no folder is configured, " +
       "the folder holds no report of this ledger, or the latest report does not cover the agreement.",
@@ -276,7 +276,7 @@ export const routes: RouteSpec[] = [
     path: "/v1/usage-batches/:batchId/records/:recordId/proof",
     operationId: "getUsageRecordProof",
     summary: "Every leaf of a metering record in a batch's evidence tree, with its Merkle proof",
-    description: "Needs the server's evidence folder (API_EVIDENCE_DIR) holding `<batchId>.json` bundles with a `tree` dump.",
+    description: "Needs the server's evidence folder (DSX_API_EVIDENCE_DIR) holding `<batchId>.json` bundles with a `tree` dump.",
     tags: ["usage"],
     params: z.strictObject({
       batchId: bytes32Param,

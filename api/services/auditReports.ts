@@ -135,7 +135,7 @@ export async function agreementAudit(r: Reader, reports: AuditReports | undefine
   r.at(stateOf(rows[0]));
   const first = rows[0]!;
   if (first._found !== true) throw new AuditUnavailable(`No agreement ${id} is indexed.`);
-  if (!reports) throw new AuditUnavailable("This server has no audit report folder configured (API_AUDIT_DIR).");
+  if (!reports) throw new AuditUnavailable("This server has no audit report folder configured (DSX_API_AUDIT_DIR).");
   const loaded = await reports.latest(chainId, first._s_ledger);
   if (!loaded) throw new AuditUnavailable(`No audit report of ledger ${addr(first._s_ledger)} on chain ${chainId} is in the report folder.`);
   const { report } = loaded;

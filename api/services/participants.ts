@@ -249,7 +249,7 @@ export async function proveBatchRecord(
 ): Promise<RecordProof> {
   const b = await ctx.db.selectFrom("usage_batches").select(["records_root"]).where("batch_id", "=", batchId).executeTakeFirst();
   if (!b) throw new ProofUnavailable(`No usage batch ${batchId} is indexed.`);
-  if (!evidenceDir) throw new ProofUnavailable("This server has no evidence folder configured (API_EVIDENCE_DIR).");
+  if (!evidenceDir) throw new ProofUnavailable("This server has no evidence folder configured (DSX_API_EVIDENCE_DIR).");
   const file = path.join(evidenceDir, `${batchId}.json`);
   let bundle: unknown;
   try {

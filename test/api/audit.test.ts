@@ -24,7 +24,7 @@ async function auditCli(chain: SharedChain, out: string, extra: string[] = []): 
   const args = [
     require.resolve("tsx/cli"),
     "auditor/cli.ts",
-    "--rpc", chain.node.url,
+    "--rpc-url", chain.node.url,
     "--chain-id", String(chain.deployment.chainId),
     "--deployments", chain.deploymentsDir,
     "--out", out,
@@ -226,7 +226,7 @@ for (const engine of ["pglite", "postgres"] as const) {
     it("answers 404 problem+json: unknown agreement, no folder, no report, an agreement the latest report does not cover", async function () {
       const recorded = await api(runs.recorded.dir);
       expectNotFound(await get(recorded, "/v1/agreements/999/audit"), /No agreement 999 is indexed/);
-      expectNotFound(await get(await api(), "/v1/agreements/1/audit"), /no audit report folder configured \(API_AUDIT_DIR\)/);
+      expectNotFound(await get(await api(), "/v1/agreements/1/audit"), /no audit report folder configured \(DSX_API_AUDIT_DIR\)/);
       const empty = fs.mkdtempSync(path.join(os.tmpdir(), "dsx-api-audit-empty-"));
       expectNotFound(await get(await api(empty), "/v1/agreements/1/audit"), /No audit report of ledger/);
       expectNotFound(await get(await api(path.join(empty, "missing")), "/v1/agreements/1/audit"), /No audit report of ledger/);

@@ -14,7 +14,7 @@ import { toOpenApiPath } from "../../api/openapi";
 import { revenueShareLedgerAbi, dsxCreditAbi } from "../../sdk/abis";
 import { newPglite, newPostgres, postgresReachable, sharedChain, silentLogger, type SharedChain } from "./helpers/fixture";
 import { get, listen, validatorsFrom, type Json } from "./helpers/http";
-import { B200, DAY } from "./helpers/ledgerDriver";
+import { B200, DAY } from "../helpers/ledgerDriver";
 import { expectedMigration, expectedPartner, expectedRevenueSigners, pendingViews } from "./helpers/views";
 
 const USAGE_LEAF_ENCODING = ["string", "uint256", "bytes32", "uint64", "uint64", "uint64"];

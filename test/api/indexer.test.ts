@@ -6,8 +6,8 @@ import { decodeEventLog, isAddress, zeroAddress, type Hex } from "viem";
 import { decodeLog } from "../../api/indexer/events";
 import { dsxCreditAbi, revenueShareLedgerAbi } from "../../sdk/abis";
 import { dumpTables, newPglite, newPostgres, nodeRpc, postgresReachable, sharedChain, silentLogger, type SharedChain } from "./helpers/fixture";
-import { DSXC } from "./helpers/ledgerDriver";
-import type { PartnerView, SignerSetView } from "./helpers/views";
+import { DSXC } from "../helpers/ledgerDriver";
+import type { PartnerViewData as PartnerView, SignerSetViewData as SignerSetView } from "../../auditor/chain/snapshot";
 
 function indexer(chain: SharedChain, db: DatabaseHandle, options: { chunkSize?: number; targetLogs?: number; owner?: string; confirmations?: number } = {}) {
   return new Indexer({
@@ -236,8 +236,10 @@ describe("api/indexer: following the ledger into the database", function () {
       const a = indexer(chain, db, { owner: "writer-a" });
       const b = indexer(chain, db, { owner: "writer-b" });
       await a.syncToHead();
+      // b's first attempt at the lease, while a holds it
+      const attempted = new Promise<boolean>((resolve) => b.onLeaseAttempt(resolve));
       b.start();
-      await new Promise((r) => setTimeout(r, 300));
+      expect(await attempted, "b got the lease a holds").to.equal(false);
       expect(b.status().holdsLease).to.equal(false);
       await b.stop();
       const state = await db.db.selectFrom("indexer_state").select("lease_owner").executeTakeFirstOrThrow();

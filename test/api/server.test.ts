@@ -1,4 +1,6 @@
 import { expect } from "chai";
+import { once } from "node:events";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { apiConfigSchema, loadApiConfig } from "../../api/config";
 import { createApp } from "../../api/app";
 import { startApi } from "../../api/server";
@@ -9,9 +11,15 @@ describe("api/server: configuration, rate limit and graceful shutdown", function
   this.timeout(180_000);
 
   it("when a setting is bad, it names the setting and its environment variable", function () {
-    expect(() => loadApiConfig({ RPC_URL: "not a url", CHAIN_ID: "31337" })).to.throw(ConfigError, /rpcUrl.*RPC_URL/);
-    expect(() => loadApiConfig({ RPC_URL: "http://127.0.0.1:8545" })).to.throw(ConfigError, /chainId/);
-    const config = loadApiConfig({ RPC_URL: "http://127.0.0.1:8545", CHAIN_ID: "31337", API_CONFIRMATIONS: "5", API_INDEXER: "false", API_AUDIT_DIR: "audit-reports" });
+    expect(() => loadApiConfig({ DSX_RPC_URL: "not a url", DSX_CHAIN_ID: "31337" })).to.throw(ConfigError, /rpcUrl.*DSX_RPC_URL/);
+    expect(() => loadApiConfig({ DSX_RPC_URL: "http://127.0.0.1:8545" })).to.throw(ConfigError, /chainId/);
+    const config = loadApiConfig({
+      DSX_RPC_URL: "http://127.0.0.1:8545",
+      DSX_CHAIN_ID: "31337",
+      DSX_API_CONFIRMATIONS: "5",
+      DSX_API_INDEXER: "false",
+      DSX_API_AUDIT_DIR: "audit-reports",
+    });
     expect(config).to.include({ chainId: 31337, confirmations: 5, indexer: false, port: 8080, auditDir: "audit-reports" });
     expect(apiConfigSchema.safeParse({ rpcUrl: "http://x", chainId: 1, colour: "blue" }).success).to.equal(false);
   });
@@ -27,9 +35,12 @@ describe("api/server: configuration, rate limit and graceful shutdown", function
       if (ready !== 200) await new Promise((r) => setTimeout(r, 100));
     }
     expect(ready).to.equal(200);
+    // close once the server has the request and before it has answered it
+    const received = once(api.server, "request") as Promise<[IncomingMessage, ServerResponse]>;
     const inFlight = fetch(`${api.url}/v1/agreements?limit=500`);
-    await new Promise((r) => setTimeout(r, 5));
+    const [, response] = await received;
     const closed = api.close();
+    expect(response.writableEnded, "the request is in flight when the server closes").to.equal(false);
     const res = await inFlight;
     expect(res.status).to.equal(200);
     await closed;

@@ -11,9 +11,9 @@ import pino from "pino";
 import { openDatabase, type DatabaseHandle } from "../../../api/db/database";
 import { SCHEMA_VERSION } from "../../../api/db/schema";
 import { scratchPostgres } from "../../../scripts/lib/scratchDatabase";
-import type { Deployment } from "../../../sdk/config";
+import type { Deployment } from "../../../sdk/deployment";
 import { deployTo, nodeRpc, startHardhatNode, type RunningNode } from "../../helpers/hardhatNode";
-import { B200, DAY, DSXC, H100, GB300, LedgerDriver, sortAddresses } from "./ledgerDriver";
+import { B200, DAY, DSXC, H100, GB300, LedgerDriver, sortAddresses } from "../../helpers/ledgerDriver";
 
 export const silentLogger = pino({ level: "silent" });
 

@@ -1,33 +1,11 @@
 // What the API must answer for PROGRAM's pending changes (PROTOCOL v1.1 §3), computed here from the ledger's own
-// views read at the indexed block — `partner(address)`, `revenueSigners()`, `pendingMigration(id)` — and that
-// block's time (meta.blockTimestamp), independently of the API's code.
+// views read at the indexed block — `partner(address)`, `revenueSigners()`, `pendingMigration(id)`, read by the
+// auditor's snapshot reader (auditor/chain/snapshot.ts) — and that block's time (meta.blockTimestamp), independently
+// of the API's code.
 import { zeroAddress, type Address } from "viem";
-import type { LedgerDriver } from "./ledgerDriver";
-
-/** The ledger's `partner(address)` view (v1.1). */
-export interface PartnerView {
-  signers: readonly Address[];
-  threshold: number;
-  payoutBps: number;
-  active: boolean;
-  registered: boolean;
-  nextSequence: bigint;
-  payout: Address;
-  pendingSigners: readonly Address[];
-  pendingThreshold: number;
-  pendingSignersAt: bigint;
-  pendingPayout: Address;
-  pendingPayoutAt: bigint;
-}
-
-/** The ledger's `revenueSigners()` view (v1.1: a struct). */
-export interface SignerSetView {
-  signers: readonly Address[];
-  threshold: number;
-  pendingSigners: readonly Address[];
-  pendingThreshold: number;
-  pendingAt: bigint;
-}
+import { createChainReader } from "../../../auditor/chain/reader";
+import { readSnapshot, type PartnerViewData, type SignerSetViewData } from "../../../auditor/chain/snapshot";
+import type { LedgerDriver } from "../../helpers/ledgerDriver";
 
 /** Unix seconds as the API writes times. */
 export const isoOf = (unix: bigint | number): string => new Date(Number(unix) * 1000).toISOString().replace(".000Z", "Z");
@@ -35,7 +13,7 @@ export const isoOf = (unix: bigint | number): string => new Date(Number(unix) * 
 const left = (effectiveAt: bigint, now: bigint) => Number(effectiveAt > now ? effectiveAt - now : 0n);
 
 /** A partner resource's signer and payout fields, from `partner(address)` at a block whose time is `now`. */
-export function expectedPartner(view: PartnerView, now: bigint) {
+export function expectedPartner(view: PartnerViewData, now: bigint) {
   return {
     signers: [...view.signers],
     threshold: view.threshold,
@@ -50,7 +28,7 @@ export function expectedPartner(view: PartnerView, now: bigint) {
 }
 
 /** The program's `revenueSigners`, from `revenueSigners()`. */
-export function expectedRevenueSigners(view: SignerSetView, now: bigint) {
+export function expectedRevenueSigners(view: SignerSetViewData, now: bigint) {
   return {
     signers: [...view.signers],
     threshold: view.threshold,
@@ -62,16 +40,24 @@ export function expectedRevenueSigners(view: SignerSetView, now: bigint) {
 }
 
 /** An agreement's `pendingMigration`, from `pendingMigration(id)` (zeros when none). */
-export function expectedMigration([to, effectiveAt]: readonly [Address, bigint], now: bigint) {
+export function expectedMigration({ to, effectiveAt }: { to: Address; effectiveAt: bigint }, now: bigint) {
   return to === zeroAddress && effectiveAt === 0n ? null : { to, effectiveAt: isoOf(effectiveAt), secondsLeft: left(effectiveAt, now) };
 }
 
-/** The three views at `blockNumber`. */
+/** The three views at `blockNumber`, for `partners` and `agreements` in their order; throws when one is missing. */
 export async function pendingViews(driver: LedgerDriver, blockNumber: bigint, partners: readonly Address[], agreements: readonly bigint[]) {
-  const [revenueSigners, partnerViews, migrations] = await Promise.all([
-    driver.view<SignerSetView>("revenueSigners", [], blockNumber),
-    Promise.all(partners.map((p) => driver.view<PartnerView>("partner", [p], blockNumber))),
-    Promise.all(agreements.map((id) => driver.view<readonly [Address, bigint]>("pendingMigration", [id], blockNumber))),
-  ]);
-  return { revenueSigners, partners: partnerViews, migrations };
+  const none = <T>(): T[] => [];
+  const snapshot = await readSnapshot(createChainReader({ rpcUrl: driver.node.url }), blockNumber, {
+    ledger: driver.ledger, credit: driver.credit, settlementToken: driver.usdc, agreementIds: [...agreements], partners: [...partners],
+    partnersOf: none, periodsOf: none, beneficiaries: [], rateSchedules: [], batches: [], usageDisputes: [], creditHolders: [],
+  });
+  const found = <T>(value: T | undefined, what: string): T => {
+    if (value === undefined) throw new Error(`No ${what} view at block ${blockNumber}.`);
+    return value;
+  };
+  return {
+    revenueSigners: found(snapshot.revenueSigners, "revenueSigners()"),
+    partners: partners.map((p) => found(snapshot.partners.get(p.toLowerCase()), `partner(${p})`)),
+    migrations: agreements.map((id) => found(snapshot.agreements.get(id)?.pendingMigration, `pendingMigration(${id})`)),
+  };
 }
