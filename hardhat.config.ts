@@ -15,7 +15,7 @@ subtask(TASK_COMPILE_SOLIDITY_GET_SOURCE_PATHS, async (_args, hre, runSuper) => 
 });
 
 // The machines cannot download compilers: serve the `solc` npm package's soljson.js.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- solc ships no types; its version is in its package.json
 const SOLC_VERSION: string = require("solc/package.json").version;
 subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD, async (args: { solcVersion: string }, _hre, runSuper) =>
   args.solcVersion === SOLC_VERSION
@@ -23,7 +23,7 @@ subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD, async (args: { solcVersion: string
         compilerPath: require.resolve("solc/soljson.js"),
         isSolcJs: true,
         version: SOLC_VERSION,
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- solc ships no types
         longVersion: require("solc").version(),
       }
     : runSuper(),
@@ -40,7 +40,7 @@ const config: HardhatUserConfig = {
   networks: {
     // A fixed start keeps test clocks deterministic and lets PROTOCOL §13 run on its own dates.
     hardhat: { hardfork: "cancun", allowUnlimitedContractSize: false, initialDate: "2026-09-01T00:00:00Z" },
-    localhost: { url: process.env.RPC_URL ?? "http://127.0.0.1:8545" },
+    localhost: { url: process.env.DSX_RPC_URL ?? process.env.RPC_URL ?? "http://127.0.0.1:8545" },
     ...(remote(process.env.REMOTE_RPC_URL) ? { remote: remote(process.env.REMOTE_RPC_URL)! } : {}),
   },
   mocha: {

@@ -1,5 +1,5 @@
 // The demo's participants as keys of Hardhat's development accounts (public, funded by `hardhat node`),
-// and the program's set-up on chain through sdk/operations.ts: partners with their signers and rate cards,
+// and the program's set-up on chain through the sdk's actions (sdk/actions/): partners with their signers and rate cards,
 // the revenue signer set, the startups' agreements, acceptances, authorizations and stablecoins.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -7,7 +7,8 @@ import { HDNodeWallet } from "ethers";
 import { keccak256, type Address, type Hex, type PrivateKeyAccount } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { createChainClients } from "../sdk/chain";
-import type { Deployment } from "../sdk/config";
+import type { Deployment } from "../sdk/deployment";
+import { BPS } from "../sdk/shareMath";
 import {
   acceptAgreement,
   authorizePartner,
@@ -17,7 +18,7 @@ import {
   scheduleRate,
   setRevenueSigners,
   type LedgerContext,
-} from "../sdk/operations";
+} from "../sdk";
 import { DEMO_ACCOUNTS, DEV_MNEMONIC, PARTNERS, ROLES, STARTUPS, UNIT, type PartnerSpec, type StartupSpec } from "./program";
 
 /** Private keys of the first `count` accounts of {@link DEV_MNEMONIC} (m/44'/60'/0'/0/i). */
@@ -114,7 +115,7 @@ export async function setUpProgram(rpcUrl: string, deployment: Deployment, cast:
     await mintSettlement(program, wallet.address, STARTING_USDC[spec.key] ?? 0n);
     log(
       `agreement ${agreementId}: ${spec.name}, ${Number(spec.creditLimit / UNIT).toLocaleString("en-US")} DSXC, ${spec.revenueShareBps / 100} % of ${spec.base} revenue, ` +
-        `cap ${spec.capMultipleBps / 10_000}x, ${spec.partnerFirstBps / 100} % partner-first, ${spec.periods} x ${Number(spec.periodDuration / 86_400n)} days; ` +
+        `cap ${spec.capMultipleBps / Number(BPS)}x, ${spec.partnerFirstBps / 100} % partner-first, ${spec.periods} x ${Number(spec.periodDuration / 86_400n)} days; ` +
         `authorizes ${Object.keys(spec.partners).map((k) => cast.partners.get(k)!.spec.name).join(" and ")}`,
     );
   }

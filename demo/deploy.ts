@@ -5,34 +5,20 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Abi, Address, Hex } from "viem";
 import { revenueShareLedgerAbi } from "../sdk/abis";
-import { deploymentSchema, type Deployment } from "../sdk/config";
+import { deploymentSchema, type Deployment } from "../sdk/deployment";
 import { DsxError } from "../sdk/errors";
-import { grantRole, type LedgerContext } from "../sdk/operations";
+import { grantRole, type LedgerContext } from "../sdk";
 import { DEFAULT_CONSTANTS, DEFAULT_ADMIN_DELAY, LEDGER_LIBRARIES } from "../scripts/lib/deployLedger";
+import { linkLibraries, type LinkableArtifact } from "../scripts/lib/linkLibraries";
 import { ROOT } from "./node";
 
-interface Artifact {
+interface Artifact extends LinkableArtifact {
   contractName: string;
   abi: Abi;
-  bytecode: Hex;
-  linkReferences: Record<string, Record<string, { start: number; length: number }[]>>;
 }
 
 function artifact(path: string): Artifact {
   return JSON.parse(readFileSync(join(ROOT, "artifacts", "contracts", path), "utf8")) as Artifact;
-}
-
-/** The bytecode with every library placeholder replaced by the library's address. */
-function link(a: Artifact, libraries: Record<string, Address>): Hex {
-  let code = a.bytecode.slice(2);
-  for (const refs of Object.values(a.linkReferences)) {
-    for (const [name, positions] of Object.entries(refs)) {
-      const target = libraries[name];
-      if (!target) throw new DsxError(`${a.contractName} links library ${name}, which was not deployed.`, { fix: "Recompile the contracts (npx hardhat compile)." });
-      for (const { start, length } of positions) code = code.slice(0, start * 2) + target.slice(2).toLowerCase() + code.slice((start + length) * 2);
-    }
-  }
-  return `0x${code}`;
 }
 
 /** Addresses the roles go to. */
@@ -63,7 +49,7 @@ export async function deployForDemo(ctx: Omit<LedgerContext, "deployment">, role
   }
   const ledgerArtifact = artifact("RevenueShareLedger.sol/RevenueShareLedger.json");
   const c = DEFAULT_CONSTANTS;
-  const ledger = await deployContract(ctx, ledgerArtifact, link(ledgerArtifact, libraries), [
+  const ledger = await deployContract(ctx, ledgerArtifact, linkLibraries(ledgerArtifact, libraries), [
     ctx.account.address,
     Number(DEFAULT_ADMIN_DELAY),
     usdc.address,

@@ -1,10 +1,11 @@
 // The demo's chain: a `hardhat node` the demo starts on the loopback address (or one already running),
 // and the contract build the deployment needs (compiled only when missing or older than the sources).
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createChainClients } from "../sdk/chain";
 import { DsxError } from "../sdk/errors";
+import { startHardhatNode } from "../scripts/lib/hardhatNode";
 
 export const ROOT = join(__dirname, "..");
 const HARDHAT = join(ROOT, "node_modules", ".bin", "hardhat");
@@ -18,30 +19,13 @@ export interface DemoNode {
   stop(): Promise<void>;
 }
 
-/** The chain id of the node at `url`, or undefined when nothing answers. */
-export async function probeNode(url: string): Promise<number | undefined> {
-  try {
-    const res = await fetch(url, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
-      signal: AbortSignal.timeout(2_000),
-    });
-    const body = (await res.json()) as { result?: string };
-    return body.result ? Number(BigInt(body.result)) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 function isLoopback(url: URL): boolean {
   return url.hostname === "127.0.0.1" || url.hostname === "localhost" || url.hostname === "[::1]";
 }
 
 /**
- * Starts `hardhat node` on the host and port of `url` (loopback only) with the project's network settings
- * (chain 31337, clock starting 2026-09-01) and waits until it answers.
- * @throws DsxError when the URL is not a loopback address or the node does not come up within 60 s.
+ * Starts `hardhat node` (scripts/lib/hardhatNode.ts) on the port of `url` (loopback only) and waits until it answers.
+ * @throws DsxError when the URL is not a loopback address, or the node exits at start or does not answer within 60 s.
  */
 export async function startNode(url: string, log: (line: string) => void): Promise<DemoNode> {
   const parsed = new URL(url);
@@ -50,50 +34,10 @@ export async function startNode(url: string, log: (line: string) => void): Promi
       fix: "Start that node first, or leave --rpc-url at http://127.0.0.1:8545.",
     });
   }
-  const port = parsed.port || "8545";
-  const child: ChildProcess = spawn(HARDHAT, ["node", "--hostname", "127.0.0.1", "--port", port], {
-    cwd: ROOT,
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env },
-  });
-  let output = "";
-  const keep = (d: Buffer) => (output = (output + d.toString()).slice(-4_000));
-  child.stdout?.on("data", keep);
-  child.stderr?.on("data", keep);
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  // a demo that dies without its shutdown still takes its node with it
-  const killOnExit = () => child.kill("SIGKILL");
-  process.once("exit", killOnExit);
-  const node: DemoNode = {
-    url,
-    owned: true,
-    pid: child.pid,
-    async stop() {
-      process.removeListener("exit", killOnExit);
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
   const started = Date.now();
-  for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      const busy = /EADDRINUSE|address already in use/i.test(output);
-      throw new DsxError(`hardhat node exited at start${busy ? `: port ${port} is in use` : ""}: ${output.trim().split("\n").slice(-3).join(" ")}`, {
-        fix: busy ? `Free port ${port} or pass another --rpc-url.` : "Check that npm ci completed.",
-      });
-    }
-    if ((await probeNode(url)) !== undefined) break;
-    if (Date.now() - started > 60_000) {
-      await node.stop();
-      throw new DsxError(`hardhat node did not answer on ${url} within 60 s.`, { fix: "Check the machine's load and try again." });
-    }
-    await new Promise((r) => setTimeout(r, 150));
-  }
-  log(`started a local hardhat node on ${url} (pid ${child.pid}) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  return node;
+  const node = await startHardhatNode({ port: Number(parsed.port || "8545") });
+  log(`started a local hardhat node on ${url} (pid ${node.process.pid}) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return { url, owned: true, pid: node.process.pid, stop: () => node.stop() };
 }
 
 /** A node that was already running: the demo uses it and leaves it running. */

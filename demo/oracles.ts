@@ -7,7 +7,7 @@ import { loadRevenueConfig } from "../oracle/revenue/config";
 import { closeRevenueContext, openRevenueContext, type RevenueContext } from "../oracle/revenue/context";
 import { loadUsageConfig } from "../oracle/usage/config";
 import { openUsageRuntime, type UsageRuntime } from "../oracle/usage/run";
-import type { Deployment } from "../sdk/config";
+import type { Deployment } from "../sdk/deployment";
 import type { AgreementIds, Cast } from "./cast";
 import { ROLES } from "./program";
 

@@ -2,6 +2,7 @@
 // startups' terms and authorizations. The sample data generator (scripts/gen-sample-data.ts)
 // writes exports for exactly these accounts, GPU types and terms; the demo sets them up on chain.
 // Amounts are 6-decimal base units (bigint); times are unix seconds (bigint).
+import { rateEntryAt, termEnd } from "../sdk/ledgerRules";
 
 /** Hardhat's development mnemonic: `hardhat node` funds its first 20 accounts. */
 export const DEV_MNEMONIC = "test test test test test test test test test test test junk";
@@ -202,7 +203,7 @@ export const STARTUPS: readonly StartupSpec[] = [
 
 /** End of a startup's term. */
 export function endTimeOf(s: StartupSpec): bigint {
-  return s.startTime + BigInt(s.periods) * s.periodDuration;
+  return termEnd(s.startTime, s.periods, s.periodDuration);
 }
 
 /** The partner with key `key`. */
@@ -219,9 +220,7 @@ export function startupSpec(key: string): StartupSpec {
   return s;
 }
 
-/** The rate of `sku` at `partner` in force at `t`. */
+/** The rate of `sku` at `partner` in force at `t` (sdk/ledgerRules.ts `rateEntryAt`); undefined when none. */
 export function rateAt(partner: PartnerSpec, sku: string, t: bigint): bigint | undefined {
-  let found: RateEntry | undefined;
-  for (const r of partner.rates) if (r.sku === sku && r.effectiveFrom <= t && (!found || r.effectiveFrom >= found.effectiveFrom)) found = r;
-  return found?.creditsPerGpuHour;
+  return rateEntryAt(partner.rates.filter((r) => r.sku === sku), t)?.creditsPerGpuHour;
 }

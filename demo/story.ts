@@ -16,6 +16,7 @@ import { runUsageOnce, type UsageRunSummary } from "../oracle/usage/run";
 import type { EvidenceBundle } from "../oracle/usage/bundle";
 import { revenueShareLedgerAbi } from "../sdk/abis";
 import { skuToBytes32 } from "../sdk/eip712";
+import { credits } from "../sdk/shareMath";
 import {
   claim,
   claimProgram,
@@ -29,15 +30,15 @@ import {
   setPartnerSigners,
   setPayoutAddress,
   type LedgerContext,
-} from "../sdk/operations";
+} from "../sdk";
 import { formatUnits6 } from "../sdk/units";
 import { privateKeyToAccount } from "viem/accounts";
 import { contextFor, type AgreementIds, type Cast } from "./cast";
 import { money } from "./summary";
 import { deliver, type DemoOracles, type DemoPaths } from "./oracles";
 import { at, GOVERNANCE, isoOf } from "./program";
-import type { Deployment } from "../sdk/config";
-import type { Manifest } from "../scripts/gen-sample-data";
+import type { Deployment } from "../sdk/deployment";
+import type { Manifest } from "../scripts/sample/manifest";
 
 /** The sample's manifest.json. */
 export type SampleManifest = Manifest;
@@ -267,7 +268,7 @@ export function storySteps(manifest: SampleManifest): Step[] {
           functionName: "rate",
           args: [partner, skuToBytes32(d.sku), disputed!.periodStart],
         });
-        const refund = (disputed!.gpuSeconds * rate.creditsPerGpuHour) / 3600n;
+        const refund = credits(disputed!.gpuSeconds, rate.creditsPerGpuHour);
         const res = await resolveUsageDispute(program, { batchId: disputed!.batchId, agreementId: ctx.ids.get(d.startup)!, refund });
         return `the program upholds it: ${usd(res.refund)} DSXC of credits re-minted to ${who(ctx, d.startup)}, ${whose(ctx, d.partner)} receivable cut by ${usd(res.receivableRemoved)}`;
       },
@@ -348,6 +349,7 @@ export function storySteps(manifest: SampleManifest): Step[] {
           credit: ctx.deployment.credit,
           settlementToken: ctx.deployment.settlementToken,
           evidenceDir: ctx.paths.evidence,
+          revenueEvidenceDir: ctx.paths.revenueEvidence,
         });
         const { report, reportHash } = result;
         mkdirSync(ctx.paths.audit, { recursive: true });

@@ -3,8 +3,9 @@
 import type { Address, Hex } from "viem";
 import { dsxCreditAbi, mockUsdcAbi, revenueShareLedgerAbi } from "../sdk/abis";
 import { createChainClients } from "../sdk/chain";
-import type { Deployment } from "../sdk/config";
-import { agreementStatusName } from "../sdk/operations";
+import type { Deployment } from "../sdk/deployment";
+import { hasTakenEffect } from "../sdk/ledgerRules";
+import { agreementStatusName } from "../sdk/errors";
 import { formatUnits6 } from "../sdk/units";
 import type { AgreementIds, Cast } from "./cast";
 import { isoOf } from "./program";
@@ -137,7 +138,7 @@ export async function readSummary(input: {
       by: e.eventName === "PartnerSignersProposed" ? "program" : "partner",
       at: isoOf(t),
       effectiveAt: isoOf(effectiveAt),
-      inForce: effectiveAt <= block.timestamp,
+      inForce: hasTakenEffect(effectiveAt, block.timestamp),
     });
   }
   const payoutAddresses: DemoSummary["changes"]["payoutAddresses"] = [];
@@ -148,10 +149,11 @@ export async function readSummary(input: {
       partner: e.args.partner,
       name: nameOf(e.args.partner),
       payout: e.args.payout,
-      by: effectiveAt > t ? "program" : "partner",
+      // the partner's own change is in force at once; the program's proposal waits PAYOUT_NOTICE
+      by: hasTakenEffect(effectiveAt, t) ? "partner" : "program",
       at: isoOf(t),
       effectiveAt: isoOf(effectiveAt),
-      inForce: effectiveAt <= block.timestamp,
+      inForce: hasTakenEffect(effectiveAt, block.timestamp),
     });
   }
   const programClaimable = await publicClient.readContract({ ...ledger, functionName: "programClaimable" });

@@ -5,7 +5,7 @@ import { runAudit } from "../auditor/audit";
 import { fetchAuditLogs } from "../auditor/chain/logs";
 import { createChainReader } from "../auditor/chain/reader";
 import { startHardhatNode } from "../test/helpers/hardhatNode";
-import { LedgerDriver } from "../test/auditor/helpers/driver";
+import { LedgerDriver } from "../test/helpers/ledgerDriver";
 import { playRandomHistory } from "../test/auditor/helpers/histories";
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -25,7 +25,7 @@ async function main(): Promise<void> {
     process.stderr.write(`\rhistory: ${days} days in ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
     const reader = createChainReader({ rpcUrl: node.url });
     const toBlock = await reader.client.getBlockNumber();
-    const credit = (await d.read<`0x${string}`>("credit"));
+    const credit = (await d.view<`0x${string}`>("credit"));
     const fetchTimes: number[] = [];
     const auditTimes: number[] = [];
     let events = 0;

@@ -14,7 +14,7 @@ import { Indexer } from "../api/indexer/indexer";
 import { skuToBytes32 } from "../sdk/eip712";
 import { deployTo, startHardhatNode } from "../test/helpers/hardhatNode";
 import { scratchDatabase } from "./lib/scratchDatabase";
-import { DSXC, LedgerDriver } from "../test/api/helpers/ledgerDriver";
+import { DSXC, LedgerDriver } from "../test/helpers/ledgerDriver";
 
 const BATCHES = Number(process.env.BENCH_BATCHES ?? 120);
 const LINES = Number(process.env.BENCH_LINES ?? 40);

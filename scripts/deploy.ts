@@ -8,7 +8,7 @@ import path from "node:path";
 import hre from "hardhat";
 import { getAddress } from "ethers";
 import { deployLedger, DEFAULT_ADMIN_DELAY, DEFAULT_CONSTANTS, type LedgerConstants } from "./lib/deployLedger";
-import { deploymentSchema, type Deployment } from "../sdk/config";
+import { deploymentSchema, type Deployment } from "../sdk/deployment";
 
 const LOCAL_CHAINS = new Set([31337, 1337]);
 
@@ -82,7 +82,10 @@ export async function main(): Promise<Deployment> {
     libraries: deployed.libraries,
     deployedAt: new Date().toISOString(),
   });
-  const dir = process.env.DEPLOYMENTS_DIR ?? path.join(__dirname, "..", "deployments");
+  if (process.env.DEPLOYMENTS_DIR !== undefined && process.env.DSX_DEPLOYMENTS_DIR === undefined) {
+    console.error("warning: DEPLOYMENTS_DIR is deprecated; use DSX_DEPLOYMENTS_DIR (same meaning).");
+  }
+  const dir = process.env.DSX_DEPLOYMENTS_DIR ?? process.env.DEPLOYMENTS_DIR ?? path.join(__dirname, "..", "deployments");
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `${chainId}.json`);
   fs.writeFileSync(file, JSON.stringify(deployment, null, 2) + "\n");

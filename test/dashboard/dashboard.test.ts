@@ -5,12 +5,12 @@
 import { expect } from "chai";
 import type { Browser, Page } from "playwright-core";
 import { DASHBOARD_CSP } from "../../api/dashboard";
-import { DSXC } from "../api/helpers/ledgerDriver";
+import { DSXC } from "../helpers/ledgerDriver";
 import { CHROMIUM, launchChromium, openPage, ready, screenshot, type OpenOptions, type OpenPage, type Problem } from "./helpers/browser";
 import { startStack, type Stack } from "./helpers/stack";
 
 // Page-side callbacks run in the browser; this Node project compiles without the DOM library.
-declare const document: any, window: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+declare const document: any, window: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- the browser's, untyped here
 declare function getComputedStyle(element: unknown): { outlineStyle: string };
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- API bodies, checked field by field

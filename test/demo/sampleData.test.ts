@@ -13,7 +13,8 @@ import { loadFxRates } from "../../oracle/sources/fx";
 import { parseStripeText } from "../../oracle/sources/stripe";
 import { PARTNERS, STARTUPS, startupSpec } from "../../demo/program";
 import type { SampleManifest } from "../../demo/story";
-import { diffSampleData, generateSampleData, SAMPLE_DIR } from "../../scripts/gen-sample-data";
+import { diffSampleData } from "../../scripts/sample/files";
+import { generateSampleData, SAMPLE_DIR } from "../../scripts/sample/generate";
 
 const ROOT = join(__dirname, "..", "..");
 

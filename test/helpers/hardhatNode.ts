@@ -1,9 +1,13 @@
-import { spawn, type ChildProcess } from "node:child_process";
+// The tests' chain: a real `hardhat node` (started by scripts/lib/hardhatNode.ts, the launcher the demo uses too),
+// its development keys, a deployment with scripts/deploy.ts, and its clock.
+import { spawn } from "node:child_process";
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { loadDeployment, type Deployment } from "../../sdk/config";
+import { loadDeployment, type Deployment } from "../../sdk/deployment";
+import type { RunningNode } from "../../scripts/lib/hardhatNode";
+
+export { freePort, startHardhatNode, type RunningNode } from "../../scripts/lib/hardhatNode";
 
 const ROOT = path.join(__dirname, "..", "..");
 const HARDHAT = path.join(ROOT, "node_modules", ".bin", "hardhat");
@@ -22,27 +26,6 @@ export const NODE_KEYS = [
   "0x2a871d0798f97d79848a013d4936a73bf4cc922c825d33c1cf7073dff6d409c6",
 ] as const;
 
-export interface RunningNode {
-  url: string;
-  port: number;
-  process: ChildProcess;
-  /** Stops the node (SIGTERM, then SIGKILL) and waits for it to exit. */
-  stop(): Promise<void>;
-}
-
-/** A TCP port free on loopback at the time of the call. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 async function rpc(url: string, method: string, params: unknown[] = []): Promise<unknown> {
   const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }) });
   const body = (await res.json()) as { result?: unknown; error?: { message: string } };
@@ -50,50 +33,12 @@ async function rpc(url: string, method: string, params: unknown[] = []): Promise
   return body.result;
 }
 
-/** Starts a real `hardhat node` on a free loopback port (or `port`) and waits until it answers. */
-export async function startHardhatNode(options: { port?: number } = {}): Promise<RunningNode> {
-  const port = options.port ?? (await freePort());
-  const url = `http://127.0.0.1:${port}`;
-  const child = spawn(HARDHAT, ["node", "--hostname", "127.0.0.1", "--port", String(port)], {
-    cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env },
-  });
-  let output = "";
-  child.stdout?.on("data", (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
-  child.stderr?.on("data", (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`hardhat node exited early: ${output}`);
-    try {
-      await rpc(url, "eth_blockNumber");
-      break;
-    } catch {
-      if (Date.now() > deadline) {
-        child.kill("SIGKILL");
-        throw new Error(`hardhat node did not answer on ${url} within 60 s: ${output}`);
-      }
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
-  return {
-    url, port, process: child,
-    async stop() {
-      if (child.exitCode === null) {
-        child.kill("SIGTERM");
-        const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
-        await exited;
-        clearTimeout(timer);
-      }
-    },
-  };
-}
-
 /** Runs scripts/deploy.ts against `node` and returns the parsed deployment (written to a temporary folder). */
 export async function deployTo(node: RunningNode, env: Record<string, string> = {}): Promise<{ deployment: Deployment; dir: string }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dsx-deployments-"));
   await new Promise<void>((resolve, reject) => {
     const child = spawn(HARDHAT, ["run", "--no-compile", "--network", "localhost", "scripts/deploy.ts"], {
-      cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, RPC_URL: node.url, DEPLOYMENTS_DIR: dir, ...env },
+      cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, DSX_RPC_URL: node.url, DSX_DEPLOYMENTS_DIR: dir, ...env },
     });
     let output = "";
     child.stdout?.on("data", (d: Buffer) => (output += d.toString()));

@@ -5,6 +5,7 @@ import { Wallet, type ContractTransactionReceipt, type ContractTransactionRespon
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { deployLedger } from "../../scripts/lib/deployLedger";
 import { usageBatchId, type RevenueReport, type UsageBatch, type UsageLine } from "../../sdk/eip712";
+import type { AgreementTerms, HexAsString, IntegersAsBigInt } from "../../sdk/types";
 import type { MockUSDC, RevenueShareLedger } from "../../typechain-types";
 import {
   deployLedgerFixture, signUsageBatch, signRevenueReport, addressesOf, B200, DAY, H100, HOUR, DISPUTE_WINDOW,
@@ -64,18 +65,8 @@ export interface ScenarioOptions {
   secondAgreement?: boolean;
 }
 
-export interface Terms {
-  startup: string;
-  creditLimit: bigint;
-  revenueShareBps: number;
-  capMultipleBps: number;
-  partnerFirstBps: number;
-  startTime: bigint;
-  endTime: bigint;
-  periodDuration: bigint;
-  gracePeriod: bigint;
-  termsHash: string;
-}
+/** The ledger's Terms struct (sdk/types.ts) as ethers takes it: string addresses and hashes, bigint durations. */
+export type Terms = HexAsString<IntegersAsBigInt<AgreementTerms, "periodDuration" | "gracePeriod">>;
 
 export interface Scenario extends LedgerFixture {
   /** Agreement 1 (startup), accepted. */

@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { ethers } from "hardhat";
 import { main as deploy } from "../../scripts/deploy";
-import { loadDeployment } from "../../sdk/config";
+import { loadDeployment } from "../../sdk/deployment";
 
 describe("scripts/deploy.ts", function () {
   const saved = { ...process.env };
@@ -15,7 +15,7 @@ describe("scripts/deploy.ts", function () {
   it("when run on a local chain, it deploys the mock, the ledger and its credit, grants the roles and writes the deployment file", async function () {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dsx-deploy-"));
     const [, program, auditor] = await ethers.getSigners();
-    process.env.DEPLOYMENTS_DIR = dir;
+    process.env.DSX_DEPLOYMENTS_DIR = dir;
     process.env.PROGRAM = program.address;
     process.env.AUDITOR = auditor.address;
     const deployment = await deploy();

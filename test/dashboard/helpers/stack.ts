@@ -11,11 +11,11 @@ import { privateKeyToAccount } from "viem/accounts";
 import { apiConfigSchema } from "../../../api/config";
 import { runAudit } from "../../../auditor/audit";
 import { agreementClean } from "../../../auditor/record";
-import type { Deployment } from "../../../sdk/config";
+import type { Deployment } from "../../../sdk/deployment";
 import { startApi, type RunningApi } from "../../../api/server";
 import { deployTo, startHardhatNode, type RunningNode } from "../../helpers/hardhatNode";
 import { newPglite, silentLogger } from "../../api/helpers/fixture";
-import { B200, DAY, DSXC, H100, HOUR, LedgerDriver, sortAddresses } from "../../api/helpers/ledgerDriver";
+import { B200, DAY, DSXC, H100, HOUR, LedgerDriver, sortAddresses } from "../../helpers/ledgerDriver";
 
 const USAGE_LEAF_ENCODING = ["string", "uint256", "bytes32", "uint64", "uint64", "uint64"];
 
