@@ -7,6 +7,7 @@ import {
   deployLedgerFixture, signUsageBatch, signRevenueReport, addressesOf, H100, DAY, HOUR, USDC,
   AUTH_NOTICE, DISPUTE_WINDOW, REPORTING_GRACE, MIGRATION_NOTICE, type LedgerFixture,
 } from "../helpers/fixture";
+import type { AgreementTerms, HexAsString, IntegersAsBigInt } from "../../sdk/types";
 
 const PERIOD = 30n * DAY;
 const PERIODS = 12n;
@@ -24,18 +25,8 @@ const Status = { None: 0, Proposed: 1, Active: 2, Terminated: 3, Expired: 4, Can
 /** UsageRejection (contracts/types/LedgerTypes.sol). */
 const Rejection = { OverGpuBound: 5, OverAuthorization: 6 } as const;
 
-interface TermsInput {
-  startup: string;
-  creditLimit: bigint;
-  revenueShareBps: number;
-  capMultipleBps: number;
-  partnerFirstBps: number;
-  startTime: bigint;
-  endTime: bigint;
-  periodDuration: bigint;
-  gracePeriod: bigint;
-  termsHash: string;
-}
+/** The ledger's Terms struct (sdk/types.ts) as ethers takes it: string addresses and hashes, bigint durations. */
+type TermsInput = HexAsString<IntegersAsBigInt<AgreementTerms, "periodDuration" | "gracePeriod">>;
 
 /** Twelve 30-day periods from `start`; the rest as in the worked example. */
 function termsFor(startup: string, start: bigint, overrides: Partial<TermsInput> = {}): TermsInput {

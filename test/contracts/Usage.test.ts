@@ -236,7 +236,6 @@ describe("submitUsage", function () {
 
       it("when a scheduled change falls strictly inside the window, it reverts UsageRateStraddled(sku, effectiveFrom)", async function () {
         const s = await loadFixture(usageFixture);
-      const S = s.start;
         const change = await scheduleChange(s);
         await expect(sendUsage(s, await fBatch(s, change - H, change + H, [[s.id, H100, 3_600n]])))
           .to.be.revertedWithCustomError(s.ledger, "UsageRateStraddled").withArgs(H100, change);
@@ -246,7 +245,6 @@ describe("submitUsage", function () {
 
       it("when the change is exactly at periodEnd, the old rate prices the window; exactly at periodStart, the new one does", async function () {
         const s = await loadFixture(usageFixture);
-      const S = s.start;
         const change = await scheduleChange(s);
         expect(await submitF(s, change - H, change, [[s.id, H100, 3_600n]])).to.deep.equal({
           accepted: [[s.id, H100, 3_600n, 2_500_000n, 1_750_000n]], rejected: [],
@@ -258,7 +256,6 @@ describe("submitUsage", function () {
 
       it("when the change is for a sku the batch does not contain, the window may span it", async function () {
         const s = await loadFixture(usageFixture);
-      const S = s.start;
         const change = await scheduleChange(s);
         expect(await submitF(s, change - H, change + H, [[s.id, B200, 3_600n]])).to.deep.equal({
           accepted: [fLine(s.id, B200, 3_600n)], rejected: [],
@@ -833,7 +830,6 @@ describe("submitUsage", function () {
 
     it("when asked about a batch id never recorded, usageBatch returns zeros", async function () {
       const s = await loadFixture(usageFixture);
-      const S = s.start;
       const [submittedAt, hash] = await s.ledger.usageBatch(ethers.id("nope"));
       expect(submittedAt).to.equal(0n);
       expect(hash).to.equal(ethers.zeroPadValue("0x", 24));
