@@ -11,7 +11,7 @@ import { dsxCreditAbi, mockUsdcAbi, revenueShareLedgerAbi } from "../../sdk/abis
 import { openLedgerContext, type LedgerContext } from "../../sdk/context";
 import type { Deployment } from "../../sdk/deployment";
 import { ledgerDomain, revenueReportTypes, skuToBytes32, usageBatchId, usageBatchTypes, type RevenueReport, type UsageBatch } from "../../sdk/eip712";
-import { DsxError, FatalError, LedgerRevertError, ValidationError } from "../../sdk/errors";
+import { FatalError, LedgerRevertError, ValidationError } from "../../sdk/errors";
 import { blockTimeOf, chainNow, execute, ledgerCall } from "../../sdk/execute";
 import * as shareMath from "../../sdk/shareMath";
 import type { AgreementTerms } from "../../sdk/types";
@@ -30,6 +30,7 @@ import { readAdmin, readPartner, readPendingMigration, readRevenueSigners, usage
 import { approveSettlement, mintSettlement } from "../../sdk/actions/settlement";
 import { acceptAgreement, authorizePartner, cancelStartupMigration, disputeUsage, migrateStartup, pay } from "../../sdk/actions/startup";
 import { advanceTime, deployTo, NODE_KEYS, startHardhatNode, type RunningNode } from "../helpers/hardhatNode";
+import { rejectionOf } from "./support";
 
 const K = NODE_KEYS as unknown as Hex[];
 const DAY = 86_400n;
@@ -37,16 +38,6 @@ const HOUR = 3_600n;
 const UNIT = 1_000_000n;
 const SKU = "h100-sxm";
 
-/** The DsxError `promise` rejects with. */
-async function rejectionOf(promise: Promise<unknown>): Promise<DsxError> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).to.be.instanceOf(DsxError);
-    return err as DsxError;
-  }
-  return expect.fail("the promise resolved");
-}
 
 describe("sdk/actions: one agreement's life on a real node", function () {
   this.timeout(240_000);

@@ -1,21 +1,15 @@
 // sdk/deployment.ts: the one deployment loader. A folder is read as `<dir>/<chainId>.json` by both entries
 // (readDeployment for the CLI, loadDeployment for the services); a file the user names has its own wording.
-// More cases: test/sdk/config.test.ts (loadDeployment) and test/cli/operations.test.ts (readDeployment).
+// More cases: test/sdk/config.test.ts (loadDeployment) and test/sdk/values-errors.test.ts (readDeployment).
 import { expect } from "chai";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadDeployment, readDeployment } from "../../sdk/deployment";
 import { ConfigError } from "../../sdk/errors";
+import { SAMPLE_DEPLOYMENT } from "./support";
 
-const DEPLOYMENT = {
-  chainId: 31337,
-  ledger: "0x5FbDB2315678afecb367f032d93F642f64180aa3",
-  credit: "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512",
-  settlementToken: "0x9fE46736679d2D9a65F0992F2272dE9f3c7fa6e0",
-  treasury: "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266",
-  deploymentBlock: 1,
-};
+const DEPLOYMENT = SAMPLE_DEPLOYMENT;
 
 /** The ConfigError `fn` throws. */
 function configErrorOf(fn: () => unknown): ConfigError {

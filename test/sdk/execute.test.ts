@@ -6,22 +6,13 @@ import { keccak256, stringToHex, type Hex } from "viem";
 import { revenueShareLedgerAbi } from "../../sdk/abis";
 import { nodeChainIdOf, openLedgerContext, type LedgerContext } from "../../sdk/context";
 import type { Deployment } from "../../sdk/deployment";
-import { ConfigError, DsxError, FatalError, LedgerRevertError } from "../../sdk/errors";
+import { ConfigError, FatalError, LedgerRevertError } from "../../sdk/errors";
 import { blockTimeOf, chainNow, execute, ledgerCall, ledgerEvent, ledgerEvents } from "../../sdk/execute";
 import { advanceTime, deployTo, freePort, NODE_KEYS, startHardhatNode, type RunningNode } from "../helpers/hardhatNode";
+import { rejectionOf } from "./support";
 
 const K = NODE_KEYS as unknown as Hex[];
 
-/** The DsxError `promise` rejects with. */
-async function rejectionOf(promise: Promise<unknown>): Promise<DsxError> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).to.be.instanceOf(DsxError);
-    return err as DsxError;
-  }
-  return expect.fail("the promise resolved");
-}
 
 describe("sdk/context and sdk/execute", function () {
   this.timeout(180_000);

@@ -6,16 +6,10 @@ import { join } from "node:path";
 import { keccak256, stringToHex, zeroHash } from "viem";
 import { ConfigError, DsxError, ValidationError } from "../../sdk/errors";
 import { describeError, hashOf, readDeployment, ROLES, toUnits } from "../../sdk";
+import { SAMPLE_DEPLOYMENT } from "./support";
 
 describe("sdk: values, deployment files and errors", function () {
-  const deployment = {
-    chainId: 31337,
-    ledger: "0x5FbDB2315678afecb367f032d93F642f64180aa3",
-    credit: "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512",
-    settlementToken: "0x9fE46736679d2D9a65F0992F2272dE9f3c7fa6e0",
-    treasury: "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266",
-    deploymentBlock: 1,
-  };
+  const deployment = SAMPLE_DEPLOYMENT;
 
   it("when given a human decimal or base units, toUnits is exact and refuses negatives and a 7th decimal", function () {
     expect(toUnits("1250.5")).to.equal(1_250_500_000n);

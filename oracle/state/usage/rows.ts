@@ -1,7 +1,7 @@
 // The rows of the usage oracle's state database (SERVICES §2) as the oracle sees them, and how
 // each is read from its table. The slices table is declared once (SLICES): its SQL, its INSERT
 // and the SliceRow type all come from that declaration.
-import type { UsageCandidate } from "../../sources/usage";
+import type { UsageCandidate, UsageRecord } from "../../sources/usage";
 import { count, decimal, flag, integer, optionalText, rowId, text, type RowOf } from "./columns";
 
 /** Where a slice stands. */
@@ -151,19 +151,15 @@ export interface StoredDecision {
 }
 
 /** A Slurm row, or the rest of one, that waits until the chain's clock reaches it. */
-export interface WaitingRow {
+export interface WaitingRow extends Pick<UsageRecord, "account" | "agreementId" | "sku" | "gpus"> {
   id: number;
   sourceFile: string;
   sourceLine: number;
   cluster: string;
   jobId: string;
-  account: string;
-  agreementId: bigint;
-  sku: string;
   /** The row's whole exported interval: the job's watermark decides what is still to bill. */
   start: bigint;
   end: bigint;
-  gpus: bigint;
   /** Nothing of it can be billed before the chain's clock passes this instant. */
   waitsFrom: bigint;
   /** The quarantine entry an accepted row came from. */
