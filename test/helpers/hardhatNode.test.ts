@@ -6,7 +6,9 @@ import { createChainClients } from "../../sdk/chain";
 import { revenueShareLedgerAbi } from "../../sdk/abis";
 import { DsxError } from "../../sdk/errors";
 import { probeNode } from "../../scripts/lib/hardhatNode";
-import { deployTo, freePort, startHardhatNode, type RunningNode } from "./hardhatNode";
+import { toHex } from "viem";
+import { mnemonicToAccount, privateKeyToAccount } from "viem/accounts";
+import { deployTo, freePort, NODE_KEYS, nodeRpc, startHardhatNode, type RunningNode } from "./hardhatNode";
 
 describe("test helper: a real hardhat node with the ledger deployed", function () {
   this.timeout(120_000);
@@ -15,6 +17,15 @@ describe("test helper: a real hardhat node with the ledger deployed", function (
     node = await startHardhatNode();
   });
   after(async () => node?.stop());
+
+  it("NODE_KEYS are the node's own funded accounts, in order (the development mnemonic, derived by viem)", async function () {
+    const accounts = (await nodeRpc(node.url, "eth_accounts")) as string[];
+    NODE_KEYS.forEach((key, i) => {
+      const derived = mnemonicToAccount("test test test test test test test test test test test junk", { addressIndex: i });
+      expect(toHex(derived.getHdKey().privateKey!), `key ${i}`).to.equal(key);
+      expect(privateKeyToAccount(key).address.toLowerCase(), `account ${i}`).to.equal(accounts[i].toLowerCase());
+    });
+  });
 
   it("when deployed with scripts/deploy.ts, viem reads the ledger through the generated ABI", async function () {
     const { deployment } = await deployTo(node);

@@ -53,7 +53,7 @@ describe("sdk/actions: one agreement's life on a real node", function () {
   const revenueSigner = privateKeyToAccount(K[4]);
   const payout = privateKeyToAccount(K[5]).address;
   const newWallet = privateKeyToAccount(K[7]).address;
-  /** Only an address (NODE_KEYS[6] holds no ether on the node). */
+  /** Only an address here (the node funds it, but nothing this test does sends from it). */
   const other = privateKeyToAccount(K[6]).address;
   let start: bigint;
   let id: bigint;
