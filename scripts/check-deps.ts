@@ -127,17 +127,51 @@ export function checkDependencies(
   return { undeclared, unused: unused.sort() };
 }
 
-/** The repository's TypeScript, JavaScript and Solidity files, tracked or new (git-ignored ones left out). */
+const SOURCE_FILE = /\.(ts|js|cjs|mjs|sol)$/;
+
+/**
+ * The repository's TypeScript, JavaScript and Solidity files, tracked or new (git-ignored ones left out). Outside a
+ * git checkout (an unpacked tarball, a copy) the tree is walked instead, leaving out the folders .gitignore names.
+ */
 function repositoryFiles(root: string): SourceFile[] {
-  const listed = execFileSync(
-    "git",
-    ["ls-files", "--cached", "--others", "--exclude-standard", "*.ts", "*.js", "*.cjs", "*.mjs", "*.sol"],
-    { cwd: root, encoding: "utf8" },
-  );
+  let listed: string[];
+  try {
+    listed = execFileSync("git", ["ls-files", "--cached", "--others", "--exclude-standard", "*.ts", "*.js", "*.cjs", "*.mjs", "*.sol"], {
+      cwd: root,
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "pipe"],
+    }).split("\n");
+  } catch {
+    listed = walkedFiles(root);
+  }
   return listed
-    .split("\n")
     .filter((file) => file !== "" && fs.existsSync(path.join(root, file)))
     .map((file) => ({ path: file, text: fs.readFileSync(path.join(root, file), "utf8") }));
+}
+
+/** Source files below `root` (relative paths), without .git, node_modules and the folders .gitignore names. */
+function walkedFiles(root: string): string[] {
+  const ignoreFile = path.join(root, ".gitignore");
+  const ignoredDirs = (fs.existsSync(ignoreFile) ? fs.readFileSync(ignoreFile, "utf8").split("\n") : [])
+    .map((line) => line.trim())
+    .filter((line) => line.endsWith("/") && !line.startsWith("#"))
+    .map((line) => line.slice(0, -1));
+  // "/state/" (or "a/b/") matches from the root only; "cache/" matches a folder of that name anywhere
+  const skipped = (relative: string) =>
+    relative === ".git" ||
+    path.basename(relative) === "node_modules" ||
+    ignoredDirs.some((dir) => (dir.includes("/") ? relative === dir.replace(/^\//, "") : path.basename(relative) === dir));
+  const files: string[] = [];
+  const walk = (relative: string) => {
+    for (const entry of fs.readdirSync(path.join(root, relative), { withFileTypes: true })) {
+      const child = relative === "" ? entry.name : `${relative}/${entry.name}`;
+      if (entry.isDirectory()) {
+        if (!skipped(child)) walk(child);
+      } else if (entry.isFile() && SOURCE_FILE.test(entry.name)) files.push(child);
+    }
+  };
+  walk("");
+  return files.sort();
 }
 
 /** Runs the check on the repository at `root`; returns the report and the number of files read. */

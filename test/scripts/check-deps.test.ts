@@ -1,4 +1,7 @@
 import { expect } from "chai";
+import { execFileSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { checkDependencies, checkRepository, InstalledPackage, packageOf, specifiersOf } from "../../scripts/check-deps";
 
@@ -100,6 +103,31 @@ describe("scripts/check-deps.ts", function () {
       expect([...report.undeclared.keys()]).to.deep.equal([]);
       expect(report.unused).to.deep.equal([]);
       expect(report.files).to.be.greaterThan(200);
+    });
+
+    it("when it is not a git checkout (an unpacked copy), it walks the tree and reads the same files", function () {
+      const root = path.join(__dirname, "..", "..");
+      const copy = fs.mkdtempSync(path.join(os.tmpdir(), "dsx-check-deps-"));
+      try {
+        const tracked = execFileSync("git", ["ls-files", "-z"], { cwd: root, encoding: "utf8" }).split("\0").filter(Boolean);
+        for (const file of tracked) {
+          if (!fs.existsSync(path.join(root, file))) continue;
+          fs.mkdirSync(path.dirname(path.join(copy, file)), { recursive: true });
+          fs.copyFileSync(path.join(root, file), path.join(copy, file));
+        }
+        fs.symlinkSync(path.join(root, "node_modules"), path.join(copy, "node_modules"));
+        // what .gitignore leaves out must stay out: a state folder at the root, a nested cache
+        fs.mkdirSync(path.join(copy, "state"));
+        fs.writeFileSync(path.join(copy, "state", "x.ts"), 'import "left-pad";\n');
+        fs.mkdirSync(path.join(copy, "api", "cache"), { recursive: true });
+        fs.writeFileSync(path.join(copy, "api", "cache", "y.ts"), 'import "left-pad";\n');
+        const inCopy = checkRepository(copy);
+        const inCheckout = checkRepository(root);
+        expect(inCopy.files).to.equal(inCheckout.files);
+        expect([...inCopy.undeclared.keys()]).to.deep.equal([]);
+      } finally {
+        fs.rmSync(copy, { recursive: true, force: true });
+      }
     });
   });
 });
