@@ -3,11 +3,11 @@
 import fs from "node:fs";
 import path from "node:path";
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
-import type { Address, Hex } from "viem";
+import type { Hex } from "viem";
 import type { PrivateKeyAccount } from "viem/accounts";
 import { usageBatchId, type UsageBatch } from "../../../sdk/eip712";
 import { USAGE_LEAF_ENCODING, type UsageLeaf } from "../../../oracle/usage/evidence";
-import type { AcceptedLine, LedgerDriver } from "../../helpers/ledgerDriver";
+import { sortAddresses, type AcceptedLine, type LedgerDriver } from "../../helpers/ledgerDriver";
 
 /** One metered record behind a line. */
 export interface RecordInput {
@@ -60,6 +60,7 @@ export async function submitWithEvidence(
   const receipt = await d.submitUsage(batch, keys);
   const batchId = usageBatchId(batch.partner, batch.sequence, batch.periodStart, batch.periodEnd, batch.recordsRoot);
   const signatures = await d.sign(keys, "UsageBatch", batch);
+  const signers = sortAddresses(keys.map((k) => k.address));
   let file: string | undefined;
   if (dir) {
     const bundle = {
@@ -68,7 +69,8 @@ export async function submitWithEvidence(
         partner: batch.partner, sequence: batch.sequence.toString(), periodStart: batch.periodStart.toString(), periodEnd: batch.periodEnd.toString(),
         recordsRoot: batch.recordsRoot, lines: batch.lines.map((l) => ({ agreementId: l.agreementId.toString(), sku: l.sku, gpuSeconds: l.gpuSeconds.toString() })),
       },
-      signatures: signatures.map((signature, i) => ({ signer: keys[i]?.address as Address, signature })),
+      // d.sign returns the signatures sorted by signer: pair them with the signers in the same order
+      signatures: signatures.map((signature, i) => ({ signer: signers[i], signature })),
       tree: tree.dump(), transactionHash: receipt.transactionHash, blockNumber: receipt.blockNumber.toString(), gasUsed: receipt.gasUsed.toString(),
       rejectedLines: [], preflightRejectedLines: [],
     };
