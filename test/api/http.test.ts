@@ -12,7 +12,7 @@ import { Indexer } from "../../api/indexer/indexer";
 import { routes } from "../../api/routes/definitions";
 import { toOpenApiPath } from "../../api/openapi";
 import { revenueShareLedgerAbi, dsxCreditAbi } from "../../sdk/abis";
-import { newPglite, newPostgres, postgresReachable, sharedChain, silentLogger, type SharedChain } from "./helpers/fixture";
+import { newPglite, newPostgres, nodeRpc, postgresReachable, sharedChain, silentLogger, type SharedChain } from "./helpers/fixture";
 import { get, listen, validatorsFrom, type Json } from "./helpers/http";
 import { B200, DAY } from "../helpers/ledgerDriver";
 import { expectedMigration, expectedPartner, expectedRevenueSigners, pendingViews } from "./helpers/views";
@@ -381,12 +381,22 @@ for (const engine of ["pglite", "postgres"] as const) {
       );
       try {
         // caught up with the chain's head first (not only with the head the indexer last saw): the index must not
-        // move between the two reads
-        const head = Number(await chain.driver.publicClient.getBlockNumber());
-        for (let i = 0; i < 100 && (indexer.status().checkpoint?.number ?? 0) < head; i++) await new Promise((r) => setTimeout(r, 50));
-        expect(indexer.status().checkpoint?.number, "the index reaches the head").to.equal(head);
-        const before = await get(cached.base, "/v1/agreements/2/audits");
-        const again = await get(cached.base, "/v1/agreements/2/audits");
+        // move between the two reads, so the node mines nothing meanwhile (a block did appear between them in two CI
+        // runs under load, from a source not found; with automine off any transaction waits in the mempool)
+        await nodeRpc(chain.node.url, "evm_setAutomine", [false]);
+        let before: Awaited<ReturnType<typeof get>>;
+        let again: Awaited<ReturnType<typeof get>>;
+        try {
+          const head = Number(await chain.driver.publicClient.getBlockNumber());
+          for (let i = 0; i < 100 && (indexer.status().checkpoint?.number ?? 0) < head; i++) await new Promise((r) => setTimeout(r, 50));
+          expect(indexer.status().checkpoint?.number, "the index reaches the head").to.equal(head);
+          before = await get(cached.base, "/v1/agreements/2/audits");
+          again = await get(cached.base, "/v1/agreements/2/audits");
+        } finally {
+          await nodeRpc(chain.node.url, "evm_setAutomine", [true]);
+          const pending = (await nodeRpc(chain.node.url, "eth_getBlockByNumber", ["pending", false])) as { transactions: unknown[] } | null;
+          if (pending && pending.transactions.length > 0) await nodeRpc(chain.node.url, "evm_mine");
+        }
         expect(again.text, `${before.text}\n${again.text}`).to.equal(before.text); // served from the cache
         const sent = await chain.driver.call(chain.driver.admin, "recordAudit", 2n, 1n, `0x${"ee".repeat(32)}`, false);
         for (let i = 0; i < 100 && (indexer.status().checkpoint?.number ?? 0) < Number(sent.blockNumber); i++) await new Promise((r) => setTimeout(r, 50));
