@@ -1,6 +1,6 @@
 // Publishing an audit on chain (PROTOCOL §11 "Audit record"): recordAudit(agreementId, throughBlock, reportHash,
 // clean) per agreement, by an account with AUDITOR_ROLE; and checking a report file against what was published.
-import { decodeEventLog, toEventSelector, type AbiEvent, type Account, type Address, type Hex, type PublicClient, type WalletClient } from "viem";
+import { decodeEventLog, encodeFunctionData, keccak256, toEventSelector, type AbiEvent, type Account, type Address, type Hex, type PublicClient, type WalletClient } from "viem";
 import { revenueShareLedgerAbi } from "../sdk/abis";
 import { withRetry } from "../sdk/chain";
 import type { ChainReader } from "./chain/reader";
@@ -24,10 +24,19 @@ export async function recordAudits(publicClient: PublicClient, walletClient: Wal
   const ledger = report.chain.ledger as Address;
   for (const a of report.agreements) {
     const clean = agreementClean(report, a.id);
-    const hash = await withRetry(() => walletClient.writeContract({
-      address: ledger, abi: revenueShareLedgerAbi, functionName: "recordAudit", args: [BigInt(a.id), BigInt(report.chain.throughBlock), reportHash, clean],
-      account, chain: walletClient.chain,
-    }), { attempts: 3 });
+    const data = encodeFunctionData({ abi: revenueShareLedgerAbi, functionName: "recordAudit", args: [BigInt(a.id), BigInt(report.chain.throughBlock), reportHash, clean] });
+    // signed once and resent as is: a retry after a lost answer cannot record the audit twice (a new nonce would)
+    const request = await withRetry(() => walletClient.prepareTransactionRequest({ account, to: ledger, data, chain: walletClient.chain }), { attempts: 3 });
+    const raw = await walletClient.signTransaction(request as Parameters<typeof walletClient.signTransaction>[0]);
+    const hash = keccak256(raw);
+    await withRetry(async () => {
+      try {
+        await publicClient.sendRawTransaction({ serializedTransaction: raw });
+      } catch (err) {
+        const known = await publicClient.getTransaction({ hash }).then(() => true, () => false);
+        if (!known) throw err;
+      }
+    }, { attempts: 3 });
     const receipt = await publicClient.waitForTransactionReceipt({ hash });
     if (receipt.status !== "success") throw new Error(`recordAudit(${a.id}) reverted in ${hash}.`);
     out.push({ agreementId: a.id, clean, transactionHash: hash });

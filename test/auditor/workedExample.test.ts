@@ -10,6 +10,7 @@ import { reportHashOf } from "../../auditor/report/canonical";
 import { verifyReportFile } from "../../auditor/record";
 import { NODE_KEYS, startHardhatNode, type RunningNode } from "../helpers/hardhatNode";
 import { LedgerDriver } from "../helpers/ledgerDriver";
+import { startProxy } from "../oracle/revenue-support";
 import { playWorkedExample, type WorkedExample } from "./helpers/histories";
 
 const run = promisify(execFile);
@@ -125,6 +126,24 @@ describe("auditor: PROTOCOL §13 worked example", function () {
       fs.writeFileSync(editedFile, edited);
       const failure = await cli("verify", editedFile).then(() => undefined, (err: { code: number; stdout: string }) => err);
       expect(failure?.code).to.equal(1);
+    });
+
+    it("when the node's answer to a record transaction is lost, it finds that transaction by its hash instead of sending another: one record per agreement", async function () {
+      let sends = 0;
+      // the first eth_sendRawTransaction reaches the node, then its connection is dropped before the answer
+      const proxy = await startProxy(node.url, (method) => (method === "eth_sendRawTransaction" && sends++ === 0 ? "forward-then-drop" : "forward"));
+      try {
+        const out = fs.mkdtempSync(path.join(os.tmpdir(), "dsx-we-lost-"));
+        const args = [path.join(ROOT, "auditor", "cli.ts"), "--out", out, "--json", "--record", "--private-key", NODE_KEYS[0], "--rpc-url", proxy.url, "--deployments", deployments];
+        const { stdout } = await run(TSX, args, { cwd: ROOT });
+        const printed = JSON.parse(stdout) as { report: string; recorded: { agreementId: string }[] };
+        expect(sends, "one send, its answer dropped (a fresh transaction would have been a second send)").to.equal(1);
+        expect(printed.recorded.map((r) => r.agreementId)).to.deep.equal(["1"]);
+        const verified = await verifyReportFile(createChainReader({ rpcUrl: node.url }), fs.readFileSync(printed.report, "utf8"), d.ledger, d.deploymentBlock);
+        expect(verified.published.map((p) => p.agreementId), "recorded once, not once per attempt").to.deep.equal(["1"]);
+      } finally {
+        await proxy.close();
+      }
     });
 
     it("when given the old --rpc instead of --rpc-url, it reads the same node and prints one deprecation line on stderr", async function () {
