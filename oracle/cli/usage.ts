@@ -14,6 +14,7 @@ import { SingleBar, Presets } from "cli-progress";
 import { DsxError, ValidationError } from "../../sdk/errors";
 import { loadAccount } from "../../sdk/keys";
 import { compileUsageConfig } from "../sources/usage";
+import { quarantineEntryFields } from "../state/files";
 import type { StoredQuarantine } from "../state/usageState";
 import { loadUsageConfig, sourceConfigOf } from "../usage/config";
 import { signBatchFile, submitSignatureFiles } from "../usage/cosign";
@@ -150,13 +151,7 @@ async function submitCommand(files: string[], options: { config?: string; json?:
 function entryJson(q: StoredQuarantine): Record<string, unknown> {
   const d = q.decision;
   return {
-    id: q.id,
-    file: q.file,
-    line: q.line,
-    reason: q.reason,
-    detail: q.detail,
-    raw: q.raw,
-    ...q.extra,
+    ...quarantineEntryFields(q),
     wouldBill: q.candidate ?? null,
     wouldBillText: wouldBill(q),
     decision: d === undefined ? null : { ...d, decidedAt: new Date(d.decidedAt).toISOString() },

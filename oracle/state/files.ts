@@ -4,7 +4,7 @@
 // never sees half a file.
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
 import { dirname, join } from "node:path";
-import type { UsageState } from "./usageState";
+import type { StoredQuarantine, UsageState } from "./usageState";
 
 /** File name of the quarantine inside the state folder. */
 export const QUARANTINE_FILE = "quarantine.jsonl";
@@ -51,6 +51,11 @@ function syncFolder(dir: string): void {
   }
 }
 
+/** What every printed form of a quarantine entry starts with (quarantine.jsonl, `dsx usage quarantine list --json`). */
+export function quarantineEntryFields(q: StoredQuarantine): Record<string, unknown> {
+  return { id: q.id, file: q.file, line: q.line, reason: q.reason, detail: q.detail, raw: q.raw, ...q.extra };
+}
+
 /**
  * Rewrites `<stateDir>/quarantine.jsonl` from the database: one JSON object per line with
  * `id` (the quarantine review's handle), `file`, `line`, `raw`, `reason`, `detail`, any extra
@@ -69,13 +74,7 @@ export function writeQuarantineFile(state: UsageState): string {
       ...(q.decision.decision === "accept" ? { account: q.decision.account, agreementId: q.decision.agreementId, sku: q.decision.sku } : {}),
     };
     return JSON.stringify({
-      id: q.id,
-      file: q.file,
-      line: q.line,
-      reason: q.reason,
-      detail: q.detail,
-      raw: q.raw,
-      ...q.extra,
+      ...quarantineEntryFields(q),
       ...(q.candidate ? { candidate: q.candidate } : {}),
       ...(decision ? { decision } : {}),
     });
