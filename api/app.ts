@@ -48,7 +48,17 @@ export interface AppOptions {
    * cache then re-reads the checkpoint at once instead of up to `cacheTtlMs` later.
    */
   checkpoints?: (listener: () => void) => void;
+  /**
+   * Prometheus metrics (SERVICES §7): `middleware` sees every request (first in the chain), `handler` serves
+   * `GET /metrics`, which is never rate limited.
+   */
+  metrics?: { middleware: RequestHandler; handler: RequestHandler };
+  /** Serves `GET /v1/events/stream` (Server-Sent Events of the notification feed); absent: 404. */
+  eventStream?: RequestHandler;
 }
+
+/** Paths a client probes or fetches once: never rate limited (SERVICES §4 "The contract is exact"). */
+export const UNLIMITED_PATHS: ReadonlySet<string> = new Set(["/v1/health", "/v1/ready", "/metrics", "/openapi.json", "/docs"]);
 
 function cors(origins: "*" | string[]): RequestHandler {
   const allowed = origins === "*" ? undefined : new Set(origins);
@@ -90,6 +100,7 @@ export function createApp(options: AppOptions): Express {
   app.set("query parser", "simple");
   // "/v1/partners/" is not "/v1/partners": an empty path segment is a 404, never another route's answer
   app.set("strict routing", true);
+  if (options.metrics) app.use(options.metrics.middleware);
 
   if (options.logRequests !== false) {
     app.use(
@@ -116,14 +127,19 @@ export function createApp(options: AppOptions): Express {
         limit: perMinute,
         standardHeaders: "draft-8",
         legacyHeaders: false,
-        handler: (req, res) =>
+        skip: (req) => UNLIMITED_PATHS.has(req.path),
+        handler: (req, res) => {
+          // the limiter's own window: the same seconds as the RateLimit header's `r=`
+          const resetTime = (req as Request & { rateLimit?: { resetTime?: Date } }).rateLimit?.resetTime;
+          const seconds = resetTime ? Math.max(1, Math.ceil((resetTime.getTime() - Date.now()) / 1000)) : 60;
           sendProblem(
             res,
-            new HttpProblem(429, PROBLEM.rateLimited, "Too Many Requests", `More than ${perMinute} requests a minute; slow down.`, {
-              headers: { "Retry-After": String(Math.ceil(60)) },
+            new HttpProblem(429, PROBLEM.rateLimited, "Too Many Requests", `More than ${perMinute} requests a minute; retry in ${seconds} s.`, {
+              headers: { "Retry-After": String(seconds) },
             }),
             req.originalUrl,
-          ),
+          );
+        },
       }),
     );
   }
@@ -143,6 +159,9 @@ export function createApp(options: AppOptions): Express {
   app.get("/docs", (_req, res) => {
     res.type("text/html").send(docsPage);
   });
+
+  if (options.metrics) app.get("/metrics", options.metrics.handler);
+  if (options.eventStream) app.get("/v1/events/stream", options.eventStream);
 
   app.get("/v1/health", async (_req, res) => {
     const state = await readState(db).catch(() => undefined);

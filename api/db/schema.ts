@@ -2,6 +2,8 @@
 // numeric(78) and travel as decimal strings; block numbers and unix times are bigint (int8) read as JS
 // numbers (both engines are configured so: see database.ts); addresses and hashes are lower-case hex text.
 import type { ColumnType } from "kysely";
+import { NOTIFICATION_DDL, type NotificationTables } from "../notifications/schema";
+import { WEBHOOK_DDL, type WebhookTables } from "../webhooks/schema";
 
 /** numeric(78): written and read as a decimal string. */
 type Uint = string;
@@ -266,7 +268,7 @@ export interface AuditsTable extends EventRow {
   clean: boolean;
 }
 
-export interface Database {
+export interface Database extends NotificationTables, WebhookTables {
   indexer_state: IndexerStateTable;
   program: ProgramTable;
   blocks: BlocksTable;
@@ -314,7 +316,7 @@ const U = "numeric(78, 0)";
  * The schema, idempotent (`if not exists`). Bump SCHEMA_VERSION when tables or columns change; a new index is
  * created by the next open of a database of the same version.
  */
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 export const DDL: readonly string[] = [
   `create table if not exists schema_version (version int primary key)`,
   `create table if not exists indexer_state (
@@ -405,4 +407,6 @@ export const DDL: readonly string[] = [
     agreement_id ${U} not null, auditor text not null, through_block ${U} not null, report_hash text not null,
     clean boolean not null, primary key (block_number, log_index))`,
   `create index if not exists audits_agreement on audits (agreement_id, block_number, log_index)`,
+  ...NOTIFICATION_DDL,
+  ...WEBHOOK_DDL,
 ];

@@ -25,6 +25,7 @@ import {
   ProofUnavailable,
 } from "../services/participants";
 import type { Reader } from "../services/snapshot";
+import { eventRoutes } from "./events";
 
 /** What a route handler may use besides the read snapshot. */
 export interface RouteDeps {
@@ -294,6 +295,7 @@ export const routes: RouteSpec[] = [
       }
     },
   },
+  ...eventRoutes,
 ];
 
 /** Routes outside the snapshot machinery, documented alongside. */
