@@ -1,7 +1,7 @@
 // Global options of `dsx` (SERVICES §1, §6) and the parsers of its arguments: human amounts, times,
 // durations, addresses, whole numbers. Every parser throws a ValidationError of one line naming the
 // option and the fix.
-import { copyFileSync, mkdtempSync, readFileSync, statSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { Command, Option } from "commander";
@@ -10,6 +10,7 @@ import { createChainClients } from "../sdk/chain";
 import type { Deployment } from "../sdk/deployment";
 import { ConfigError, DsxError, ValidationError } from "../sdk/errors";
 import { DEFAULT_PASSWORD_ENV } from "../sdk/keys";
+import { readSafeBatch } from "../sdk/safeBatch";
 import { nodeChainIdOf, openLedgerContext, readDeployment, type LedgerContext } from "../sdk";
 import { parseUnits6 } from "../sdk/units";
 
@@ -67,9 +68,75 @@ export function chainIdOption(value: string | undefined): number | undefined {
   return Number(value);
 }
 
-/** A signing context for a command that sends transactions. */
+/** The options of a command that can prepare its call for a Safe instead of sending it. */
+export interface SafeJsonOptions {
+  safeJson?: string;
+  safe?: string;
+  append?: boolean;
+}
+
+/** The --help heading of the Safe options. */
+export const SAFE_GROUP = "Prepared for a Safe (nothing is sent, no key needed):";
+
+/** Adds --safe-json, --safe and --append to `cmd`. */
+export function withSafeJsonOptions(cmd: Command): Command {
+  const options = [
+    new Option("--safe-json <file>", "write the call to a Safe Transaction Builder batch file instead of sending it"),
+    new Option("--safe <address>", "the Safe that holds the role: the call is simulated as it (default with --append: the file's Safe)"),
+    new Option("--append", "add the call to the batch in --safe-json (same chain and Safe) instead of writing a new file"),
+  ];
+  for (const option of options) cmd.addOption(option.helpGroup(SAFE_GROUP));
+  return cmd;
+}
+
+/** Where a call is prepared for a Safe: the batch file, the Safe, and whether the file is appended to. */
+export interface SafeTarget {
+  file: string;
+  safe: Address;
+  append: boolean;
+}
+
+/**
+ * The Safe target of `cmd`, checked before anything is simulated, or undefined when the call is sent as usual.
+ * A file that exists is only written with --append (a batch being collected is never overwritten).
+ */
+export function safeTarget(cmd: Command): SafeTarget | undefined {
+  const o = cmd.opts<SafeJsonOptions>();
+  if (o.safeJson === undefined) {
+    if (o.safe !== undefined || o.append) {
+      throw new ValidationError(`${o.safe !== undefined ? "--safe" : "--append"} only applies with --safe-json <file>.`, {
+        fix: "Add --safe-json <file> to prepare the call for the Safe, or leave the option out to send it.",
+      });
+    }
+    return undefined;
+  }
+  const file = o.safeJson;
+  const exists = existsSync(file);
+  if (exists && !o.append) {
+    throw new ValidationError(`${file} exists already.`, { fix: "Add --append to add this call to its batch, or give a new file name." });
+  }
+  const given = o.safe !== undefined ? parseAddress(o.safe, "--safe") : undefined;
+  // the batch appended to is checked (content, Safe) before anything is simulated
+  const fileSafe = exists ? readSafeBatch(file, { safe: given }).meta.createdFromSafeAddress : undefined;
+  const safe = given ?? (fileSafe && isAddress(fileSafe, { strict: false }) ? getAddress(fileSafe) : undefined);
+  if (safe === undefined) {
+    throw new ValidationError("--safe-json needs the Safe that makes the call.", { fix: "Pass --safe <address>: the Safe that holds the role." });
+  }
+  return { file, safe, append: Boolean(o.append) };
+}
+
+/**
+ * A signing context for a command that sends transactions; with --safe-json, a context that prepares the call
+ * for the Safe instead (simulated as the Safe, no key loaded).
+ */
 export async function signingContext(cmd: Command): Promise<LedgerContext> {
   const g = globals(cmd);
+  const target = safeTarget(cmd);
+  if (target !== undefined) {
+    const ctx = await openLedgerContext({ rpcUrl: g.rpcUrl, deployment: g.deployment, chainId: chainIdOption(g.chainId), safe: target.safe, retry: { attempts: 3 } });
+    if (target.append && existsSync(target.file)) readSafeBatch(target.file, { chainId: ctx.publicClient.chain.id });
+    return ctx;
+  }
   if (g.keystore === undefined && g.privateKey === undefined) {
     throw new ConfigError("keystore", "This command sends a transaction and needs a signing key.", {
       fix: `Pass --keystore <file> (password in ${g.passwordEnv ?? DEFAULT_PASSWORD_ENV}, or env DSX_KEYSTORE); on chain 31337 --private-key <hex> also works.`,

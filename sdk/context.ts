@@ -1,10 +1,12 @@
 // What every action needs: clients for one chain whose id was checked against the node, the deployment on
-// that chain and the signing account (SERVICES §1).
-import type { Account, Chain, PublicClient, Transport, WalletClient } from "viem";
+// that chain and the signing account (SERVICES §1); or, to prepare calls for a Safe, the Safe's address.
+import { parseAccount } from "viem/accounts";
+import type { Account, Address, Chain, PublicClient, Transport, WalletClient } from "viem";
 import { createChainClients, withRetry, type RetryOptions } from "./chain";
 import { readDeployment, type Deployment } from "./deployment";
 import { ConfigError } from "./errors";
 import { loadAccount } from "./keys";
+import { toAddress } from "./values";
 
 /** What every operation needs: clients for one chain, the signing account and the deployment. */
 export interface LedgerContext {
@@ -16,6 +18,11 @@ export interface LedgerContext {
   retry?: RetryOptions;
   /** Receipt wait timeout; default 120 s. */
   receiptTimeoutMs?: number;
+  /**
+   * Prepare mode: calls are simulated as this Safe (`account` is its address, no key) and handed back by the
+   * send engine instead of sent (sdk/execute.ts `prepareCall`, `CallPrepared`).
+   */
+  prepare?: { safe: Address };
 }
 
 /** What the reads need: clients and the deployment, no key. */
@@ -34,6 +41,8 @@ export interface OpenLedgerContextOptions {
   /** … or a raw private key, accepted on chain 31337 only; or a ready viem account. */
   privateKey?: string;
   account?: Account;
+  /** Prepare calls for this Safe instead of sending them: no key is loaded (see {@link LedgerContext.prepare}). */
+  safe?: Address;
   retry?: RetryOptions;
 }
 
@@ -56,11 +65,15 @@ export async function openLedgerContext(options: OpenLedgerContextOptions): Prom
       fix: "Point --rpc-url and --deployment at the same chain.",
     });
   }
+  // a Safe signs elsewhere: its address is the account the simulations run as
   const account =
-    options.account ??
-    (await loadAccount({ chainId: nodeChainId, keystore: options.keystore, passwordEnv: options.passwordEnv, privateKey: options.privateKey }));
+    options.safe !== undefined
+      ? parseAccount(toAddress(options.safe, "Safe"))
+      : (options.account ??
+        (await loadAccount({ chainId: nodeChainId, keystore: options.keystore, passwordEnv: options.passwordEnv, privateKey: options.privateKey })));
   const { publicClient, walletClient } = createChainClients({ rpcUrl: options.rpcUrl, chainId: nodeChainId, account });
-  return { publicClient, walletClient: walletClient!, account, deployment, retry: options.retry };
+  const prepare = options.safe !== undefined ? { safe: account.address } : undefined;
+  return { publicClient, walletClient: walletClient!, account, deployment, retry: options.retry, ...(prepare ? { prepare } : {}) };
 }
 
 /**

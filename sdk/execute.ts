@@ -1,7 +1,18 @@
 // The send engine every action shares: simulate first, so a refusal is reported before anything is sent,
 // as one line naming the ledger's custom error, its values and the fix (sdk/errors.ts); then send, wait for
-// the receipt, and let the action pick what it returns from the ledger's events.
-import { parseEventLogs, type ContractEventName, type Hex, type TransactionReceipt } from "viem";
+// the receipt, and let the action pick what it returns from the ledger's events. In prepare mode (a context
+// for a Safe, `ctx.prepare`) the simulation runs as the Safe and the call is handed back instead of sent.
+import {
+  encodeFunctionData,
+  getAbiItem,
+  parseEventLogs,
+  type Abi,
+  type AbiFunction,
+  type Address,
+  type ContractEventName,
+  type Hex,
+  type TransactionReceipt,
+} from "viem";
 import { revenueShareLedgerAbi } from "./abis";
 import { withRetry } from "./chain";
 import type { LedgerContext } from "./context";
@@ -27,21 +38,77 @@ export interface ChangeResult extends OperationResult {
   blockTime: bigint;
 }
 
+/** A call prepared for a Safe instead of sent: what the Safe's transaction carries, and the call decoded. */
+export interface PreparedCall {
+  chainId: number;
+  /** The Safe: the simulation ran with it as the sender. */
+  from: Address;
+  to: Address;
+  value: bigint;
+  data: Hex;
+  functionName: string;
+  abiItem: AbiFunction;
+  args: readonly unknown[];
+  /** What the call returns when the Safe executes it now (e.g. createAgreement: the id it will be given). */
+  result: unknown;
+}
+
+/**
+ * Thrown by {@link execute} in prepare mode once the call passed its simulation as the Safe: it ends the
+ * action where it would have sent. {@link prepareCall} (or the CLI) catches it and takes `call`.
+ */
+export class CallPrepared extends Error {
+  override name = "CallPrepared";
+  constructor(readonly call: PreparedCall) {
+    super(`${call.functionName} was prepared for Safe ${call.from}, not sent.`);
+  }
+}
+
+/** The call a simulation's `request` describes, as the Safe would send it. */
+function preparedCallOf(ctx: LedgerContext, request: unknown, result: unknown): PreparedCall {
+  const r = request as { abi: Abi; address: Address; functionName: string; args?: readonly unknown[]; value?: bigint };
+  const args = r.args ?? [];
+  const abiItem = getAbiItem({ abi: r.abi, name: r.functionName, args }) as AbiFunction;
+  const data = encodeFunctionData({ abi: [abiItem], functionName: abiItem.name, args });
+  return { chainId: ctx.publicClient.chain.id, from: ctx.account.address, to: r.address, value: r.value ?? 0n, data, functionName: abiItem.name, abiItem, args, result };
+}
+
+/**
+ * Runs an action with a context in prepare mode (`openLedgerContext({ safe })`) and returns the call it would
+ * have sent, simulated as the Safe; a call the Safe may not make is refused as a direct one is.
+ * @example
+ * const ctx = await openLedgerContext({ rpcUrl, deployment: "deployments", safe: "0x…" });
+ * const call = await prepareCall(ctx, (c) => pause(c)); // call.to, call.data for the Safe
+ */
+export async function prepareCall(ctx: LedgerContext, action: (ctx: LedgerContext) => Promise<unknown>): Promise<PreparedCall> {
+  if (!ctx.prepare) throw new FatalError("prepareCall needs a context for a Safe.", { fix: "Open it with openLedgerContext({ …, safe })." });
+  try {
+    await action(ctx);
+  } catch (err) {
+    if (err instanceof CallPrepared) return err.call;
+    throw err;
+  }
+  throw new FatalError("The action ended without a ledger call to prepare.", { fix: "Prepare an action that sends a transaction." });
+}
+
 /**
  * Runs `simulate` (a typed `simulateContract`), then sends its request and waits for the receipt. A refusal
  * (simulation or send) is thrown as {@link describeError} explains it; a lost receipt or an on-chain revert
- * as a DsxError saying what to check.
+ * as a DsxError saying what to check. In prepare mode (`ctx.prepare`) nothing is sent: the call that passed
+ * the simulation as the Safe is thrown as {@link CallPrepared}.
  * @example
  * const result = await execute(ctx, () => ctx.publicClient.simulateContract({ ...ledgerCall(ctx), functionName: "pause" }));
  */
-export async function execute(ctx: LedgerContext, simulate: () => Promise<{ request: unknown }>): Promise<OperationResult> {
+export async function execute(ctx: LedgerContext, simulate: () => Promise<{ request: unknown; result?: unknown }>): Promise<OperationResult> {
   let request: unknown;
+  let result: unknown;
   try {
-    ({ request } = await withRetry(simulate, ctx.retry));
+    ({ request, result } = await withRetry(simulate, ctx.retry));
   } catch (err) {
     // the chain's time lets a refusal say how long until (or since) the times it names
     throw describeError(err, { now: await chainNow(ctx).catch(() => undefined) });
   }
+  if (ctx.prepare) throw new CallPrepared(preparedCallOf(ctx, request, result));
   let hash: Hex;
   try {
     // the request is the one simulateContract built for this wallet's account: its exact type is

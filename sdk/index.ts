@@ -14,7 +14,21 @@ export * from "./actions/settlement";
 export * from "./actions/startup";
 export * from "./context";
 export * from "./deployment";
-export { blockTimeOf, chainNow, execute, ledgerCall, ledgerEvent, ledgerEvents, type ChangeMode, type ChangeResult, type OperationResult } from "./execute";
+export {
+  blockTimeOf,
+  CallPrepared,
+  chainNow,
+  execute,
+  ledgerCall,
+  ledgerEvent,
+  ledgerEvents,
+  prepareCall,
+  type ChangeMode,
+  type ChangeResult,
+  type OperationResult,
+  type PreparedCall,
+} from "./execute";
+export * from "./safeBatch";
 export * from "./types";
 export * from "./values";
 export { agreementStatusName, describeError, LedgerRevertError, revenueStateName, usageDisputeStateName } from "./errors";

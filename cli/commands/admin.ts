@@ -5,10 +5,11 @@
 import { Command } from "commander";
 import { whenText } from "../../sdk/errors";
 import * as ops from "../../sdk";
-import { commandOf, emitTx, leaf } from "../command";
+import { commandOf, emitTx, leaf, withSafeJson } from "../command";
 import type { Io } from "../io";
 import { parseAddress, signingContext } from "../options";
 
+/** `dsx admin …`; with --safe-json, each subcommand writes its call to a Safe batch file instead of sending it. */
 export function adminCommand(io: Io): Command {
   const admin = new Command("admin").description("move the ledger's admin role (DEFAULT_ADMIN_ROLE) in two steps: transfer, then accept after the admin delay");
 
@@ -54,5 +55,6 @@ export function adminCommand(io: Io): Command {
         `the admin transfer to ${r.newAdmin} (acceptable after ${whenText(r.acceptableAfter)}) is cancelled; the admin stays as it is`);
     });
 
-  return admin;
+  // the admin role is usually a Safe's: every step can be prepared for it instead of sent
+  return withSafeJson(admin, io);
 }

@@ -3,7 +3,7 @@
 // cancels it before.
 import { Command } from "commander";
 import * as ops from "../../sdk";
-import { commandOf, emitTx, leaf } from "../command";
+import { commandOf, emitTx, leaf, withSafeJson } from "../command";
 import { amount, time, type Io } from "../io";
 import { parseAgreementId, signingContext } from "../options";
 
@@ -24,7 +24,7 @@ export function migrationCommand(io: Io): Command {
       `agreement ${agreementId} moved from ${r.from} to ${r.to} with ${amount(r.credits)} DSXC`);
   });
 
-  leaf(
+  const cancel = leaf(
     migration,
     "cancel <agreementId>",
     "withdraw the program's proposed migration of an agreement before it takes effect (the startup wallet or PROGRAM_ROLE)",
@@ -37,5 +37,7 @@ export function migrationCommand(io: Io): Command {
       `the migration of agreement ${agreementId} to ${r.to} (due ${time(r.effectiveAt)}) is cancelled`);
   });
 
+  // the program's side of a cancel can be prepared for the Safe that holds PROGRAM_ROLE
+  withSafeJson(cancel, io);
   return migration;
 }

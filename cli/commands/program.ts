@@ -5,7 +5,7 @@ import { ValidationError } from "../../sdk/errors";
 import { skuToBytes32 } from "../../sdk/eip712";
 import { earliestRateStart, RATE_HOUR } from "../../sdk/ledgerRules";
 import * as ops from "../../sdk";
-import { changeFields, changeText, commandOf, emitTx, leaf } from "../command";
+import { changeFields, changeText, commandOf, emitTx, leaf, withSafeJson } from "../command";
 import { amount, time, type Io } from "../io";
 import {
   parseAddress,
@@ -49,6 +49,7 @@ async function earliestRateTime(ctx: ops.LedgerContext, partner: `0x${string}`, 
   return ((earliest + RATE_HOUR - 1n) / RATE_HOUR) * RATE_HOUR;
 }
 
+/** `dsx program …`; with --safe-json, each subcommand writes its call to a Safe batch file instead of sending it. */
 export function programCommand(io: Io): Command {
   const program = new Command("program").description(
     "the program's operations: agreements, partners, rates, disputes, treasury, pause; migrations, signer sets and payout addresses are proposals",
@@ -327,5 +328,6 @@ export function programCommand(io: Io): Command {
     },
   );
 
-  return program;
+  // every program operation can be prepared for the Safe that holds the role instead of sent
+  return withSafeJson(program, io);
 }
