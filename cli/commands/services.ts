@@ -90,7 +90,11 @@ export function demoCommand(root: Command): void {
 // ------------------------------------------------------------------------------------------------
 
 const EXAMPLES: Record<string, string[]> = {
-  "usage run": ["dsx usage run --config oracle-usage.json", "dsx usage run --config oracle-usage.json --input exports/ --follow --interval 300"],
+  "usage run": [
+    "dsx usage run --config oracle-usage.json",
+    "dsx usage run --config oracle-usage.json --input exports/ --follow --interval 300 --metrics-port 9464",
+    "dsx usage run --config oracle-usage.json --metrics-file /var/lib/node_exporter/textfile/dsx-usage.prom",
+  ],
   "usage sign": ["dsx usage sign --batch state/outbox/batch-000042.json --keystore signer-2.json --chain-id 8453 --out sig-2.json"],
   "usage submit": ["dsx usage submit --config oracle-usage.json sig-1.json sig-2.json"],
   "usage quarantine list": ["dsx usage quarantine list --config oracle-usage.json", "dsx usage quarantine list --config oracle-usage.json --all --json"],
@@ -99,7 +103,11 @@ const EXAMPLES: Record<string, string[]> = {
     'dsx usage quarantine accept 17 --config oracle-usage.json --sku h100-sxm --note "A100 partition bills as H100 (contract §4)" --by alice',
   ],
   "usage quarantine reject": ['dsx usage quarantine reject 14 --config oracle-usage.json --note "test job of our own staff"'],
-  "revenue run": ["dsx revenue run --config revenue-oracle.json", "dsx revenue run --config revenue-oracle.json --agreement 3 --json"],
+  "revenue run": [
+    "dsx revenue run --config revenue-oracle.json",
+    "dsx revenue run --config revenue-oracle.json --agreement 3 --json",
+    "dsx revenue run --config revenue-oracle.json --metrics-file /var/lib/node_exporter/textfile/dsx-revenue.prom",
+  ],
   "revenue finalize": ["dsx revenue finalize --config revenue-oracle.json"],
   "revenue plan": ["dsx revenue plan --config revenue-oracle.json", "dsx revenue plan --config revenue-oracle.json --agreement 3 --json"],
   "revenue quarantine list": ["dsx revenue quarantine list --config revenue-oracle.json", "dsx revenue quarantine list --config revenue-oracle.json --agreement 3 --all"],

@@ -1,12 +1,13 @@
 // `revenue plan | run | finalize | quarantine list|accept|reject` (SERVICES §3, §6): the revenue oracle's command line.
 //   npm run oracle:revenue -- plan --config revenue-oracle.json [--agreement 3] [--decimal-comma]
-//   npm run oracle:revenue -- run --config revenue-oracle.json [--confirm-rejected] [--decimal-comma]
+//   npm run oracle:revenue -- run --config revenue-oracle.json [--confirm-rejected] [--decimal-comma] [--metrics-file <path>]
 //   npm run oracle:revenue -- finalize --config revenue-oracle.json
 //   npm run oracle:revenue -- quarantine list --config revenue-oracle.json [--all]
 //   npm run oracle:revenue -- quarantine accept|reject <ids…> --note "…" [--by name] --config revenue-oracle.json
 // Progress goes to stderr, the table and summary (or --json) to stdout; exit status 1 on any error.
 import { Command, InvalidArgumentError, Option } from "commander";
 import { DEFAULT_REVENUE_CONFIG_FILE, loadRevenueConfig } from "../revenue/config";
+import { openMetricsOutput, revenueRunFigures } from "../metrics";
 import { closeRevenueContext, openRevenueContext, type OpenRevenueContextOptions, type RevenueContext } from "../revenue/context";
 import { emptyFinalizeSummary, finalizeRevenue, formatFinalizeSummary } from "../revenue/finalize";
 import {
@@ -17,7 +18,16 @@ import {
   formatQuarantineList,
   listQuarantine,
 } from "../revenue/quarantine";
-import { emptyPlanSummary, emptyRunSummary, errorLine, formatPlanSummary, formatRunSummary, planRevenue, runRevenue } from "../revenue/run";
+import {
+  emptyPlanSummary,
+  emptyRunSummary,
+  errorLine,
+  formatPlanSummary,
+  formatRunSummary,
+  planRevenue,
+  runRevenue,
+  type RevenueRunSummary,
+} from "../revenue/run";
 
 interface CommonOptions {
   config?: string;
@@ -39,6 +49,7 @@ async function withContext<S extends { errors: { agreementId?: string; message: 
   work: (ctx: RevenueContext) => Promise<S>,
   format: (summary: S) => string,
   open: Pick<OpenRevenueContextOptions, "keys" | "chain"> = {},
+  done?: (summary: S) => Promise<void>,
 ): Promise<void> {
   const log = (line: string) => process.stderr.write(`${line}\n`);
   let summary: S;
@@ -56,6 +67,22 @@ async function withContext<S extends { errors: { agreementId?: string; message: 
   }
   process.stdout.write(`${options.json ? jsonOf(summary) : format(summary)}\n`);
   if (summary.errors.length > 0) process.exitCode = 1;
+  if (done) {
+    try {
+      await done(summary);
+    } catch (err) {
+      // the run's work stands; the exit status says its metrics are missing
+      log(`error: metrics not written: ${errorLine(err)}`);
+      process.exitCode = 1;
+    }
+  }
+}
+
+/** Writes a run's figures to `--metrics-file` (textfile collector), carrying the earlier runs' totals. */
+async function writeRunMetrics(file: string, summary: RevenueRunSummary): Promise<void> {
+  const out = await openMetricsOutput({ oracle: "revenue", file });
+  await out.record(summary.errors.length === 0 ? "success" : "failure", revenueRunFigures(summary));
+  await out.close();
 }
 
 const GONE_ACCEPT_QUARANTINE =
@@ -87,8 +114,9 @@ export function revenueCommand(): Command {
   decimalComma(common(revenue.command("run")))
     .description("report every ended period's revenue (new, restated or rejected) and resend what a crash left behind")
     .option("--confirm-rejected", "resubmit rejected periods whose figures did not change (after review)")
+    .option("--metrics-file <path>", "write Prometheus metrics for node_exporter's textfile collector after the run (atomically; see docs/operations.md)")
     .addOption(new Option("--accept-quarantine", "gone: decide rows with revenue quarantine accept|reject").hideHelp())
-    .action((options: CommonOptions & { acceptQuarantine?: boolean; confirmRejected?: boolean }) => {
+    .action((options: CommonOptions & { acceptQuarantine?: boolean; confirmRejected?: boolean; metricsFile?: string }) => {
       if (options.acceptQuarantine) {
         process.stderr.write(`error: ${GONE_ACCEPT_QUARANTINE}\n`);
         const summary = emptyRunSummary();
@@ -102,6 +130,8 @@ export function revenueCommand(): Command {
         emptyRunSummary,
         (ctx) => runRevenue(ctx, { confirmRejected: options.confirmRejected, decimalComma: options.decimalComma, agreementIds: options.agreement }),
         formatRunSummary,
+        {},
+        options.metricsFile === undefined ? undefined : (summary) => writeRunMetrics(options.metricsFile!, summary),
       );
     });
 

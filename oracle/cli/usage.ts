@@ -1,5 +1,6 @@
 // `usage run | sign | submit | quarantine` (SERVICES §6): the cloud partner's usage oracle.
 //   usage run --config oracle-usage.json [--input <path>…] [--follow] [--interval <s>] [--json]
+//             [--metrics-file <path>] [--metrics-port <port> --metrics-host <host>]   (docs/operations.md)
 //   usage sign --batch <file> (--config <file> --signer <i> | --keystore <file> [--password-env <VAR>]) [--out <file>]
 //   usage submit --config <file> <signature files…>
 //   usage quarantine list --config <file> [--all] [--json]
@@ -9,10 +10,11 @@
 // naming the cause and the fix, with exit status 1.
 import { statSync, watch, type FSWatcher } from "node:fs";
 import { userInfo } from "node:os";
-import { Command } from "commander";
+import { Command, InvalidArgumentError } from "commander";
 import { SingleBar, Presets } from "cli-progress";
 import { DsxError, ValidationError } from "../../sdk/errors";
 import { loadAccount } from "../../sdk/keys";
+import { openMetricsOutput, usageRunFigures, type MetricsOutput } from "../metrics";
 import { compileUsageConfig } from "../sources/usage";
 import { quarantineEntryFields } from "../state/files";
 import type { StoredQuarantine } from "../state/usageState";
@@ -81,7 +83,63 @@ function waitForInputs(inputs: readonly string[], ms: number, stopping: { reques
   });
 }
 
-async function runCommand(options: { config?: string; input?: string[]; follow?: boolean; interval: string; json?: boolean }): Promise<number> {
+interface RunCommandOptions {
+  config?: string;
+  input?: string[];
+  follow?: boolean;
+  interval: string;
+  json?: boolean;
+  metricsFile?: string;
+  metricsPort?: number;
+  metricsHost?: string;
+}
+
+/** `--metrics-port`: a TCP port, 0 for any free one. */
+function metricsPort(value: string): number {
+  if (!/^\d{1,5}$/.test(value) || Number(value) > 65_535) throw new InvalidArgumentError("expected a port number 0..65535, e.g. --metrics-port 9464");
+  return Number(value);
+}
+
+/** The metrics outputs the options ask for (none: undefined); `--metrics-port` needs `--follow`. */
+async function openMetrics(options: RunCommandOptions): Promise<MetricsOutput | undefined> {
+  if (options.metricsPort !== undefined && !options.follow) {
+    throw new ValidationError("--metrics-port serves metrics while the oracle keeps running, which only --follow does.", {
+      fix: "Add --follow, or write a one-shot run's metrics for node_exporter's textfile collector with --metrics-file <path>.",
+    });
+  }
+  if (options.metricsFile === undefined && options.metricsPort === undefined) return undefined;
+  const out = await openMetricsOutput({ oracle: "usage", file: options.metricsFile, port: options.metricsPort, host: options.metricsHost });
+  if (out.url) log(`metrics at ${out.url}`);
+  return out;
+}
+
+async function runCommand(options: RunCommandOptions): Promise<number> {
+  const metrics = await openMetrics(options);
+  let recorded = false;
+  let unwritten = false;
+  const record = async (failed: boolean, summary: UsageRunSummary) => {
+    recorded = true;
+    try {
+      await metrics?.record(failed ? "failure" : "success", usageRunFigures(summary));
+    } catch (err) {
+      // the oracle's work stands; the exit status says the metrics are missing
+      log(`metrics file ${options.metricsFile} not written: ${err instanceof Error ? err.message : String(err)}`);
+      unwritten = true;
+    }
+  };
+  try {
+    const status = await runPasses(options, record);
+    return unwritten ? 1 : status;
+  } catch (err) {
+    // the run failed before its first pass (settings, node): that is a failed run too
+    if (!recorded) await record(true, emptySummary());
+    throw err;
+  } finally {
+    await metrics?.close();
+  }
+}
+
+async function runPasses(options: RunCommandOptions, record: (failed: boolean, summary: UsageRunSummary) => Promise<void>): Promise<number> {
   const config = loadUsageConfig(options.config);
   const rt = await openUsageRuntime(config, log);
   const inputs = options.input && options.input.length > 0 ? options.input : config.inputs;
@@ -97,12 +155,15 @@ async function runCommand(options: { config?: string; input?: string[]; follow?:
     do {
       const bar = progressBar();
       const summary = emptySummary();
+      let failed = true;
       try {
         await runUsageOnce(rt, { inputs, onProgress: bar.update, summary });
+        failed = summary.blocked !== undefined;
       } finally {
-        // the summary line is printed always, also when the pass stops on an error
+        // the summary line is printed always, also when the pass stops on an error; so are its metrics
         bar.stop();
         printSummary(summary, options.json ?? false);
+        await record(failed, summary);
       }
       status = summary.blocked ? 1 : 0;
       if (!options.follow || stopping.requested) break;
@@ -262,7 +323,10 @@ export function usageCommand(): Command {
     .option("-f, --follow", "keep running: watch the input folders and run again on changes and every interval")
     .option("--interval <seconds>", "follow mode: seconds between passes", "60")
     .option("--json", "print the summary as JSON")
-    .action(async (options) => {
+    .option("--metrics-file <path>", "write Prometheus metrics for node_exporter's textfile collector after each run (atomically; see docs/operations.md)")
+    .option("--metrics-port <port>", "follow mode: serve Prometheus metrics at GET /metrics on this port (0: any free one)", metricsPort)
+    .option("--metrics-host <host>", "address the metrics endpoint listens on", "127.0.0.1")
+    .action(async (options: RunCommandOptions) => {
       process.exitCode = await runCommand(options);
     });
   usage
