@@ -1,10 +1,12 @@
 // The dashboard of issue 7: a static page (HTML, CSS, ES modules in ./assets) that reads the API over HTTP
 // from the browser, with Chart.js served from node_modules, so it works with no internet. Page routes
 // (/agreements/:id, /partners/:address, …) answer the same index.html, so every view is a shareable URL;
-// they match only well-formed ids, never /v1, /docs or /openapi.json.
+// they match only well-formed ids, never /v1, /docs or /openapi.json. The wallet side (issue 16) is one more
+// script, /assets/wallet.js, bundled from ./wallet/main.ts with esbuild on first use (./wallet/bundle.ts).
 import fs from "node:fs";
 import path from "node:path";
 import express, { Router, type RequestHandler, type Response } from "express";
+import { walletBundle } from "./wallet/bundle";
 
 /**
  * The dashboard's Content-Security-Policy: its own scripts, styles and API from 'self' only (no CDN, no inline
@@ -64,6 +66,16 @@ export function dashboard(): Router {
   router.get("/assets/vendor/chart.umd.min.js", (_req, res, next) => {
     dashboardHeaders(res);
     res.sendFile(CHART_JS, (err) => err && next(err));
+  });
+  // the wallet side (docs/dashboard.md "Acting from your wallet"): bundled in memory on first use
+  router.get("/assets/wallet.js", (_req, res, next) => {
+    walletBundle().then(
+      (js) => {
+        dashboardHeaders(res);
+        res.type("text/javascript").send(js);
+      },
+      (err: unknown) => next(err),
+    );
   });
   router.use(
     "/assets",

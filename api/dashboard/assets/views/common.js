@@ -7,13 +7,13 @@ import { countdown, seconds, short, time, ZERO_ADDRESS } from "../format.js";
  * An address linking to its account page (startups, payers, any wallet).
  * @param {string} address
  */
-export const accountLink = (address) => link(`/accounts/${address}`, h("code", null, short(address)), { title: address, "aria-label": `account ${address}` });
+export const accountLink = (address) => link(`/accounts/${address}`, h("code", null, short(address)), { title: address, "aria-label": `account ${short(address)}` });
 
 /**
  * A partner's address linking to its partner page.
  * @param {string} address
  */
-export const partnerLink = (address) => link(`/partners/${address}`, h("code", null, short(address)), { title: address, "aria-label": `partner ${address}` });
+export const partnerLink = (address) => link(`/partners/${address}`, h("code", null, short(address)), { title: address, "aria-label": `partner ${short(address)}` });
 
 /**
  * A beneficiary of a split: the program (zero address) or a partner.
@@ -24,12 +24,12 @@ export const beneficiary = (address) => (address === ZERO_ADDRESS ? h("span", nu
 /**
  * @param {string} id
  */
-export const agreementLink = (id) => link(`/agreements/${id}`, `#${id}`, { "aria-label": `agreement ${id}` });
+export const agreementLink = (id) => link(`/agreements/${id}`, `#${id}`, { "aria-label": `agreement #${id}` });
 
 /**
  * @param {string} batchId
  */
-export const batchLink = (batchId) => link(`/usage-batches/${batchId}`, h("code", null, short(batchId)), { title: batchId, "aria-label": `usage batch ${batchId}` });
+export const batchLink = (batchId) => link(`/usage-batches/${batchId}`, h("code", null, short(batchId)), { title: batchId, "aria-label": `usage batch ${short(batchId)}` });
 
 /**
  * A transaction hash (no explorer is assumed; the full hash is in the title and can be copied).
