@@ -7,6 +7,7 @@ import { bytes32ToSku, skuToBytes32 } from "../../sdk/eip712";
 import { ValidationError } from "../../sdk/errors";
 import type { SliceRow } from "../state/usageState";
 import { keccakPairInto, leafHashesInto } from "./hashing";
+import { sharedLeafHashPool, type LeafHashPool, type PoolBlock } from "./hashPool";
 
 /** Leaf types, normative (SERVICES §2). */
 export const USAGE_LEAF_ENCODING: string[] = ["string", "uint256", "bytes32", "uint64", "uint64", "uint64"];
@@ -63,8 +64,8 @@ const TWO_32 = 4_294_967_296;
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 /** ABI head of a leaf: 6 words, then the string's length word; the string's bytes follow. */
 const LEAF_HEAD = 7 * 32;
-/** Bytes of encodings a {@link LeafHasher} lays out before hashing them. */
-const ENCODING_BUDGET = 4 << 20;
+/** Bytes of encodings a {@link LeafHasher} lays out before hashing them (one block for the worker thread). */
+const ENCODING_BUDGET = 1 << 20;
 
 const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
 /** A 32-bit value as a Uint32Array element that lands in memory big-endian (byte-swapped on little-endian hosts). */
@@ -80,10 +81,23 @@ function uint64Value(name: string, value: bigint | number | string): number | bi
   return big <= MAX_SAFE ? Number(big) : big;
 }
 
+/** Options of a {@link LeafHasher}. */
+export interface LeafHasherOptions {
+  /** Bytes of encodings laid out before they are hashed as one block (default 1 MiB). */
+  budget?: number;
+  /**
+   * The worker thread that hashes full blocks while this thread goes on (default: the process's shared pool,
+   * started on the first full block); `null` hashes every block on this thread.
+   */
+  pool?: LeafHashPool | null;
+}
+
 /**
  * Lays out leaves' ABI encodings (`abi.encode(string, uint256, bytes32, uint64, uint64, uint64)`)
- * one after the other and hashes them, every 4 MiB of encodings, with hash-wasm's Keccak:
- * `keccak256(keccak256(encoding))` each, OpenZeppelin's standard leaf hash.
+ * one after the other and hashes them, a block (1 MiB of encodings) at a time, with hash-wasm's Keccak:
+ * `keccak256(keccak256(encoding))` each, OpenZeppelin's standard leaf hash. A full block goes to a worker
+ * thread (hashPool.ts) while more leaves are added; the last block, and any the worker has not finished
+ * when {@link hash} is called, are hashed on this thread. Few leaves (one block) never leave this thread.
  *
  * @example
  * const hasher = new LeafHasher();
@@ -97,10 +111,20 @@ export class LeafHasher {
   /** End of the encodings not hashed yet, and how many leaves they are. */
   private end = 0;
   private n = 0;
-  /** Hashes of the leaves already hashed since the last {@link hash}. */
+  /** Hashes of the leaves already hashed (or handed to the worker) since the last {@link hash}. */
   private done = Buffer.alloc(0);
   private doneCount = 0;
   private readonly skuWords = new Map<string, Uint32Array>();
+  private readonly budget: number;
+  private readonly poolOption: LeafHashPool | null | undefined;
+  /** The pool of the blocks in flight, and those blocks (oldest first). */
+  private pool: LeafHashPool | undefined;
+  private pending: PoolBlock[] = [];
+
+  constructor(options: LeafHasherOptions = {}) {
+    this.budget = options.budget ?? ENCODING_BUDGET;
+    this.poolOption = options.pool;
+  }
 
   /** Leaves added since the last {@link hash}. */
   get count(): number {
@@ -108,8 +132,8 @@ export class LeafHasher {
   }
 
   private room(bytes: number): void {
-    // Hash what is laid out once it is 4 MiB: the buffer stays small for any number of leaves.
-    if (this.end + bytes > ENCODING_BUDGET && this.n > 0) this.flush();
+    // Hash what is laid out once it is a block: the buffer stays small for any number of leaves.
+    if (this.end + bytes > this.budget && this.n > 0) this.flush(false);
     if (this.end + bytes > this.bytes.length) {
       const bigger = new Uint8Array(Math.max(this.bytes.length * 2, this.end + bytes));
       bigger.set(this.bytes.subarray(0, this.end));
@@ -150,7 +174,8 @@ export class LeafHasher {
 
   /**
    * Adds one leaf (`sku` as bytes32 hex); returns its index.
-   * @throws ValidationError when agreementId is negative or above uint256, or a uint64 value does not fit.
+   * @throws ValidationError when agreementId is negative or above uint256, or a uint64 value does not fit;
+   * RetryableError when the worker thread failed (the hasher starts over).
    */
   add(
     recordId: string,
@@ -221,17 +246,45 @@ export class LeafHasher {
     return this.add(leaf[0], leaf[1], leaf[2], leaf[3], leaf[4], leaf[5]);
   }
 
-  /** The leaf hashes of the leaves added (32 bytes each, in order); starts over afterwards. */
+  /**
+   * The leaf hashes of the leaves added (32 bytes each, in order); starts over afterwards.
+   * @throws RetryableError when the worker thread failed (the hasher starts over; nothing it hashed is returned).
+   */
   hash(): Buffer {
-    this.flush();
-    const out = this.done.subarray(0, 32 * this.doneCount);
-    this.done = Buffer.alloc(0);
-    this.doneCount = 0;
-    return out;
+    try {
+      this.flush(true);
+      const pool = this.pool;
+      if (pool !== undefined) {
+        if (pool.failure !== undefined) throw pool.failure;
+        // What the worker finished, then the rest here: newest first, as the worker takes the oldest first.
+        const left = this.pending.filter((block) => !pool.collect(block, this.done, false, leafHashesInto));
+        for (let k = left.length - 1; k >= 0; k--) pool.collect(left[k], this.done, true, leafHashesInto);
+        this.pending = [];
+      }
+      return this.done.subarray(0, 32 * this.doneCount);
+    } catch (err) {
+      this.discard();
+      throw err;
+    } finally {
+      this.done = Buffer.alloc(0);
+      this.doneCount = 0;
+      this.pool = undefined;
+    }
   }
 
-  /** Hashes the leaves laid out so far into {@link done}. */
-  private flush(): void {
+  /** Drops the leaves added since the last {@link hash} (their blocks taken back from the worker). */
+  discard(): void {
+    for (const block of this.pending) this.pool?.drop(block);
+    this.pending = [];
+    this.pool = undefined;
+    this.done = Buffer.alloc(0);
+    this.doneCount = 0;
+    this.end = 0;
+    this.n = 0;
+  }
+
+  /** Hashes the leaves laid out so far into {@link done}: on this thread when `last`, else a full block to the worker. */
+  private flush(last: boolean): void {
     if (this.n === 0) return;
     const need = 32 * (this.doneCount + this.n);
     if (need > this.done.length) {
@@ -239,10 +292,43 @@ export class LeafHasher {
       this.done.copy(bigger, 0, 0, 32 * this.doneCount);
       this.done = bigger;
     }
-    leafHashesInto(this.bytes, this.table, this.n, this.done, 32 * this.doneCount);
+    const at = 32 * this.doneCount;
+    if (last || !this.handOff(at)) leafHashesInto(this.bytes, this.table, this.n, this.done, at);
     this.doneCount += this.n;
     this.end = 0;
     this.n = 0;
+  }
+
+  /**
+   * Hands the laid-out block to the worker; false when it is to be hashed here (no pool, or a block too big for
+   * a slot). With every slot in use, the newest of this hasher's blocks the worker has not started is taken back
+   * and hashed here, and its slot reused: this thread never waits.
+   * @throws RetryableError when the worker failed.
+   */
+  private handOff(at: number): boolean {
+    const pool = (this.pool ??= this.poolOption === undefined ? (sharedLeafHashPool() ?? undefined) : (this.poolOption ?? undefined));
+    if (pool === undefined) return false;
+    try {
+      if (pool.failure !== undefined) throw pool.failure;
+      this.pending = this.pending.filter((block) => !pool.collect(block, this.done, false, leafHashesInto));
+    } catch (err) {
+      this.discard();
+      throw err;
+    }
+    if (!pool.fits(this.end, this.n)) return false;
+    let slot = pool.acquire();
+    for (let k = this.pending.length - 1; slot < 0 && k >= 0; k--) {
+      const block = this.pending[k];
+      if (!pool.reclaim(block)) continue;
+      const { bytes, table } = pool.slotData(block.slot);
+      leafHashesInto(bytes, table, block.count, this.done, block.at);
+      this.pending.splice(k, 1);
+      slot = block.slot;
+    }
+    if (slot < 0) return false;
+    pool.submit(slot, this.bytes, this.end, this.table, this.n);
+    this.pending.push({ slot, at, count: this.n });
+    return true;
   }
 }
 

@@ -8,7 +8,7 @@ import { bytes32ToSku, skuToBytes32 } from "../../sdk/eip712";
 import { ValidationError } from "../../sdk/errors";
 import type { BatchRow, PackRow, SliceRow, UsageState } from "../state/usageState";
 import type { UsageRecord } from "../sources/usage";
-import { LeafHasher, type UsageLeaf, type UsageLeafFields } from "./evidence";
+import { LeafHasher, type LeafHasherOptions, type UsageLeaf, type UsageLeafFields } from "./evidence";
 import { sliceRecord, type WindowGrid, type WindowPiece } from "./slicing";
 
 /** One (agreement, sku) sum of a pack. */
@@ -195,7 +195,7 @@ const float64s = (n: number) => new Float64Array(n);
  * packs.write(state, file); // inside the chunk's transaction
  */
 export class PackBuilder {
-  private readonly hasher = new LeafHasher();
+  private readonly hasher: LeafHasher;
   private readonly skus = new Map<string, Hex>();
   private readonly pairIndex = new Map<bigint, Map<string, number>>();
   private readonly pairs: { agreementId: string; sku: Hex }[] = [];
@@ -220,6 +220,11 @@ export class PackBuilder {
   private readonly large = new Map<number, { numbers: string; gpuSeconds: bigint }>();
   private records = 0;
   private slices = 0;
+
+  /** `hashing`: how the leaf hashes are computed (by default full blocks go to the shared worker thread). */
+  constructor(hashing: LeafHasherOptions = {}) {
+    this.hasher = new LeafHasher(hashing);
+  }
 
   private skuHex(name: string): Hex {
     let sku = this.skus.get(name);
@@ -323,7 +328,7 @@ export class PackBuilder {
 
   /** Drops what was collected (the transaction it was for was rolled back). */
   clear(): void {
-    this.hasher.hash();
+    this.hasher.discard();
     this.reset();
   }
 

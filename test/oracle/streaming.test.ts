@@ -6,6 +6,13 @@ import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { readSlurmFile } from "../../oracle/sources/slurm";
 import { countEvent, emptyCounts } from "../../oracle/sources/types";
+import { compileUsageConfig } from "../../oracle/sources/usage";
+import { UsageState } from "../../oracle/state/usageState";
+import { LeafHasher } from "../../oracle/usage/evidence";
+import { sharedLeafHashPool } from "../../oracle/usage/hashPool";
+import { ingestFiles } from "../../oracle/usage/ingest";
+import { packSliceLeaf, packSlices } from "../../oracle/usage/packs";
+import { WindowGrid } from "../../oracle/usage/slicing";
 import { sydneyConfig } from "./support";
 
 // 300 000 rows (~48 MB) by default; DSX_BIG_ROWS=1000000 runs the full million (~20 s).
@@ -60,5 +67,50 @@ describe("readSlurmFile (large export)", function () {
     expect(counts).to.deep.equal({ read: ROWS, records: ROWS, quarantined: 0, ignored: 0, waiting: 0 });
     expect(gpuSeconds).to.equal(BigInt(ROWS) * 3600n * 8n);
     expect(peak - baseline).to.be.below(fileBytes / 2);
+  });
+});
+
+describe("ingestFiles (large export, leaf hashes on the worker thread)", function () {
+  this.timeout(300_000);
+
+  it("when 20 000 rows are ingested, every pack's leaf hashes equal those hashed on the main thread alone", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "dsx-sacct-worker-"));
+    const path = join(dir, "sacct.txt");
+    const base = Date.UTC(2026, 10, 1) / 1000;
+    const iso = (t: number) => new Date(t * 1000).toISOString().slice(0, 19);
+    const lines = ["JobIDRaw|Cluster|User|Account|Partition|State|Start|End|ElapsedRaw|AllocTRES|NodeList"];
+    for (let i = 0; i < 20_000; i++) {
+      // jobs of 1 to 6 hours, in no time order: slices land in packs all over the grid
+      const start = base + ((i * 7919) % 20_000) * 97;
+      const hours = 1 + (i % 6);
+      lines.push(`${2_000_000 + i}|syd1|u${i % 50}|startup-${"abc"[i % 3]}|gpu-h100|COMPLETED|${iso(start)}Z|${iso(start + hours * 3600)}Z|${hours * 3600}|gres/gpu:h100=${1 + (i % 8)}|gpu-a${i % 100}`);
+    }
+    writeFileSync(path, `${lines.join("\n")}\n`);
+    const state = UsageState.open(join(dir, "state"), { chainId: 31337, ledger: "0xa513E6E4b8f2a923D98304ec87F64353C4D5C853", partner: "0x70997970C51812dc3A010C7d01b50e0d17dc79C8" });
+    try {
+      const pool = sharedLeafHashPool()!;
+      const before = { ...pool.stats };
+      const counts = await ingestFiles(state, [path], {
+        settings: compileUsageConfig(sydneyConfig),
+        grid: new WindowGrid({ cuts: [BigInt(base)] }),
+        now: BigInt(base + 30 * 86_400),
+      });
+      expect(counts.new).to.equal(20_000);
+      const stats = pool.stats;
+      expect(stats.worker + stats.taken - before.worker - before.taken, "blocks handed to the worker").to.be.above(10);
+      const ids = state.db.prepare("SELECT id FROM packs ORDER BY id").all() as { id: number }[];
+      let slices = 0;
+      for (const { id } of ids) {
+        const pack = state.getPack(id)!;
+        const hasher = new LeafHasher({ pool: null });
+        for (const slice of packSlices(pack)) hasher.addLeaf(packSliceLeaf(slice));
+        slices += hasher.count;
+        expect(hasher.hash().equals(pack.hashes), `pack ${id}`).to.equal(true);
+      }
+      expect(slices).to.equal(counts.slices);
+    } finally {
+      state.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

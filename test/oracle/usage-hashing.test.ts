@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { keccak_256 } from "@noble/hashes/sha3";
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import { standardLeafHash } from "@openzeppelin/merkle-tree/dist/hashes";
-import { encodeFunctionData, type Hex } from "viem";
+import { encodeAbiParameters, encodeFunctionData, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { revenueShareLedgerAbi } from "../../sdk/abis";
 import { hashUsageBatch, ledgerDomain, skuToBytes32, sortSignaturesBySigner, usageBatchTypes, type SignerSignature, type UsageBatch } from "../../sdk/eip712";
@@ -17,6 +17,7 @@ import { fileLineBlocks, textLines } from "../../oracle/sources/lines";
 import { signBatch, submitUsageCalldata, usageBatchDigest } from "../../oracle/usage/batch";
 import { LeafHasher, usageTreeNodes, usageTreeOf, USAGE_LEAF_ENCODING, type UsageLeaf } from "../../oracle/usage/evidence";
 import { keccak256Bytes, keccakLoaded, loadKeccak } from "../../oracle/usage/hashing";
+import { LeafHashPool } from "../../oracle/usage/hashPool";
 import { PackBuilder, packLines, packSlices, packSliceLeaf } from "../../oracle/usage/packs";
 import { sliceRecord, WindowGrid } from "../../oracle/usage/slicing";
 import { UsageState, type NewPack } from "../../oracle/state/usageState";
@@ -77,7 +78,7 @@ describe("usage oracle fast paths", function () {
       expect(both.subarray(0, 32).equals(both.subarray(32, 64))).to.equal(true);
     });
 
-    it("when more leaves are added than one 4 MiB flush holds, every hash equals the leaf hashed alone and standardLeafHash", function () {
+    it("when more leaves are added than one 1 MiB block holds, every hash equals the leaf hashed alone and standardLeafHash", function () {
       const random = prng(7);
       const leaves = Array.from({ length: 40_000 }, (_, i) => leaf(i, random));
       const hasher = new LeafHasher();
@@ -97,6 +98,123 @@ describe("usage oracle fast paths", function () {
       // the hasher starts over after hash()
       expect(hasher.count).to.equal(0);
       expect(hasher.hash().length).to.equal(0);
+    });
+
+    describe("on the worker thread", function () {
+      /** Polls `done` until it holds (the worker answers in its own time), at most 20 s. */
+      async function until(done: () => boolean, what: string): Promise<void> {
+        const deadline = Date.now() + 20_000;
+        while (!done()) {
+          if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+          await new Promise((resolve) => setTimeout(resolve, 5));
+        }
+      }
+
+      /** `keccak256(keccak256(abi.encode(leaf)))` with viem's ABI encoder and @noble/hashes. */
+      const reference = (l: UsageLeaf) =>
+        Buffer.from(keccak_256(keccak_256(Buffer.from(encodeAbiParameters(USAGE_LEAF_ENCODING.map((type) => ({ type })), l).slice(2), "hex"))));
+
+      it("when random leaves cross many block boundaries, the hashes equal the main thread's and viem + @noble's, whether the worker or this thread hashed a block", async function () {
+        const pool = new LeafHashPool({ slots: 3, slotBytes: 4096 });
+        try {
+          await pool.ready();
+          const random = prng(8);
+          const leaves = Array.from({ length: 1500 }, (_, i) => leaf(Math.floor(random() * 1e6) + i, random));
+          const want = Buffer.concat(leaves.map(reference));
+          for (const budget of [600, 2048, 4096]) {
+            const worker = new LeafHasher({ budget, pool });
+            const here = new LeafHasher({ budget, pool: null });
+            for (const [i, l] of leaves.entries()) {
+              worker.addLeaf(l);
+              here.addLeaf(l);
+              // let the worker catch up now and then, so that both it and this thread hash blocks
+              if (i % 300 === 299) await until(() => !pool.busy(), "the worker");
+            }
+            const hashes = worker.hash();
+            expect(hashes.equals(here.hash()), `budget ${budget}`).to.equal(true);
+            const differ = leaves.filter((_, i) => !hashes.subarray(32 * i, 32 * i + 32).equals(want.subarray(32 * i, 32 * i + 32)));
+            expect(differ, `budget ${budget}`).to.deep.equal([]);
+          }
+          expect(pool.stats.worker, "blocks the worker hashed").to.be.above(10);
+          expect(pool.stats.taken, "blocks taken back").to.be.above(0);
+          expect(pool.busy()).to.equal(false);
+        } finally {
+          await pool.close();
+        }
+      });
+
+      it("when packs are built over many blocks, they equal the packs built on the main thread", async function () {
+        const grid = new WindowGrid({ cuts: [H + 1234n, H + 7200n] });
+        const dir = mkdtempSync(join(tmpdir(), "dsx-usage-packs-worker-"));
+        const pool = new LeafHashPool({ slots: 2, slotBytes: 8192 });
+        const rows: unknown[][] = [];
+        try {
+          await pool.ready();
+          for (const hashing of [{ budget: 8192, pool }, { pool: null }]) {
+            const state = UsageState.open(join(dir, String(rows.length)), { chainId: 31337, ledger: LEDGER, partner: PARTNER });
+            try {
+              const builder = new PackBuilder(hashing);
+              const random = prng(9);
+              for (let i = 0; i < 2000; i++) {
+                const start = H - 1800n + BigInt(Math.floor(random() * 25_000));
+                const end = start + 1n + BigInt(Math.floor(random() * 9000));
+                const gpus = BigInt(1 + (i % 8));
+                builder.addRecord(
+                  { recordId: `slurm:syd1:${i}:${start}`, account: "a", agreementId: BigInt(1 + (i % 3)), sku: "b200", start, end, gpus, gpuSeconds: (end - start) * gpus, source: { file: "f", line: i + 2 } },
+                  grid,
+                );
+              }
+              state.transaction(() => builder.write(state, "f"));
+              const ids = state.db.prepare("SELECT id FROM packs ORDER BY id").all() as { id: number }[];
+              rows.push(
+                ids.map(({ id }) => {
+                  const { pieceStart, sliceCount, linesJson, slicesJson, hashes } = state.getPack(id) as NewPack;
+                  return [pieceStart, sliceCount, linesJson, slicesJson, hashes.toString("hex")];
+                }),
+              );
+            } finally {
+              state.close();
+            }
+          }
+          expect(rows[0]).to.deep.equal(rows[1]);
+          expect(pool.stats.worker + pool.stats.taken, "blocks handed over").to.be.above(50);
+        } finally {
+          await pool.close();
+        }
+      });
+
+      it("when the worker fails on a block, hash() throws with its reason and the hasher can start over", async function () {
+        process.env.DSX_USAGE_FAULT = "leaf-hash-worker";
+        const pool = new LeafHashPool({ slots: 2, slotBytes: 4096 });
+        delete process.env.DSX_USAGE_FAULT;
+        try {
+          await pool.ready();
+          const random = prng(10);
+          const hasher = new LeafHasher({ budget: 4096, pool });
+          for (let i = 0; i < 20; i++) hasher.addLeaf(leaf(i, random));
+          await until(() => !pool.busy(), "the worker");
+          expect(() => hasher.hash()).to.throw(/leaf hash worker thread failed \(injected fault/);
+          expect(hasher.count).to.equal(0);
+          // a hasher on the same pool is refused; without the worker it hashes
+          const again = new LeafHasher({ budget: 4096, pool });
+          expect(() => Array.from({ length: 40 }, (_, i) => again.addLeaf(leaf(i, random)))).to.throw(/leaf hash worker thread failed/);
+          const here = new LeafHasher({ budget: 4096, pool: null });
+          here.addLeaf(leaf(0, random));
+          expect(here.hash().length).to.equal(32);
+        } finally {
+          await pool.close();
+        }
+      });
+
+      it("when the worker cannot start, adding a block throws instead of hashing it silently", async function () {
+        const pool = new LeafHashPool({ slots: 2, slotBytes: 4096, workerFile: join(tmpdir(), "dsx-no-such-worker.cjs") });
+        let refused: unknown;
+        await pool.ready().catch((err: unknown) => (refused = err));
+        expect(String(refused)).to.match(/leaf hash worker thread failed \(Cannot find module/);
+        const random = prng(11);
+        const hasher = new LeafHasher({ budget: 4096, pool });
+        expect(() => Array.from({ length: 40 }, (_, i) => hasher.addLeaf(leaf(i, random)))).to.throw(/leaf hash worker thread failed/);
+      });
     });
 
     it("when a value does not fit its type, it throws", function () {
