@@ -201,25 +201,30 @@ type AgreementListArgs = {
 };
 
 const agreementList = new QueryTemplate((a: AgreementListArgs) => {
-  let q = qb.selectFrom("agreements").selectAll().select(lastAuditColumn("agreements"));
-  if (a.status !== undefined) q = q.where("status", "=", a.status);
-  if (a.startup !== undefined) q = q.where("startup", "=", a.startup);
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- with or without the positions join
+  let q: SelectQueryBuilder<Database, any, any>;
   if (a.partner !== undefined) {
-    const partner = a.partner;
-    q = q.where((eb) =>
-      eb.exists(
-        eb
-          .selectFrom("positions")
-          .select("positions.partner")
-          .whereRef("positions.agreement_id", "=", "agreements.id")
-          .where("positions.partner", "=", partner),
-      ),
-    );
+    // driven by the partner's positions (index positions_partner: partner, agreement_id): the page and its cursor
+    // are a range of that index, so the cost is the page's, not the number of agreements before the cursor
+    q = qb
+      .selectFrom("positions as pp")
+      .innerJoin("agreements", "agreements.id", "pp.agreement_id")
+      .selectAll("agreements")
+      .select(lastAuditColumn("agreements"))
+      .where("pp.partner", "=", a.partner);
+    // the cursor bounds both sides of the join (the planner does not carry `>` across the join's equality)
+    if (a.afterId !== undefined) q = q.where(sql.ref("pp.agreement_id"), ">", a.afterId).where("agreements.id", ">", a.afterId);
+    q = q.orderBy("pp.agreement_id");
+  } else {
+    q = qb.selectFrom("agreements").selectAll().select(lastAuditColumn("agreements"));
+    if (a.afterId !== undefined) q = q.where("agreements.id", ">", a.afterId);
+    q = q.orderBy("agreements.id");
   }
-  if (a.from !== undefined) q = q.where("created_at", ">=", a.from);
-  if (a.to !== undefined) q = q.where("created_at", "<", a.to);
-  if (a.afterId !== undefined) q = q.where("id", ">", a.afterId);
-  return pageAtState(q.orderBy("id").limit(a.take), ["id"]).select(delinquentColumn("x"));
+  if (a.status !== undefined) q = q.where("agreements.status", "=", a.status);
+  if (a.startup !== undefined) q = q.where("agreements.startup", "=", a.startup);
+  if (a.from !== undefined) q = q.where("agreements.created_at", ">=", a.from);
+  if (a.to !== undefined) q = q.where("agreements.created_at", "<", a.to);
+  return pageAtState(q.limit(a.take), ["id"]).select(delinquentColumn("x"));
 });
 
 export async function listAgreements(r: Reader, f: AgreementFilters): Promise<Page<AgreementSummary>> {
