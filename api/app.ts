@@ -9,10 +9,11 @@ import type { Logger } from "pino";
 import { pinoHttp } from "pino-http";
 import { dashboard } from "./dashboard";
 import type { Database } from "./db/schema";
-import { errorHandler, HttpProblem, notFoundHandler, PROBLEM, sendProblem, validationProblem } from "./http/problem";
+import { errorHandler, HttpProblem, methodNotAllowed, notFoundHandler, PROBLEM, sendProblem, validationProblem } from "./http/problem";
 import { buildOpenApiDocument, renderDocsPage } from "./openapi";
 import { ResponseCache } from "./http/responseCache";
-import { notIndexedYet, routes, type RouteDeps, type RouteSpec } from "./routes/definitions";
+import { notIndexedYet, routes, specialRoutes, type RouteDeps, type RouteSpec } from "./routes/definitions";
+import { putReason, REASON_PATH, reasonBody, reasonParams, reasonQuery, reasonRoutes } from "./routes/reasons";
 import { AuditReports } from "./services/auditReports";
 import { metaOf, readState, type ReadContext, type Reader, type StateRow } from "./services/snapshot";
 
@@ -69,7 +70,9 @@ function cors(origins: "*" | string[]): RequestHandler {
       res.setHeader("Access-Control-Expose-Headers", "Retry-After, RateLimit, RateLimit-Policy, X-Request-Id");
       if (allowed !== undefined) res.vary("Origin");
       if (req.method === "OPTIONS") {
-        res.setHeader("Access-Control-Allow-Methods", "GET, HEAD, OPTIONS");
+        // PUT only where it is served (a dispute's reason text)
+        const put = /^\/v1\/dispute-reasons\/[^/]+$/.test(req.path);
+        res.setHeader("Access-Control-Allow-Methods", put ? "GET, HEAD, PUT, OPTIONS" : "GET, HEAD, OPTIONS");
         res.setHeader("Access-Control-Allow-Headers", String(req.headers["access-control-request-headers"] ?? "Content-Type"));
         res.setHeader("Access-Control-Max-Age", "600");
         res.status(204).end();
@@ -118,7 +121,8 @@ export function createApp(options: AppOptions): Express {
   }
   app.use(helmet());
   app.use(dashboard()); // GET / and the page routes of docs/dashboard.md (static files: before the rate limit)
-  if (options.corsOrigins && (options.corsOrigins === "*" || options.corsOrigins.length > 0)) app.use(cors(options.corsOrigins));
+  const corsOn = options.corsOrigins !== undefined && (options.corsOrigins === "*" || options.corsOrigins.length > 0);
+  if (corsOn) app.use(cors(options.corsOrigins!));
   const perMinute = options.rateLimitPerMinute ?? 600;
   if (perMinute > 0) {
     app.use(
@@ -129,9 +133,10 @@ export function createApp(options: AppOptions): Express {
         legacyHeaders: false,
         skip: (req) => UNLIMITED_PATHS.has(req.path),
         handler: (req, res) => {
-          // the limiter's own window: the same seconds as the RateLimit header's `r=`
+          // the limiter's own window: the very seconds of the RateLimit header's `t=` (set just before)
+          const t = /; t=([0-9]+)$/.exec(String(res.getHeader("RateLimit") ?? ""))?.[1];
           const resetTime = (req as Request & { rateLimit?: { resetTime?: Date } }).rateLimit?.resetTime;
-          const seconds = resetTime ? Math.max(1, Math.ceil((resetTime.getTime() - Date.now()) / 1000)) : 60;
+          const seconds = t !== undefined ? Number(t) : resetTime ? Math.max(0, Math.ceil((resetTime.getTime() - Date.now()) / 1000)) : 60;
           sendProblem(
             res,
             new HttpProblem(429, PROBLEM.rateLimited, "Too Many Requests", `More than ${perMinute} requests a minute; retry in ${seconds} s.`, {
@@ -143,14 +148,24 @@ export function createApp(options: AppOptions): Express {
       }),
     );
   }
-  // the API only reads: bodies are parsed (to answer 413/400 for oversized or malformed ones) except on GET/HEAD
+  // the API only reads but for PUT /v1/dispute-reasons/:hash: bodies are parsed (to answer 413/400 for oversized or malformed ones) except on GET/HEAD
   const json = express.json({ limit: options.bodyLimit ?? "16kb" });
   const urlencoded = express.urlencoded({ extended: false, limit: options.bodyLimit ?? "16kb" });
   const bodyless = (req: Request) => req.method === "GET" || req.method === "HEAD";
   app.use((req, res, next) => (bodyless(req) ? next() : json(req, res, next)));
   app.use((req, res, next) => (bodyless(req) ? next() : urlencoded(req, res, next)));
 
-  const document = buildOpenApiDocument(options.version ?? "1.0.0");
+  // a known path asked with another method: 405 naming the methods it serves (OPTIONS: CORS preflights)
+  const allow = corsOn ? "GET, HEAD, OPTIONS" : "GET, HEAD";
+  const allowReason = corsOn ? "GET, HEAD, PUT, OPTIONS" : "GET, HEAD, PUT";
+  const document = buildOpenApiDocument(options.version ?? "1.0.0", {
+    rateLimited: perMinute > 0,
+    unlimitedPaths: UNLIMITED_PATHS,
+    allow,
+    allowReason,
+    metrics: options.metrics !== undefined,
+    eventStream: options.eventStream !== undefined,
+  });
   const documentJson = JSON.stringify(document);
   const docsPage = renderDocsPage(document);
   app.get("/openapi.json", (_req, res) => {
@@ -191,7 +206,32 @@ export function createApp(options: AppOptions): Express {
     }
   });
 
-  for (const route of routes) app.get(route.path, handler(route));
+  const readRoutes = [...routes, ...reasonRoutes];
+  for (const route of readRoutes) app.get(route.path, handler(route));
+
+  // the one write: a dispute's reason text, stored under its keccak256 (api/routes/reasons.ts)
+  app.put(REASON_PATH, async (req, res, next) => {
+    try {
+      const params = reasonParams.safeParse(req.params);
+      if (!params.success) throw validationProblem("path", params.error);
+      const query = reasonQuery.safeParse(req.query);
+      if (!query.success) throw validationProblem("query", query.error);
+      const body = reasonBody.safeParse(req.body);
+      if (!body.success) throw validationProblem("body", body.error);
+      contextAt(res, query.data.minBlock, db, await readState(db)); // 503 until indexed (or minBlock is)
+      const { status, data } = await putReason(db, params.data.hash, body.data);
+      if (status === 201) cache.clear(); // cached disputes now carry the text (reasonText)
+      res.status(status).type("application/json").send(JSON.stringify({ data, meta: res.locals.meta }));
+    } catch (err) {
+      next(err);
+    }
+  });
+
+  const served = [...readRoutes.filter((r) => r.path !== REASON_PATH).map((r) => r.path), specialRoutes.health.path, specialRoutes.ready.path, "/openapi.json", "/docs"];
+  if (options.metrics) served.push("/metrics");
+  if (options.eventStream) served.push("/v1/events/stream");
+  for (const path of served) app.all(path, methodNotAllowed(allow));
+  app.all(REASON_PATH, methodNotAllowed(allowReason));
 
   app.use(notFoundHandler);
   app.use(errorHandler(logger));

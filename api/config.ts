@@ -30,6 +30,16 @@ export const apiConfigSchema = z.strictObject({
   bodyLimit: z.string().regex(/^\d+(b|kb|mb)$/, { error: 'expected a size like "16kb"' }).default("16kb"),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   shutdownTimeoutMs: int(0, 600_000).default(10_000),
+  /** The webhook subscriptions file (docs/webhooks.md); unset: no webhooks. Delivered by the indexing process only. */
+  webhooksFile: z.string().min(1).optional(),
+  webhookConcurrency: int(1, 256).default(4),
+  webhookTimeoutMs: int(100, 120_000).default(10_000),
+  /** Retries: the first wait, the longest wait, and how long after the notification attempts go on (3 days). */
+  webhookRetryBaseMs: int(1, 86_400_000).default(10_000),
+  webhookRetryMaxDelayMs: int(1, 86_400_000).default(3_600_000),
+  webhookRetryForMs: int(0, 30 * 86_400_000).default(3 * 86_400_000),
+  /** How long before a due date `payment.due_soon` goes out, by the chain's clock (docs/notifications.md). */
+  dueSoonSeconds: int(0, 365 * 86_400).default(3 * 86_400),
 });
 
 export type ApiConfig = z.output<typeof apiConfigSchema>;
@@ -58,6 +68,13 @@ export const API_ENV = {
   bodyLimit: "DSX_API_BODY_LIMIT",
   logLevel: "DSX_API_LOG_LEVEL",
   shutdownTimeoutMs: "DSX_API_SHUTDOWN_TIMEOUT_MS",
+  webhooksFile: "DSX_API_WEBHOOKS_FILE",
+  webhookConcurrency: "DSX_API_WEBHOOK_CONCURRENCY",
+  webhookTimeoutMs: "DSX_API_WEBHOOK_TIMEOUT_MS",
+  webhookRetryBaseMs: "DSX_API_WEBHOOK_RETRY_BASE_MS",
+  webhookRetryMaxDelayMs: "DSX_API_WEBHOOK_RETRY_MAX_DELAY_MS",
+  webhookRetryForMs: "DSX_API_WEBHOOK_RETRY_FOR_MS",
+  dueSoonSeconds: "DSX_API_DUE_SOON_SECONDS",
 } as const;
 
 /** The variable naming the API's JSON settings file (optional). */

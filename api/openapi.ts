@@ -1,59 +1,207 @@
 // /openapi.json, generated from the same zod schemas that parse requests (zod-openapi 5, OpenAPI 3.1),
 // and /docs, a readable page rendered from that document on the server (no CDN, no script).
-import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiPathsObject } from "zod-openapi";
-import { problem } from "./schemas/common";
+import { z } from "zod";
+import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiPathsObject, type ZodOpenApiResponseObject } from "zod-openapi";
+import { ADDRESS_PARAM_FORMAT, problem } from "./schemas/common";
+import { eventStreamQuery } from "./schemas/events";
 import { routes, specialRoutes } from "./routes/definitions";
-
-const STATUS_TEXT: Record<number, string> = {
-  400: "Bad input (problem+json naming the failing fields)",
-  404: "Unknown id, or nothing to serve for it (problem+json)",
-  429: "Rate limited (problem+json)",
-  503: "Not indexed yet / minBlock not reached (problem+json, Retry-After)",
-};
+import { MAX_REASON_BYTES } from "./reasons/limits";
+import { PUT_REASON_ERRORS, REASON_PATH, reasonBody, reasonParams, reasonQuery, reasonResponse, reasonRoutes } from "./routes/reasons";
 
 export const toOpenApiPath = (path: string): string => path.replace(/:([A-Za-z]+)/g, "{$1}");
 
-/** The OpenAPI 3.1 document of the API. */
-export function buildOpenApiDocument(version: string): ReturnType<typeof createDocument> {
+/** What the app serves besides its routes, and how: the document states exactly what this app answers. */
+export interface OpenApiOptions {
+  /** Whether a rate limit is on (routes outside `unlimitedPaths` then document 429 and the RateLimit headers). */
+  rateLimited: boolean;
+  /** Paths never rate limited (app.ts `UNLIMITED_PATHS`). */
+  unlimitedPaths: ReadonlySet<string>;
+  /** The `Allow` header of a 405: "GET, HEAD", plus OPTIONS when CORS answers preflights. */
+  allow: string;
+  /** The `Allow` header of a 405 at /v1/dispute-reasons/{hash} (`allow` plus PUT); default: `allow` with PUT. */
+  allowReason?: string;
+  /** `GET /metrics` is served. */
+  metrics?: boolean;
+  /** `GET /v1/events/stream` is served. */
+  eventStream?: boolean;
+}
+
+const problemContent = { "application/problem+json": { schema: problem } };
+
+const rateLimitHeaders = {
+  RateLimit: {
+    description: "This client's quota left in the window: `\"<policy>\"; r=<requests left>; t=<seconds until the window resets>` (IETF draft-8).",
+    required: true,
+    schema: { type: "string", pattern: '^"[^"]+"; r=[0-9]+; t=[0-9]+$' },
+  },
+  "RateLimit-Policy": {
+    description: "The quota: `\"<policy>\"; q=<requests>; w=<window seconds>; pk=:<partition key>:` (IETF draft-8).",
+    required: true,
+    schema: { type: "string", pattern: '^"[^"]+"; q=[0-9]+; w=[0-9]+; pk=:[^:]*:$' },
+  },
+} as const;
+
+/** Every answer of an operation besides its 200, as this app can give it. */
+function errorResponses(
+  statuses: Iterable<number>,
+  allow: string,
+  limited: boolean,
+  own: Record<number, ZodOpenApiResponseObject> = {},
+): Record<string, ZodOpenApiResponseObject> {
+  const headers = (own: Record<string, unknown> = {}) => (limited || Object.keys(own).length ? { headers: { ...(limited ? rateLimitHeaders : {}), ...own } } : {});
+  const retryAfter = (description: string, minimum: number) => ({ "Retry-After": { description, required: true, schema: { type: "integer", minimum } } });
+  const all: Record<number, ZodOpenApiResponseObject> = {
+    400: {
+      description:
+        "Bad input: a path or query parameter malformed, out of its range, repeated or unknown (`errors` names each), or an unreadable body sent with another method.",
+    },
+    404: { description: "Unknown id, or nothing to serve for it." },
+    405: {
+      description: `Any other method on this path (a body sent with it is read first: 413/400). \`Allow\` lists the methods served.`,
+      ...headers({ Allow: { description: "The methods this path serves.", required: true, schema: { type: "string", const: allow } } }),
+    },
+    413: { description: "A request body over the size limit, sent with a method other than GET or HEAD (the API reads no body)." },
+    429: {
+      description: "Over the rate limit. `Retry-After` is the limiter's own window: the `t=` of `RateLimit`.",
+      ...headers(retryAfter("Seconds until the limiter's window resets (equal to the `t=` of RateLimit).", 0)),
+    },
+    500: { description: "A server fault (logged with the request id; no detail of the cause)." },
+    503: {
+      description: "Nothing is indexed yet, or the `minBlock` asked for is not (for /v1/ready: not caught up).",
+      ...headers(retryAfter("Seconds to wait before asking again.", 1)),
+    },
+    ...own,
+  };
+  const out: Record<string, ZodOpenApiResponseObject> = {};
+  for (const status of [...new Set(statuses)].sort()) {
+    if (status === 429 && !limited) continue;
+    const response = all[status];
+    if (!response) throw new Error(`openapi: no description for status ${status}`);
+    out[String(status)] = { ...headers(), ...response, content: problemContent };
+  }
+  return out;
+}
+
+const openApiDocumentSchema = z
+  .looseObject({ openapi: z.literal("3.1.0"), info: z.looseObject({ title: z.string(), version: z.string() }), paths: z.record(z.string(), z.unknown()) })
+  .meta({ id: "OpenApiDocument", description: "This document." });
+
+/**
+ * The OpenAPI 3.1 document of the API as an app built with `options` serves it: every parameter's exact
+ * constraints (from the zod schemas that parse it) and every status each path can answer, with its headers.
+ * @example buildOpenApiDocument("1.1.0", { rateLimited: true, unlimitedPaths: UNLIMITED_PATHS, allow: "GET, HEAD" })
+ */
+export function buildOpenApiDocument(version: string, options: OpenApiOptions): ReturnType<typeof createDocument> {
   const paths: ZodOpenApiPathsObject = {};
-  const problemContent = { "application/problem+json": { schema: problem } };
-  for (const route of routes) {
-    const responses: ZodOpenApiOperationObject["responses"] = {
-      "200": { description: "OK", content: { "application/json": { schema: route.response } } },
-    };
-    for (const status of [...route.errors, 500]) {
-      responses[String(status) as `${4 | 5}${string}`] = { description: STATUS_TEXT[status] ?? "Server error (problem+json)", content: problemContent };
-    }
-    paths[toOpenApiPath(route.path)] = {
+  const limited = (path: string) => options.rateLimited && !options.unlimitedPaths.has(path);
+  /** The operation at `path`, its 200 and its other statuses (405 and 413 on every path, 429 where limited, 500). */
+  const operation = (path: string, op: Omit<ZodOpenApiOperationObject, "responses">, ok: ZodOpenApiResponseObject, statuses: number[]) => {
+    const rateLimited = limited(path);
+    const allow = path === REASON_PATH ? allowReason : options.allow;
+    paths[toOpenApiPath(path)] = {
       get: {
+        ...op,
+        responses: {
+          "200": rateLimited ? { ...ok, headers: rateLimitHeaders } : ok,
+          ...errorResponses([...statuses, 405, 413, 429, 500], allow, rateLimited),
+        },
+      },
+    };
+  };
+  const allowReason = options.allowReason ?? options.allow.replace("HEAD", "HEAD, PUT");
+  for (const route of [...routes, ...reasonRoutes]) {
+    operation(
+      route.path,
+      {
         operationId: route.operationId,
         summary: route.summary,
         description: route.description,
         tags: route.tags,
         requestParams: route.params ? { path: route.params, query: route.query } : { query: route.query },
-        responses,
+      },
+      { description: "OK", content: { "application/json": { schema: route.response } } },
+      [400, ...route.errors],
+    );
+  }
+  // the one write (app.ts): a dispute's reason text under its keccak256
+  {
+    const rateLimited = limited(REASON_PATH);
+    const ok = (description: string): ZodOpenApiResponseObject => ({
+      description,
+      content: { "application/json": { schema: reasonResponse } },
+      ...(rateLimited ? { headers: rateLimitHeaders } : {}),
+    });
+    paths[toOpenApiPath(REASON_PATH)]!.put = {
+      operationId: "putDisputeReason",
+      summary: "Store a dispute's reason text under its keccak256",
+      description:
+        "Accepted only when keccak256 of the text's UTF-8 bytes is the path's hash and an indexed usage or revenue dispute has that " +
+        "reasonHash; the same text again is a 200 (idempotent). Texts never change.",
+      tags: ["disputes"],
+      requestParams: { path: reasonParams, query: reasonQuery },
+      requestBody: { required: true, content: { "application/json": { schema: reasonBody } } },
+      responses: {
+        "200": ok("Already stored (the same text)"),
+        "201": ok("Stored"),
+        ...errorResponses([...PUT_REASON_ERRORS, 405, 413, 429, 500], allowReason, rateLimited, {
+          400: { description: "Bad input: a path or query parameter, or the JSON body (`errors` names each): `{ \"text\": <string> }`, nothing else." },
+          404: { description: "No indexed usage or revenue dispute has this reasonHash (yet: retry with `minBlock` = the dispute's block)." },
+          409: { description: "Another text is stored under this hash (never changed)." },
+          413: { description: "A request body over the size limit." },
+          422: { description: `The text does not hash to the path's hash, or is over ${MAX_REASON_BYTES} bytes of UTF-8.` },
+        }),
       },
     };
   }
-  paths[specialRoutes.health.path] = {
-    get: {
-      operationId: specialRoutes.health.operationId,
-      summary: specialRoutes.health.summary,
-      tags: ["service"],
-      responses: { "200": { description: "OK", content: { "application/json": { schema: specialRoutes.health.response } } } },
-    },
-  };
-  paths[specialRoutes.ready.path] = {
-    get: {
-      operationId: specialRoutes.ready.operationId,
-      summary: specialRoutes.ready.summary,
-      tags: ["service"],
-      responses: {
-        "200": { description: "Caught up", content: { "application/json": { schema: specialRoutes.ready.response } } },
-        "503": { description: "Not caught up (problem+json)", content: problemContent },
+  const { health, ready } = specialRoutes;
+  operation(
+    health.path,
+    { operationId: health.operationId, summary: health.summary, tags: ["service"] },
+    { description: "OK", content: { "application/json": { schema: health.response } } },
+    [400],
+  );
+  operation(
+    ready.path,
+    { operationId: ready.operationId, summary: ready.summary, tags: ["service"] },
+    { description: "Caught up", content: { "application/json": { schema: ready.response } } },
+    [400, 503],
+  );
+  operation(
+    "/openapi.json",
+    { operationId: "getOpenApiDocument", summary: "This document", tags: ["service"] },
+    { description: "OK", content: { "application/json": { schema: openApiDocumentSchema } } },
+    [400],
+  );
+  operation(
+    "/docs",
+    { operationId: "getDocs", summary: "A readable page of this document", tags: ["service"] },
+    { description: "OK", content: { "text/html": { schema: z.string() } } },
+    [400],
+  );
+  if (options.metrics) {
+    operation(
+      "/metrics",
+      { operationId: "getMetrics", summary: "Prometheus metrics (text exposition format)", tags: ["service"] },
+      { description: "OK", content: { "text/plain": { schema: z.string() } } },
+      [400],
+    );
+  }
+  if (options.eventStream) {
+    operation(
+      "/v1/events/stream",
+      {
+        operationId: "streamEvents",
+        summary: "The notification feed as Server-Sent Events, resumable with Last-Event-ID",
+        tags: ["events"],
+        requestParams: {
+          query: eventStreamQuery,
+          header: z.object({ "last-event-id": z.string().optional().meta({ description: "The id (`seq`) of the last event received: the stream resumes after it." }) }),
+        },
       },
-    },
-  };
+      { description: "An event stream (stays open)", content: { "text/event-stream": { schema: z.string() } } },
+      [400, 503],
+    );
+  }
   return createDocument({
     openapi: "3.1.0",
     info: {
@@ -62,7 +210,10 @@ export function buildOpenApiDocument(version: string): ReturnType<typeof createD
       description:
         "Read side of the DSX revenue-share ledger (SERVICES §4). Amounts are decimal strings of 6-decimal base units; " +
         "times are ISO 8601 UTC; every answer carries `meta` (the indexed block it reflects); lists are cursor-paginated; " +
-        "errors are RFC 9457 problem details.",
+        "errors are RFC 9457 problem details. Every path answers GET and HEAD (and /v1/dispute-reasons/{hash} PUT); any other method is a 405 with `Allow` " +
+        "(with CORS on, OPTIONS is answered as a preflight from an allowed origin). On an operation that lists query " +
+        "parameters, one it does not list, or one given twice, is a 400; the others ignore the query string. " +
+        `Format \`${ADDRESS_PARAM_FORMAT}\`: 0x and 40 hex digits, all lower-case or with a valid EIP-55 checksum.`,
     },
     paths,
   });
@@ -85,7 +236,9 @@ function schemaText(schema: unknown): string {
   if (Array.isArray(s.enum)) return (s.enum as unknown[]).map((v) => `<code>${escape(JSON.stringify(v))}</code>`).join(" | ");
   if (s.const !== undefined) return `<code>${escape(JSON.stringify(s.const))}</code>`;
   const type = Array.isArray(s.type) ? (s.type as string[]).join(" | ") : String(s.type ?? "any");
-  const extra = [s.format && `format ${s.format}`, s.pattern && `pattern <code>${escape(String(s.pattern))}</code>`]
+  const pattern = typeof s.pattern === "string" && s.pattern.length > 80 ? "(see openapi.json)" : s.pattern;
+  const bounds = [s.minimum !== undefined && `≥ ${s.minimum}`, s.maximum !== undefined && `≤ ${s.maximum}`, s.default !== undefined && `default ${s.default}`];
+  const extra = [s.format && `format ${s.format}`, pattern && `pattern <code>${escape(String(pattern))}</code>`, ...bounds]
     .filter(Boolean)
     .join(", ");
   return `${escape(type)}${extra ? ` (${extra})` : ""}`;
@@ -120,7 +273,11 @@ export function renderDocsPage(doc: ReturnType<typeof createDocument>): string {
         .map(([status, r]) => {
           const content = (r.content ?? {}) as Record<string, Json>;
           const [type, media] = Object.entries(content)[0] ?? [];
-          return `<li><b>${escape(status)}</b> ${escape(String(r.description ?? ""))}${type ? ` — <code>${escape(type)}</code> ${schemaText(media?.schema)}` : ""}</li>`;
+          const headers = Object.keys((r.headers ?? {}) as Json).map((h) => `<code>${escape(h)}</code>`).join(", ");
+          return (
+            `<li><b>${escape(status)}</b> ${escape(String(r.description ?? ""))}${type ? ` — <code>${escape(type)}</code> ${schemaText(media?.schema)}` : ""}` +
+            `${headers ? ` · headers ${headers}` : ""}</li>`
+          );
         })
         .join("");
       ops.push(

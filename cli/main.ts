@@ -15,6 +15,7 @@ import { programCommand } from "./commands/program";
 import { apiCommand, demoCommand, mounted, mountServices } from "./commands/services";
 import { auditorCommand, claimCommands, startupCommand } from "./commands/startup";
 import { statusCommand } from "./commands/status";
+import { webhooksCommand } from "./commands/webhooks";
 import { processIo, toJson, type Io } from "./io";
 import { GLOBAL_GROUP, withGlobalOptions } from "./options";
 
@@ -69,6 +70,7 @@ export function buildProgram(io: Io = processIo, failed: { cmd?: Command } = {})
   claimCommands(io, root);
   statusCommand(io, root);
   apiCommand(io, root);
+  root.addCommand(webhooksCommand(io));
   demoCommand(root);
   root.addCommand(devCommand(io));
   routeOutput(root, io, failed);

@@ -4,6 +4,7 @@
 import type { ColumnType } from "kysely";
 import { NOTIFICATION_DDL, type NotificationTables } from "../notifications/schema";
 import { WEBHOOK_DDL, type WebhookTables } from "../webhooks/schema";
+import { REASON_DDL, type ReasonTables } from "../reasons/schema";
 
 /** numeric(78): written and read as a decimal string. */
 type Uint = string;
@@ -268,7 +269,7 @@ export interface AuditsTable extends EventRow {
   clean: boolean;
 }
 
-export interface Database extends NotificationTables, WebhookTables {
+export interface Database extends NotificationTables, WebhookTables, ReasonTables {
   indexer_state: IndexerStateTable;
   program: ProgramTable;
   blocks: BlocksTable;
@@ -409,4 +410,5 @@ export const DDL: readonly string[] = [
   `create index if not exists audits_agreement on audits (agreement_id, block_number, log_index)`,
   ...NOTIFICATION_DDL,
   ...WEBHOOK_DDL,
+  ...REASON_DDL,
 ];

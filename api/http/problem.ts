@@ -65,6 +65,17 @@ export function sendProblem(res: Response, problem: HttpProblem, instance?: stri
   res.status(problem.status).type("application/problem+json").send(JSON.stringify(body));
 }
 
+/**
+ * 405 for a path the API serves, asked with a method it does not serve there: `Allow` lists the ones it does.
+ * @example app.all("/v1/program", methodNotAllowed("GET, HEAD")) // after the GET route
+ */
+export function methodNotAllowed(allow: string): RequestHandler {
+  return (req, res) => {
+    const detail = `${req.method} is not served at ${req.path}; use ${allow}.`;
+    sendProblem(res, new HttpProblem(405, PROBLEM.methodNotAllowed, "Method Not Allowed", detail, { headers: { Allow: allow } }), req.originalUrl.slice(0, 2048));
+  };
+}
+
 /** 404 for any path no route matched. */
 export const notFoundHandler: RequestHandler = (req, res) => {
   sendProblem(res, notFound(`No resource at ${req.method} ${req.path}.`), req.originalUrl.slice(0, 2048));

@@ -11,6 +11,8 @@ import { withRetry } from "../../sdk/chain";
 import type { Deployment } from "../../sdk/deployment";
 import { isRetryable } from "../../sdk/errors";
 import type { BlocksTable, Database } from "../db/schema";
+import { Notifier, type CommittedBlock } from "../notifications/notifier";
+import type { NotificationHook, NotificationRow } from "../notifications/store";
 import { decodeLog, type DecodedLog, type RawLog } from "./events";
 import { LedgerModel, type ModelChanges } from "./model";
 import {
@@ -51,6 +53,11 @@ export interface IndexerOptions {
   leaseTtlMs?: number;
   /** Lease owner id; default host:pid:random. */
   owner?: string;
+  /**
+   * Notifications (SERVICES §4) derived from blocks as they become final, in the `notifications` table; `false`
+   * turns them off. `dueSoonSeconds`: how long before a due date payment.due_soon goes out (default 3 days).
+   */
+  notifications?: { dueSoonSeconds?: number } | false;
 }
 
 /** What the indexer last did, for logs, `/v1/ready` and tests. */
@@ -137,6 +144,8 @@ export class Indexer {
   private readonly state: IndexerStatus = { holdsLease: false, reorgs: 0 };
   private readonly listeners: (() => void)[] = [];
   private readonly leaseListeners: ((held: boolean) => void)[] = [];
+  private readonly notificationHooks: NotificationHook[] = [];
+  private readonly notifier?: Notifier;
 
   constructor(options: IndexerOptions) {
     this.db = options.db;
@@ -150,6 +159,31 @@ export class Indexer {
     this.pollIntervalMs = options.pollIntervalMs ?? 1000;
     this.leaseTtlMs = options.leaseTtlMs ?? 30_000;
     this.owner = options.owner ?? `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+    if (options.notifications !== false) {
+      this.notifier = new Notifier({
+        db: this.db,
+        chainId: this.deployment.chainId,
+        ledger: this.deployment.ledger,
+        credit: this.deployment.credit,
+        startBlock: this.deployment.deploymentBlock - 1,
+        logger: options.logger,
+        dueSoonSeconds: options.notifications?.dueSoonSeconds,
+        hooks: this.notificationHooks,
+      });
+    }
+  }
+
+  /**
+   * Calls `hook` inside each transaction that stores notifications, with the rows it inserted (in `seq` order), so
+   * what the hook writes (the webhook outbox) commits or fails with them. Only the lease holder stores notifications.
+   */
+  onNotificationsInserted(hook: NotificationHook): void {
+    this.notificationHooks.push(hook);
+  }
+
+  /** Blocks ≤ this have been turned into notifications by this process (-1 before its first derivation). */
+  notifiedThrough(): number {
+    return this.notifier?.through ?? -1;
   }
 
   /** Calls `listener` after every committed checkpoint move (a chunk, a part of one, a reorg rollback). */
@@ -231,6 +265,7 @@ export class Indexer {
         // memory may be ahead of the database after a failed commit: rebuild it from the stored logs
         this.model = undefined;
         this.prefetch = undefined;
+        this.notifier?.reset();
         await this.sleep(backoff);
         backoff = Math.min(backoff * 2, 10_000);
       }
@@ -291,19 +326,22 @@ export class Indexer {
     }
     const row = (await readIndexerState(this.db))!;
     this.checkpoint = { number: row.checkpoint_number!, hash: row.checkpoint_hash!, timestamp: row.checkpoint_timestamp! };
-    this.model = await this.replay(this.db);
+    this.model = await this.replay(this.db, true);
     this.log.info({ checkpoint: this.checkpoint.number, owner: this.owner }, "indexer ready");
   }
 
-  /** A fresh model fed every stored log. */
-  private async replay(db: Kysely<Database> | Transaction<Database>): Promise<LedgerModel> {
+  /** A fresh model fed every stored log (and, with `notifier`, the notifier rebuilt in the same pass). */
+  private async replay(db: Kysely<Database> | Transaction<Database>, notifier = false): Promise<LedgerModel> {
     const model = new LedgerModel();
+    const feed = notifier ? await this.notifier?.rebuilding(db) : undefined;
     for await (const page of storedLogs(db)) {
       for (const raw of page) {
         const decoded = this.decode(raw);
         if (decoded) model.apply(decoded);
+        feed?.add(raw, decoded);
       }
     }
+    feed?.finish();
     model.takeChanges();
     return model;
   }
@@ -331,11 +369,12 @@ export class Indexer {
     return { number: BigInt(raw.number), hash: raw.hash, parentHash: raw.parentHash, timestamp: BigInt(raw.timestamp) };
   }
 
+  /** Whether the chain still has the checkpoint block (false too when the chain is now shorter: a reorg). */
   private async checkpointIsCanonical(): Promise<boolean> {
     const cp = this.checkpoint!;
     if (cp.number < 0) return true;
-    const block = await this.block(cp.number);
-    return block.hash === cp.hash;
+    const raw = (await this.rpc(() => this.client.request({ method: "eth_getBlockByNumber", params: [toHex(cp.number), false] }))) as { hash: Hex | null } | null;
+    return raw?.hash === cp.hash;
   }
 
   /** One chunk (or a reorg rollback, or an idle poll). Returns whether the checkpoint moved. */
@@ -350,6 +389,7 @@ export class Indexer {
         return true;
       }
       await touchHead(this.db, this.owner, this.leaseTtlMs, { head, final });
+      await this.notify(final);
       return false;
     }
     const from = cp.number + 1;
@@ -410,9 +450,30 @@ export class Indexer {
       // the model may be ahead of the database: rebuild it from the stored logs before the next step
       this.model = undefined;
       this.prefetch = undefined;
+      this.notifier?.reset();
       throw err;
     }
+    await this.notify(final);
     return true;
+  }
+
+  /**
+   * Turns the committed blocks up to the final mark (`final`, at most the checkpoint) into notifications, in one
+   * transaction under the lease; wakes the checkpoint listeners when it stored some (the event stream).
+   */
+  private async notify(final: number): Promise<NotificationRow[]> {
+    const notifier = this.notifier;
+    const cp = this.checkpoint!;
+    const to = Math.min(final, cp.number);
+    if (!notifier || to < this.deployment.deploymentBlock || (notifier.through >= 0 && to <= notifier.through)) return [];
+    const header = to === cp.number ? cp : await this.block(to).then((b) => ({ number: to, hash: b.hash!, timestamp: Number(b.timestamp) }));
+    const rows = await notifier.advance(header, async (trx) => {
+      if (!(await acquireLease(trx, this.owner, this.leaseTtlMs))) {
+        throw new LeaseLostError(`The writer lease was taken over by another indexer; ${this.owner} stops writing notifications.`);
+      }
+    });
+    if (rows.length > 0) this.moved();
+    return rows;
   }
 
   /** Applies a part's logs to the model and takes the rows to write. */
@@ -423,15 +484,18 @@ export class Indexer {
     // the blocks that hold logs, with their logs: the replay source and the candidates for the common ancestor
     // after a reorg (chunk edges are not kept, so the rows do not depend on the chunk size)
     const blocks: BlocksTable[] = [];
+    const committed: CommittedBlock[] = [];
     for (let i = 0; i < logs.length; ) {
       const first = logs[i].raw;
       let j = i;
       while (j < logs.length && logs[j].raw.blockNumber === first.blockNumber) j++;
-      blocks.push(blockRow({ number: first.blockNumber, hash: first.blockHash, timestamp: first.timestamp }, logs.slice(i, j).map((l) => l.raw)));
+      const block = { number: first.blockNumber, hash: first.blockHash, timestamp: first.timestamp };
+      blocks.push(blockRow(block, logs.slice(i, j).map((l) => l.raw)));
+      if (this.notifier) committed.push({ block, logs: logs.slice(i, j).map((l) => l.decoded) });
       i = j;
     }
     const changes: ModelChanges = model.takeChanges(blocks);
-    return { logs, changes, checkpoint, fetchMs, applyMs: performance.now() - started };
+    return { logs, changes, checkpoint, committed, fetchMs, applyMs: performance.now() - started };
   }
 
   /** Commits an applied part with its checkpoint, in one transaction. */
@@ -439,6 +503,7 @@ export class Indexer {
     const started = performance.now();
     const { logs, changes, checkpoint } = part;
     await commitChunk(this.db, this.owner, this.leaseTtlMs, { logs: logs.map((l) => l.raw), changes, checkpoint, head });
+    this.notifier?.committed(part.committed);
     const from = this.checkpoint!.number + 1;
     this.checkpoint = checkpoint;
     this.moved();
@@ -595,6 +660,7 @@ export class Indexer {
     );
     let rebuilt: LedgerModel | undefined;
     await rollbackTo(this.db, this.owner, this.leaseTtlMs, ancestor, async (trx) => {
+      await this.notifier?.rolledBack(trx, ancestor);
       rebuilt = await this.replay(trx);
       return rebuilt.allState();
     });

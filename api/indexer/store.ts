@@ -101,7 +101,7 @@ const COLUMN_TYPES = {
   },
 } as const satisfies { [T in BulkTable]: { [C in keyof Database[T]]-?: string } };
 
-type BulkTable = Exclude<keyof Database, "indexer_state">;
+type BulkTable = (typeof STATE_TABLES)[number] | (typeof LOG_TABLES)[number];
 
 /** Rows per statement: one array per column, so this bounds the statement's size, not its parameter count. */
 const ROWS_PER_STATEMENT = 20_000;

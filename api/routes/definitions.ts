@@ -45,7 +45,10 @@ export interface RouteSpec {
   params?: z.ZodObject;
   query: z.ZodObject;
   response: z.ZodType;
-  /** Statuses besides 200 this route documents. */
+  /**
+   * Statuses besides 200 this route answers of its own (400, 404, 503). /openapi.json adds those every path can
+   * answer: 405, 413, 500, and 429 where the rate limit applies.
+   */
   errors: number[];
   /** A list: the handler returns `{ data, nextCursor }`; otherwise the resource itself. */
   list?: true;
@@ -69,7 +72,7 @@ const idParams = z.strictObject({ id: uintParam.meta({ description: "The agreeme
 const addressParams = z.strictObject({ address: addressParam });
 const batchParams = z.strictObject({ batchId: bytes32Param.meta({ description: "The usage batch id (bytes32)." }) });
 
-const LIST_ERRORS = [400, 404, 429, 503];
+const LIST_ERRORS = [400, 404, 503];
 
 function found<T>(value: T | undefined, what: string): T {
   if (value === undefined) throw notFound(`No ${what} is indexed.`);
@@ -86,7 +89,7 @@ export const routes: RouteSpec[] = [
     tags: ["program"],
     query: z.strictObject(baseQuery),
     response: responses.program,
-    errors: [400, 429, 503],
+    errors: [400, 503],
     handler: (r) => getProgram(r),
   },
   {
@@ -104,7 +107,7 @@ export const routes: RouteSpec[] = [
     }),
     response: responses.agreements,
     list: true,
-    errors: [400, 429, 503],
+    errors: [400, 503],
     handler: (r, { query }) => listAgreements(r, query as Q),
   },
   {
@@ -210,7 +213,7 @@ export const routes: RouteSpec[] = [
     query: z.strictObject({ ...pageQuery, active: bool.optional() }),
     response: responses.partners,
     list: true,
-    errors: [400, 429, 503],
+    errors: [400, 503],
     handler: (r, { query }) => listPartners(r, query as Q),
   },
   {

@@ -307,6 +307,7 @@ export const usageDispute = z
     state: z.enum(["Open", "Resolved"]),
     disputedBy: address,
     reasonHash: bytes32,
+    reasonText: z.string().nullable().meta({ description: "The reason's text when stored (PUT /v1/dispute-reasons/{hash}); null until then." }),
     disputedAt: isoTime,
     refund: uintString,
     receivableRemoved: uintString,

@@ -127,7 +127,7 @@ export async function getAccount(ctx: ReadContext, address: string): Promise<Acc
 }
 
 type BatchRow = Selectable<UsageBatchesTable>;
-type DisputeRow = Selectable<UsageDisputesTable>;
+type DisputeRow = Selectable<UsageDisputesTable> & { reason_text: string | null };
 
 function usageBatchSummary(b: BatchRow, disputes: DisputeRow[]): UsageBatchSummary {
   return {
@@ -147,6 +147,7 @@ function usageBatchSummary(b: BatchRow, disputes: DisputeRow[]): UsageBatchSumma
       state: d.state as "Open" | "Resolved",
       disputedBy: addr(d.disputed_by),
       reasonHash: d.reason_hash,
+      reasonText: d.reason_text,
       disputedAt: iso(d.disputed_at),
       refund: d.refund,
       receivableRemoved: d.receivable_removed,
@@ -167,7 +168,7 @@ export async function getUsageBatch(ctx: ReadContext, batchId: string): Promise<
       .where("batch_id", "=", batchId)
       .orderBy("log_index")
       .execute(),
-    ctx.db.selectFrom("usage_disputes").selectAll().where("batch_id", "=", batchId).orderBy("agreement_id").execute(),
+    ctx.db.selectFrom("usage_disputes").leftJoin("dispute_reasons", "hash", "reason_hash").selectAll("usage_disputes").select("dispute_reasons.text as reason_text").where("batch_id", "=", batchId).orderBy("agreement_id").execute(),
   ]);
   const { disputes: disputeViews, ...summary } = usageBatchSummary(b, disputes);
   return { ...summary, lines: lines.map(usageLineView), disputes: disputeViews };
@@ -196,7 +197,7 @@ export async function listPartnerBatches(
   }
   const rows = await q.orderBy("block_number", "desc").orderBy("log_index", "desc").limit(limit + 1).execute();
   const ids = rows.slice(0, limit).map((b) => b.batch_id);
-  const disputes = ids.length === 0 ? [] : await ctx.db.selectFrom("usage_disputes").selectAll().where("batch_id", "in", ids).orderBy("agreement_id").execute();
+  const disputes = ids.length === 0 ? [] : await ctx.db.selectFrom("usage_disputes").leftJoin("dispute_reasons", "hash", "reason_hash").selectAll("usage_disputes").select("dispute_reasons.text as reason_text").where("batch_id", "in", ids).orderBy("agreement_id").execute();
   const byBatch = new Map<string, DisputeRow[]>();
   for (const d of disputes) byBatch.set(d.batch_id, [...(byBatch.get(d.batch_id) ?? []), d]);
   return paginate(rows, limit, (b) => usageBatchSummary(b, byBatch.get(b.batch_id) ?? []), (b) => [b.block_number, b.log_index]);

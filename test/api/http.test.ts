@@ -387,7 +387,7 @@ for (const engine of ["pglite", "postgres"] as const) {
         let before: Awaited<ReturnType<typeof get>>;
         let again: Awaited<ReturnType<typeof get>>;
         try {
-          const head = Number(await chain.driver.publicClient.getBlockNumber());
+          const head = Number(await chain.driver.publicClient.getBlockNumber({ cacheTime: 0 }));
           for (let i = 0; i < 100 && (indexer.status().checkpoint?.number ?? 0) < head; i++) await new Promise((r) => setTimeout(r, 50));
           expect(indexer.status().checkpoint?.number, "the index reaches the head").to.equal(head);
           before = await get(cached.base, "/v1/agreements/2/audits");
@@ -457,6 +457,24 @@ for (const engine of ["pglite", "postgres"] as const) {
       expect(cors.headers.get("access-control-allow-origin")).to.equal("https://wallet.example");
       const other = await get(base, "/v1/program", { origin: "https://evil.example" });
       expect(other.headers.get("access-control-allow-origin")).to.equal(null);
+    });
+
+    it("another method on a known path is a 405 with Allow (OPTIONS too, with CORS on, as a preflight from an allowed origin)", async function () {
+      const doc = await get(base, "/openapi.json");
+      const op = (doc.body!.paths as Record<string, { get: { responses: Record<string, { headers: Record<string, { schema: Json }> }> } }>)["/v1/agreements/{id}"];
+      expect(op.get.responses["405"].headers.Allow.schema).to.deep.equal({ type: "string", const: "GET, HEAD, OPTIONS" });
+      for (const method of ["POST", "PUT", "DELETE", "PATCH", "OPTIONS"]) {
+        const res = await fetch(`${base}/v1/agreements/1`, { method });
+        expect(res.status, method).to.equal(405);
+        expect(res.headers.get("allow"), method).to.equal("GET, HEAD, OPTIONS");
+        expectProblem({ status: res.status, type: res.headers.get("content-type") ?? "", headers: res.headers, body: (await res.json()) as Json, text: "" }, 405);
+      }
+      const preflight = await fetch(`${base}/v1/agreements/1`, { method: "OPTIONS", headers: { origin: "https://wallet.example", "access-control-request-method": "GET" } });
+      expect(preflight.status).to.equal(204);
+      expect(preflight.headers.get("access-control-allow-methods")).to.equal("GET, HEAD, OPTIONS");
+      const head = await fetch(`${base}/v1/agreements/1`, { method: "HEAD" });
+      expect(head.status).to.equal(200);
+      expectProblem(await get(base, "/v1/agreements/1/nowhere"), 404);
     });
 
     describe("property: random ids, cursors, query strings and path segments never give a 500", function () {

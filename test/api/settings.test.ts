@@ -62,7 +62,7 @@ describe("api/config: the API's environment variables", function () {
     it("every variable but DATABASE_URL is a DSX_ name, and every old name maps to one of them", function () {
       const names = [...Object.values(API_ENV), API_CONFIG_ENV];
       expect(names.filter((name) => !name.startsWith("DSX_"))).to.deep.equal(["DATABASE_URL"]);
-      expect(Object.keys(DEPRECATED_API_ENV)).to.have.members(names.filter((name) => name !== "DATABASE_URL"));
+      expect(names).to.include.members(Object.keys(DEPRECATED_API_ENV));
     });
 
     it("a bad value names the setting and its DSX_ variable", function () {

@@ -1,6 +1,6 @@
 // @ts-check
-// The dashboard's entry: path routes (shareable URLs, history API), the header search, and the refresh
-// loop that redraws the page when the index reaches a new block.
+// The dashboard's entry: path routes (shareable URLs, history API), the header search, and the refresh that
+// redraws the page when the index reaches a new block (told by the event stream; polled when it is unavailable).
 import { ApiError, get, stats } from "./api.js";
 import { destroyCharts } from "./charts.js";
 import { h } from "./dom.js";
@@ -26,7 +26,10 @@ const ROUTES = [
   ["batch", /^\/usage-batches\/(0x[0-9a-fA-F]{64})$/, batchView],
 ];
 
-/** How often the index's block is polled (ms); a page may set `window.dsxPollMs` before this module runs. */
+/**
+ * How often the index's block is polled (ms) when the event stream is unavailable; a page may set
+ * `window.dsxPollMs` before this module runs.
+ */
 const POLL_MS = Number(/** @type {any} */ (window).dsxPollMs) || 4000;
 /**
  * A redraw waits this long per request the previous drawing took, so a page stays under ~200 requests a
@@ -44,6 +47,8 @@ let pendingRefresh = false;
 let refreshNotBefore = 0;
 /** @type {number | null} the block the last poll saw */
 let polledBlock = null;
+/** @type {ReturnType<typeof setTimeout> | undefined} a redraw the last block could not have yet */
+let redrawLater;
 
 function route() {
   for (const [name, pattern, view] of ROUTES) {
@@ -201,27 +206,61 @@ main.addEventListener("focusout", () => {
 });
 const typing = () => document.activeElement instanceof HTMLInputElement && main.contains(document.activeElement);
 
+/**
+ * Shows the indexed block and redraws the page when it moved.
+ * @param {import("./api.js").Meta} meta
+ */
+async function showBlock(meta) {
+  live.textContent =
+    meta.blockNumber === null
+      ? "The index has no block yet."
+      : `Indexed block ${meta.blockNumber}${meta.final ? " (final)" : ""}${meta.blockTimestamp ? ` of ${meta.blockTimestamp.slice(0, 16).replace("T", " ")} UTC` : ""} · checked ${new Date().toISOString().slice(11, 19)} UTC`;
+  live.dataset.block = meta.blockNumber === null ? "" : String(meta.blockNumber);
+  polledBlock = meta.blockNumber;
+  clearTimeout(redrawLater);
+  if (meta.blockNumber === shownBlock) return;
+  const wait = refreshNotBefore - performance.now();
+  if (document.body.dataset.state === "ready" && wait <= 0) {
+    if (typing()) pendingRefresh = true;
+    else await render("refresh");
+  }
+  // not drawn yet (too soon, busy, or a transient refusal): the stream tells a block once, so try again
+  const behind = meta.blockNumber !== null && (shownBlock === null || shownBlock < meta.blockNumber);
+  if (behind && !pendingRefresh) redrawLater = setTimeout(() => void showBlock(meta).catch(() => undefined), Math.max(wait, 1000));
+}
+
+/** The fallback when the event stream is unavailable: polls the index's block. */
 async function poll() {
   if (document.hidden) return;
   try {
-    const health = await get("/v1/health", { counted: false });
-    const meta = health.meta;
-    live.textContent =
-      meta.blockNumber === null
-        ? "The index has no block yet."
-        : `Indexed block ${meta.blockNumber}${meta.final ? " (final)" : ""}${meta.blockTimestamp ? ` of ${meta.blockTimestamp.slice(0, 16).replace("T", " ")} UTC` : ""} · checked ${new Date().toISOString().slice(11, 19)} UTC`;
-    live.dataset.block = meta.blockNumber === null ? "" : String(meta.blockNumber);
-    polledBlock = meta.blockNumber;
-    if (meta.blockNumber !== shownBlock && document.body.dataset.state === "ready" && performance.now() >= refreshNotBefore) {
-      if (typing()) pendingRefresh = true;
-      else await render("refresh");
-    }
+    await showBlock((await get("/v1/health", { counted: false })).meta);
   } catch {
     live.textContent = "The API is not answering; retrying…";
   }
 }
 
-void render("nav", true).then(() => {
-  void poll();
-  setInterval(() => void poll(), POLL_MS);
-});
+/**
+ * Follows `GET /v1/events/stream?blocks=true` (docs/notifications.md): each `block` event is a new indexed block, so
+ * the page refreshes without polling. The browser reconnects a dropped stream by itself; a stream the server refuses
+ * (or no EventSource) falls back to polling every POLL_MS.
+ */
+function follow() {
+  let polling = false;
+  const fallback = () => {
+    if (polling) return;
+    polling = true;
+    document.body.dataset.live = "poll";
+    void poll();
+    setInterval(() => void poll(), POLL_MS);
+  };
+  if (typeof EventSource !== "function") return fallback();
+  const events = new EventSource("/v1/events/stream?blocks=true");
+  events.addEventListener("open", () => (document.body.dataset.live = "stream"));
+  events.addEventListener("block", (e) => void showBlock(JSON.parse(/** @type {MessageEvent} */ (e).data)).catch(() => undefined));
+  events.addEventListener("error", () => {
+    if (events.readyState === EventSource.CLOSED) fallback();
+    else live.textContent = "The API is not answering; reconnecting…";
+  });
+}
+
+void render("nav", true).then(follow);

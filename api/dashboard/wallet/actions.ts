@@ -7,7 +7,7 @@ import { mockUsdcAbi, revenueShareLedgerAbi } from "../../../sdk/abis";
 import { describeError } from "../../../sdk/errors";
 import { split } from "../../../sdk/shareMath";
 import { formatUnits6 } from "../../../sdk/units";
-import { apiGet } from "./api";
+import { apiGet, storeReasonText } from "./api";
 import type { FieldSpec } from "./fields";
 import { walletCode, type Session } from "./session";
 
@@ -37,6 +37,8 @@ export interface Prepared {
   /** What will change, one sentence each. */
   lines: string[];
   steps: Step[];
+  /** Runs once the last step's block is indexed (a dispute stores its reason text); its sentence is shown. */
+  afterIndexed?(block: bigint): Promise<string>;
 }
 
 export interface ActionSpec {
@@ -166,7 +168,7 @@ export function startupActions(a: Record<string, any>, program: Session["program
     async prepare(v, ctx) {
       const hash = keccak256(stringToHex(v.reason as string));
       const step = await simulated(ctx, "dispute", ledgerCall(ctx, "disputeUsage", [v.batchId, id, hash]));
-      return { lines: [`Batch ${short32(v.batchId as string)} is disputed for agreement ${a.id}; the program resolves it (a credit note or a rejection).`, `Reason hash on chain: ${hash}.`], steps: [step] };
+      return { lines: [`Batch ${short32(v.batchId as string)} is disputed for agreement ${a.id}; the program resolves it (a credit note or a rejection).`, `Reason hash on chain: ${hash}.`], steps: [step], afterIndexed: (block) => storeReasonText(hash, v.reason as string, block) };
     },
   });
   out.push({
@@ -186,6 +188,18 @@ export function startupActions(a: Record<string, any>, program: Session["program
       async prepare(_v, ctx) {
         const step = await simulated(ctx, "cancel migration", ledgerCall(ctx, "cancelStartupMigration", [id]));
         return { lines: [`PROGRAM's proposed move to ${a.pendingMigration.to as string} (in force from ${String(a.pendingMigration.effectiveAt).replace("T", " ").replace(":00Z", " UTC")}) is cancelled; your wallet stays the agreement's.`], steps: [step] };
+      },
+    });
+  }
+  if (a.pendingMigration && Number(a.pendingMigration.secondsLeft) === 0) {
+    // from effectiveAt on anyone may execute it (PROTOCOL §5 "Wallet migration"); the ledger checks the target again
+    out.push({
+      key: `execute-migration-${a.id}`,
+      title: `Execute the wallet migration PROGRAM proposed`,
+      fields: [],
+      async prepare(_v, ctx) {
+        const step = await simulated(ctx, "execute migration", ledgerCall(ctx, "executeStartupMigration", [id]));
+        return { lines: [`Agreement ${a.id}'s startup wallet becomes ${a.pendingMigration.to as string}; its credits move with it. This wallet can no longer act for the agreement.`], steps: [step] };
       },
     });
   }
@@ -353,7 +367,7 @@ export function auditorActions(): ActionSpec[] {
       async prepare(v, ctx) {
         const hash = keccak256(stringToHex(v.reason as string));
         const step = await simulated(ctx, "dispute revenue", ledgerCall(ctx, "disputeRevenue", [v.agreementId, Number(v.period as bigint), hash]));
-        return { lines: [`Agreement ${String(v.agreementId)}, period ${String(v.period)}: Pending → Disputed; it cannot be finalized until the program resolves it.`, `Reason hash on chain: ${hash}.`], steps: [step] };
+        return { lines: [`Agreement ${String(v.agreementId)}, period ${String(v.period)}: Pending → Disputed; it cannot be finalized until the program resolves it.`, `Reason hash on chain: ${hash}.`], steps: [step], afterIndexed: (block) => storeReasonText(hash, v.reason as string, block) };
       },
     },
     {
@@ -367,7 +381,7 @@ export function auditorActions(): ActionSpec[] {
       async prepare(v, ctx) {
         const hash = keccak256(stringToHex(v.reason as string));
         const step = await simulated(ctx, "dispute usage", ledgerCall(ctx, "disputeUsage", [v.batchId, v.agreementId, hash]));
-        return { lines: [`Batch ${short32(v.batchId as string)} is disputed for agreement ${String(v.agreementId)}.`, `Reason hash on chain: ${hash}.`], steps: [step] };
+        return { lines: [`Batch ${short32(v.batchId as string)} is disputed for agreement ${String(v.agreementId)}.`, `Reason hash on chain: ${hash}.`], steps: [step], afterIndexed: (block) => storeReasonText(hash, v.reason as string, block) };
       },
     },
   ];

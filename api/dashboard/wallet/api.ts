@@ -53,3 +53,24 @@ export async function waitForIndex(block: bigint, timeoutMs = 60_000): Promise<n
     await new Promise((r) => setTimeout(r, 200));
   }
 }
+
+/**
+ * Stores a dispute's reason text with the API once the dispute's `block` is indexed (PUT /v1/dispute-reasons/:hash,
+ * `?minBlock`: 503 until then): only its keccak256 is on chain. Returns a sentence for the page (never throws).
+ */
+export async function storeReasonText(hash: string, text: string, block: bigint, timeoutMs = 30_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const res = await fetch(`/v1/dispute-reasons/${hash}?minBlock=${block}`, {
+      method: "PUT",
+      headers: { "content-type": "application/json", accept: "application/json" },
+      body: JSON.stringify({ text }),
+    }).catch(() => undefined);
+    if (res?.ok) return "The reason's text is stored with the API: the program and the auditor read it beside the dispute.";
+    const body = await res?.json().catch(() => undefined);
+    if (!res || ![503, 429].includes(res.status) || Date.now() > deadline) {
+      return `The reason's text was not stored (${body?.detail ?? "the API did not answer"}); keep it and send it to the program.`;
+    }
+    await new Promise((r) => setTimeout(r, 1000 * Math.min(5, Number(res.headers.get("retry-after") ?? "1"))));
+  }
+}

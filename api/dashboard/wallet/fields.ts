@@ -5,6 +5,7 @@
 import { getAddress, isAddress, stringToBytes, type Address, type Hex } from "viem";
 import { DsxError } from "../../../sdk/errorClasses";
 import { parseUnits6 } from "../../../sdk/units";
+import { MAX_REASON_BYTES } from "../../reasons/limits";
 
 export type FieldKind = "amount" | "address" | "uint" | "bytes32" | "reason" | "addresses" | "choice";
 
@@ -29,8 +30,8 @@ export class FieldError extends Error {
   }
 }
 
-/** The longest reason a dispute takes (UTF-8 bytes): its keccak256 goes on chain, the text stays readable off chain. */
-export const MAX_REASON_BYTES = 1000;
+/** The longest reason a dispute takes (UTF-8 bytes, the API's own limit): its keccak256 goes on chain, the text is stored by the API. */
+export { MAX_REASON_BYTES };
 
 function address(field: string, raw: string): Address {
   if (!isAddress(raw, { strict: false })) throw new FieldError(field, `"${raw}" is not an address: write 0x followed by 40 hex digits.`);

@@ -169,7 +169,8 @@ export function actionForm(spec: ActionSpec, hooks: FormHooks): HTMLElement {
     say("indexing", `Mined in block ${lastBlock}; waiting for the index to reach it…`);
     try {
       const block = await waitForIndex(lastBlock);
-      const message = `${spec.title}: done, mined in block ${lastBlock}${replaced.length ? ` (${replaced.join("; ")})` : ""} and indexed; the figures include it.`;
+      const after = prepared.afterIndexed ? ` ${await prepared.afterIndexed(lastBlock)}` : "";
+      const message = `${spec.title}: done, mined in block ${lastBlock}${replaced.length ? ` (${replaced.join("; ")})` : ""} and indexed; the figures include it.${after}`;
       say("indexed", message);
       hooks.done(block, message);
     } catch (err) {

@@ -37,7 +37,8 @@ export function validatorsFrom(doc: Json) {
   const paths = doc.paths as Record<string, { get: { responses: Record<string, { content: Record<string, { schema: unknown }> }> } }>;
   const byPath = new Map<string, ReturnType<typeof ajv.compile>>();
   for (const [p, item] of Object.entries(paths)) {
-    byPath.set(p, ajv.compile(rewrite(item.get.responses["200"].content["application/json"].schema)));
+    const json = item.get.responses["200"].content["application/json"]; // /docs, /metrics and the event stream are not JSON
+    if (json) byPath.set(p, ajv.compile(rewrite(json.schema)));
   }
   const problem = ajv.compile(rewrite({ $ref: "#/components/schemas/Problem" }));
   return { byPath, problem, ajv };

@@ -93,9 +93,9 @@ export async function batchView({ params: [batchId], query }) {
     section("Disputes", [
       table({
         caption: "Usage disputes (credit notes) on this batch",
-        head: ["Agreement", "State", "Disputed", { text: "Refund", num: true }, { text: "Receivable removed", num: true }, "Resolved"],
+        head: ["Agreement", "State", "Disputed", "Reason", { text: "Refund", num: true }, { text: "Receivable removed", num: true }, "Resolved"],
         rows: b.disputes.map((/** @type {any} */ d) =>
-          h("tr", null, h("th", { scope: "row" }, agreementLink(d.agreementId)), h("td", null, d.state), h("td", null, time(d.disputedAt)), numCell(dsxc(d.refund), d.refund), numCell(usdc(d.receivableRemoved), d.receivableRemoved), h("td", null, time(d.resolvedAt))),
+          h("tr", null, h("th", { scope: "row" }, agreementLink(d.agreementId)), h("td", null, d.state), h("td", null, time(d.disputedAt)), h("td", { class: "reason" }, d.reasonText ?? `not stored (keccak256 ${d.reasonHash.slice(0, 10)}…)`), numCell(dsxc(d.refund), d.refund), numCell(usdc(d.receivableRemoved), d.receivableRemoved), h("td", null, time(d.resolvedAt))),
         ),
         empty: "No dispute.",
         id: "disputes",

@@ -1,0 +1,114 @@
+// Writing notifications: one transaction holds the new rows, their address index, the `notified_through` mark and
+// whatever the insert hooks add (the webhook outbox), so a crash loses or duplicates none of them.
+import { sql, type Kysely, type Selectable, type Transaction } from "kysely";
+import type { Database } from "../db/schema";
+import type { NotificationsTable, NotificationStateTable } from "./schema";
+import type { NotificationDraft } from "./types";
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+/** A stored notification (what the feed, the stream and the insert hooks see). */
+export type NotificationRow = Selectable<NotificationsTable>;
+
+/** Runs inside the inserting transaction with the rows just inserted (in `seq` order; never rows inserted before). */
+export type NotificationHook = (trx: Transaction<Database>, rows: readonly NotificationRow[]) => Promise<void>;
+
+const globalHooks: NotificationHook[] = [];
+
+/**
+ * Registers `hook` for every notification insert in this process (the webhook outbox enqueues its deliveries
+ * here, in the same transaction). Prefer `Indexer.onNotificationsInserted` when several indexers share a process.
+ * @returns a function that unregisters it.
+ */
+export function onNotificationsInserted(hook: NotificationHook): () => void {
+  globalHooks.push(hook);
+  return () => {
+    const i = globalHooks.indexOf(hook);
+    if (i >= 0) globalHooks.splice(i, 1);
+  };
+}
+
+/** Rows per INSERT statement: every column travels as one array parameter, so this bounds the statement's size. */
+const ROWS_PER_STATEMENT = 10_000;
+
+/** A column of `rows` as one typed array parameter (what `unnest` zips back into rows). */
+const column = <T>(rows: readonly T[], pick: (r: T) => unknown, type: string) => sql`${rows.map(pick)}::${sql.raw(type)}[]`;
+
+/**
+ * Inserts `drafts` in order (their `seq` follows it), skipping ids already stored, indexes their addresses and
+ * runs the hooks (`hooks`, then the process-wide ones) with the rows actually inserted. One statement per 10 000
+ * rows whatever their count (the columns travel as arrays that `unnest` zips into rows, as api/indexer/store.ts does).
+ * @returns the inserted rows, in `seq` order.
+ */
+export async function insertNotifications(
+  trx: Transaction<Database>,
+  drafts: readonly NotificationDraft[],
+  hooks: readonly NotificationHook[] = [],
+): Promise<NotificationRow[]> {
+  const inserted: NotificationRow[] = [];
+  for (let i = 0; i < drafts.length; i += ROWS_PER_STATEMENT) {
+    const part = drafts.slice(i, i + ROWS_PER_STATEMENT);
+    const { rows } = await sql<{ seq: number; id: string }>`insert into notifications
+        (id, type, block_number, block_hash, timestamp, tx_hash, log_index, agreement_id, addresses, broadcast, data)
+      select id, type, block_number, block_hash, timestamp, tx_hash, log_index, agreement_id, addresses, broadcast, data
+      from unnest(${sql.join([
+        column(part, (d) => d.id, "text"),
+        column(part, (d) => d.type, "text"),
+        column(part, (d) => d.blockNumber, "int8"),
+        column(part, (d) => d.blockHash, "text"),
+        column(part, (d) => d.timestamp, "int8"),
+        column(part, (d) => d.txHash, "text"),
+        column(part, (d) => d.logIndex, "int4"),
+        column(part, (d) => d.agreementId, "numeric"),
+        column(part, (d) => JSON.stringify(d.addresses), "text"),
+        column(part, (d) => d.broadcast, "bool"),
+        column(part, (d) => JSON.stringify(d.data), "text"),
+      ])}) with ordinality as u(id, type, block_number, block_hash, timestamp, tx_hash, log_index, agreement_id, addresses, broadcast, data, ord)
+      order by ord
+      on conflict (id) do nothing
+      returning seq, id`.execute(trx);
+    // the rows as stored, from the drafts (the database only gave their seq)
+    const byId = new Map(part.map((d) => [d.id, d]));
+    for (const { seq, id } of rows) {
+      const d = byId.get(id)!;
+      inserted.push({
+        seq,
+        id,
+        type: d.type,
+        block_number: d.blockNumber,
+        block_hash: d.blockHash,
+        timestamp: d.timestamp,
+        tx_hash: d.txHash,
+        log_index: d.logIndex,
+        agreement_id: d.agreementId,
+        addresses: JSON.stringify(d.addresses),
+        broadcast: d.broadcast,
+        data: JSON.stringify(d.data),
+      });
+    }
+  }
+  if (inserted.length === 0) return inserted;
+  inserted.sort((a, b) => a.seq - b.seq);
+  const index = inserted.flatMap((r) => (JSON.parse(r.addresses) as string[]).map((address) => ({ address, seq: r.seq })));
+  for (let i = 0; i < index.length; i += ROWS_PER_STATEMENT) {
+    const part = index.slice(i, i + ROWS_PER_STATEMENT);
+    await sql`insert into notification_addresses (address, seq)
+      select * from unnest(${column(part, (r) => r.address, "text")}, ${column(part, (r) => r.seq, "int8")})`.execute(trx);
+  }
+  for (const hook of [...hooks, ...globalHooks]) await hook(trx, inserted);
+  return inserted;
+}
+
+/** The `notified_through` mark (undefined before the first derivation). */
+export async function readNotificationState(db: Db): Promise<Selectable<NotificationStateTable> | undefined> {
+  return db.selectFrom("notification_state").selectAll().where("id", "=", 1).executeTakeFirst();
+}
+
+/** Moves (or sets) the `notified_through` mark. */
+export async function writeNotificationState(db: Db, through: { number: number; timestamp: number }): Promise<void> {
+  await db
+    .insertInto("notification_state")
+    .values({ id: 1, notified_through: through.number, notified_timestamp: through.timestamp })
+    .onConflict((oc) => oc.column("id").doUpdateSet({ notified_through: through.number, notified_timestamp: through.timestamp }))
+    .execute();
+}
