@@ -25,6 +25,15 @@ export function toUnits(amount: Amount, what = "Amount"): bigint {
 }
 
 /**
+ * The on-chain `reasonHash` of a dispute reason written in words: keccak256 of its UTF-8 bytes. The CLI, the
+ * dashboard and the API's reason store (api/reasons) all hash a text with this.
+ * @example reasonHash("double-counted node 17");
+ */
+export function reasonHash(text: string): Hex {
+  return keccak256(stringToHex(text));
+}
+
+/**
  * A bytes32 reason or report hash: a 0x-prefixed 32-byte hex value as is, any other text hashed
  * with keccak256 (so a reason can be written in words and kept off chain).
  * @example hashOf("double-counted node 17"); // keccak256 of the UTF-8 text
@@ -32,7 +41,7 @@ export function toUnits(amount: Amount, what = "Amount"): bigint {
 export function hashOf(textOrHash: string | undefined): Hex {
   if (textOrHash === undefined || textOrHash === "") return zeroHash;
   if (isHex(textOrHash, { strict: true }) && textOrHash.length === 66) return textOrHash;
-  return keccak256(stringToHex(textOrHash));
+  return reasonHash(textOrHash);
 }
 
 /** Role names and their ids (PROTOCOL §3). */

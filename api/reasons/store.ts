@@ -1,7 +1,7 @@
 // Dispute reason texts, content-addressed: a text is stored only under its own keccak256, and only when that hash
 // is the reason of an indexed dispute (usage: `usage_disputes`; revenue: the `revenue.disputed` notification).
 import type { Kysely } from "kysely";
-import { keccak256, stringToHex } from "viem";
+import { reasonHash } from "../../sdk/values";
 import type { Database } from "../db/schema";
 
 import { MAX_REASON_BYTES } from "./limits";
@@ -9,7 +9,7 @@ import { MAX_REASON_BYTES } from "./limits";
 export { MAX_REASON_BYTES };
 
 /** keccak256 of `text`'s UTF-8 bytes, lower-case: the `reasonHash` the CLI, the page and the SDK put on chain. */
-export const reasonHashOf = (text: string): string => keccak256(stringToHex(text)).toLowerCase();
+export const reasonHashOf = (text: string): string => reasonHash(text).toLowerCase();
 
 /** Why a text was refused (the route turns each into a problem with its fix). */
 export type ReasonRefusal =

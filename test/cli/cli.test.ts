@@ -13,7 +13,7 @@ import { mintSettlement, openLedgerContext } from "../../sdk";
 import { advanceTime, NODE_KEYS, startHardhatNode, type RunningNode } from "../helpers/hardhatNode";
 import { SACCT_HEADER, sacctLine } from "../oracle/crash/usageChain";
 import { writeStripe } from "../oracle/revenue-support";
-import { addressOf, dsx, jsonOf, scratch, spawnDsx, startDsx, type DsxRun } from "./support";
+import { addressOf, dsx, jsonOf, scratch, spawnDsx, startDsx, ok, fails } from "./support";
 
 const K = NODE_KEYS as unknown as Hex[];
 const PROGRAM = K[0]; // deployer: admin, program, pauser
@@ -29,22 +29,6 @@ const TREASURY = addressOf(K[9]);
 const REVENUE_KEYS = ["0x" + "11".repeat(32), "0x" + "22".repeat(32)] as Hex[];
 const HOUR = 3600n;
 const DAY = 86_400n;
-
-/** Fails with the run's output when it did not exit as expected. */
-function ok(run: DsxRun): DsxRun {
-  expect(run.code, `exit ${run.code}\nstdout: ${run.stdout}\nstderr: ${run.stderr}`).to.equal(0);
-  return run;
-}
-
-/** Expects exit status 1 with exactly one stderr line that matches. */
-function fails(run: DsxRun, pattern: RegExp): void {
-  expect(run.code, run.stdout).to.equal(1);
-  const lines = run.stderr.trimEnd().split("\n");
-  expect(lines, run.stderr).to.have.length(1);
-  expect(lines[0]).to.match(/^dsx: error: /);
-  expect(lines[0]).to.match(pattern);
-  expect(run.stderr).not.to.match(/\n\s+at /);
-}
 
 describe("dsx: every subcommand end to end on a hardhat node", function () {
   this.timeout(300_000);

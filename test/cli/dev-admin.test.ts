@@ -11,7 +11,7 @@ import { join } from "node:path";
 import type { Address, Hex } from "viem";
 import { grantRole, openLedgerContext } from "../../sdk";
 import { NODE_KEYS, nodeRpc, startHardhatNode, type RunningNode } from "../helpers/hardhatNode";
-import { BIN, addressOf, dsx, jsonOf, scratch, spawnDsx, startRemoteNode, type DsxRun } from "./support";
+import { BIN, addressOf, dsx, jsonOf, scratch, spawnDsx, startRemoteNode, type DsxRun, ok, fails } from "./support";
 
 const K = NODE_KEYS as unknown as Hex[];
 const ADMIN = K[0]; // the deployer
@@ -21,21 +21,6 @@ const OTHER = K[3];
 const ISO = "\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}Z";
 const iso = (seconds: bigint | string) => new Date(Number(seconds) * 1000).toISOString().replace(".000Z", "Z");
 const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-
-/** Fails with the run's output when it did not exit 0. */
-function ok(run: DsxRun): DsxRun {
-  expect(run.code, `exit ${run.code}\nstdout: ${run.stdout}\nstderr: ${run.stderr}`).to.equal(0);
-  return run;
-}
-
-/** Expects exit status 1 with exactly one stderr line that matches, and no stack trace. */
-function fails(run: DsxRun, pattern: RegExp): void {
-  expect(run.code, run.stdout).to.equal(1);
-  const lines = run.stderr.trimEnd().split("\n");
-  expect(lines, run.stderr).to.have.length(1);
-  expect(lines[0]).to.match(/^dsx: error: /);
-  expect(lines[0]).to.match(pattern);
-}
 
 /**
  * A public provider's gateway in front of a real node: standard eth_/net_/web3_ methods pass, every other

@@ -17,7 +17,7 @@ import { newSafeBatch, writeSafeBatch, type SafeBatchFile, type SafeBatchTransac
 import { advanceTime, NODE_KEYS, nodeRpc, startHardhatNode, type RunningNode } from "../helpers/hardhatNode";
 import { SACCT_HEADER, sacctLine } from "../oracle/crash/usageChain";
 import { writeStripe } from "../oracle/revenue-support";
-import { addressOf, dsx, jsonOf, scratch, spawnDsx, type DsxRun } from "./support";
+import { addressOf, dsx, jsonOf, scratch, spawnDsx, ok, fails } from "./support";
 
 const K = NODE_KEYS as unknown as Hex[];
 const ADMIN = K[0]; // the deployer: DEFAULT_ADMIN_ROLE
@@ -34,21 +34,6 @@ const REVENUE_KEY = ("0x" + "11".repeat(32)) as Hex;
 const STRANGER = privateKeyToAccount(generatePrivateKey()).address;
 const HOUR = 3600n;
 const DAY = 86_400n;
-
-/** Fails with the run's output when it did not exit 0. */
-function ok(run: DsxRun): DsxRun {
-  expect(run.code, `exit ${run.code}\nstdout: ${run.stdout}\nstderr: ${run.stderr}`).to.equal(0);
-  return run;
-}
-
-/** Expects exit status 1 with exactly one stderr line that matches. */
-function fails(run: DsxRun, pattern: RegExp): void {
-  expect(run.code, run.stdout).to.equal(1);
-  const lines = run.stderr.trimEnd().split("\n");
-  expect(lines, run.stderr).to.have.length(1);
-  expect(lines[0]).to.match(/^dsx: error: /);
-  expect(lines[0]).to.match(pattern);
-}
 
 // ------------------------------------------------------------------------------------------------
 // The Transaction Builder's side (safe-global/safe-react-apps, apps/tx-builder), ported as it is, with

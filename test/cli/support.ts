@@ -4,6 +4,7 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { expect } from "chai";
 import { encryptKeystoreJson } from "ethers";
 import { privateKeyToAccount } from "viem/accounts";
 import type { Address, Hex } from "viem";
@@ -116,3 +117,19 @@ export async function startRemoteNode(): Promise<RunningNode> {
 
 /** A scratch folder. */
 export const scratch = (prefix = "dsx-cli-"): string => mkdtempSync(join(tmpdir(), prefix));
+
+/** Fails with the run's output when it did not exit 0. */
+export function ok(run: DsxRun): DsxRun {
+  expect(run.code, `exit ${run.code}\nstdout: ${run.stdout}\nstderr: ${run.stderr}`).to.equal(0);
+  return run;
+}
+
+/** Expects exit status 1 with exactly one stderr line, `dsx: error: …` matching `pattern`, and no stack trace. */
+export function fails(run: DsxRun, pattern: RegExp): void {
+  expect(run.code, run.stdout).to.equal(1);
+  const lines = run.stderr.trimEnd().split("\n");
+  expect(lines, run.stderr).to.have.length(1);
+  expect(lines[0]).to.match(/^dsx: error: /);
+  expect(lines[0]).to.match(pattern);
+  expect(run.stderr).not.to.match(/\n\s+at /);
+}

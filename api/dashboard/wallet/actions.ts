@@ -2,11 +2,12 @@
 // What each role may do, as forms: each action parses its fields, simulates every call with the connected account
 // (what will change, or the ledger's refusal decoded with its fix), and returns the steps to send.
 import { getEip712Domain } from "viem/actions";
-import { keccak256, parseSignature, stringToHex, type Abi, type Address, type Hex } from "viem";
+import { keccak256, parseSignature, type Abi, type Address, type Hex } from "viem";
 import { mockUsdcAbi, revenueShareLedgerAbi } from "../../../sdk/abis";
 import { describeError } from "../../../sdk/errors";
 import { split } from "../../../sdk/shareMath";
 import { formatUnits6 } from "../../../sdk/units";
+import { reasonHash } from "../../../sdk/values";
 import { apiGet, storeReasonText } from "./api";
 import type { FieldSpec } from "./fields";
 import { walletCode, type Session } from "./session";
@@ -166,7 +167,7 @@ export function startupActions(a: Record<string, any>, program: Session["program
       { name: "reason", label: "Reason", kind: "reason", help: "Its keccak256 goes on chain; keep the text for the program." },
     ],
     async prepare(v, ctx) {
-      const hash = keccak256(stringToHex(v.reason as string));
+      const hash = reasonHash(v.reason as string);
       const step = await simulated(ctx, "dispute", ledgerCall(ctx, "disputeUsage", [v.batchId, id, hash]));
       return { lines: [`Batch ${short32(v.batchId as string)} is disputed for agreement ${a.id}; the program resolves it (a credit note or a rejection).`, `Reason hash on chain: ${hash}.`], steps: [step], afterIndexed: (block) => storeReasonText(hash, v.reason as string, block) };
     },
@@ -365,7 +366,7 @@ export function auditorActions(): ActionSpec[] {
         { name: "reason", label: "Reason", kind: "reason" },
       ],
       async prepare(v, ctx) {
-        const hash = keccak256(stringToHex(v.reason as string));
+        const hash = reasonHash(v.reason as string);
         const step = await simulated(ctx, "dispute revenue", ledgerCall(ctx, "disputeRevenue", [v.agreementId, Number(v.period as bigint), hash]));
         return { lines: [`Agreement ${String(v.agreementId)}, period ${String(v.period)}: Pending → Disputed; it cannot be finalized until the program resolves it.`, `Reason hash on chain: ${hash}.`], steps: [step], afterIndexed: (block) => storeReasonText(hash, v.reason as string, block) };
       },
@@ -379,7 +380,7 @@ export function auditorActions(): ActionSpec[] {
         { name: "reason", label: "Reason", kind: "reason" },
       ],
       async prepare(v, ctx) {
-        const hash = keccak256(stringToHex(v.reason as string));
+        const hash = reasonHash(v.reason as string);
         const step = await simulated(ctx, "dispute usage", ledgerCall(ctx, "disputeUsage", [v.batchId, v.agreementId, hash]));
         return { lines: [`Batch ${short32(v.batchId as string)} is disputed for agreement ${String(v.agreementId)}.`, `Reason hash on chain: ${hash}.`], steps: [step], afterIndexed: (block) => storeReasonText(hash, v.reason as string, block) };
       },
