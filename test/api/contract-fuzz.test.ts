@@ -272,6 +272,7 @@ for (const engine of ["pglite", "postgres"] as const) {
       // what the document says of this request
       const declared = new Map(op.params.map((p) => [p.name, p]));
       const violations = new Set<string>();
+      let unissued = false; // a cursor of the document's pattern that this list did not issue
       for (const p of op.params.filter((q) => q.in === "path")) {
         if (!contract.validator(p.schema)(typed(p.schema, req.path[p.name]))) violations.add(p.name);
       }
@@ -283,7 +284,7 @@ for (const engine of ["pglite", "postgres"] as const) {
         if (p?.in !== "query") {
           if (takesQuery) violations.add(name);
         } else if (!contract.validator(p.schema)(typed(p.schema, value))) violations.add(name);
-        else if (name === "cursor" && !seen.includes(value)) violations.add(name); // opaque: only the list's own cursors
+        else if (name === "cursor" && !seen.includes(value)) unissued = true; // opaque: only the list's own cursors
       }
       for (const [name, n] of counts) if (n > 1 && declared.get(name)?.in === "query") violations.add(name);
 
@@ -303,7 +304,12 @@ for (const engine of ["pglite", "postgres"] as const) {
       if (!["GET", "HEAD"].includes(req.method)) {
         expect(res.status, where).to.equal(405);
         expect(res.headers.get("allow"), where).to.equal(op.allow);
-      } else if (violations.size > 0) {
+      } else if (violations.size === 0 && unissued && res.status === 503 && query.some(([name]) => name === "minBlock")) {
+        // a cursor the list never issued is refused when the list is read, which a `minBlock` beyond the index
+        // (503, documented) comes before: the pattern cannot tell an issued cursor from another
+        expect(JSON.parse(text).type, where).to.equal("urn:dsx:problem:not-indexed-yet");
+      } else if (violations.size > 0 || unissued) {
+        if (unissued) violations.add("cursor");
         expect(res.status, `the document forbids ${[...violations].join(", ")}: ${where}`).to.equal(400);
         const errors = (JSON.parse(text) as { errors: { name: string }[] }).errors;
         for (const e of errors) for (const name of e.name.split(", ")) expect([...violations], where).to.include(name);
