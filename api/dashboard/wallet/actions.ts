@@ -226,14 +226,33 @@ async function permitDomain(ctx: Ctx, token: Address) {
   }
 }
 
+const isoAt = (iso: string) => at(BigInt(Date.parse(iso) / 1000));
+
+/**
+ * "Nothing is owed yet; …": when the next period (nextPeriodToFinalize) closes and, at the earliest, falls due
+ * (PROTOCOL §7: due_k = max(periodEnd_k, finalizedAt) + gracePeriod). The API gives no expected amount: none is shown.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- API body
+export function nothingOwedText(a: Record<string, any>): string {
+  const k = Number(a.nextPeriodToFinalize);
+  if (k >= Number(a.periodCount)) return "Nothing is owed: every period is finalized and paid.";
+  const start = Date.parse(a.terms.startTime) / 1000;
+  const end = Math.min(start + (k + 1) * Number(a.terms.periodDuration), Date.parse(a.terms.endTime) / 1000);
+  const close = BigInt(end);
+  return `Nothing is owed yet; the next period (${k}) closes at ${at(close)} and is due at ${at(close + BigInt(a.terms.gracePeriod))} at the earliest (its grace period after it is finalized). What it will owe is known once its revenue is reported.`;
+}
+
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- API body
 function payAction(a: Record<string, any>): ActionSpec {
   const id = BigInt(a.id);
+  const owed = BigInt(a.outstanding);
   return {
     key: `pay-${a.id}`,
     title: `Pay agreement ${a.id}`,
     fields: [
-      { name: "amount", label: "Amount (USDC)", kind: "amount", value: formatUnits6(BigInt(a.outstanding)), help: `Outstanding now: ${usdc(BigInt(a.outstanding))}.` },
+      owed > 0n
+        ? { name: "amount", label: "Amount (USDC)", kind: "amount", value: formatUnits6(owed), help: `Outstanding now: ${usdc(owed)}${a.nextDue ? `, due at ${isoAt(a.nextDue)}` : ""}.` }
+        : { name: "amount", label: "Amount (USDC)", kind: "amount", value: "", optional: true, help: nothingOwedText(a) },
       {
         name: "method",
         label: "How to pay",
@@ -247,11 +266,18 @@ function payAction(a: Record<string, any>): ActionSpec {
     async prepare(v, ctx) {
       const fresh = await agreement(a.id);
       const outstanding = BigInt(fresh.outstanding);
-      const amount = v.amount as bigint;
+      const amount = v.amount as bigint | undefined;
       const client = ctx.session.publicClient;
-      // nothing owed: the ledger's own refusal (NothingOwed), whatever the amount
-      if (outstanding === 0n) await simulated(ctx, "pay", ledgerCall(ctx, "pay", [id, 1n]));
-      if (amount === 0n) throw new Refusal("The amount is 0.", "Enter the amount to pay, above 0.");
+      // nothing owed: the ledger's own refusal (NothingOwed), whatever the amount, said with when the next period is due
+      if (outstanding === 0n) {
+        try {
+          await simulated(ctx, "pay", ledgerCall(ctx, "pay", [id, 1n]));
+        } catch (err) {
+          if (err instanceof Refusal && /owes nothing/.test(err.message)) throw new Refusal(`The ledger refuses a payment now (NothingOwed). ${nothingOwedText(fresh)}`, "Pay once a period is finalized and owes something.");
+          throw err;
+        }
+      }
+      if (!amount) throw new Refusal(amount === 0n ? "The amount is 0." : "No amount is given.", "Enter the amount to pay, above 0.");
       const applied = amount < outstanding ? amount : outstanding;
       const token = ctx.session.program.settlementToken;
       const ledger = ctx.session.program.ledger;

@@ -7,7 +7,7 @@ import { DsxError } from "../../../sdk/errorClasses";
 import { parseUnits6 } from "../../../sdk/units";
 import { MAX_REASON_BYTES } from "../../reasons/limits";
 
-export type FieldKind = "amount" | "address" | "uint" | "bytes32" | "reason" | "addresses" | "choice";
+export type FieldKind = "amount" | "address" | "uint" | "bytes32" | "reason" | "addresses" | "choice" | "text";
 
 export interface FieldSpec {
   name: string;
@@ -18,6 +18,8 @@ export interface FieldSpec {
   help?: string;
   /** For "choice": [value, label] pairs. */
   choices?: [string, string][];
+  /** Left empty, the field's value is undefined (the action says what is missing). */
+  optional?: boolean;
 }
 
 /** A field's value refused: shown at the field (role="alert"), nothing sent. */
@@ -44,6 +46,7 @@ function address(field: string, raw: string): Address {
 export function parseField(spec: FieldSpec, text: string): unknown {
   const raw = text.trim();
   const f = spec.name;
+  if (spec.optional && raw === "") return undefined;
   switch (spec.kind) {
     case "amount":
       try {
@@ -73,6 +76,9 @@ export function parseField(spec: FieldSpec, text: string): unknown {
       return raw;
     }
     case "choice":
+      return raw;
+    case "text":
+      if (raw === "") throw new FieldError(f, `Write the ${spec.label.toLowerCase()}.`);
       return raw;
   }
 }

@@ -15,6 +15,8 @@ export interface FormHooks {
   done(block: number, message: string): void;
   /** Instead of fields: a file (the auditor's report), read as bytes. */
   file?: { label: string; prepare(bytes: Uint8Array, ctx: Ctx): Promise<Prepared> };
+  /** Instead of Send: the prepared call is added to a Safe batch (safe.ts); returns the sentence to show. */
+  batch?: { add(spec: ActionSpec, prepared: Prepared, ctx: Ctx): string };
 }
 
 /** The action's form, inside a <details> (closed until opened: keyboard and screen-reader friendly). */
@@ -109,9 +111,19 @@ export function actionForm(spec: ActionSpec, hooks: FormHooks): HTMLElement {
       try {
         ctx = await hooks.ctx();
         const prepared = hooks.file ? await hooks.file.prepare(fileBytes!, ctx) : await spec.prepare(values, ctx);
-        const send = h("button", { type: "button", class: "send" }, `Send from your wallet (${prepared.steps.length === 1 ? "one transaction" : `${prepared.steps.length} transactions`})`);
-        send.addEventListener("click", () => void run(prepared, ctx!, send));
-        say("preview", h("p", null, "The simulation passed. What will change:"), h("ul", null, ...prepared.lines.map((l) => h("li", null, l))), send);
+        const batch = hooks.batch;
+        const send = batch
+          ? h("button", { type: "button", class: "send" }, "Add to the Safe batch")
+          : h("button", { type: "button", class: "send" }, `Send from your wallet (${prepared.steps.length === 1 ? "one transaction" : `${prepared.steps.length} transactions`})`);
+        send.addEventListener("click", () => {
+          if (!batch) return void run(prepared, ctx!, send);
+          try {
+            say("added", batch.add(spec, prepared, ctx!));
+          } catch (err) {
+            refuse(err, ctx);
+          }
+        });
+        say("preview", h("p", null, batch ? "The simulation as the Safe passed. What will change when the Safe executes it:" : "The simulation passed. What will change:"), h("ul", null, ...prepared.lines.map((l) => h("li", null, l))), send);
         send.focus();
       } catch (err) {
         refuse(err, ctx);
@@ -178,5 +190,6 @@ export function actionForm(spec: ActionSpec, hooks: FormHooks): HTMLElement {
     }
   }
 
-  return h("details", { class: "wallet-action", "data-action-key": spec.key }, h("summary", null, spec.title), form);
+  // a Safe action is keyed apart from the wallet's own actions (data-safe-action): the lists of what a role may send stay as they were
+  return h("details", { class: "wallet-action", [hooks.batch ? "data-safe-action" : "data-action-key"]: spec.key }, h("summary", null, spec.title), form);
 }

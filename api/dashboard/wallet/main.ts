@@ -8,6 +8,7 @@ import { apiGet } from "./api";
 import { discoverWallets, type WalletDetail } from "./eip6963";
 import { actionForm, type FormHooks } from "./form";
 import { rolesOf, rolesText } from "./roles";
+import { safeSection } from "./safe";
 import { rejected, Session, type Program } from "./session";
 import { h } from "./ui";
 
@@ -129,17 +130,9 @@ async function actionsFor(s: Session): Promise<HTMLElement[]> {
     const recordHooks: FormHooks = { ...hooks, file: { label: "Audit report (JSON file: choose it or drop it here)", prepare: prepareAuditRecord } };
     out.push(group("Auditor", "auditor", auditorActions(), hooks, [actionForm(record, recordHooks)]));
   }
-  if (roles.program) {
-    out.push(
-      h(
-        "section",
-        { class: "wallet-group", "data-role": "program", "aria-label": "Program" },
-        h("h3", null, "Program"),
-        h("p", { class: "muted" }, "Program and admin actions are meant for a Safe multisig, not a browser wallet: prepare them with the dsx CLI's --safe-json (docs/cli.md) and import the batch file into Safe{Wallet}."),
-      ),
-    );
-  }
   out.push(group("Anyone", "anyone", anyoneActions(s.program), hooks));
+  // program and admin actions: prepared for a Safe, never sent from here (open for a role holder, offered to all)
+  out.push(safeSection(s, s.account!, roles.program || roles.admin, () => ctxOf(s), () => void draw()));
   return out.filter((n): n is HTMLElement => n !== null);
 }
 
@@ -182,11 +175,13 @@ async function draw(): Promise<void> {
   if (seq !== drawSeq) return;
   // open forms stay open and keep what they said (a preview's Send button too); their fields are rebuilt from the
   // fresh figures
-  const open = new Set([...body.querySelectorAll("details[open]")].map((d) => d.getAttribute("data-action-key")));
-  const said = new Map([...body.querySelectorAll("details[data-action-key]")].map((d) => [d.getAttribute("data-action-key"), d.querySelector("[data-outcome]")]));
+  const keyOf = (d: Element) => d.getAttribute("data-action-key") ?? d.getAttribute("data-safe-action");
+  const forms = "details[data-action-key], details[data-safe-action]";
+  const open = new Set([...body.querySelectorAll(`${forms}`)].filter((d) => d.hasAttribute("open")).map(keyOf));
+  const said = new Map([...body.querySelectorAll(forms)].map((d) => [keyOf(d), d.querySelector("[data-outcome]")]));
   body.replaceChildren(...nodes);
-  for (const d of body.querySelectorAll("details")) {
-    const key = d.getAttribute("data-action-key");
+  for (const d of body.querySelectorAll(forms)) {
+    const key = keyOf(d);
     if (open.has(key)) d.setAttribute("open", "");
     const old = said.get(key);
     if (old?.getAttribute("data-outcome")) d.querySelector("[data-outcome]")?.replaceWith(old);

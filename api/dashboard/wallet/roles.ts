@@ -1,8 +1,8 @@
 /// <reference lib="dom" />
 // What the connected address is to the ledger: the startup of which agreements and a partner (from the API), an
-// auditor or the program (AUDITOR_ROLE / PROGRAM_ROLE read from the ledger through the wallet: the API does not
-// give roles).
-import { keccak256, stringToBytes, type Address, type PublicClient } from "viem";
+// auditor, the program or the admin (AUDITOR_ROLE / PROGRAM_ROLE / DEFAULT_ADMIN_ROLE read from the ledger through
+// the wallet: the API does not give roles).
+import { keccak256, stringToBytes, zeroHash, type Address, type PublicClient } from "viem";
 import { revenueShareLedgerAbi } from "../../../sdk/abis";
 import { apiGet, apiGetOrNull } from "./api";
 import type { Program } from "./session";
@@ -14,18 +14,21 @@ export interface Roles {
   partner: boolean;
   auditor: boolean;
   program: boolean;
+  /** DEFAULT_ADMIN_ROLE. */
+  admin: boolean;
 }
 
 const role = (name: string) => keccak256(stringToBytes(name));
 
 /** The roles of `address` at the latest block the API and the wallet's node know. */
 export async function rolesOf(address: Address, program: Program, client: PublicClient): Promise<Roles> {
-  const [account, partner, auditor, prog] = await Promise.all([
+  const [account, partner, auditor, prog, admin] = await Promise.all([
     apiGetOrNull(`/v1/accounts/${address}`),
     // the list, not /v1/partners/:address: a 404 for every address that is no partner would fill the console
     apiGet("/v1/partners?limit=500"),
     client.readContract({ address: program.ledger, abi: revenueShareLedgerAbi, functionName: "hasRole", args: [role("AUDITOR_ROLE"), address] }),
     client.readContract({ address: program.ledger, abi: revenueShareLedgerAbi, functionName: "hasRole", args: [role("PROGRAM_ROLE"), address] }),
+    client.readContract({ address: program.ledger, abi: revenueShareLedgerAbi, functionName: "hasRole", args: [zeroHash, address] }),
   ]);
   const agreements = (account?.data?.agreements ?? []) as { id: string; status: string; role: string }[];
   return {
@@ -33,6 +36,7 @@ export async function rolesOf(address: Address, program: Program, client: Public
     partner: (partner.data as { address: string }[]).some((p) => p.address.toLowerCase() === address.toLowerCase()),
     auditor,
     program: prog,
+    admin,
   };
 }
 
@@ -43,6 +47,8 @@ export function rolesText(r: Roles): string {
     r.partner ? "partner" : "",
     r.auditor ? "auditor" : "",
     r.program ? "program" : "",
+    // the admin's actions are the program's Safe section: "admin" is said only for an admin without PROGRAM_ROLE
+    r.admin && !r.program ? "admin" : "",
   ].filter(Boolean);
   return parts.length ? parts.join(", ") : "none";
 }
