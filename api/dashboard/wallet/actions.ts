@@ -79,6 +79,16 @@ const ledgerCall = (ctx: Ctx, functionName: string, args: readonly unknown[]): C
   args,
 });
 
+/**
+ * A dispute with a written reason: the text's keccak256 goes on chain (`call` receives it), and once the dispute
+ * is indexed the text is stored with the API (api/reasons) where the auditor and the pages read it.
+ */
+async function disputeWithReason(ctx: Ctx, label: string, reason: string, call: (hash: Hex) => Call, outcome: string): Promise<Prepared> {
+  const hash = reasonHash(reason);
+  const step = await simulated(ctx, label, call(hash));
+  return { lines: [outcome, `Reason hash on chain: ${hash}.`], steps: [step], afterIndexed: (block) => storeReasonText(hash, reason, block) };
+}
+
 /** Simulates `call` from the connected account and returns the step that sends it (with the estimated gas, +20 %). */
 async function simulated(ctx: Ctx, label: string, call: Call): Promise<Step> {
   const client = ctx.session.publicClient;
@@ -167,9 +177,8 @@ export function startupActions(a: Record<string, any>, program: Session["program
       { name: "reason", label: "Reason", kind: "reason", help: "Its keccak256 goes on chain; keep the text for the program." },
     ],
     async prepare(v, ctx) {
-      const hash = reasonHash(v.reason as string);
-      const step = await simulated(ctx, "dispute", ledgerCall(ctx, "disputeUsage", [v.batchId, id, hash]));
-      return { lines: [`Batch ${short32(v.batchId as string)} is disputed for agreement ${a.id}; the program resolves it (a credit note or a rejection).`, `Reason hash on chain: ${hash}.`], steps: [step], afterIndexed: (block) => storeReasonText(hash, v.reason as string, block) };
+      return disputeWithReason(ctx, "dispute", v.reason as string, (hash) => ledgerCall(ctx, "disputeUsage", [v.batchId, id, hash]),
+        `Batch ${short32(v.batchId as string)} is disputed for agreement ${a.id}; the program resolves it (a credit note or a rejection).`);
     },
   });
   out.push({
@@ -392,9 +401,8 @@ export function auditorActions(): ActionSpec[] {
         { name: "reason", label: "Reason", kind: "reason" },
       ],
       async prepare(v, ctx) {
-        const hash = reasonHash(v.reason as string);
-        const step = await simulated(ctx, "dispute revenue", ledgerCall(ctx, "disputeRevenue", [v.agreementId, Number(v.period as bigint), hash]));
-        return { lines: [`Agreement ${String(v.agreementId)}, period ${String(v.period)}: Pending → Disputed; it cannot be finalized until the program resolves it.`, `Reason hash on chain: ${hash}.`], steps: [step], afterIndexed: (block) => storeReasonText(hash, v.reason as string, block) };
+        return disputeWithReason(ctx, "dispute revenue", v.reason as string, (hash) => ledgerCall(ctx, "disputeRevenue", [v.agreementId, Number(v.period as bigint), hash]),
+          `Agreement ${String(v.agreementId)}, period ${String(v.period)}: Pending → Disputed; it cannot be finalized until the program resolves it.`);
       },
     },
     {
@@ -406,9 +414,8 @@ export function auditorActions(): ActionSpec[] {
         { name: "reason", label: "Reason", kind: "reason" },
       ],
       async prepare(v, ctx) {
-        const hash = reasonHash(v.reason as string);
-        const step = await simulated(ctx, "dispute usage", ledgerCall(ctx, "disputeUsage", [v.batchId, v.agreementId, hash]));
-        return { lines: [`Batch ${short32(v.batchId as string)} is disputed for agreement ${String(v.agreementId)}.`, `Reason hash on chain: ${hash}.`], steps: [step], afterIndexed: (block) => storeReasonText(hash, v.reason as string, block) };
+        return disputeWithReason(ctx, "dispute usage", v.reason as string, (hash) => ledgerCall(ctx, "disputeUsage", [v.batchId, v.agreementId, hash]),
+          `Batch ${short32(v.batchId as string)} is disputed for agreement ${String(v.agreementId)}.`);
       },
     },
   ];
