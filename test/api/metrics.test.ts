@@ -21,6 +21,7 @@ import { isDelinquent } from "../../sdk/ledgerRules";
 import { parsePrometheusText, sampleValue, samplesOf } from "../helpers/prometheusText";
 import { newPglite, newPostgres, nodeRpc, postgresReachable, sharedChain, silentLogger, type SharedChain } from "./helpers/fixture";
 import { get, listen } from "./helpers/http";
+import { until } from "../helpers/until";
 
 /** 10 years: every agreement with an unsettled period that is not delinquent is "due soon". */
 const WIDE_WINDOW = 10 * 365 * 86_400;
@@ -33,13 +34,6 @@ async function scrape(base: string) {
   return parsePrometheusText(text);
 }
 
-/** Polls `check` until it holds or `ms` pass (then fails with `what`). */
-async function until(what: string, check: () => Promise<boolean>, ms = 30_000): Promise<void> {
-  for (const deadline = Date.now() + ms; !(await check()); ) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 for (const engine of ["pglite", "postgres"] as const) {
   describe(`api/http/metrics on ${engine}: GET /metrics`, function () {

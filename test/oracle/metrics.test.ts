@@ -12,6 +12,7 @@ import { parsePrometheusText, sampleValue, samplesOf, type Family } from "../hel
 import { HOUR, SACCT_HEADER, sacctLine, setChainTime, tempOracleDir, USAGE_KEYS_ENV, writeUsageConfig, type UsageChain } from "./crash/usageChain";
 import { openAgreement, ORACLE_ENV, scratch, startRevenueChain, writeConfig, type RevenueChain } from "./revenue-support";
 import { fixturePath, startUsageOracle } from "./support";
+import { until } from "../helpers/until";
 
 const ROOT = join(__dirname, "..", "..");
 const BIN = join(ROOT, "bin", "dsx.cjs");
@@ -80,13 +81,6 @@ function expectUsageFigures(families: Map<string, Family>, summary: UsageSummary
   else expect(sampleValue(families, "dsx_oracle_last_run_gas_per_gpu_hour", { oracle })).to.equal(Number(summary.gasPerGpuHour));
 }
 
-/** Polls `check` until it holds or `ms` pass (then fails naming `what` and `detail()`). */
-async function until(what: string, check: () => boolean | Promise<boolean>, ms: number, detail: () => string = () => ""): Promise<void> {
-  for (const deadline = Date.now() + ms; !(await check()); ) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; ${detail()}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe("oracle/metrics: --metrics-file and --metrics-port", function () {
   this.timeout(240_000);

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { UsageState } from "../../oracle/state/usageState";
 import { chainGpuSeconds, HOUR, SACCT_HEADER, sacctLine, setChainTime, USAGE_KEYS_ENV, type UsageChain } from "./crash/usageChain";
 import { startUsageOracle } from "./support";
+import { until } from "../helpers/until";
 
 /** A running `usage run --follow` and the summary lines it printed so far. */
 interface Follower {
@@ -39,13 +40,6 @@ function follow(cli: string, config: string): Follower {
   return { child, summaries, stderr: () => stderr, exited };
 }
 
-/** Waits until `check` holds (polling), or fails naming what was awaited. */
-async function until(what: string, check: () => boolean, ms: number, detail: () => string): Promise<void> {
-  for (const deadline = Date.now() + ms; !check(); ) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; ${detail()}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe("usage oracle: follow mode on a hardhat node", function () {
   this.timeout(180_000);
