@@ -48,6 +48,11 @@ const hex = (n: number, bytes: number) => `0x${n.toString(16).padStart(bytes * 2
 const address = (n: number) => hex(n, 20);
 
 /** Fills an empty index with the bench's agreements, positions, batches, usage lines, periods and payments. */
+const ZERO_PROGRAM_TOTALS = {
+  agreements_by_status: "{}", credits_minted_total: "0", consumed_total: "0", credits_outstanding_total: "0", obligation_total: "0",
+  paid_total: "0", revenue_reported_total: "0", revenue_finalized_total: "0",
+};
+
 export async function seed(handle: DatabaseHandle): Promise<void> {
   const db = handle.db;
   const T0 = 1_790_000_000;
@@ -62,13 +67,13 @@ export async function seed(handle: DatabaseHandle): Promise<void> {
   await db.insertInto("program").values({
     id: 1, treasury: address(0x7ea5), paused: false, last_unpaused_at: 0, program_claimable: "400000000", program_claimed: "0",
     revenue_signers: JSON.stringify([address(0x5160)]), revenue_threshold: 1, revenue_pending_signers: "[]", revenue_pending_threshold: 0,
-    revenue_pending_at: 0, agreement_count: AGREEMENTS,
+    revenue_pending_at: 0, agreement_count: AGREEMENTS, ...ZERO_PROGRAM_TOTALS,
   }).execute();
   const partners = [address(0xf0f0), address(0xb0b0)];
   await db.insertInto("partners").values(partners.map((p, i) => ({
     address: p, signers: JSON.stringify([address(0x5100 + i)]), threshold: 1, pending_signers: "[]", pending_threshold: 0, pending_signers_at: 0,
     payout_address: null, pending_payout: null, pending_payout_at: 0, payout_bps: 7000 + i * 1000, active: true,
-    next_sequence: AGREEMENTS, registered_block: 2, registered_at: T0,
+    next_sequence: AGREEMENTS, registered_block: 2, registered_at: T0, position_count: 0, spent_total: "0", receivable_total: "0", paid_total: "0",
   }))).execute();
   const chunk = async <T extends keyof Database>(table: T, rows: Database[T][]) => {
     for (let i = 0; i < rows.length; i += 1000) {
@@ -97,7 +102,7 @@ export async function seed(handle: DatabaseHandle): Promise<void> {
       period_duration: PERIOD, grace_period: 15 * 86_400, terms_hash: hex(id, 32), created_block: 10 + id, created_at: T0 - 86_400 + id,
       accepted_at: T0 - 3600, terminated_at: id % 10 === 0 ? T0 + 60 * 86_400 : 0, credits_minted: "100000000000", consumed: "3000000000",
       cap: "4500000000", obligation: "1600000000", paid: "1000000000", next_due: T0 + 45 * 86_400, next_period_to_finalize: 1,
-      period_count: 12, partner_count: 2, pending_migration_to: null, pending_migration_at: 0, updated_block: 900_000,
+      period_count: 12, partner_count: 2, pending_migration_to: null, pending_migration_at: 0, updated_block: 900_000, last_audit: null,
     });
     partners.forEach((p, i) => positions.push({
       agreement_id: String(id), partner: p, list_index: i, spend_limit: "50000000000", max_gpus: 16, pending_spend_limit: "0",
@@ -136,6 +141,9 @@ export async function seed(handle: DatabaseHandle): Promise<void> {
         through_block: String(block - 1), report_hash: hex(id * 2 + k, 32), clean: true,
       });
     }
+    // the indexer keeps the latest audit on the agreement's row (api/db/schema.ts AgreementsTable.last_audit)
+    const last = audits[audits.length - 1];
+    agreements[agreements.length - 1].last_audit = JSON.stringify([last.auditor, last.through_block, last.report_hash, last.clean, last.timestamp, last.block_number, last.log_index, last.tx_hash]);
     block += 1;
   }
   await chunk("agreements", agreements);
@@ -146,6 +154,15 @@ export async function seed(handle: DatabaseHandle): Promise<void> {
   await chunk("payments", payments);
   await chunk("distributions", distributions);
   await chunk("audits", audits);
+  // the running totals the indexer keeps (api/indexer/totals.ts), summed once here
+  await sql`update program set
+    agreements_by_status = (select json_object_agg(status, n)::text from (select status, count(*) as n from agreements group by status) c),
+    credits_minted_total = (select sum(credits_minted) from agreements), consumed_total = (select sum(consumed) from agreements),
+    credits_outstanding_total = (select sum(credits_minted - consumed) from agreements where status in ('Active', 'Terminated')),
+    obligation_total = (select sum(obligation) from agreements), paid_total = (select sum(paid) from agreements),
+    revenue_reported_total = (select sum(revenue) from revenue_periods), revenue_finalized_total = (select sum(revenue) from revenue_periods where state = 'Finalized')`.execute(db);
+  await sql`update partners set (position_count, spent_total, receivable_total, paid_total) =
+    (select count(*), sum(spent), sum(receivable), sum(paid_to_partner) from positions where positions.partner = partners.address)`.execute(db);
   await sql`analyze`.execute(db);
 }
 

@@ -53,6 +53,20 @@ export interface ProgramTable {
   revenue_pending_threshold: number;
   revenue_pending_at: Int8;
   agreement_count: Int8;
+  /**
+   * Running totals over every agreement and revenue period, kept by the indexer (api/indexer/totals.ts) so that
+   * `GET /v1/program` reads one row instead of summing them all. `agreements_by_status`: JSON object status → count.
+   */
+  agreements_by_status: string;
+  credits_minted_total: Uint;
+  consumed_total: Uint;
+  /** Σ (creditsMinted − consumed) over Active and Terminated agreements. */
+  credits_outstanding_total: Uint;
+  obligation_total: Uint;
+  paid_total: Uint;
+  /** Σ revenue over periods reported and not rejected (Pending, Disputed, Cleared, Finalized). */
+  revenue_reported_total: Uint;
+  revenue_finalized_total: Uint;
 }
 
 /**
@@ -98,6 +112,11 @@ export interface AgreementsTable {
   pending_migration_to: string | null;
   pending_migration_at: Int8;
   updated_block: Int8;
+  /**
+   * The agreement's latest AuditRecorded as the JSON array `[auditor, throughBlock, reportHash, clean, timestamp,
+   * blockNumber, logIndex, txHash]` (null: none), kept by the indexer so a read needs no lookup in `audits`.
+   */
+  last_audit: string | null;
 }
 
 export interface PositionsTable {
@@ -158,6 +177,11 @@ export interface PartnersTable {
   next_sequence: Int8;
   registered_block: Int8;
   registered_at: Int8;
+  /** Running totals over the partner's positions (api/indexer/totals.ts): how many, and Σ spent/receivable/paid. */
+  position_count: Int8;
+  spent_total: Uint;
+  receivable_total: Uint;
+  paid_total: Uint;
 }
 
 export interface RatesTable {
@@ -317,7 +341,7 @@ const U = "numeric(78, 0)";
  * The schema, idempotent (`if not exists`). Bump SCHEMA_VERSION when tables or columns change; a new index is
  * created by the next open of a database of the same version.
  */
-export const SCHEMA_VERSION = 5;
+export const SCHEMA_VERSION = 6;
 export const DDL: readonly string[] = [
   `create table if not exists schema_version (version int primary key)`,
   `create table if not exists indexer_state (
@@ -334,7 +358,10 @@ export const DDL: readonly string[] = [
     id int primary key check (id = 1), treasury text, paused boolean not null, last_unpaused_at bigint not null,
     program_claimable ${U} not null, program_claimed ${U} not null, revenue_signers text not null,
     revenue_threshold int not null, revenue_pending_signers text not null, revenue_pending_threshold int not null,
-    revenue_pending_at bigint not null, agreement_count bigint not null)`,
+    revenue_pending_at bigint not null, agreement_count bigint not null, agreements_by_status text not null,
+    credits_minted_total ${U} not null, consumed_total ${U} not null, credits_outstanding_total ${U} not null,
+    obligation_total ${U} not null, paid_total ${U} not null, revenue_reported_total ${U} not null,
+    revenue_finalized_total ${U} not null)`,
   `create table if not exists blocks (number bigint primary key, hash text not null, timestamp bigint not null, logs text not null)`,
   // the logs are compressed already (store.ts blockRow): no second compression
   `alter table blocks alter column logs set storage external`,
@@ -346,10 +373,12 @@ export const DDL: readonly string[] = [
     accepted_at bigint not null, terminated_at bigint not null, credits_minted ${U} not null, consumed ${U} not null,
     cap ${U} not null, obligation ${U} not null, paid ${U} not null, next_due bigint not null,
     next_period_to_finalize int not null, period_count int not null, partner_count int not null,
-    pending_migration_to text, pending_migration_at bigint not null, updated_block bigint not null)`,
+    pending_migration_to text, pending_migration_at bigint not null, updated_block bigint not null, last_audit text)`,
   `create index if not exists agreements_startup on agreements (startup, id)`,
   `create index if not exists agreements_status on agreements (status, id)`,
   `create index if not exists agreements_created on agreements (created_at, id)`,
+  // the program's count of delinquent agreements (next_due ≠ 0 and now ≥ next_due): a range of this index
+  `create index if not exists agreements_next_due on agreements (next_due) where next_due <> 0`,
   `create table if not exists positions (
     agreement_id ${U} not null, partner text not null, list_index int not null,
     spend_limit ${U} not null, max_gpus bigint not null, pending_spend_limit ${U} not null,
@@ -361,7 +390,8 @@ export const DDL: readonly string[] = [
     address text primary key, signers text not null, threshold int not null, pending_signers text not null,
     pending_threshold int not null, pending_signers_at bigint not null, payout_address text, pending_payout text,
     pending_payout_at bigint not null, payout_bps int not null,
-    active boolean not null, next_sequence bigint not null, registered_block bigint not null, registered_at bigint not null)`,
+    active boolean not null, next_sequence bigint not null, registered_block bigint not null, registered_at bigint not null,
+    position_count bigint not null, spent_total ${U} not null, receivable_total ${U} not null, paid_total ${U} not null)`,
   `create table if not exists rates (
     partner text not null, sku text not null, effective_from bigint not null, credits_per_gpu_hour ${U} not null,
     scheduled_block bigint not null, primary key (partner, sku, effective_from))`,

@@ -23,6 +23,7 @@ import { ledgerHandlers } from "./handlers";
 import type { HandlerRegistry } from "./handlers/registry";
 import { accountRow, agreementRow, disputeRow, partnerRow, periodRow, positionRow, programRow, rateRow } from "./rows";
 import { LedgerState, emptyInserts } from "./state";
+import { RunningTotals } from "./totals";
 
 /** Rows to write after some logs were applied: upserts of changed state, inserts of per-log rows. */
 export interface ModelChanges {
@@ -52,6 +53,8 @@ const LEDGER_HANDLERS = ledgerHandlers();
  */
 export class LedgerModel {
   private readonly state = new LedgerState();
+  /** The program's and each partner's totals, counted from the rows as they change. */
+  private readonly totals = new RunningTotals();
 
   /** @param handlers what each event does (default: every domain's handlers, api/indexer/handlers). */
   constructor(private readonly handlers: HandlerRegistry = LEDGER_HANDLERS) {}
@@ -67,11 +70,15 @@ export class LedgerModel {
   /** The rows changed since the last call, ready for the store; clears the change sets. */
   takeChanges(blocks: BlocksTable[] = []): ModelChanges {
     const st = this.state;
+    const moved = this.totals.count(st);
+    if (moved.program) st.programDirty = true;
+    // a partner's row carries its totals (a position of an unregistered partner cannot be replayed: ReplayError)
+    for (const partner of moved.partners) if (st.partners.has(partner)) st.dirty.partners.add(partner);
     const changes: ModelChanges = {
-      program: st.programDirty ? programRow(st.program) : undefined,
+      program: st.programDirty ? programRow(st.program, this.totals.program) : undefined,
       agreements: [...st.dirty.agreements].map((id) => agreementRow(st.agreements.get(id)!)),
       positions: [...st.dirty.positions].map((k) => positionRow(st.positions.get(k)!)),
-      partners: [...st.dirty.partners].map((k) => partnerRow(st.partners.get(k)!)),
+      partners: [...st.dirty.partners].map((k) => partnerRow(st.partners.get(k)!, this.totals.partnerTotals(k))),
       rates: [...st.dirty.rates].map((k) => rateRow(st.rates.get(k)!)),
       accounts: [...st.dirty.accounts].map((k) => accountRow(st.accounts.get(k)!)),
       revenuePeriods: [...st.dirty.periods].map((k) => periodRow(st.periods.get(k)!)),
@@ -88,6 +95,7 @@ export class LedgerModel {
   /** Every state row (after a rebuild), without the per-log rows. */
   allState(): ModelChanges {
     const st = this.state;
+    this.totals.reset();
     st.programDirty = true;
     for (const id of st.agreements.keys()) st.dirty.agreements.add(id);
     for (const k of st.positions.keys()) st.dirty.positions.add(k);

@@ -11,10 +11,11 @@ import type {
   RevenuePeriodsTable,
   UsageDisputesTable,
 } from "../db/schema";
+import type { PartnerTotals, ProgramTotals } from "./totals";
 import { decimal as s, type Account, type Agreement, type Dispute, type Partner, type Period, type Position, type Program, type Rate } from "./state";
 
-/** The program row (there is one). */
-export function programRow(p: Program): ProgramTable {
+/** The program row (there is one), with the running totals over every agreement and period. */
+export function programRow(p: Program, t: ProgramTotals): ProgramTable {
   return {
     id: 1,
     treasury: p.treasury,
@@ -28,6 +29,14 @@ export function programRow(p: Program): ProgramTable {
     revenue_pending_threshold: p.pendingRevenueSigners?.value.threshold ?? 0,
     revenue_pending_at: p.pendingRevenueSigners?.effectiveAt ?? 0,
     agreement_count: p.agreementCount,
+    agreements_by_status: JSON.stringify(t.byStatus),
+    credits_minted_total: s(t.creditsMinted),
+    consumed_total: s(t.consumed),
+    credits_outstanding_total: s(t.creditsOutstanding),
+    obligation_total: s(t.obligation),
+    paid_total: s(t.paid),
+    revenue_reported_total: s(t.revenueReported),
+    revenue_finalized_total: s(t.revenueFinalized),
   };
 }
 
@@ -62,6 +71,7 @@ export function agreementRow(a: Agreement): AgreementsTable {
     pending_migration_to: a.pendingMigration?.to ?? null,
     pending_migration_at: a.pendingMigration?.effectiveAt ?? 0,
     updated_block: a.updatedBlock,
+    last_audit: a.lastAudit,
   };
 }
 
@@ -85,8 +95,8 @@ export function positionRow(p: Position): PositionsTable {
   };
 }
 
-/** A partner's row: signer sets and payout address in force and pending. */
-export function partnerRow(p: Partner): PartnersTable {
+/** A partner's row: signer sets and payout address in force and pending, and the totals over its positions. */
+export function partnerRow(p: Partner, t: PartnerTotals): PartnersTable {
   return {
     address: p.address,
     signers: JSON.stringify(p.signerSet.signers),
@@ -102,6 +112,10 @@ export function partnerRow(p: Partner): PartnersTable {
     next_sequence: p.nextSequence,
     registered_block: p.registeredBlock,
     registered_at: p.registeredAt,
+    position_count: t.positions,
+    spent_total: s(t.spent),
+    receivable_total: s(t.receivable),
+    paid_total: s(t.paid),
   };
 }
 

@@ -49,6 +49,8 @@ export interface Agreement {
   /** PROGRAM's proposed wallet migration (null when none): until it is executed, cancelled or cleared. */
   pendingMigration: { to: string; effectiveAt: number } | null;
   updatedBlock: number;
+  /** The latest AuditRecorded as the row's `last_audit` JSON (api/db/schema.ts), null before the first. */
+  lastAudit: string | null;
 }
 
 export interface Position {

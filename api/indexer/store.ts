@@ -47,7 +47,9 @@ const COLUMN_TYPES = {
   program: {
     id: "int4", treasury: "text", paused: "bool", last_unpaused_at: "int8", program_claimable: "numeric", program_claimed: "numeric",
     revenue_signers: "text", revenue_threshold: "int4", revenue_pending_signers: "text", revenue_pending_threshold: "int4",
-    revenue_pending_at: "int8", agreement_count: "int8",
+    revenue_pending_at: "int8", agreement_count: "int8", agreements_by_status: "text", credits_minted_total: "numeric",
+    consumed_total: "numeric", credits_outstanding_total: "numeric", obligation_total: "numeric", paid_total: "numeric",
+    revenue_reported_total: "numeric", revenue_finalized_total: "numeric",
   },
   blocks: { number: "int8", hash: "text", timestamp: "int8", logs: "text" },
   agreements: {
@@ -55,7 +57,7 @@ const COLUMN_TYPES = {
     partner_first_bps: "int4", start_time: "int8", end_time: "int8", period_duration: "int8", grace_period: "int8", terms_hash: "text",
     created_block: "int8", created_at: "int8", accepted_at: "int8", terminated_at: "int8", credits_minted: "numeric", consumed: "numeric",
     cap: "numeric", obligation: "numeric", paid: "numeric", next_due: "int8", next_period_to_finalize: "int4", period_count: "int4",
-    partner_count: "int4", pending_migration_to: "text", pending_migration_at: "int8", updated_block: "int8",
+    partner_count: "int4", pending_migration_to: "text", pending_migration_at: "int8", updated_block: "int8", last_audit: "text",
   },
   positions: {
     agreement_id: "numeric", partner: "text", list_index: "int4", spend_limit: "numeric", max_gpus: "int8", pending_spend_limit: "numeric",
@@ -65,7 +67,7 @@ const COLUMN_TYPES = {
   partners: {
     address: "text", signers: "text", threshold: "int4", pending_signers: "text", pending_threshold: "int4", pending_signers_at: "int8",
     payout_address: "text", pending_payout: "text", pending_payout_at: "int8", payout_bps: "int4", active: "bool", next_sequence: "int8", registered_block: "int8",
-    registered_at: "int8",
+    registered_at: "int8", position_count: "int8", spent_total: "numeric", receivable_total: "numeric", paid_total: "numeric",
   },
   rates: { partner: "text", sku: "text", effective_from: "int8", credits_per_gpu_hour: "numeric", scheduled_block: "int8" },
   accounts: { address: "text", credit_balance: "numeric", claimable: "numeric", claimed: "numeric" },

@@ -21,8 +21,8 @@ import { addr, iso, isoOrNull, skuName } from "./format";
 import { migrationAt } from "./pending";
 import { stateColumns, stateOf, type ReadContext, type Reader } from "./snapshot";
 
-/** An agreement row with `_delinquent` (api/db/rules.ts) and `_last_audit` selected beside it. */
-type AgreementRow = Selectable<AgreementsTable> & { _delinquent?: boolean | null; _last_audit?: string | null };
+/** An agreement row with `_delinquent` (api/db/rules.ts) selected beside it. */
+type AgreementRow = Selectable<AgreementsTable> & { _delinquent?: boolean | null };
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- rows of one-statement reads are shaped at run time
 type AnyRow = Record<string, any>;
 
@@ -58,18 +58,10 @@ function reportingClose(a: AgreementRow, program: PauseState, grace: number): nu
 const delinquentColumn = (agreements: string) =>
   delinquentSql(sql.ref(`${agreements}.next_due`), checkpointNowSql("s")).as("_delinquent");
 
-/**
- * The agreement's latest AuditRecorded as one JSON text column `_last_audit` (null when none), for a query over
- * `agreements` (as `table`): an index scan of audits_agreement, backwards, one row.
- */
-const lastAuditColumn = (table: string) =>
-  sql<string | null>`(select json_build_array(au.auditor, au.through_block::text, au.report_hash, au.clean, au.timestamp, au.block_number, au.log_index, au.tx_hash)::text from audits au where au.agreement_id = ${sql.ref(`${table}.id`)} order by au.block_number desc, au.log_index desc limit 1)`.as(
-    "_last_audit",
-  );
-
+/** The agreement's latest audit, from the row's `last_audit` (kept by the indexer: api/db/schema.ts). */
 function lastAuditOf(a: AgreementRow): Audit | null {
-  if (!a._last_audit) return null;
-  const [auditor, throughBlock, reportHash, clean, timestamp, blockNumber, logIndex, txHash] = JSON.parse(a._last_audit) as [string, string, string, boolean, number, number, number, string];
+  if (!a.last_audit) return null;
+  const [auditor, throughBlock, reportHash, clean, timestamp, blockNumber, logIndex, txHash] = JSON.parse(a.last_audit) as [string, string, string, boolean, number, number, number, string];
   return auditView({ agreement_id: a.id, auditor, through_block: throughBlock, report_hash: reportHash, clean, timestamp, block_number: blockNumber, log_index: logIndex, tx_hash: txHash });
 }
 
@@ -210,13 +202,12 @@ const agreementList = new QueryTemplate((a: AgreementListArgs) => {
       .selectFrom("positions as pp")
       .innerJoin("agreements", "agreements.id", "pp.agreement_id")
       .selectAll("agreements")
-      .select(lastAuditColumn("agreements"))
       .where("pp.partner", "=", a.partner);
     // the cursor bounds both sides of the join (the planner does not carry `>` across the join's equality)
     if (a.afterId !== undefined) q = q.where(sql.ref("pp.agreement_id"), ">", a.afterId).where("agreements.id", ">", a.afterId);
     q = q.orderBy("pp.agreement_id");
   } else {
-    q = qb.selectFrom("agreements").selectAll().select(lastAuditColumn("agreements"));
+    q = qb.selectFrom("agreements").selectAll();
     if (a.afterId !== undefined) q = q.where("agreements.id", ">", a.afterId);
     q = q.orderBy("agreements.id");
   }
@@ -248,7 +239,6 @@ const agreementById = new QueryTemplate((a: { id: string }) =>
     .leftJoin("agreements as a", (j) => j.on("a.id", "=", a.id))
     .leftJoin("positions as p", (j) => j.onRef("p.agreement_id", "=", "a.id"))
     .selectAll("a")
-    .select(lastAuditColumn("a"))
     .select(delinquentColumn("a"))
     .select(positionColumns)
     .orderBy("p.list_index"),

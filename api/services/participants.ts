@@ -74,25 +74,16 @@ export async function listPartners(r: Reader, f: { active?: boolean; limit?: num
 export async function getPartner(ctx: ReadContext, address: string): Promise<PartnerDetail | undefined> {
   const p = await ctx.db.selectFrom("partners").selectAll().where("address", "=", address).executeTakeFirst();
   if (!p) return undefined;
-  const [rates, totals, account] = await Promise.all([
+  const [rates, account] = await Promise.all([
     ctx.db.selectFrom("rates").selectAll().where("partner", "=", address).orderBy("sku").orderBy("effective_from").execute(),
-    ctx.db
-      .selectFrom("positions")
-      .select([
-        sql<string>`count(*)`.as("count"),
-        sql<string>`coalesce(sum(spent), 0)::text`.as("spent"),
-        sql<string>`coalesce(sum(receivable), 0)::text`.as("receivable"),
-        sql<string>`coalesce(sum(paid_to_partner), 0)::text`.as("paid"),
-      ])
-      .where("partner", "=", address)
-      .executeTakeFirstOrThrow(),
     ctx.db.selectFrom("accounts").selectAll().where("address", "=", address).executeTakeFirst(),
   ]);
   return {
     ...partnerSummary(p, ctx.now),
     rates: rates.map((r) => ({ sku: skuName(r.sku), creditsPerGpuHour: r.credits_per_gpu_hour, effectiveFrom: iso(r.effective_from) })),
-    agreementCount: Number(totals.count),
-    totals: { spent: totals.spent, receivable: totals.receivable, paidToPartner: totals.paid },
+    // running totals over its positions, kept by the indexer (api/indexer/totals.ts)
+    agreementCount: Number(p.position_count),
+    totals: { spent: p.spent_total, receivable: p.receivable_total, paidToPartner: p.paid_total },
     claimable: account?.claimable ?? "0",
     claimed: account?.claimed ?? "0",
   };
@@ -285,57 +276,40 @@ export async function proveBatchRecord(
   };
 }
 
+/** Every column of the program row, selected beside the checkpoint as `_pr_<column>`. */
+const PROGRAM_COLUMNS = Object.keys(defaultProgram()) as (keyof ProgramTable)[];
+
 const programQuery = new QueryTemplate((_: Record<string, never>) =>
   qb
     .selectFrom("indexer_state as s")
     .leftJoin("program as pr", (j) => j.on("pr.id", "=", 1))
     .select(stateColumns)
     .selectAll("s")
-    .select([
-      "pr.id as _pr_id",
-      "pr.treasury as _pr_treasury",
-      "pr.paused as _pr_paused",
-      "pr.last_unpaused_at as _pr_last_unpaused_at",
-      "pr.program_claimable as _pr_program_claimable",
-      "pr.program_claimed as _pr_program_claimed",
-      "pr.revenue_signers as _pr_revenue_signers",
-      "pr.revenue_threshold as _pr_revenue_threshold",
-      "pr.revenue_pending_signers as _pr_revenue_pending_signers",
-      "pr.revenue_pending_threshold as _pr_revenue_pending_threshold",
-      "pr.revenue_pending_at as _pr_revenue_pending_at",
-      "pr.agreement_count as _pr_agreement_count",
-    ])
-    .select([
-      sql<string>`(select json_build_array(${sql.join(
-        AGREEMENT_STATUSES.map((st) => sql`count(*) filter (where status = ${sql.lit(st)})`),
-      )}, coalesce(sum(credits_minted), 0)::text, coalesce(sum(consumed), 0)::text,
-        coalesce(sum(credits_minted - consumed) filter (where status in ('Active', 'Terminated')), 0)::text,
-        coalesce(sum(obligation), 0)::text, coalesce(sum(paid), 0)::text,
-        count(*) filter (where ${delinquentSql(sql.ref("agreements.next_due"), checkpointNowSql("s"))}))::text from agreements)`.as("_totals"),
-      sql<string>`(select json_build_array(
-        coalesce(sum(revenue) filter (where state in ('Pending', 'Disputed', 'Cleared', 'Finalized')), 0)::text,
-        coalesce(sum(revenue) filter (where state = 'Finalized'), 0)::text)::text from revenue_periods)`.as("_revenue"),
-    ])
+    .select(PROGRAM_COLUMNS.map((c) => sql.ref(`pr.${c}`).as(`_pr_${c}`)))
+    // the totals are kept by the indexer (api/indexer/totals.ts); only the delinquent count depends on the
+    // checkpoint's time: a range of agreements_next_due, as long as the delinquent agreements are many
+    .select(
+      sql<string>`(select count(*) from agreements where ${delinquentSql(sql.ref("agreements.next_due"), checkpointNowSql("s"))})::text`.as(
+        "_delinquent",
+      ),
+    )
     .where("s.id", "=", 1),
 );
 
-/** The program-wide sums of the totals column pair (see programQuery). */
-function totalsOf(totals: string, revenue: string): ProgramTotals {
-  const t = JSON.parse(totals) as (number | string)[];
-  const [reported, finalized] = JSON.parse(revenue) as [string, string];
-  const n = AGREEMENT_STATUSES.length;
-  const [minted, consumed, creditsOutstanding, obligation, paid] = t.slice(n, n + 5) as string[];
+/** The program-wide totals: the program row's running totals and the delinquent count at the checkpoint. */
+function totalsOf(p: Selectable<ProgramTable>, delinquent: string): ProgramTotals {
+  const byStatus = JSON.parse(p.agreements_by_status) as Partial<Record<string, number>>;
   return {
-    agreementsByStatus: Object.fromEntries(AGREEMENT_STATUSES.map((st, i) => [st, Number(t[i])])) as ProgramTotals["agreementsByStatus"],
-    creditsMinted: minted,
-    consumed,
-    creditsOutstanding,
-    obligation,
-    paid,
-    outstanding: (BigInt(obligation) - BigInt(paid)).toString(),
-    delinquent: Number(t[n + 5]),
-    revenueReported: reported,
-    revenueFinalized: finalized,
+    agreementsByStatus: Object.fromEntries(AGREEMENT_STATUSES.map((st) => [st, byStatus[st] ?? 0])) as ProgramTotals["agreementsByStatus"],
+    creditsMinted: p.credits_minted_total,
+    consumed: p.consumed_total,
+    creditsOutstanding: p.credits_outstanding_total,
+    obligation: p.obligation_total,
+    paid: p.paid_total,
+    outstanding: (BigInt(p.obligation_total) - BigInt(p.paid_total)).toString(),
+    delinquent: Number(delinquent),
+    revenueReported: p.revenue_reported_total,
+    revenueFinalized: p.revenue_finalized_total,
   };
 }
 
@@ -345,22 +319,7 @@ export async function getProgram(r: Reader): Promise<Program> {
   const ctx = r.at(stateOf(row));
   const s = row!;
   const p: Selectable<ProgramTable> =
-    s._pr_id === null
-      ? defaultProgram()
-      : {
-          id: 1,
-          treasury: s._pr_treasury,
-          paused: s._pr_paused!,
-          last_unpaused_at: s._pr_last_unpaused_at!,
-          program_claimable: s._pr_program_claimable!,
-          program_claimed: s._pr_program_claimed!,
-          revenue_signers: s._pr_revenue_signers!,
-          revenue_threshold: s._pr_revenue_threshold!,
-          revenue_pending_signers: s._pr_revenue_pending_signers!,
-          revenue_pending_threshold: s._pr_revenue_pending_threshold!,
-          revenue_pending_at: s._pr_revenue_pending_at!,
-          agreement_count: s._pr_agreement_count!,
-        };
+    s._pr_id === null ? defaultProgram() : (Object.fromEntries(PROGRAM_COLUMNS.map((c) => [c, s[`_pr_${c}`]])) as unknown as Selectable<ProgramTable>);
   const revenueSigners = signerSetAt(
     { signers: p.revenue_signers, threshold: p.revenue_threshold },
     { signers: p.revenue_pending_signers, threshold: p.revenue_pending_threshold, effectiveAt: p.revenue_pending_at },
@@ -388,6 +347,6 @@ export async function getProgram(r: Reader): Promise<Program> {
       migrationNotice: s.migration_notice,
       payoutNotice: s.payout_notice,
     },
-    totals: totalsOf(s._totals, s._revenue),
+    totals: totalsOf(p, s._delinquent),
   };
 }

@@ -109,5 +109,13 @@ export function defaultProgram(): Selectable<ProgramTable> {
     revenue_pending_threshold: 0,
     revenue_pending_at: 0,
     agreement_count: 0,
+    agreements_by_status: "{}",
+    credits_minted_total: "0",
+    consumed_total: "0",
+    credits_outstanding_total: "0",
+    obligation_total: "0",
+    paid_total: "0",
+    revenue_reported_total: "0",
+    revenue_finalized_total: "0",
   };
 }

@@ -7,6 +7,7 @@ import { decodeLog } from "../../api/indexer/events";
 import { dsxCreditAbi, revenueShareLedgerAbi } from "../../sdk/abis";
 import { dumpTables, newPglite, newPostgres, nodeRpc, postgresReachable, sharedChain, silentLogger, type SharedChain } from "./helpers/fixture";
 import { DSXC } from "../helpers/ledgerDriver";
+import { expectTotalsMatchRows } from "./helpers/totals";
 import type { PartnerViewData as PartnerView, SignerSetViewData as SignerSetView } from "../../auditor/chain/snapshot";
 
 function indexer(chain: SharedChain, db: DatabaseHandle, options: { chunkSize?: number; targetLogs?: number; owner?: string; confirmations?: number } = {}) {
@@ -141,6 +142,10 @@ describe("api/indexer: following the ledger into the database", function () {
       expect(claims.map((c) => c.recipient)).to.deep.equal([lower(facts.payoutB)]);
     });
 
+    it("its running totals (program, partners, each agreement's last audit) equal the sums over its rows", async function () {
+      await expectTotalsMatchRows(db);
+    });
+
     it("re-indexing from scratch with another chunk size, or committing in parts of a few logs, gives identical rows", async function () {
       const other = await fresh();
       await sync(chain, other, { chunkSize: 7 });
@@ -184,6 +189,7 @@ describe("api/indexer: following the ledger into the database", function () {
         const cp2 = await second.syncToHead();
         await second.stop();
         expect(cp2.number).to.be.greaterThan(cp1.number);
+        await expectTotalsMatchRows(db);
         const scratch = await fresh();
         await sync(chain, scratch);
         expect(await dumpTables(db)).to.deep.equal(await dumpTables(scratch));
@@ -221,6 +227,7 @@ describe("api/indexer: following the ledger into the database", function () {
         const after = (await db.db.selectFrom("audits").select("report_hash").execute()).map((a) => a.report_hash);
         expect(after).to.include(`0x${"bb".repeat(32)}`);
         expect(after).not.to.include(`0x${"aa".repeat(32)}`);
+        await expectTotalsMatchRows(db);
         const scratch = await fresh();
         await sync(chain, scratch);
         expect(await dumpTables(db)).to.deep.equal(await dumpTables(scratch));

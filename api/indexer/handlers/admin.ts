@@ -21,7 +21,9 @@ export function registerAdminHandlers(registry: HandlerRegistry): void {
       state.programDirty = true;
     })
     .on("ledger:AuditRecorded", ({ event: e, log, state }) => {
-      state.agreement(e.args.agreementId, log);
+      const a = state.agreement(e.args.agreementId, log);
+      // logs come in chain order: this one is the agreement's latest (the layout of AgreementsTable.last_audit)
+      a.lastAudit = JSON.stringify([lower(e.args.auditor), s(e.args.throughBlock), e.args.reportHash, e.args.clean, log.timestamp, log.blockNumber, log.logIndex, log.txHash]);
       state.inserts.audits.push({
         ...state.logRow(log),
         agreement_id: s(e.args.agreementId),

@@ -39,6 +39,7 @@ export function registerAgreementHandlers(registry: HandlerRegistry): void {
         periodCount,
         partners: [],
         pendingMigration: null,
+        lastAudit: null,
         updatedBlock: log.blockNumber,
       });
       state.dirty.agreements.add(id);
