@@ -15,6 +15,7 @@ import { revenueShareLedgerAbi, dsxCreditAbi } from "../../sdk/abis";
 import { newPglite, newPostgres, nodeRpc, postgresReachable, sharedChain, silentLogger, type SharedChain } from "./helpers/fixture";
 import { get, listen, validatorsFrom, type Json } from "./helpers/http";
 import { B200, DAY } from "../helpers/ledgerDriver";
+import { until } from "../helpers/until";
 import { expectedMigration, expectedPartner, expectedRevenueSigners, pendingViews } from "./helpers/views";
 
 const USAGE_LEAF_ENCODING = ["string", "uint256", "bytes32", "uint64", "uint64", "uint64"];
@@ -368,10 +369,7 @@ for (const engine of ["pglite", "postgres"] as const) {
       await chain.driver.call(chain.driver.admin, "recordAudit", 1n, 1n, `0x${"cd".repeat(32)}`, true);
       const target = Number(await chain.driver.publicClient.getBlockNumber());
       let status = 0;
-      for (let i = 0; i < 100 && status !== 200; i++) {
-        status = (await get(base, `/v1/agreements/1/audits?minBlock=${target}`)).status;
-        if (status !== 200) await new Promise((r) => setTimeout(r, 100));
-      }
+      await until(`block ${target} to be indexed`, async () => (status = (await get(base, `/v1/agreements/1/audits?minBlock=${target}`)).status) === 200, 10_000, () => `status ${status}`);
       expect(status).to.equal(200);
     });
 
@@ -388,7 +386,7 @@ for (const engine of ["pglite", "postgres"] as const) {
         let again: Awaited<ReturnType<typeof get>>;
         try {
           const head = Number(await chain.driver.publicClient.getBlockNumber({ cacheTime: 0 }));
-          for (let i = 0; i < 100 && (indexer.status().checkpoint?.number ?? 0) < head; i++) await new Promise((r) => setTimeout(r, 50));
+          await until("the index to reach the head", () => (indexer.status().checkpoint?.number ?? 0) >= head, 5_000, () => `checkpoint ${indexer.status().checkpoint?.number}, head ${head}`);
           expect(indexer.status().checkpoint?.number, "the index reaches the head").to.equal(head);
           before = await get(cached.base, "/v1/agreements/2/audits");
           again = await get(cached.base, "/v1/agreements/2/audits");
@@ -399,7 +397,7 @@ for (const engine of ["pglite", "postgres"] as const) {
         }
         expect(again.text, `${before.text}\n${again.text}`).to.equal(before.text); // served from the cache
         const sent = await chain.driver.call(chain.driver.admin, "recordAudit", 2n, 1n, `0x${"ee".repeat(32)}`, false);
-        for (let i = 0; i < 100 && (indexer.status().checkpoint?.number ?? 0) < Number(sent.blockNumber); i++) await new Promise((r) => setTimeout(r, 50));
+        await until("the index to reach the audit's block", () => (indexer.status().checkpoint?.number ?? 0) >= Number(sent.blockNumber), 5_000);
         const after = await get(cached.base, "/v1/agreements/2/audits");
         expect((after.body!.meta as Json).blockNumber).to.be.at.least(Number(sent.blockNumber));
         expect((after.body!.data as Json[]).length).to.equal((before.body!.data as Json[]).length + 1);
@@ -410,10 +408,7 @@ for (const engine of ["pglite", "postgres"] as const) {
 
     it("/v1/ready is 200 once caught up; /v1/health is live", async function () {
       let res = await get(base, "/v1/ready");
-      for (let i = 0; i < 50 && res.status !== 200; i++) {
-        await new Promise((r) => setTimeout(r, 100));
-        res = await get(base, "/v1/ready");
-      }
+      await until("/v1/ready to answer 200", async () => (res = await get(base, "/v1/ready")).status === 200, 5_000, () => res.text);
       expect(res.status, res.text).to.equal(200);
       expectValid("/v1/ready", res.body);
       expectValid("/v1/health", (await get(base, "/v1/health")).body);

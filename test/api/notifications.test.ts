@@ -13,6 +13,7 @@ import { NOTIFICATION_TYPES } from "../../api/notifications/types";
 import { iso } from "../../api/services/format";
 import { DAY, DSXC } from "../helpers/ledgerDriver";
 import { newPglite, newPostgres, nodeRpc, postgresReachable, sharedChain, silentLogger, type SharedChain } from "./helpers/fixture";
+import { until, untilValue } from "../helpers/until";
 import { get, listen, validatorsFrom, type Json } from "./helpers/http";
 
 function indexer(chain: SharedChain, db: DatabaseHandle, options: { chunkSize?: number; confirmations?: number; dueSoonSeconds?: number } = {}) {
@@ -34,17 +35,6 @@ const rowsOf = (db: DatabaseHandle): Promise<NotificationRow[]> => db.db.selectF
 /** The content of each notification by id (what must not depend on how or when it was derived). */
 function byId(rows: readonly NotificationRow[]) {
   return new Map(rows.map((r) => [r.id, { type: r.type, agreement: r.agreement_id, addresses: r.addresses, data: r.data, tx: r.tx_hash, log: r.log_index }]));
-}
-
-/** Polls `check` until it holds (a deadline, no fixed sleep). */
-async function until<T>(what: string, check: () => Promise<T | undefined> | T | undefined, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 /** Mines `n` empty blocks (so earlier ones become final). */
@@ -144,7 +134,7 @@ for (const engine of ["pglite", "postgres"] as const) {
         const restarted = await fresh();
         const first = indexer(chain, restarted, { chunkSize: 3 });
         first.start();
-        await until("the first notifications", async () => (await restarted.db.selectFrom("notification_state").selectAll().executeTakeFirst()) ?? undefined);
+        await until("the first notifications", async () => (await restarted.db.selectFrom("notification_state").selectAll().executeTakeFirst()) !== undefined, 20_000);
         await first.stop();
         const partial = (await rowsOf(restarted)).length;
         const second = indexer(chain, restarted, { chunkSize: 11 });
@@ -327,13 +317,13 @@ for (const engine of ["pglite", "postgres"] as const) {
         };
         const first = connect();
         listenTo(first);
-        await until("the replay", () => received.length >= 5 || undefined);
+        await until("the replay", () => received.length >= 5, 20_000);
         first.close();
-        await until("the server to see the client go", () => stream.open === 0 || undefined);
+        await until("the server to see the client go", () => stream.open === 0, 20_000);
         const upTo = received[received.length - 1].seq;
         const second = connect(String(upTo));
         listenTo(second);
-        await until("the rest of the replay", () => received.length >= all.length || undefined);
+        await until("the rest of the replay", () => received.length >= all.length, 20_000);
         expect(received.map((r) => r.id)).to.deep.equal(all.map((r) => r.id));
 
         // live: a payment becomes final and is pushed
@@ -342,7 +332,7 @@ for (const engine of ["pglite", "postgres"] as const) {
           await chain.driver.pay(1n, 3n * DSXC);
           await mine(chain, 2);
           await idx.syncToHead();
-          const pushed = await until("the live payment", () => received.find((r) => r.type === "payment.applied" && r.seq > all[all.length - 1].seq));
+          const pushed = await untilValue("the live payment", () => received.find((r) => r.type === "payment.applied" && r.seq > all[all.length - 1].seq), 20_000);
           const row = await db.db.selectFrom("notifications").selectAll().where("seq", "=", pushed.seq).executeTakeFirstOrThrow();
           expect(JSON.parse(row.data).amount).to.equal((3n * DSXC).toString());
           expect(received.filter((r) => r.id === pushed.id)).to.have.length(1);
@@ -360,11 +350,15 @@ for (const engine of ["pglite", "postgres"] as const) {
         const decoder = new TextDecoder();
         let text = "";
         const blockEvent = (n: number) =>
-          until(`event: block of ${n}`, async () => {
-            const { value } = await reader.read();
-            text += decoder.decode(value);
-            return text.split("\n\n").find((e) => e.startsWith("event: block\n") && (JSON.parse(e.split("data: ")[1]) as Json).blockNumber === n);
-          });
+          untilValue(
+            `event: block of ${n}`,
+            async () => {
+              const { value } = await reader.read();
+              text += decoder.decode(value);
+              return text.split("\n\n").find((e) => e.startsWith("event: block\n") && (JSON.parse(e.split("data: ")[1]) as Json).blockNumber === n);
+            },
+            20_000,
+          );
         try {
           const before = (await db.db.selectFrom("indexer_state").select("checkpoint_number").executeTakeFirstOrThrow()).checkpoint_number!;
           const first = await blockEvent(before);
@@ -395,8 +389,8 @@ for (const engine of ["pglite", "postgres"] as const) {
         await until("two heartbeats", async () => {
           const { value } = await reader.read();
           text += decoder.decode(value);
-          return (text.match(/: heartbeat/g) ?? []).length >= 2 || undefined;
-        });
+          return (text.match(/: heartbeat/g) ?? []).length >= 2;
+        }, 20_000);
         // nothing replayed: the stream starts after the newest notification
         expect(text).not.to.match(/^id: /m);
         stream.close();
@@ -405,8 +399,8 @@ for (const engine of ["pglite", "postgres"] as const) {
           const r = await reader.read();
           if (r.value) text += decoder.decode(r.value);
           done = r.done;
-          return done || undefined;
-        });
+          return done;
+        }, 20_000);
         expect(done).to.equal(true);
         controller.abort();
       });

@@ -8,6 +8,7 @@ import { Registry } from "prom-client";
 import { ConfigError } from "../../sdk/errors";
 import { newPglite, sharedChain, silentLogger } from "./helpers/fixture";
 import { listen } from "./helpers/http";
+import { until } from "../helpers/until";
 
 describe("api/server: configuration, rate limit and graceful shutdown", function () {
   this.timeout(180_000);
@@ -32,10 +33,7 @@ describe("api/server: configuration, rate limit and graceful shutdown", function
     const config = apiConfigSchema.parse({ rpcUrl: chain.node.url, chainId: 31337, port: 0, confirmations: 0, pollIntervalMs: 100, rateLimitPerMinute: 0 });
     const api = await startApi(config, silentLogger, { deployment: chain.deployment, database });
     let ready = 0;
-    for (let i = 0; i < 300 && ready !== 200; i++) {
-      ready = (await fetch(`${api.url}/v1/ready`)).status;
-      if (ready !== 200) await new Promise((r) => setTimeout(r, 100));
-    }
+    await until("/v1/ready to answer 200", async () => (ready = (await fetch(`${api.url}/v1/ready`)).status) === 200, 30_000, () => `status ${ready}`);
     expect(ready).to.equal(200);
     // close once the server has the request and before it has answered it
     const received = once(api.server, "request") as Promise<[IncomingMessage, ServerResponse]>;

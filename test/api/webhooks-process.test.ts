@@ -20,6 +20,7 @@ import { runCli } from "../../cli/main";
 import { prng } from "../../scripts/lib/prng";
 import { startHardhatNode, type RunningNode } from "../helpers/hardhatNode";
 import { DSXC, LedgerDriver } from "../helpers/ledgerDriver";
+import { until } from "../helpers/until";
 import { newPostgres, postgresReachable } from "./helpers/fixture";
 
 const ROOT = path.join(__dirname, "..", "..");
@@ -98,14 +99,6 @@ async function bundleApi(outfile: string): Promise<void> {
       },
     ],
   });
-}
-
-async function until(condition: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 describe("api/webhooks: delivery by real API processes (PostgreSQL)", function () {
@@ -241,7 +234,7 @@ describe("api/webhooks: delivery by real API processes (PostgreSQL)", function (
       receiver.onRequest = undefined;
       api = startApi(database.url);
     }
-    await until(() => allDelivered(database), 90_000, `every notification delivered (seed ${seed})`);
+    await until(`every notification delivered (seed ${seed})`, () => allDelivered(database), 90_000);
     api.kill("SIGTERM");
     await exited(api);
     expect(api.exitCode, api.log.join("")).to.equal(0);
@@ -270,20 +263,20 @@ describe("api/webhooks: delivery by real API processes (PostgreSQL)", function (
     receiver.received.length = 0;
     const owner = async () => (await database.db.selectFrom("indexer_state").select("lease_owner").executeTakeFirst())?.lease_owner ?? "";
     const first = startApi(database.url);
-    await until(async () => (await owner()).includes(`:${first.pid}:`), 60_000, "the first process to take the lease");
+    await until("the first process to take the lease", async () => (await owner()).includes(`:${first.pid}:`), 60_000);
     const second = startApi(database.url);
     await audits(3);
-    await until(() => allDelivered(database), 60_000, "every notification delivered by the first process");
+    await until("every notification delivered by the first process", () => allDelivered(database), 60_000);
     const claimers = async () => new Set((await database.db.selectFrom("webhook_deliveries").select("claimed_by").execute()).map((d) => d.claimed_by));
     expect([...(await claimers())].every((c) => c?.includes(`:${first.pid}:`)), "claimed by the lease holder only").to.equal(true);
     expect(second.exitCode).to.equal(null);
 
     first.kill("SIGKILL");
     await exited(first);
-    await until(async () => (await owner()).includes(`:${second.pid}:`), 60_000, "the second process to take the lease");
+    await until("the second process to take the lease", async () => (await owner()).includes(`:${second.pid}:`), 60_000);
     const before = (await notificationIds(database)).length;
     await audits(2);
-    await until(async () => (await notificationIds(database)).length > before && (await allDelivered(database)), 60_000, "the new notifications delivered by the second process");
+    await until("the new notifications delivered by the second process", async () => (await notificationIds(database)).length > before && (await allDelivered(database)), 60_000);
     const late = await database.db.selectFrom("webhook_deliveries").select("claimed_by").where("notification_seq", ">", before).execute();
     expect(late.length).to.be.at.least(2);
     expect(late.every((d) => d.claimed_by?.includes(`:${second.pid}:`)), "claimed by the new lease holder").to.equal(true);
@@ -316,7 +309,7 @@ describe("api/webhooks: delivery by real API processes (PostgreSQL)", function (
       const again = await dsx("webhooks", "redeliver", String(rows[0].id));
       expect(again.code, again.text).to.equal(0);
       expect(again.text).to.match(/queued again/);
-      await until(() => receiver.received.slice(seen).some((r) => r.id === eventId && r.answered), 30_000, "the redelivery");
+      await until("the redelivery", () => receiver.received.slice(seen).some((r) => r.id === eventId && r.answered), 30_000);
       const bad = await dsx("webhooks", "redeliver", "evt_nope");
       expect(bad.code).to.equal(1);
       expect(bad.text).to.match(/neither a delivery id nor an event id.*dsx webhooks deliveries/);

@@ -22,6 +22,7 @@ import { loadSubscriptions, type Subscription } from "../../api/webhooks/subscri
 import { ConfigError } from "../../sdk/errors";
 import { apiConfigSchema } from "../../api/config";
 import { startApi } from "../../api/server";
+import { until } from "../helpers/until";
 import { newPglite, newPostgres, postgresReachable, sharedChain, silentLogger, type SharedChain } from "./helpers/fixture";
 import type { DatabaseHandle } from "../../api/db/database";
 
@@ -46,15 +47,6 @@ async function receiver(answer: (n: number) => number = () => 200) {
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const port = (server.address() as AddressInfo).port;
   return { server, port, url: `http://127.0.0.1:${port}/hook`, requests };
-}
-
-/** Waits for `condition` (polled every 25 ms) up to `ms`. */
-async function until(condition: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 function drafts(from: number, count: number): NotificationDraft[] {
@@ -203,8 +195,8 @@ for (const engine of ["pglite", "postgres"] as const) {
       try {
         const d = await start([sub("a", r.url), sub("usage-only", other.url, { events: ["usage.*"] }), sub("off", other.url, { enabled: false })]);
         const ids = await notify(d, 5);
-        await until(() => r.requests.length >= 5, 30_000, "5 deliveries");
-        await until(async () => (await countByStatus(database.db)).delivered >= 5, 10_000, "5 delivered rows");
+        await until("5 deliveries", () => r.requests.length >= 5, 30_000);
+        await until("5 delivered rows", async () => (await countByStatus(database.db)).delivered >= 5, 10_000);
         expect(other.requests).to.have.length(0);
         const seen = r.requests.map((q) => {
           const header = String(q.headers["dsx-signature"]);
@@ -237,13 +229,13 @@ for (const engine of ["pglite", "postgres"] as const) {
       const d = await start([sub("down", `http://127.0.0.1:${port}/hook`)], { retry: { baseDelayMs: 20, maxDelayMs: 200, retryForMs: 600_000 }, concurrency: 3 });
       const ids = await notify(d, 8);
       // every delivery has failed at least twice (connection refused) before the receiver comes back
-      await until(async () => (await listDeliveries(database.db, { subscriptionId: "down" })).every((row) => row.attempts >= 2), 30_000, "two failed attempts each");
+      await until("two failed attempts each", async () => (await listDeliveries(database.db, { subscriptionId: "down" })).every((row) => row.attempts >= 2), 30_000);
       const failed = await listDeliveries(database.db, { subscriptionId: "down" });
       expect(failed.every((row) => row.status === "pending" && row.last_status === null && row.last_error !== null)).to.equal(true);
       // the claims are counted at once, the outcomes once recorded: at least the first attempt of each
       expect(d.metrics.failedAttempts).to.be.at.least(8);
       r.server.listen(port, "127.0.0.1");
-      await until(async () => (await countByStatus(database.db)).pending === 0, 30_000, "every delivery delivered");
+      await until("every delivery delivered", async () => (await countByStatus(database.db)).pending === 0, 30_000);
       const received = r.requests.map((q) => (JSON.parse(q.body) as { id: string }).id);
       expect([...new Set(received)].sort()).to.deep.equal([...ids].sort());
       for (const q of r.requests) expect(q.headers["dsx-event-id"]).to.equal((JSON.parse(q.body) as { id: string }).id);
@@ -258,7 +250,7 @@ for (const engine of ["pglite", "postgres"] as const) {
         const d = await start([sub("flaky", r.url)], { retry: { baseDelayMs: 10, maxDelayMs: 20, retryForMs: 300 } });
         registerWebhookMetrics(registry, database.db, () => d.metrics);
         const [id] = await notify(d, 1);
-        await until(async () => (await listDeliveries(database.db, { notificationId: id }))[0]?.status === "failed", 30_000, "the delivery to fail");
+        await until("the delivery to fail", async () => (await listDeliveries(database.db, { notificationId: id }))[0]?.status === "failed", 30_000);
         const [row] = await listDeliveries(database.db, { notificationId: id });
         expect(row.last_status).to.equal(500);
         expect(row.attempts).to.be.at.least(2);
@@ -270,7 +262,7 @@ for (const engine of ["pglite", "postgres"] as const) {
         const before = r.requests.length;
         const queued = await redeliver(database.db, { deliveryId: row.id }, Date.now());
         expect(queued.map((q) => q.status)).to.deep.equal(["pending"]);
-        await until(async () => (await listDeliveries(database.db, { notificationId: id }))[0]?.status === "delivered", 30_000, "the redelivery");
+        await until("the redelivery", async () => (await listDeliveries(database.db, { notificationId: id }))[0]?.status === "delivered", 30_000);
         const again = r.requests.slice(before);
         expect(again.map((q) => q.headers["dsx-event-id"])).to.deep.equal([id]);
         expect((JSON.parse(again[0].body) as { id: string }).id).to.equal(id);
@@ -294,9 +286,9 @@ for (const engine of ["pglite", "postgres"] as const) {
           retry: { baseDelayMs: 10, maxDelayMs: 20, retryForMs: 600_000 },
         });
         const [id] = await notify(d, 1);
-        await until(async () => (await listDeliveries(database.db, { notificationId: id }))[0]?.last_error?.includes("no answer within 200 ms") ?? false, 30_000, "a timeout");
+        await until("a timeout", async () => (await listDeliveries(database.db, { notificationId: id }))[0]?.last_error?.includes("no answer within 200 ms") ?? false, 30_000);
         stall = false;
-        await until(async () => (await listDeliveries(database.db, { notificationId: id }))[0]?.status === "delivered", 30_000, "delivery after the stall");
+        await until("delivery after the stall", async () => (await listDeliveries(database.db, { notificationId: id }))[0]?.status === "delivered", 30_000);
       } finally {
         for (const res of stalled) res.destroy();
         server.closeAllConnections();
@@ -325,10 +317,10 @@ describe("api/webhooks: the API process delivers the chain's notifications and r
     try {
       const ids = async () => (await database.db.selectFrom("notifications").select("id").execute()).map((r) => r.id);
       const head = Number(await chain.driver.publicClient.getBlockNumber());
-      await until(async () => (await database.db.selectFrom("notification_state").select("notified_through").executeTakeFirst())?.notified_through === head, 60_000, "the notifications of the chain");
+      await until("the notifications of the chain", async () => (await database.db.selectFrom("notification_state").select("notified_through").executeTakeFirst())?.notified_through === head, 60_000);
       const all = await ids();
       expect(all.length).to.be.greaterThan(10);
-      await until(() => new Set(first.requests.map((q) => q.headers["dsx-event-id"])).size === all.length, 60_000, "every notification delivered");
+      await until("every notification delivered", () => new Set(first.requests.map((q) => q.headers["dsx-event-id"])).size === all.length, 60_000);
       for (const q of first.requests) stripe.webhooks.constructEvent(q.body, String(q.headers["dsx-signature"]), SECRET);
       const types = new Set(first.requests.map((q) => (JSON.parse(q.body) as { type: string }).type));
       expect([...types]).to.include.members(["governance.change_proposed", "usage.batch_recorded", "payment.applied", "audit.recorded"]);
@@ -337,12 +329,12 @@ describe("api/webhooks: the API process delivers the chain's notifications and r
       fs.writeFileSync(file, "{ not json");
       process.emit("SIGHUP", "SIGHUP");
       await redeliver(database.db, { notificationId: all[0] }, Date.now());
-      await until(() => first.requests.filter((q) => q.headers["dsx-event-id"] === all[0]).length === 2, 30_000, "the redelivery to the first receiver");
+      await until("the redelivery to the first receiver", () => first.requests.filter((q) => q.headers["dsx-event-id"] === all[0]).length === 2, 30_000);
       // a good one: the next attempts use it
       writeFile(second.url);
       process.emit("SIGHUP", "SIGHUP");
       await redeliver(database.db, { notificationId: all[1] }, Date.now());
-      await until(() => second.requests.some((q) => q.headers["dsx-event-id"] === all[1]), 30_000, "the redelivery to the second receiver");
+      await until("the redelivery to the second receiver", () => second.requests.some((q) => q.headers["dsx-event-id"] === all[1]), 30_000);
     } finally {
       await api.close();
       first.server.close();

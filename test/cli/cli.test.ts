@@ -12,6 +12,7 @@ import { buildProgram } from "../../cli/main";
 import { mintSettlement, openLedgerContext } from "../../sdk";
 import { advanceTime, NODE_KEYS, startHardhatNode, type RunningNode } from "../helpers/hardhatNode";
 import { SACCT_HEADER, sacctLine } from "../oracle/crash/usageChain";
+import { until } from "../helpers/until";
 import { writeStripe } from "../oracle/revenue-support";
 import { addressOf, dsx, jsonOf, scratch, spawnDsx, startDsx, ok, fails } from "./support";
 
@@ -443,11 +444,16 @@ describe("dsx: every subcommand end to end on a hardhat node", function () {
       try {
         const { url } = JSON.parse(api.line) as { url: string };
         let agreements: { data?: unknown[] } = {};
-        for (let i = 0; i < 100 && (agreements.data?.length ?? 0) < 3; i++) {
-          const res = await fetch(`${url}/v1/agreements`);
-          if (res.ok) agreements = (await res.json()) as { data?: unknown[] };
-          if ((agreements.data?.length ?? 0) < 3) await new Promise((r) => setTimeout(r, 200));
-        }
+        await until(
+          "the API to index the 3 agreements",
+          async () => {
+            const res = await fetch(`${url}/v1/agreements`);
+            if (res.ok) agreements = (await res.json()) as { data?: unknown[] };
+            return (agreements.data?.length ?? 0) >= 3;
+          },
+          20_000,
+          api.stderr,
+        );
         expect(agreements.data, api.stderr()).to.have.length(3);
       } finally {
         const code = await api.stop();

@@ -22,6 +22,7 @@ import { PackBuilder, packLines, packSlices, packSliceLeaf } from "../../oracle/
 import { sliceRecord, WindowGrid } from "../../oracle/usage/slicing";
 import { UsageState, type NewPack } from "../../oracle/state/usageState";
 import { prng } from "../../scripts/lib/prng";
+import { until } from "../helpers/until";
 
 const H = 1_790_000_000n - (1_790_000_000n % 3600n);
 const LEDGER = "0xa513E6E4b8f2a923D98304ec87F64353C4D5C853" as const;
@@ -101,15 +102,6 @@ describe("usage oracle fast paths", function () {
     });
 
     describe("on the worker thread", function () {
-      /** Polls `done` until it holds (the worker answers in its own time), at most 20 s. */
-      async function until(done: () => boolean, what: string): Promise<void> {
-        const deadline = Date.now() + 20_000;
-        while (!done()) {
-          if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-          await new Promise((resolve) => setTimeout(resolve, 5));
-        }
-      }
-
       /** `keccak256(keccak256(abi.encode(leaf)))` with viem's ABI encoder and @noble/hashes. */
       const reference = (l: UsageLeaf) =>
         Buffer.from(keccak_256(keccak_256(Buffer.from(encodeAbiParameters(USAGE_LEAF_ENCODING.map((type) => ({ type })), l).slice(2), "hex"))));
@@ -128,7 +120,7 @@ describe("usage oracle fast paths", function () {
               worker.addLeaf(l);
               here.addLeaf(l);
               // let the worker catch up now and then, so that both it and this thread hash blocks
-              if (i % 300 === 299) await until(() => !pool.busy(), "the worker");
+              if (i % 300 === 299) await until("the worker", () => !pool.busy(), 20_000); // the worker answers in its own time
             }
             const hashes = worker.hash();
             expect(hashes.equals(here.hash()), `budget ${budget}`).to.equal(true);
@@ -192,7 +184,7 @@ describe("usage oracle fast paths", function () {
           const random = prng(10);
           const hasher = new LeafHasher({ budget: 4096, pool });
           for (let i = 0; i < 20; i++) hasher.addLeaf(leaf(i, random));
-          await until(() => !pool.busy(), "the worker");
+          await until("the worker", () => !pool.busy(), 20_000);
           expect(() => hasher.hash()).to.throw(/leaf hash worker thread failed \(injected fault/);
           expect(hasher.count).to.equal(0);
           // a hasher on the same pool is refused; without the worker it hashes
