@@ -57,6 +57,15 @@ function statementName(text: string): string {
 }
 
 /**
+ * Prepared statements keep one generic plan: the read statements' plans do not depend on their values (each is an
+ * index range bounded by the page), and PostgreSQL's default re-plans a statement whose generic plan it rates dearer
+ * at every execution (the status list: planning as long as executing; BENCHMARKS.md). Unnamed statements (the
+ * indexer's writes) are planned per execution either way. On PostgreSQL it is sent first on each new connection
+ * (node-postgres runs a client's queries in order).
+ */
+const GENERIC_PLANS = "set plan_cache_mode = force_generic_plan";
+
+/**
  * The pool Kysely uses, with reads sent as named prepared statements: parsed and planned once per connection
  * instead of once per request.
  */
@@ -89,6 +98,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
           oid === INT8_OID ? int8ToNumber : oid === NUMERIC_OID ? (v: string) => v : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
       },
     });
+    pool.on("connect", (client) => void client.query(GENERIC_PLANS).catch(() => undefined));
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: preparingPool(pool) }) });
     handle = { db, engine: "postgres", close: () => db.destroy() };
   } else {
@@ -99,6 +109,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
       loadDataDir: options.loadDataDir,
       parsers: { [types.INT8]: (v: string) => int8ToNumber(v), [types.NUMERIC]: (v: string) => v },
     });
+    await instance.exec(GENERIC_PLANS);
     const db = new Kysely<Database>({ dialect: new PGliteDialect(instance) });
     handle = { db, engine: "pglite", close: () => db.destroy(), pglite: instance };
   }
