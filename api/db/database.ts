@@ -6,6 +6,7 @@ import { Kysely, PostgresDialect, sql, type PostgresPool, type PostgresPoolClien
 import pg from "pg";
 import { PGliteDialect } from "./pgliteDialect";
 import { DDL, SCHEMA_VERSION, type Database } from "./schema";
+import { int8ToNumber, numericAsText } from "./values";
 
 /** Which engine serves the database. */
 export type Engine = "pglite" | "postgres";
@@ -33,12 +34,6 @@ export interface DatabaseHandle {
 const INT8_OID = 20;
 const NUMERIC_OID = 1700;
 
-/** int8 → JS number (block numbers and unix times are far below 2^53); numeric stays a decimal string. */
-function int8ToNumber(value: string): number {
-  const n = Number(value);
-  if (!Number.isSafeInteger(n)) throw new RangeError(`int8 value ${value} is beyond 2^53`);
-  return n;
-}
 
 /** Reads whose SQL text is kept prepared per connection (the routes' texts are constant: db/template.ts). */
 const PREPARED_READ = /^\s*(select|with)\b/i;
@@ -95,7 +90,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
       max: options.poolSize ?? 10,
       types: {
         getTypeParser: ((oid: number, format?: "text" | "binary") =>
-          oid === INT8_OID ? int8ToNumber : oid === NUMERIC_OID ? (v: string) => v : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+          oid === INT8_OID ? int8ToNumber : oid === NUMERIC_OID ? numericAsText : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
       },
     });
     pool.on("connect", (client) => void client.query(GENERIC_PLANS).catch(() => undefined));
@@ -107,7 +102,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     if (options.dataDir) fs.mkdirSync(options.dataDir, { recursive: true });
     const instance = await PGlite.create(options.dataDir, {
       loadDataDir: options.loadDataDir,
-      parsers: { [types.INT8]: (v: string) => int8ToNumber(v), [types.NUMERIC]: (v: string) => v },
+      parsers: { [types.INT8]: int8ToNumber, [types.NUMERIC]: numericAsText },
     });
     await instance.exec(GENERIC_PLANS);
     const db = new Kysely<Database>({ dialect: new PGliteDialect(instance) });

@@ -24,6 +24,7 @@ import {
   type QueryResult,
   type TransactionSettings,
 } from "kysely";
+import { int8ToNumber, numericAsText } from "./values";
 
 /** Statements kept prepared (per SQL text); beyond it, statements run unprepared. */
 const MAX_PREPARED = 512;
@@ -63,6 +64,43 @@ export class PGliteQueryError extends Error {
 }
 
 type Parsers = PGlite["parsers"];
+type FieldParser = (value: string, oid: number) => unknown;
+
+const BOOL_OID = 16;
+const INT8_OID = 20;
+const INT2_OID = 21;
+const INT4_OID = 23;
+const TEXT_OID = 25;
+const VARCHAR_OID = 1043;
+const NUMERIC_OID = 1700;
+
+/**
+ * How a field's text becomes its value. The fast kinds give exactly what the instance's parser gives for
+ * PostgreSQL's text output of that type, without a string per field where none is needed: integers of up to 15
+ * digits read from the bytes (`int8ToNumber` and `+text` agree there), booleans from their byte, numeric as a slice
+ * of the answer decoded once (ASCII), text likewise unless it holds a byte ≥ 0x80 (then UTF-8). Anything else, or
+ * a parser of another kind, takes the parser. test/api/db.test.ts compares the two paths on every kind.
+ */
+const enum Kind {
+  Parser,
+  Integer,
+  Bool,
+  Ascii,
+  Text,
+}
+
+function kindOf(oid: number, parser: FieldParser | undefined): Kind {
+  if (oid === INT8_OID) return parser === int8ToNumber ? Kind.Integer : Kind.Parser;
+  if (oid === INT2_OID || oid === INT4_OID) return parser === types.parsers[oid] ? Kind.Integer : Kind.Parser;
+  if (oid === BOOL_OID) return parser === types.parsers[oid] ? Kind.Bool : Kind.Parser;
+  if (oid === NUMERIC_OID) return parser === numericAsText ? Kind.Ascii : Kind.Parser;
+  // PGlite's own text parsers are the identity
+  if (oid === TEXT_OID || oid === VARCHAR_OID) return parser === undefined || parser === types.parsers[oid] ? Kind.Text : Kind.Parser;
+  return Kind.Parser;
+}
+
+/** A character beyond ASCII in a latin1-decoded field (its bytes are UTF-8 to decode again). */
+const NON_ASCII = /[\x80-\xff]/;
 
 /**
  * Reads the backend messages of one Bind/Describe/Execute/Sync batch: the rows (values parsed by type OID
@@ -74,8 +112,11 @@ function readAnswer<R>(bytes: Uint8Array, parsers: Parsers, query: string): Quer
   const int16 = (p: number): number => (buf[p] << 8) | buf[p + 1];
   const rows: R[] = [];
   let names: string[] = [];
-  let fieldParsers: (((value: string, oid: number) => unknown) | undefined)[] = [];
+  let fieldParsers: (FieldParser | undefined)[] = [];
+  let kinds: Kind[] = [];
   let oids: number[] = [];
+  // the answer as one latin1 string (one char per byte): ASCII fields are slices of it
+  let latin1: string | undefined;
   let affected: bigint | undefined;
   let error: PGliteQueryError | undefined;
   let at = 0;
@@ -89,6 +130,7 @@ function readAnswer<R>(bytes: Uint8Array, parsers: Parsers, query: string): Quer
         const count = int16(start);
         names = new Array<string>(count);
         fieldParsers = new Array(count);
+        kinds = new Array<Kind>(count);
         oids = new Array<number>(count);
         let p = start + 2;
         for (let i = 0; i < count; i++) {
@@ -98,6 +140,7 @@ function readAnswer<R>(bytes: Uint8Array, parsers: Parsers, query: string): Quer
           const oid = int32(p + 6);
           oids[i] = oid;
           fieldParsers[i] = parsers[oid] ?? types.parsers[oid];
+          kinds[i] = kindOf(oid, fieldParsers[i]);
           p += 18;
         }
         break;
@@ -112,12 +155,28 @@ function readAnswer<R>(bytes: Uint8Array, parsers: Parsers, query: string): Quer
           p += 4;
           if (size < 0) {
             row[names[i]] = null;
+            continue;
+          }
+          const kind = kinds[i];
+          if (kind === Kind.Integer && size <= 15) {
+            let q = p;
+            const negative = buf[q] === 0x2d;
+            if (negative) q++;
+            let n = 0;
+            for (; q < p + size; q++) n = n * 10 + (buf[q] - 0x30);
+            row[names[i]] = negative ? -n : n;
+          } else if (kind === Kind.Bool) {
+            row[names[i]] = buf[p] === 0x74; // 't'
+          } else if (kind === Kind.Ascii || kind === Kind.Text) {
+            latin1 ??= buf.toString("latin1");
+            const text = latin1.slice(p, p + size);
+            row[names[i]] = kind === Kind.Text && NON_ASCII.test(text) ? buf.toString("utf8", p, p + size) : text;
           } else {
             const text = buf.toString("utf8", p, p + size);
             const parse = fieldParsers[i];
             row[names[i]] = parse === undefined ? text : parse(text, oids[i]);
-            p += size;
           }
+          p += size;
         }
         rows.push(row as R);
         break;
