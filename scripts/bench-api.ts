@@ -4,7 +4,8 @@
 // (the default) and without it. The load generator is wrk when it is installed (`apt-get install wrk`; C,
 // light on a 2-core machine), else autocannon — either way in its own process, never in the server's. Routes
 // are measured in rounds (baseline first in each) and the median round is reported, so a burst of load from
-// elsewhere on the machine shifts a round, not the ratios.
+// elsewhere on the machine shifts a round, not the ratios. The `*-bytes` routes are ceilings: bare Express sending
+// the very answers of the agreement, list and usage routes (captured at start), i.e. the cost of their size alone.
 // PGlite by default; PostgreSQL when BENCH_DATABASE_URL names a server (the bench creates a database of its own
 // there and drops it at the end). A benchmark, not a test: it prints figures.
 //   npm run bench:api
@@ -232,6 +233,17 @@ async function serve(): Promise<void> {
   const servers = [app, uncached, baseline].map((a) => a.listen(0, "127.0.0.1"));
   await Promise.all(servers.map((s) => new Promise((r) => s.once("listening", r))));
   const [api, unc, base] = servers.map((s) => (s.address() as { port: number }).port);
+  // the ceilings: bare Express sending the very bytes the API answers (captured once from the uncached app), so the
+  // cost of the answers' size alone is measured beside the API's
+  const bodies = new Map<string, string[]>();
+  for (const [key, paths] of Object.entries(ceilingPaths())) {
+    bodies.set(key, await Promise.all(paths.map(async (p) => (await fetch(`http://127.0.0.1:${unc}${p}`)).text())));
+  }
+  baseline.get("/body/:key/:i", (req, res) => {
+    const body = bodies.get(req.params.key)?.[Number(req.params.i)];
+    if (body === undefined) res.status(404).end();
+    else res.type("application/json").send(body);
+  });
   const ports: Ports = { api, uncached: unc, baseline: base, engine: handle.engine, seedMs };
   process.stdout.write(JSON.stringify(ports) + "\n");
 }
@@ -346,6 +358,12 @@ async function main(): Promise<void> {
       { key: "list-uncached", name: "GET /v1/agreements?status=Active&limit=50, cache off", origin: uncached, paths: listPaths() },
       { key: "usage", name: "GET /v1/agreements/:id/usage?limit=50", origin: api, paths: ids.map((id) => `/v1/agreements/${id}/usage?limit=50`) },
       { key: "usage-uncached", name: "GET /v1/agreements/:id/usage?limit=50, cache off", origin: uncached, paths: ids.map((id) => `/v1/agreements/${id}/usage?limit=50`) },
+      ...Object.entries(ceilingPaths()).map(([key, paths]) => ({
+        key: `${key}-bytes`,
+        name: `ceiling: bare Express sending the ${key} answers' bytes`,
+        origin: `http://127.0.0.1:${ports.baseline}`,
+        paths: paths.map((_, i) => `/body/${key}/${i}`),
+      })),
     ];
     const only = process.env.BENCH_ROUTES?.split(",");
     const selected = routes.filter((r) => r.key === "baseline" || !only || only.includes(r.key));
@@ -408,6 +426,16 @@ async function main(): Promise<void> {
     child.kill("SIGTERM");
     await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 15_000))]);
   }
+}
+
+/** The API paths whose answers the ceiling routes send again from bare Express (`<key>-bytes`). */
+function ceilingPaths(): Record<"agreement" | "list" | "usage", string[]> {
+  const ids = Array.from({ length: AGREEMENTS }, (_, i) => i + 1);
+  return {
+    agreement: ids.map((id) => `/v1/agreements/${id}`),
+    list: listPaths(),
+    usage: ids.map((id) => `/v1/agreements/${id}/usage?limit=50`),
+  };
 }
 
 /** 20 pages of 50 Active agreements (every tenth agreement is Terminated), spread over the whole id range. */
