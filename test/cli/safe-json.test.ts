@@ -7,8 +7,9 @@
 import { expect } from "chai";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { id as utf8Keccak, Interface, type JsonFragment } from "ethers";
+import { id as utf8Keccak } from "ethers";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
+import { txBuilderCalldata as appCalldata } from "../helpers/txBuilder";
 import { parseEventLogs, type Address, type Hex, type Log } from "viem";
 import type { Command } from "commander";
 import { buildProgram } from "../../cli/main";
@@ -64,48 +65,10 @@ function txBuilderValidates(batch: SafeBatchFile): boolean {
   return txBuilderChecksum(target) === checksum;
 }
 
-/** utils.ts `parseStringToArray`: "[a, [b, c]]" → ["a", "[b, c]"]. */
-function parseStringToArray(value: string): string[] {
-  let items = 0;
-  let depth = 0;
-  const out: string[] = [];
-  for (const char of value.trim().slice(1, -1)) {
-    if (char === "," && depth === 0) {
-      items++;
-      continue;
-    }
-    if (char === "[") depth++;
-    if (char === "]") depth--;
-    out[items] = `${out[items] ?? ""}${char}`.trim();
-  }
-  return out;
-}
-
-/** utils.ts `parseInputValue`, for the types the ledger's functions take. */
-function parseInputValue(type: string, value: string): unknown {
-  const trimmed = value.trim();
-  if (type === "bool") {
-    if (["true", "1"].includes(trimmed.toLowerCase())) return true;
-    if (["false", "0"].includes(trimmed.toLowerCase())) return false;
-    throw new Error("Invalid Boolean value");
-  }
-  if (/^u?int\d*$/.test(type)) return BigInt(trimmed.replace(/["']/g, ""));
-  if (type.startsWith("tuple")) return JSON.parse(trimmed);
-  if (/^string\[/.test(type)) return JSON.parse(trimmed);
-  if (/\[\d*\]$/.test(type)) {
-    const base = type.replace(/(\[\d*\])+$/, "");
-    return parseStringToArray(trimmed).map((item) => parseInputValue(base, item.replace(/["']/g, "")));
-  }
-  return value;
-}
-
-/** utils.ts `encodeToHexData`: the calldata the app builds from `contractMethod` and `contractInputsValues`. */
+/** The Transaction Builder's calldata of a decoded call (a decoded call carries no raw data). */
 function txBuilderCalldata(tx: SafeBatchTransaction): Hex {
   expect(tx.data, "a decoded call carries no raw data").to.equal(null);
-  const method = tx.contractMethod!;
-  const values = method.inputs.map((input, i) => parseInputValue(input.type, tx.contractInputsValues![input.name || String(i)] || ""));
-  const fragment: JsonFragment = { type: "function", name: method.name, inputs: method.inputs, outputs: [], stateMutability: method.payable ? "payable" : "nonpayable" };
-  return new Interface([fragment]).encodeFunctionData(method.name, values) as Hex;
+  return appCalldata(tx);
 }
 
 interface PreparedRun {

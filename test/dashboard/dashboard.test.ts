@@ -3,17 +3,15 @@
 // the address search, the evidence proof check and the live refresh work; screenshots of the main pages
 // go to test-results/dashboard/.
 import { expect } from "chai";
-import type { Browser, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { DASHBOARD_CSP } from "../../api/dashboard";
 import { DSXC } from "../helpers/ledgerDriver";
-import { CHROMIUM, launchChromium, openPage, ready, screenshot, type OpenOptions, type OpenPage, type Problem } from "./helpers/browser";
-import { startStack, type Stack } from "./helpers/stack";
+import { ready, screenshot, unexpectedProblems, type OpenOptions, type OpenPage, type Problem } from "./helpers/browser";
+import { dashboardSuite, type Json } from "./helpers/suite";
 
 // Page-side callbacks run in the browser; this Node project compiles without the DOM library.
 declare const document: any, window: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- the browser's, untyped here
 declare function getComputedStyle(element: unknown): { outlineStyle: string };
-
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- API bodies, checked field by field
 
 // ------------------------------------------------------------------ expected text, computed here on its own
 
@@ -44,42 +42,24 @@ function left(secondsLeft: number): string {
 /** An ISO time as unix seconds. */
 const unix = (iso: string) => Math.floor(Date.parse(iso) / 1000);
 
-/** Network errors the dashboard causes on purpose: a 404 it asked for and explains on the page. */
-function unexpected(problems: Problem[], expected404: RegExp[] = []): Problem[] {
-  // an agreement with no audit may answer 404 on the audit route: the page says "no audit yet"
-  const allowed = [/\/v1\/agreements\/\d+\/audit$/, ...expected404];
-  return problems.filter(
-    (p) =>
-      !(p.kind === "console" && /status of 404/.test(p.text) && allowed.some((r) => r.test(p.url))) &&
-      // a poll still in flight when a test navigates away
-      !(p.kind === "requestfailed" && p.text === "net::ERR_ABORTED"),
-  );
-}
+/**
+ * Network errors the dashboard causes on purpose: a 404 it asked for and explains on the page (an agreement with no
+ * audit: "no audit yet"; and `expected404`), a poll still in flight when a test navigates away.
+ */
+const unexpected = (problems: Problem[], expected404: RegExp[] = []): Problem[] => unexpectedProblems(problems, [/\/v1\/agreements\/\d+\/audit$/, ...expected404]);
 
 describe("api/dashboard: the dashboard in Debian's Chromium against the real API", function () {
   this.timeout(180_000);
-  let stack: Stack;
-  let browser: Browser;
-  const pages: OpenPage[] = [];
-
-  const api = async (path: string): Promise<Json> => {
-    const res = await fetch(stack.url + path);
-    expect(res.status, path).to.equal(200);
-    return (await res.json()) as Json;
-  };
+  const suite = dashboardSuite();
+  const api = (path: string): Promise<Json> => suite.body(path);
   const all = async (path: string): Promise<Json[]> => (await api(`${path}${path.includes("?") ? "&" : "?"}limit=500`)).data as Json[];
 
   /**
    * Opens a page in a browser whose clock is a week off the chain's: deadlines and countdowns must come from the
    * indexed block's time (`meta.blockTimestamp`), not from the browser.
    */
-  async function open(path: string, view: string, options: OpenOptions = {}): Promise<OpenPage> {
-    const p = await openPage(browser, { now: (Number(stack.facts.chainNow) + 7 * 86_400) * 1000, ...options });
-    pages.push(p);
-    await p.page.goto(stack.url + path);
-    await ready(p.page, view);
-    return p;
-  }
+  const open = (path: string, view: string, options: OpenOptions = {}): Promise<OpenPage> =>
+    suite.open(path, view, { now: (Number(suite.stack.facts.chainNow) + 7 * 86_400) * 1000, ...options });
   const field = (page: Page, name: string) =>
     page.locator(`[data-field="${name}"]`).evaluate((el) => ({ raw: el.getAttribute("data-raw"), text: el.querySelector(".value")?.textContent ?? el.textContent }));
   const cell = (page: Page, row: string, col: string) =>
@@ -100,28 +80,10 @@ describe("api/dashboard: the dashboard in Debian's Chromium against the real API
     countdown: unix(effectiveAt) > unix(blockTimestamp) ? left(unix(effectiveAt) - unix(blockTimestamp)) : due,
   });
 
-  before(async function () {
-    if (!CHROMIUM) {
-      console.log("    skipped: no Chromium binary — install Debian's package (apt-get install -y chromium) or set CHROMIUM_PATH");
-      this.skip();
-    }
-    stack = await startStack();
-    browser = await launchChromium();
-  });
-
-  afterEach(async function () {
-    for (const p of pages.splice(0)) await p.close();
-  });
-
-  after(async function () {
-    await browser?.close();
-    await stack?.stop();
-  });
-
   it("when asked for / or a page route, it answers the page with a self-only CSP and leaves /v1, /docs and /openapi.json alone", async function () {
-    const { facts } = stack;
+    const { facts } = suite.stack;
     for (const path of ["/", "/accounts", `/agreements/${facts.a1}`, `/partners/${facts.partnerF}`, `/accounts/${facts.startups[0]}`, `/usage-batches/${facts.evidenceBatch}`]) {
-      const res = await fetch(stack.url + path);
+      const res = await fetch(suite.stack.url + path);
       expect(res.status, path).to.equal(200);
       expect(res.headers.get("content-type"), path).to.match(/^text\/html/);
       expect(res.headers.get("content-security-policy"), path).to.equal(DASHBOARD_CSP);
@@ -129,16 +91,16 @@ describe("api/dashboard: the dashboard in Debian's Chromium against the real API
     }
     expect(DASHBOARD_CSP).to.contain("script-src 'self'").and.contain("style-src 'self'").and.not.contain("unsafe");
     for (const path of ["/agreements/abc", "/partners/0x123", "/usage-batches/1", "/nope", "/assets/../package.json", "/assets/missing.js"]) {
-      const res = await fetch(stack.url + path);
+      const res = await fetch(suite.stack.url + path);
       expect(res.status, path).to.equal(404);
       expect(res.headers.get("content-type"), path).to.match(/problem\+json/);
     }
-    expect((await fetch(`${stack.url}/v1/agreements/${facts.a1}`)).headers.get("content-type")).to.match(/^application\/json/);
-    expect((await fetch(`${stack.url}/openapi.json`)).headers.get("content-type")).to.match(/^application\/json/);
-    const docs = await fetch(`${stack.url}/docs`);
+    expect((await fetch(`${suite.stack.url}/v1/agreements/${facts.a1}`)).headers.get("content-type")).to.match(/^application\/json/);
+    expect((await fetch(`${suite.stack.url}/openapi.json`)).headers.get("content-type")).to.match(/^application\/json/);
+    const docs = await fetch(`${suite.stack.url}/docs`);
     expect(await docs.text()).to.contain("<style>");
     expect(docs.headers.get("content-security-policy")).to.not.equal(DASHBOARD_CSP);
-    const chart = await fetch(`${stack.url}/assets/vendor/chart.umd.min.js`);
+    const chart = await fetch(`${suite.stack.url}/assets/vendor/chart.umd.min.js`);
     expect(chart.status).to.equal(200);
     expect(chart.headers.get("content-type")).to.match(/javascript/);
     expect((await chart.text()).length).to.be.greaterThan(100_000);
@@ -178,7 +140,7 @@ describe("api/dashboard: the dashboard in Debian's Chromium against the real API
       expect((await field(page, `status-${status}`)).raw, status).to.equal(String(agreements.filter((a) => a.status === status).length));
     }
     const delinquent = agreements.filter((a) => a.delinquent).map((a) => a.id);
-    expect(delinquent).to.deep.equal([String(stack.facts.a1)]);
+    expect(delinquent).to.deep.equal([String(suite.stack.facts.a1)]);
     expect((await field(page, "delinquent")).raw).to.equal("1");
     expect(await page.locator("#agreements tr.delinquent").evaluateAll((rows) => rows.map((r) => r.getAttribute("data-agreement")))).to.deep.equal(delinquent);
     expect(await page.locator("#agreements tr.delinquent").first().textContent()).to.contain("Delinquent");
@@ -197,7 +159,7 @@ describe("api/dashboard: the dashboard in Debian's Chromium against the real API
     expect(await page.locator("#partners tbody tr").count()).to.equal((await all("/v1/partners")).length);
     // the revenue signer set in force and the one PROGRAM proposed, counting down from the indexed block's time
     const rs = program.data.revenueSigners as Json;
-    expect(rs.pending.signers, "the run's proposal").to.deep.equal(stack.facts.pending.revenueSigners);
+    expect(rs.pending.signers, "the run's proposal").to.deep.equal(suite.stack.facts.pending.revenueSigners);
     expect(await page.locator('[data-field="revenueSigners"]').getAttribute("data-raw")).to.equal(`${rs.threshold}/${rs.signers.length}`);
     expect(await signersOn(page, "revenueSigners")).to.deep.equal(rs.signers);
     expect(await signersOn(page, "pendingRevenueSigners")).to.deep.equal(rs.pending.signers);
@@ -212,7 +174,7 @@ describe("api/dashboard: the dashboard in Debian's Chromium against the real API
   });
 
   it("when an agreement is opened from the overview, its URL is shareable and it shows terms, charts, periods with their dispute window, payments, distributions and the latest audit", async function () {
-    const { facts } = stack;
+    const { facts } = suite.stack;
     const { page, problems } = await open("/", "overview");
     await page.click(`#agreements a[href="/agreements/${facts.a1}"]`);
     await ready(page, "agreement");
@@ -298,7 +260,7 @@ describe("api/dashboard: the dashboard in Debian's Chromium against the real API
     await screenshot(page, "agreement");
 
     // a2: covered by the report, whose hash was not recorded for it; its period 1 report is disputed
-    await page.goto(`${stack.url}/agreements/${facts.a2}`);
+    await page.goto(`${suite.stack.url}/agreements/${facts.a2}`);
     await ready(page, "agreement");
     expect(await page.locator('[data-field="auditRecorded"] dd').textContent()).to.equal("not for this agreement");
     expect((await cell(page, '#periods tr[data-period="1"]', "state")).text).to.equal("Disputed");
@@ -307,18 +269,18 @@ describe("api/dashboard: the dashboard in Debian's Chromium against the real API
     expect(a2.data.pendingMigration.to).to.equal(facts.pending.migrationTo);
     expect(await pendingOn(page, "pendingMigration")).to.deep.equal(expectedPending(a2.data.pendingMigration.to, a2.data.pendingMigration.effectiveAt, a2.meta.blockTimestamp));
     // a4 came after the audit: no report covers it (the route answers 404) and nothing is recorded
-    await page.goto(`${stack.url}/agreements/${facts.a4}`);
+    await page.goto(`${suite.stack.url}/agreements/${facts.a4}`);
     await ready(page, "agreement");
     expect(await page.locator('[data-field="audit"]').textContent()).to.equal("No audit yet.");
     // a shared link to an agreement that does not exist explains itself
-    await page.goto(`${stack.url}/agreements/999`);
+    await page.goto(`${suite.stack.url}/agreements/999`);
     await ready(page, "agreement");
     expect(await page.locator('[data-field="not-found"]').textContent()).to.equal("No agreement 999 is indexed.");
     expect(unexpected(problems, [/\/v1\/agreements\/999$/])).to.deep.equal([]);
   });
 
   it("when a partner is opened from an agreement, it shows receivables per agreement, paid, claimable and its usage batches with their status", async function () {
-    const { facts } = stack;
+    const { facts } = suite.stack;
     const { page, problems } = await open(`/agreements/${facts.a1}`, "agreement");
     await page.click(`#positions a[href="/partners/${facts.partnerF}"]`);
     await ready(page, "partner");
@@ -365,7 +327,7 @@ describe("api/dashboard: the dashboard in Debian's Chromium against the real API
     expect(Number(await page.getAttribute("body", "data-requests"))).to.equal(4);
     await screenshot(page, "partner");
     // B set its own payout address: in force at once, nothing pending
-    await page.goto(`${stack.url}/partners/${facts.partnerB}`);
+    await page.goto(`${suite.stack.url}/partners/${facts.partnerB}`);
     await ready(page, "partner");
     const b = (await api(`/v1/partners/${facts.partnerB}`)).data as Json;
     expect([b.payout, b.pendingPayout, b.pendingSigners]).to.deep.equal([facts.payoutB, null, null]);
@@ -375,7 +337,7 @@ describe("api/dashboard: the dashboard in Debian's Chromium against the real API
   });
 
   it("when a wallet address is pasted into the search, it opens that account's page; other ids and bad input are handled", async function () {
-    const { facts } = stack;
+    const { facts } = suite.stack;
     const { page, problems } = await open("/", "overview");
     const wallet = facts.startups[0];
     await page.fill("#search-input", `  ${wallet.toLowerCase()} `);
@@ -412,7 +374,7 @@ describe("api/dashboard: the dashboard in Debian's Chromium against the real API
 
     // the account form page, with an address the index never saw
     const stranger = "0x000000000000000000000000000000000000dEaD";
-    await page.goto(`${stack.url}/accounts`);
+    await page.goto(`${suite.stack.url}/accounts`);
     await ready(page, "account-form");
     await page.fill("#account-input", stranger);
     await page.click("#account-form button");
@@ -422,7 +384,7 @@ describe("api/dashboard: the dashboard in Debian's Chromium against the real API
   });
 
   it("when a record id is given on a usage batch page, its evidence proof is checked in the browser against the batch's recordsRoot", async function () {
-    const { facts } = stack;
+    const { facts } = suite.stack;
     const { page, problems } = await open(`/usage-batches/${facts.evidenceBatch}`, "batch");
     const batch = (await api(`/v1/usage-batches/${facts.evidenceBatch}`)).data as Json;
     expect(await page.locator('[data-field="recordsRoot"] dd').textContent()).to.equal(batch.recordsRoot);
@@ -452,14 +414,14 @@ describe("api/dashboard: the dashboard in Debian's Chromium against the real API
   });
 
   it("when a new block is indexed, the open page redraws with the new figures without a reload", async function () {
-    const { facts, driver } = stack;
+    const { facts, driver } = suite.stack;
     const { page, problems } = await open(`/agreements/${facts.a1}`, "agreement");
     await page.evaluate(() => (window.marker = 42));
     const before = (await api(`/v1/agreements/${facts.a1}`)).data as Json;
     const rowsBefore = await page.locator("#payments tbody tr").count();
-    await stack.wake();
+    await suite.stack.wake();
     const sent = await driver.pay(facts.a1, 250n * DSXC);
-    await stack.indexed(sent.blockNumber);
+    await suite.stack.indexed(sent.blockNumber);
     await ready(page, "agreement", Number(sent.blockNumber));
     const after = (await api(`/v1/agreements/${facts.a1}`)).data as Json;
     expect(BigInt(after.paid) - BigInt(before.paid)).to.equal(250n * DSXC);
@@ -472,7 +434,7 @@ describe("api/dashboard: the dashboard in Debian's Chromium against the real API
   });
 
   it("when used with the keyboard alone, the skip link, the menu, the search and every link are reachable and Enter follows a link", async function () {
-    const { facts } = stack;
+    const { facts } = suite.stack;
     const { page, problems } = await open("/", "overview");
     // from the top, Tab goes to the skip link, the menu, the search box and then the page's links in order
     const seen: string[] = [];
@@ -489,7 +451,7 @@ describe("api/dashboard: the dashboard in Debian's Chromium against the real API
     expect(new URL(page.url()).pathname).to.equal(`/agreements/${facts.a2}`);
     expect(await page.evaluate(() => document.activeElement?.tagName)).to.equal("H1");
     // the skip link is the first stop and moves focus to the content
-    await page.goto(`${stack.url}/`);
+    await page.goto(`${suite.stack.url}/`);
     await ready(page, "overview");
     await page.keyboard.press("Tab");
     expect(await page.evaluate(() => document.activeElement?.textContent)).to.equal("Skip to content");
@@ -500,7 +462,7 @@ describe("api/dashboard: the dashboard in Debian's Chromium against the real API
   });
 
   it("when shown on a phone, the pages fit the screen width (wide tables scroll inside their frame)", async function () {
-    const { facts } = stack;
+    const { facts } = suite.stack;
     const { page, problems } = await open("/", "overview", { viewport: { width: 390, height: 844 } });
     for (const [path, view, name] of [
       ["/", "overview", "overview-phone"],
@@ -508,7 +470,7 @@ describe("api/dashboard: the dashboard in Debian's Chromium against the real API
       [`/partners/${facts.partnerF}`, "partner", "partner-phone"],
     ] as const) {
       if (path !== "/") {
-        await page.goto(stack.url + path);
+        await page.goto(suite.stack.url + path);
         await ready(page, view);
       }
       const widths = await page.evaluate(() => ({ page: document.documentElement.scrollWidth, screen: window.innerWidth }));
@@ -519,13 +481,13 @@ describe("api/dashboard: the dashboard in Debian's Chromium against the real API
   });
   // last: it moves the chain's clock past every notice
   it("when the notices pass, the open page shows the new sets and payout address in force with no transaction, and the migration as executable", async function () {
-    const { facts, driver } = stack;
+    const { facts, driver } = suite.stack;
     const { page, problems } = await open(`/partners/${facts.partnerF}`, "partner");
     const [partner, a2] = await Promise.all([api(`/v1/partners/${facts.partnerF}`), api(`/v1/agreements/${facts.a2}`)]);
     const wait = Math.max(partner.data.pendingPayout.secondsLeft, partner.data.pendingSigners.secondsLeft, a2.data.pendingMigration.secondsLeft);
-    await stack.wake();
+    await suite.stack.wake();
     const moved = await driver.increaseTime(BigInt(wait));
-    await stack.indexed(moved.blockNumber);
+    await suite.stack.indexed(moved.blockNumber);
     await ready(page, "partner", Number(moved.blockNumber));
     const after = (await api(`/v1/partners/${facts.partnerF}`)).data as Json;
     expect([after.payout, after.pendingPayout, after.signers, after.pendingSigners]).to.deep.equal([facts.pending.payoutF, null, facts.pending.signersF, null]);
@@ -533,7 +495,7 @@ describe("api/dashboard: the dashboard in Debian's Chromium against the real API
     expect(await signersOn(page, "signers")).to.deep.equal(facts.pending.signersF);
     expect(await page.locator('[data-field="pendingPayout"], [data-field="pendingSigners"]').count()).to.equal(0);
 
-    await page.goto(`${stack.url}/agreements/${facts.a2}`);
+    await page.goto(`${suite.stack.url}/agreements/${facts.a2}`);
     await ready(page, "agreement");
     const migration = await api(`/v1/agreements/${facts.a2}`);
     expect(migration.data.pendingMigration).to.include({ to: facts.pending.migrationTo, secondsLeft: 0 });
@@ -541,7 +503,7 @@ describe("api/dashboard: the dashboard in Debian's Chromium against the real API
       expectedPending(facts.pending.migrationTo, migration.data.pendingMigration.effectiveAt, migration.meta.blockTimestamp, "the notice has passed: anyone can execute it"),
     );
 
-    await page.goto(`${stack.url}/`);
+    await page.goto(`${suite.stack.url}/`);
     await ready(page, "overview");
     expect((await api("/v1/program")).data.revenueSigners).to.deep.equal({ signers: facts.pending.revenueSigners, threshold: 1, pending: null });
     expect(await signersOn(page, "revenueSigners")).to.deep.equal(facts.pending.revenueSigners);

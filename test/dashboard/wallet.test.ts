@@ -10,7 +10,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { expect } from "chai";
-import type { Browser, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { encodeFunctionData, keccak256, stringToHex, type Address } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { runAudit } from "../../auditor/audit";
@@ -18,29 +18,20 @@ import { mockUsdcAbi, revenueShareLedgerAbi } from "../../sdk/abis";
 import { NODE_KEYS, nodeRpc } from "../helpers/hardhatNode";
 import { DAY, DSXC, H100 } from "../helpers/ledgerDriver";
 import { seriousViolations } from "./helpers/axe";
-import { CHROMIUM, launchChromium, openPage, ready, screenshot, SCREENSHOTS, type OpenPage, type Problem } from "./helpers/browser";
-import { startStack, type Stack } from "./helpers/stack";
-import { installWallet, type TestWallet, type WalletOptions } from "./helpers/wallet";
+import { actionKey, actionOutcome, checkAction, sendAction } from "./helpers/actions";
+import { CHROMIUM, ready, screenshot, SCREENSHOTS, unexpectedProblems, type Problem } from "./helpers/browser";
+import { dashboardSuite, type Json } from "./helpers/suite";
+import { connectWallet, type WalletOptions } from "./helpers/wallet";
 
 // Page-side callbacks run in the browser; this Node project compiles without the DOM library.
 declare const document: any, window: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- the browser's, untyped here
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- API bodies, checked field by field
-
-/** Problems the pages may show on purpose: an audit route with no report (the page says so), a poll cut by a navigation. */
-function unexpected(problems: Problem[]): Problem[] {
-  return problems.filter(
-    (p) =>
-      !(p.kind === "console" && /status of 404/.test(p.text) && /\/v1\/(agreements\/\d+\/audit|accounts\/0x[0-9a-fA-F]{40})$/.test(p.url)) &&
-      !(p.kind === "requestfailed" && p.text === "net::ERR_ABORTED"),
-  );
-}
+/** Problems the pages may show on purpose: an audit route with no report (the page says so), an account the API does not know yet, a poll cut by a navigation. */
+const unexpected = (problems: Problem[]): Problem[] => unexpectedProblems(problems, [/\/v1\/(agreements\/\d+\/audit|accounts\/0x[0-9a-fA-F]{40})$/]);
 
 describe("api/dashboard: acting from a browser wallet (EIP-6963 + EIP-1193) against the real ledger", function () {
   this.timeout(240_000);
-  let stack: Stack;
-  let browser: Browser;
-  const pages: OpenPage[] = [];
+  const suite = dashboardSuite({ unexpected });
   const startup = privateKeyToAccount(NODE_KEYS[3]).address;
   const admin = privateKeyToAccount(NODE_KEYS[0]).address;
   let partnerF: Address;
@@ -48,123 +39,38 @@ describe("api/dashboard: acting from a browser wallet (EIP-6963 + EIP-1193) agai
   let start: bigint;
   let period: bigint;
 
-  const api = async (p: string): Promise<Json> => {
-    const res = await fetch(stack.url + p);
-    expect(res.status, p).to.equal(200);
-    return ((await res.json()) as Json).data as Json;
-  };
+  const api = (p: string): Promise<Json> => suite.data(p);
 
-  /** A page with the test wallet installed, at `path`, the wallet panel drawn. */
-  async function walletPage(p: string, view: string, options: Partial<WalletOptions> = {}): Promise<{ page: Page; wallet: TestWallet; open: OpenPage }> {
-    const open = await openPage(browser);
-    pages.push(open);
-    const wallet = await installWallet(open.page, { rpcUrl: stack.node.url, account: startup, ...options });
-    await open.page.goto(stack.url + p);
-    await ready(open.page, view);
-    return { page: open.page, wallet, open };
-  }
-
-  /** Connects with the listed test wallet and waits until the panel says the role (or the wrong chain). */
-  async function connect(page: Page, expectState = "connected"): Promise<void> {
-    await page.getByRole("button", { name: "Connect a wallet" }).click();
-    await page.getByRole("button", { name: "Test Wallet" }).click();
-    await page.waitForFunction((s) => document.getElementById("wallet").dataset.state === s, expectState);
-    if (expectState === "connected") await page.locator('[data-field="walletRole"]').waitFor();
-  }
+  /** A page with the test wallet installed (the startup's unless `options` says), at `path`, the wallet panel drawn. */
+  const walletPage = (p: string, view: string, options: Partial<WalletOptions> = {}) => suite.walletPage(p, view, { account: startup, ...options });
 
   const roleText = (page: Page) => page.locator('[data-field="walletRole"]').getAttribute("data-roles");
 
+  const problemsOf = (page: Page) => suite.pages.find((p) => p.page === page)?.problems ?? [];
   /** Opens an action, fills its fields (by label), presses Check and waits for the outcome. */
-  async function check(page: Page, key: string, fields: Record<string, string> = {}): Promise<{ state: string; text: string }> {
-    const action = page.locator(`details[data-action-key="${key}"]`);
-    if ((await action.getAttribute("open")) === null) await action.locator("summary").click();
-    for (const [label, value] of Object.entries(fields)) {
-      const input = action.getByLabel(label, { exact: true });
-      if ((await input.evaluate((el: { tagName: string }) => el.tagName)) === "SELECT") await input.selectOption(value);
-      else await input.fill(value);
-    }
-    await action.getByRole("button", { name: /^Check/ }).click();
-    return outcome(page, key, ["preview", "refused", "invalid", "rejected"]);
-  }
-
-  async function outcome(page: Page, key: string, states: string[]): Promise<{ state: string; text: string }> {
-    const out = page.locator(`details[data-action-key="${key}"] [data-outcome]`);
-    try {
-      await page.waitForFunction(
-        ([k, s]) => s.includes(document.querySelector(`details[data-action-key="${k}"] [data-outcome]`)?.dataset.outcome),
-        [key, states] as const,
-        { timeout: 60_000 },
-      );
-    } catch (err) {
-      const now = await page.evaluate((k) => document.querySelector(`details[data-action-key="${k}"]`)?.innerText ?? "(no such action)", key);
-      const problems = pages.find((p) => p.page === page)?.problems ?? [];
-      throw new Error(`${key}: no outcome in ${states.join("/")}; the action shows: ${now}; problems: ${JSON.stringify(problems)}`, { cause: err });
-    }
-    return { state: (await out.getAttribute("data-outcome"))!, text: (await out.textContent())! };
-  }
-
-  /**
-   * Presses Send and waits until the transaction is indexed (the panel's result line says so, even when the redraw
-   * removed the action) or the outcome is another end state.
-   */
-  async function send(page: Page, key: string): Promise<{ state: string; text: string }> {
-    const seq = (await page.locator("#wallet-result").getAttribute("data-seq")) ?? "0";
-    await page.locator(`details[data-action-key="${key}"] button.send`).click();
-    await page.waitForFunction(
-      ([k, n]) =>
-        (document.getElementById("wallet-result").dataset.seq ?? "0") !== n ||
-        ["refused", "rejected", "reverted"].includes(document.querySelector(`details[data-action-key="${k}"] [data-outcome]`)?.dataset.outcome),
-      [key, seq] as const,
-      { timeout: 60_000 },
-    );
-    const result = page.locator("#wallet-result");
-    if (((await result.getAttribute("data-seq")) ?? "0") !== seq) return { state: (await result.getAttribute("data-state"))!, text: (await result.textContent())! };
-    return outcome(page, key, ["refused", "rejected", "reverted"]);
-  }
+  const check = (page: Page, key: string, fields: Record<string, string> = {}) => checkAction(page, actionKey(key), fields, ["preview", "refused", "invalid", "rejected"], problemsOf(page));
+  const outcome = (page: Page, key: string, states: string[]) => actionOutcome(page, actionKey(key), states, problemsOf(page));
+  /** Presses Send and waits until the transaction is indexed or the outcome is another end state. */
+  const send = (page: Page, key: string) => sendAction(page, actionKey(key));
 
   const expectIndexed = (out: { state: string; text: string }) => expect(out.state, out.text).to.equal("indexed");
   const openAll = (page: Page) => page.locator("details").evaluateAll((els) => els.forEach((e) => e.setAttribute("open", "")));
 
   before(async function () {
-    if (!CHROMIUM) {
-      console.log("    skipped: no Chromium binary — install Debian's package (apt-get install -y chromium) or set CHROMIUM_PATH");
-      this.skip();
-    }
-    stack = await startStack();
-    browser = await launchChromium();
-    const d = stack.driver;
+    if (!CHROMIUM) this.skip(); // dashboardSuite says how to install it
+    const d = suite.stack.driver;
     partnerF = d.partnerF.address;
     const terms = await d.standardTerms();
     start = terms.startTime;
     period = BigInt(terms.periodDuration);
     id = await d.createAgreement({ ...terms, startup, termsHash: keccak256(stringToHex("wallet test terms")) });
-    await stack.indexed(await d.publicClient.getBlockNumber());
-  });
-
-  afterEach(async function () {
-    for (const p of pages.splice(0)) {
-      expect(unexpected(p.problems), "console errors, exceptions, failed requests").to.deep.equal([]);
-      await p.close();
-    }
-  });
-
-  after(async function () {
-    await browser?.close();
-    await stack?.stop();
+    await suite.stack.indexed(await d.publicClient.getBlockNumber());
   });
 
   it("without a wallet, every read-only page says so and axe-core finds no serious or critical violation", async function () {
-    const { facts } = stack;
-    const { page } = await walletPage("/", "overview").then(async (w) => {
-      // this page has no wallet: a fresh one without the injection
-      await w.open.close();
-      pages.pop();
-      const open = await openPage(browser);
-      pages.push(open);
-      await open.page.goto(stack.url + "/");
-      await ready(open.page, "overview");
-      return { page: open.page };
-    });
+    const { facts } = suite.stack;
+    // this page has no wallet: a fresh one without the injection
+    const { page } = await suite.open("/", "overview");
     await page.locator('[data-field="noWallet"]').waitFor();
     for (const [p, view] of [
       ["/", "overview"],
@@ -173,7 +79,7 @@ describe("api/dashboard: acting from a browser wallet (EIP-6963 + EIP-1193) agai
       [`/accounts/${facts.startups[0]}`, "account"],
       [`/usage-batches/${facts.evidenceBatch}?record=${encodeURIComponent(facts.recordId)}`, "batch"],
     ]) {
-      await page.goto(stack.url + p);
+      await page.goto(suite.stack.url + p);
       await ready(page, view);
       expect(await seriousViolations(page), p).to.deep.equal([]);
     }
@@ -181,7 +87,7 @@ describe("api/dashboard: acting from a browser wallet (EIP-6963 + EIP-1193) agai
 
   it("lists the announced wallet, connects from a wrong chain by adding the local chain (4902), and says the role: startup of the Proposed agreement", async function () {
     const { page, wallet } = await walletPage("/", "overview", { chainId: 1 });
-    await connect(page);
+    await connectWallet(page);
     expect(wallet.state.calls).to.include.members(["eth_requestAccounts", "wallet_switchEthereumChain", "wallet_addEthereumChain"]);
     expect(wallet.state.chainId).to.equal(31337);
     expect(await page.locator('[data-field="walletAccount"]').getAttribute("data-raw")).to.equal(startup);
@@ -196,7 +102,7 @@ describe("api/dashboard: acting from a browser wallet (EIP-6963 + EIP-1193) agai
   it("on a wallet that refuses to switch chains it says so, offers nothing to send, and follows chainChanged live", async function () {
     const { page, wallet } = await walletPage(`/agreements/${id}`, "agreement", { chainId: 1, knownChains: [31337] });
     wallet.rejectNext("wallet_switchEthereumChain");
-    await connect(page, "wrong-chain");
+    await connectWallet(page, "wrong-chain");
     const alert = page.locator('[data-field="wrongChain"]');
     expect(await alert.getAttribute("role")).to.equal("alert");
     expect(await alert.textContent()).to.contain("Your wallet is on chain 1; this ledger is on chain 31337");
@@ -213,7 +119,7 @@ describe("api/dashboard: acting from a browser wallet (EIP-6963 + EIP-1193) agai
 
   it("accepts the agreement: a rejection in the wallet (4001) leaves the page usable and says so; the next try is sent, mined and indexed", async function () {
     const { page, wallet } = await walletPage("/", "overview");
-    await connect(page);
+    await connectWallet(page);
     let out = await check(page, `accept-${id}`);
     expect(out.state).to.equal("preview");
     expect(out.text).to.contain(`Agreement ${id}: Proposed → Active.`).and.contain("100000 DSXC of credits are minted to your wallet.");
@@ -238,7 +144,7 @@ describe("api/dashboard: acting from a browser wallet (EIP-6963 + EIP-1193) agai
 
   it("authorizes a partner (in force at once), refuses an address that is not checksummed, and shows a decrease's AUTH_NOTICE and when it takes effect", async function () {
     const { page, wallet } = await walletPage(`/agreements/${id}`, "agreement");
-    await connect(page);
+    await connectWallet(page);
     const key = `authorize-${id}`;
     const sent = wallet.state.calls.length;
     let out = await check(page, key, { "Partner address": partnerF.toLowerCase(), "Spend limit (DSXC)": "1000", "Most GPUs at once": "8" });
@@ -252,7 +158,7 @@ describe("api/dashboard: acting from a browser wallet (EIP-6963 + EIP-1193) agai
     let pos = ((await api(`/v1/agreements/${id}`)).partners as Json[]).find((p) => p.partner === partnerF)!;
     expect([pos.spendLimit, pos.maxGpus]).to.deep.equal([(1000n * DSXC).toString(), 8]);
     const program = await api("/v1/program");
-    const now = BigInt(Math.floor(Date.parse((await (await fetch(`${stack.url}/v1/health`)).json()).meta.blockTimestamp) / 1000));
+    const now = BigInt(Math.floor(Date.parse((await (await fetch(`${suite.stack.url}/v1/health`)).json()).meta.blockTimestamp) / 1000));
     out = await check(page, key, { "Partner address": partnerF, "Spend limit (DSXC)": "500", "Most GPUs at once": "8" });
     expect(out.state).to.equal("preview");
     expect(out.text).to.match(/Spend limit: 1000 DSXC → 500 DSXC, a decrease: it takes the 7 days notice \(AUTH_NOTICE\) and is in force from (\S+ \S+) UTC; until then 1000 DSXC holds\./);
@@ -265,20 +171,20 @@ describe("api/dashboard: acting from a browser wallet (EIP-6963 + EIP-1193) agai
   });
 
   it("anyone finalizes a due period: what it books, then the figures from the index", async function () {
-    const d = stack.driver;
-    await stack.wake();
+    const d = suite.stack.driver;
+    await suite.stack.wake();
     await d.timeTo(start + DAY + 60n);
     await d.usage(d.partnerF, start, start + DAY, [[id, H100, 8n * 3600n]]); // 8 GPU-hours × 2.5 = 20 DSXC
     await d.timeTo(start + period + 60n);
     await d.revenue(id, 0, 10_000n * DSXC); // 8 % = 800, capped at 1.5 × 20 = 30
     await d.timeTo(start + period + 4n * DAY);
-    await stack.indexed(await d.publicClient.getBlockNumber());
+    await suite.stack.indexed(await d.publicClient.getBlockNumber());
     const { page } = await walletPage("/", "overview");
-    await connect(page);
+    await connectWallet(page);
     const out = await check(page, "finalize", { "Agreement id": String(id) });
     expect(out.text).to.contain(`Agreement ${id}, period 0: Pending → Finalized (its dispute window of 3 days has passed); revenue 10000 USDC.`);
     expectIndexed(await send(page, "finalize"));
-    const revenue = (await fetch(`${stack.url}/v1/agreements/${id}/revenue`).then((r) => r.json())) as { data: Json[] };
+    const revenue = (await fetch(`${suite.stack.url}/v1/agreements/${id}/revenue`).then((r) => r.json())) as { data: Json[] };
     expect(revenue.data[0].state).to.equal("Finalized");
     expect((await api(`/v1/agreements/${id}`)).outstanding).to.equal((30n * DSXC).toString());
     // a second finalize: the ledger's refusal, decoded with its fix, and the wallet never opens
@@ -288,12 +194,12 @@ describe("api/dashboard: acting from a browser wallet (EIP-6963 + EIP-1193) agai
   });
 
   it("pays with an EIP-2612 permit (one signature, one transaction): amount prefilled, over-precision refused, the split shown", async function () {
-    await stack.wake();
+    await suite.stack.wake();
     const mint = encodeFunctionData({ abi: mockUsdcAbi, functionName: "mint", args: [startup, 100n * DSXC] });
-    await nodeRpc(stack.node.url, "eth_sendTransaction", [{ from: admin, to: stack.driver.usdc, data: mint }]);
-    await stack.indexed(await stack.driver.publicClient.getBlockNumber());
+    await nodeRpc(suite.stack.node.url, "eth_sendTransaction", [{ from: admin, to: suite.stack.driver.usdc, data: mint }]);
+    await suite.stack.indexed(await suite.stack.driver.publicClient.getBlockNumber());
     const { page, wallet } = await walletPage(`/agreements/${id}`, "agreement");
-    await connect(page);
+    await connectWallet(page);
     const key = `pay-${id}`;
     await page.locator(`details[data-action-key="${key}"] summary`).click();
     expect(await page.locator(`details[data-action-key="${key}"]`).getByLabel("Amount (USDC)").inputValue()).to.equal("30");
@@ -315,7 +221,7 @@ describe("api/dashboard: acting from a browser wallet (EIP-6963 + EIP-1193) agai
 
   it("a permit the token refuses is said before any transaction; approve + pay then pays, capped at what is outstanding", async function () {
     const { page, wallet } = await walletPage(`/agreements/${id}`, "agreement");
-    await connect(page);
+    await connectWallet(page);
     const key = `pay-${id}`;
     wallet.state.corruptPermit = true;
     let out = await check(page, key, { "Amount (USDC)": "25" });
@@ -334,7 +240,7 @@ describe("api/dashboard: acting from a browser wallet (EIP-6963 + EIP-1193) agai
 
   it("follows accountsChanged: the partner claims to its payout address", async function () {
     const { page, wallet } = await walletPage(`/partners/${partnerF}`, "partner");
-    await connect(page);
+    await connectWallet(page);
     await wallet.setAccount(partnerF);
     await page.waitForFunction(() => document.querySelector('[data-field="walletRole"]')?.dataset.roles === "partner");
     const claimable = (await api(`/v1/partners/${partnerF}`)).claimable as string;
@@ -347,20 +253,20 @@ describe("api/dashboard: acting from a browser wallet (EIP-6963 + EIP-1193) agai
 
   it("a transaction that passes its simulation but reverts on chain: pending, then reverted with the ledger's reason", async function () {
     const { page } = await walletPage("/", "overview");
-    await connect(page);
+    await connectWallet(page);
     const treasury = (await api("/v1/program")).treasury as string;
     const out = await check(page, "claim-for", { "Partner address, or the treasury's for the program": treasury });
     expect(out.state, out.text).to.equal("preview");
-    await nodeRpc(stack.node.url, "evm_setAutomine", [false]);
+    await nodeRpc(suite.stack.node.url, "evm_setAutomine", [false]);
     try {
       await page.locator('details[data-action-key="claim-for"] button.send').click();
       await outcome(page, "claim-for", ["pending"]);
       // someone else's claimProgram, with a higher tip, lands first in the same block
       const data = encodeFunctionData({ abi: revenueShareLedgerAbi, functionName: "claimProgram" });
-      await nodeRpc(stack.node.url, "eth_sendTransaction", [{ from: admin, to: stack.driver.ledger, data, gas: "0x100000", maxPriorityFeePerGas: "0xba43b7400", maxFeePerGas: "0x174876e800" }]);
-      await nodeRpc(stack.node.url, "evm_mine");
+      await nodeRpc(suite.stack.node.url, "eth_sendTransaction", [{ from: admin, to: suite.stack.driver.ledger, data, gas: "0x100000", maxPriorityFeePerGas: "0xba43b7400", maxFeePerGas: "0x174876e800" }]);
+      await nodeRpc(suite.stack.node.url, "evm_mine");
     } finally {
-      await nodeRpc(stack.node.url, "evm_setAutomine", [true]);
+      await nodeRpc(suite.stack.node.url, "evm_setAutomine", [true]);
     }
     const end = await outcome(page, "claim-for", ["reverted", "indexed", "refused"]);
     expect(end.state, end.text).to.equal("reverted");
@@ -369,20 +275,20 @@ describe("api/dashboard: acting from a browser wallet (EIP-6963 + EIP-1193) agai
   });
 
   it("the auditor disputes a revenue report with a reason and records an audit from a dropped report file (hashed in the page)", async function () {
-    const d = stack.driver;
-    await stack.wake();
+    const d = suite.stack.driver;
+    await suite.stack.wake();
     await d.timeTo(start + 2n * period + 60n);
     await d.revenue(id, 1, 5_000n * DSXC);
-    await stack.indexed(await d.publicClient.getBlockNumber());
+    await suite.stack.indexed(await d.publicClient.getBlockNumber());
     const { page, wallet } = await walletPage("/", "overview", { account: admin });
-    await connect(page);
+    await connectWallet(page);
     expect(await roleText(page)).to.equal("auditor, program");
     let out = await check(page, "dispute-revenue", { "Agreement id": String(id), "Period index": "1", Reason: "x".repeat(1001) });
     expect(out.state).to.equal("invalid");
     out = await check(page, "dispute-revenue", { "Agreement id": String(id), "Period index": "1", Reason: "Refunds were not deducted." });
     expect(out.text).to.contain(`Agreement ${id}, period 1: Pending → Disputed`).and.contain(keccak256(stringToHex("Refunds were not deducted.")));
     expectIndexed(await send(page, "dispute-revenue"));
-    const revenue = (await fetch(`${stack.url}/v1/agreements/${id}/revenue`).then((r) => r.json())) as { data: Json[] };
+    const revenue = (await fetch(`${suite.stack.url}/v1/agreements/${id}/revenue`).then((r) => r.json())) as { data: Json[] };
     expect(revenue.data[1].state).to.equal("Disputed");
 
     const action = page.locator('details[data-action-key="record-audit"]');
@@ -393,7 +299,7 @@ describe("api/dashboard: acting from a browser wallet (EIP-6963 + EIP-1193) agai
     out = await outcome(page, "record-audit", ["refused"]);
     expect(out.text).to.contain("This file is not an audit report: it is not JSON text.");
     const deployment = d.deployment;
-    const audit = await runAudit({ rpcUrl: stack.node.url, chainId: deployment.chainId, ledger: deployment.ledger, fromBlock: BigInt(deployment.deploymentBlock), credit: deployment.credit, settlementToken: deployment.settlementToken });
+    const audit = await runAudit({ rpcUrl: suite.stack.node.url, chainId: deployment.chainId, ledger: deployment.ledger, fromBlock: BigInt(deployment.deploymentBlock), credit: deployment.credit, settlementToken: deployment.settlementToken });
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dsx-wallet-audit-"));
     const reportFile = path.join(dir, `audit-${deployment.chainId}-${audit.report.chain.throughBlock}.json`);
     fs.writeFileSync(reportFile, audit.json);
@@ -405,7 +311,7 @@ describe("api/dashboard: acting from a browser wallet (EIP-6963 + EIP-1193) agai
     const before = wallet.state.calls.length;
     expectIndexed(await send(page, "record-audit"));
     expect(wallet.state.calls.slice(before).filter((m) => m === "eth_sendTransaction")).to.have.length(audit.report.agreements.length);
-    const records = (await fetch(`${stack.url}/v1/agreements/${id}/audits`).then((r) => r.json())) as { data: Json[] };
+    const records = (await fetch(`${suite.stack.url}/v1/agreements/${id}/audits`).then((r) => r.json())) as { data: Json[] };
     expect(records.data.at(-1)!.reportHash).to.equal(audit.reportHash);
     fs.rmSync(dir, { recursive: true, force: true });
     await openAll(page);
@@ -435,25 +341,25 @@ describe("api/dashboard: acting from a browser wallet (EIP-6963 + EIP-1193) agai
 
   it("a pending transaction the wallet speeds up (same nonce, higher fee) is followed to its replacement and said", async function () {
     const { page } = await walletPage(`/agreements/${id}`, "agreement");
-    await connect(page);
+    await connectWallet(page);
     const key = `authorize-${id}`;
     const out = await check(page, key, { "Partner address": partnerF, "Spend limit (DSXC)": "600", "Most GPUs at once": "8" });
     expect(out.state, out.text).to.equal("preview");
     const seq = (await page.locator("#wallet-result").getAttribute("data-seq")) ?? "0";
-    await nodeRpc(stack.node.url, "evm_setAutomine", [false]);
+    await nodeRpc(suite.stack.node.url, "evm_setAutomine", [false]);
     let faster: string;
     try {
       await page.locator(`details[data-action-key="${key}"] button.send`).click();
       await outcome(page, key, ["pending"]);
       const hash = (await page.locator(`details[data-action-key="${key}"] [data-tx]`).getAttribute("data-tx"))!;
-      const tx = (await nodeRpc(stack.node.url, "eth_getTransactionByHash", [hash])) as Json;
+      const tx = (await nodeRpc(suite.stack.node.url, "eth_getTransactionByHash", [hash])) as Json;
       const bump = (v: string) => `0x${(BigInt(v) * 2n).toString(16)}`;
-      faster = (await nodeRpc(stack.node.url, "eth_sendTransaction", [
+      faster = (await nodeRpc(suite.stack.node.url, "eth_sendTransaction", [
         { from: tx.from, to: tx.to, data: tx.input, gas: tx.gas, nonce: tx.nonce, maxFeePerGas: bump(tx.maxFeePerGas), maxPriorityFeePerGas: bump(tx.maxPriorityFeePerGas) },
       ])) as string;
-      await nodeRpc(stack.node.url, "evm_mine");
+      await nodeRpc(suite.stack.node.url, "evm_mine");
     } finally {
-      await nodeRpc(stack.node.url, "evm_setAutomine", [true]);
+      await nodeRpc(suite.stack.node.url, "evm_setAutomine", [true]);
     }
     await page.waitForFunction((n) => (document.getElementById("wallet-result").dataset.seq ?? "0") !== n, seq, { timeout: 60_000 });
     expect(await page.locator("#wallet-result").textContent()).to.contain(`(repriced in the wallet by ${faster})`).and.contain("indexed");
@@ -462,16 +368,16 @@ describe("api/dashboard: acting from a browser wallet (EIP-6963 + EIP-1193) agai
   });
 
   it("the startup disputes a usage batch with a reason: its hash on chain; a batch past its window is refused with the reason", async function () {
-    const d = stack.driver;
-    await stack.wake();
+    const d = suite.stack.driver;
+    await suite.stack.wake();
     const end = start + 2n * period;
     const batch = await d.usage(d.partnerF, end - DAY, end, [[id, H100, 3600n]]);
-    await stack.indexed(batch.blockNumber);
+    await suite.stack.indexed(batch.blockNumber);
     const { page } = await walletPage(`/agreements/${id}`, "agreement");
-    await connect(page);
+    await connectWallet(page);
     const key = `dispute-usage-${id}`;
     // F's batches, newest first: this one, then the one of the finalize step (its dispute window long passed)
-    const batches = (await (await fetch(`${stack.url}/v1/partners/${partnerF}/usage-batches?limit=2`)).json()) as { data: Json[] };
+    const batches = (await (await fetch(`${suite.stack.url}/v1/partners/${partnerF}/usage-batches?limit=2`)).json()) as { data: Json[] };
     expect(batches.data[0].batchId).to.equal(batch.batchId);
     const old = batches.data[1].batchId as string;
     let out = await check(page, key, { "Usage batch id": "0x1234", Reason: "too many hours" });
@@ -488,7 +394,7 @@ describe("api/dashboard: acting from a browser wallet (EIP-6963 + EIP-1193) agai
 
   it("the partner sets its payout address and rotates its own signers (in force at once)", async function () {
     const { page, wallet } = await walletPage(`/partners/${partnerF}`, "partner", { account: partnerF });
-    await connect(page);
+    await connectWallet(page);
     expect(await roleText(page)).to.equal("partner");
     const payout = privateKeyToAccount(NODE_KEYS[5]).address;
     let out = await check(page, "payout", { "Payout address": payout });
@@ -496,7 +402,7 @@ describe("api/dashboard: acting from a browser wallet (EIP-6963 + EIP-1193) agai
     expectIndexed(await send(page, "payout"));
     expect((await api(`/v1/partners/${partnerF}`)).payout).to.equal(payout);
     const second = privateKeyToAccount(NODE_KEYS[6]).address;
-    const signers = [stack.driver.partnerF.oracle.address, second];
+    const signers = [suite.stack.driver.partnerF.oracle.address, second];
     out = await check(page, "signers", { "Signer addresses (one per line)": `${signers[0]}\n${signers[0]}`, "Signatures needed (threshold)": "1" });
     expect(out.state).to.equal("invalid");
     out = await check(page, "signers", { "Signer addresses (one per line)": signers.join("\n"), "Signatures needed (threshold)": "3" });
@@ -510,13 +416,13 @@ describe("api/dashboard: acting from a browser wallet (EIP-6963 + EIP-1193) agai
   });
 
   it("the startup cancels a migration PROGRAM proposed, then moves the agreement to another wallet of its own", async function () {
-    const d = stack.driver;
-    await stack.wake();
+    const d = suite.stack.driver;
+    await suite.stack.wake();
     const heir = privateKeyToAccount(NODE_KEYS[2]).address;
     const receipt = await d.call(d.admin, "migrateStartup", id, heir);
-    await stack.indexed(receipt.blockNumber);
+    await suite.stack.indexed(receipt.blockNumber);
     const { page } = await walletPage(`/agreements/${id}`, "agreement");
-    await connect(page);
+    await connectWallet(page);
     let out = await check(page, `cancel-migration-${id}`);
     expect(out.text).to.contain(`PROGRAM's proposed move to ${heir}`);
     expectIndexed(await send(page, `cancel-migration-${id}`));
@@ -530,16 +436,16 @@ describe("api/dashboard: acting from a browser wallet (EIP-6963 + EIP-1193) agai
   });
 
   it("anyone expires an agreement's credits once its reporting has closed (refused before, with when)", async function () {
-    const d = stack.driver;
-    await stack.wake();
+    const d = suite.stack.driver;
+    await suite.stack.wake();
     const { page } = await walletPage("/", "overview");
-    await connect(page);
+    await connectWallet(page);
     let out = await check(page, "expire", { "Agreement id": String(id) });
     expect(out.state).to.equal("refused");
     expect(out.text).to.contain("ReportingStillOpen");
     const close = BigInt(Math.floor(Date.parse((await api(`/v1/agreements/${id}`)).reportingClose) / 1000));
     await d.timeTo(close + 60n);
-    await stack.indexed(await d.publicClient.getBlockNumber());
+    await suite.stack.indexed(await d.publicClient.getBlockNumber());
     out = await check(page, "expire", { "Agreement id": String(id) });
     expect(out.state, out.text).to.equal("preview");
     expectIndexed(await send(page, "expire"));

@@ -60,6 +60,18 @@ export async function openPage(browser: Browser, options: OpenOptions = {}): Pro
   return { page, problems, close: () => context.close() };
 }
 
+/**
+ * The problems that fail a test: all but a 404 whose URL matches one of `allowed404` (a resource the page asked for
+ * and explains, e.g. an agreement with no audit yet) and a request cut by a navigation (a poll still in flight).
+ */
+export function unexpectedProblems(problems: Problem[], allowed404: RegExp[] = []): Problem[] {
+  return problems.filter(
+    (p) =>
+      !(p.kind === "console" && /status of 404/.test(p.text) && allowed404.some((r) => r.test(p.url))) &&
+      !(p.kind === "requestfailed" && p.text === "net::ERR_ABORTED"),
+  );
+}
+
 /** Waits until the dashboard has drawn `view` (and, when given, at least block `block`). */
 export async function ready(page: Page, view: string, block?: number): Promise<void> {
   await page.waitForFunction(

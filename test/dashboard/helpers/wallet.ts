@@ -39,6 +39,17 @@ async function nodeRpc(url: string, method: string, params: unknown): Promise<{ 
   return (await res.json()) as { result?: unknown; error?: RpcError };
 }
 
+/**
+ * Connects the page with the listed test wallet (Connect a wallet, then its EIP-6963 entry) and waits until the panel
+ * is in `expectState` ("connected": the role line drawn; "wrong-chain": the switch offered).
+ */
+export async function connectWallet(page: Page, expectState = "connected"): Promise<void> {
+  await page.getByRole("button", { name: "Connect a wallet" }).click();
+  await page.getByRole("button", { name: "Test Wallet" }).click();
+  await page.waitForFunction((s) => window.document.getElementById("wallet").dataset.state === s, expectState);
+  if (expectState === "connected") await page.locator('[data-field="walletRole"]').waitFor();
+}
+
 /** Installs the wallet into `page` (before its first navigation). */
 export async function installWallet(page: Page, options: WalletOptions): Promise<TestWallet> {
   const state: TestWallet["state"] = {
