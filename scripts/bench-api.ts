@@ -5,7 +5,8 @@
 // light on a 2-core machine), else autocannon — either way in its own process, never in the server's. Routes
 // are measured in rounds (baseline first in each) and the median round is reported, so a burst of load from
 // elsewhere on the machine shifts a round, not the ratios. The `*-bytes` routes are ceilings: bare Express sending
-// the very answers of the agreement, list and usage routes (captured at start), i.e. the cost of their size alone.
+// the very answers of the agreement, list and usage routes (captured at start), i.e. the cost of their size alone;
+// `agreement-statement` runs one trivial prepared statement (`select $1::int8`) on the same database before it.
 // PGlite by default; PostgreSQL when BENCH_DATABASE_URL names a server (the bench creates a database of its own
 // there and drops it at the end). A benchmark, not a test: it prints figures.
 //   npm run bench:api
@@ -22,7 +23,7 @@ import { Session } from "node:inspector/promises";
 import os from "node:os";
 import path from "node:path";
 import express from "express";
-import { sql } from "kysely";
+import { CompiledQuery, sql } from "kysely";
 import pino from "pino";
 import { createApp } from "../api/app";
 import type { DatabaseHandle } from "../api/db/database";
@@ -125,7 +126,7 @@ export async function seed(handle: DatabaseHandle): Promise<void> {
     if (lines.length >= 20_000) await flushLines();
     periods.push({
       agreement_id: String(id), period_index: 0, state: "Finalized", version: 1, revenue: "20000000000", evidence_hash: hex(id, 32),
-      submitted_at: T0 + PERIOD + 60, disputed_by: null, owed: "1600000000", cumulative_obligation: "1600000000", due: T0 + PERIOD + 15 * 86_400, finalized_at: T0 + PERIOD + 4 * 86_400,
+      submitted_at: T0 + PERIOD + 60, disputed_by: null, dispute_reason_hash: null, owed: "1600000000", cumulative_obligation: "1600000000", due: T0 + PERIOD + 15 * 86_400, finalized_at: T0 + PERIOD + 4 * 86_400,
     });
     block += 1;
     payments.push({ block_number: block, log_index: 0, tx_hash: hex(block, 32), timestamp: T0 + PERIOD + 5 * 86_400, agreement_id: String(id), payer: address(0x9a9e4), amount: "1000000000", to_partners: "600000000", to_program: "400000000" });
@@ -240,6 +241,14 @@ async function serve(): Promise<void> {
     bodies.set(key, await Promise.all(paths.map(async (p) => (await fetch(`http://127.0.0.1:${unc}${p}`)).text())));
   }
   baseline.get("/body/:key/:i", (req, res) => {
+    const body = bodies.get(req.params.key)?.[Number(req.params.i)];
+    if (body === undefined) res.status(404).end();
+    else res.type("application/json").send(body);
+  });
+  // and the same bytes after one trivial prepared statement on the same database: any answer needs at least that
+  const trivial = CompiledQuery.raw("select $1::int8 as n", [1]);
+  baseline.get("/statement/:key/:i", async (req, res) => {
+    await handle.db.executeQuery(trivial);
     const body = bodies.get(req.params.key)?.[Number(req.params.i)];
     if (body === undefined) res.status(404).end();
     else res.type("application/json").send(body);
@@ -364,6 +373,12 @@ async function main(): Promise<void> {
         origin: `http://127.0.0.1:${ports.baseline}`,
         paths: paths.map((_, i) => `/body/${key}/${i}`),
       })),
+      {
+        key: "agreement-statement",
+        name: "ceiling: bare Express running one trivial prepared statement, then sending the agreement answers' bytes",
+        origin: `http://127.0.0.1:${ports.baseline}`,
+        paths: ceilingPaths().agreement.map((_, i) => `/statement/agreement/${i}`),
+      },
     ];
     const only = process.env.BENCH_ROUTES?.split(",");
     const selected = routes.filter((r) => r.key === "baseline" || !only || only.includes(r.key));

@@ -208,6 +208,8 @@ export interface RevenuePeriodsTable {
   evidence_hash: string;
   submitted_at: Int8;
   disputed_by: string | null;
+  /** The dispute's reasonHash since the latest report (null: none); its text, once stored, is in dispute_reasons. */
+  dispute_reason_hash: string | null;
   owed: Uint;
   cumulative_obligation: Uint;
   due: Int8;
@@ -399,7 +401,7 @@ export const DDL: readonly string[] = [
     address text primary key, credit_balance ${U} not null, claimable ${U} not null, claimed ${U} not null)`,
   `create table if not exists revenue_periods (
     agreement_id ${U} not null, period_index int not null, state text not null, version bigint not null,
-    revenue ${U} not null, evidence_hash text not null, submitted_at bigint not null, disputed_by text,
+    revenue ${U} not null, evidence_hash text not null, submitted_at bigint not null, disputed_by text, dispute_reason_hash text,
     owed ${U} not null, cumulative_obligation ${U} not null, due bigint not null, finalized_at bigint not null,
     primary key (agreement_id, period_index))`,
   `create table if not exists usage_batches (

@@ -146,6 +146,7 @@ export function periodRow(p: Period): RevenuePeriodsTable {
     evidence_hash: p.evidenceHash,
     submitted_at: p.submittedAt,
     disputed_by: p.disputedBy,
+    dispute_reason_hash: p.disputeReasonHash,
     owed: s(p.owed),
     cumulative_obligation: s(p.cumulativeObligation),
     due: p.due,

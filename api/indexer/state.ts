@@ -119,6 +119,8 @@ export interface Period {
   evidenceHash: string;
   submittedAt: number;
   disputedBy: string | null;
+  /** The open or last dispute's reasonHash (null: not disputed since the latest report). */
+  disputeReasonHash: string | null;
   owed: bigint;
   cumulativeObligation: bigint;
   due: number;
@@ -281,6 +283,7 @@ export class LedgerState {
         evidenceHash: "0x",
         submittedAt: 0,
         disputedBy: null,
+        disputeReasonHash: null,
         owed: 0n,
         cumulativeObligation: 0n,
         due: 0,

@@ -73,7 +73,7 @@ const COLUMN_TYPES = {
   accounts: { address: "text", credit_balance: "numeric", claimable: "numeric", claimed: "numeric" },
   revenue_periods: {
     agreement_id: "numeric", period_index: "int4", state: "text", version: "int8", revenue: "numeric", evidence_hash: "text",
-    submitted_at: "int8", disputed_by: "text", owed: "numeric", cumulative_obligation: "numeric", due: "int8", finalized_at: "int8",
+    submitted_at: "int8", disputed_by: "text", dispute_reason_hash: "text", owed: "numeric", cumulative_obligation: "numeric", due: "int8", finalized_at: "int8",
   },
   usage_batches: {
     batch_id: "text", partner: "text", sequence: "int8", period_start: "int8", period_end: "int8", records_root: "text",

@@ -29,7 +29,9 @@ export interface StoredReason {
 export async function isDisputeReason(db: Kysely<Database>, hash: string): Promise<boolean> {
   const usage = await db.selectFrom("usage_disputes").select("batch_id").where("reason_hash", "=", hash).limit(1).executeTakeFirst();
   if (usage) return true;
-  // revenue periods keep no reason hash: the notification of the RevenueDisputed log does (JSON `data`)
+  const period = await db.selectFrom("revenue_periods").select("agreement_id").where("dispute_reason_hash", "=", hash).limit(1).executeTakeFirst();
+  if (period) return true;
+  // a period keeps the reason of its dispute since the latest report; an earlier one's is in its notification's `data`
   const revenue = await db
     .selectFrom("notifications")
     .select("seq")

@@ -146,6 +146,13 @@ export const revenuePeriod = z
     evidenceHash: z.string(),
     submittedAt: isoTimeOrNull,
     disputedBy: address.nullable(),
+    disputeReasonHash: bytes32
+      .nullable()
+      .meta({ description: "The reasonHash of the dispute since the latest report (RevenueDisputed); null when not disputed since." }),
+    disputeReasonText: z
+      .string()
+      .nullable()
+      .meta({ description: "The reason's text when stored (PUT /v1/dispute-reasons/{hash}); null until then or when not disputed." }),
     owed: uintString,
     cumulativeObligation: uintString,
     due: isoTimeOrNull,

@@ -354,8 +354,10 @@ const revenueOf = new QueryTemplate((a: { id: string }) =>
   atState()
     .leftJoin("agreements as a", (j) => j.on("a.id", "=", a.id))
     .leftJoin("revenue_periods as rp", (j) => j.onRef("rp.agreement_id", "=", "a.id"))
+    .leftJoin("dispute_reasons as dr", (j) => j.onRef("dr.hash", "=", "rp.dispute_reason_hash"))
     .select(["a.id as _a_id", "a.period_count as _a_period_count", "a.start_time as _a_start_time", "a.period_duration as _a_period_duration"])
-    .selectAll("rp"),
+    .selectAll("rp")
+    .select("dr.text as _reason_text"),
 );
 
 export async function listRevenue(r: Reader, id: string, f: RevenueFilters): Promise<SubPage<RevenuePeriod>> {
@@ -382,6 +384,8 @@ export async function listRevenue(r: Reader, id: string, f: RevenueFilters): Pro
       evidenceHash: p?.evidence_hash ?? `0x${"0".repeat(64)}`,
       submittedAt: isoOrNull(p?.submitted_at ?? 0),
       disputedBy: p?.disputed_by ? addr(p.disputed_by) : null,
+      disputeReasonHash: p?.dispute_reason_hash ?? null,
+      disputeReasonText: p?.dispute_reason_hash ? ((p._reason_text as string | null) ?? null) : null,
       owed: p?.owed ?? "0",
       cumulativeObligation: p?.cumulative_obligation ?? "0",
       due: isoOrNull(p?.due ?? 0),

@@ -98,10 +98,21 @@ for (const engine of ["pglite", "postgres"] as const) {
       expect(summary.disputes[0]).to.include({ reasonText: USAGE_REASON });
     });
 
-    it("stores the revenue dispute's reason (found through its indexed RevenueDisputed)", async function () {
-      const res = await put(base, hashOf(REVENUE_REASON), { text: REVENUE_REASON });
+    it("stores the revenue dispute's reason (found through its indexed RevenueDisputed), and the period shows it", async function () {
+      const hash = hashOf(REVENUE_REASON);
+      // the period the auditor disputed (then cleared and finalized): it keeps the dispute's reasonHash
+      const disputed = async () => {
+        for (const a of (await get(base, "/v1/agreements")).body!.data as { id: string }[]) {
+          const found = ((await get(base, `/v1/agreements/${a.id}/revenue`)).body!.data as Json[]).find((p) => p.disputeReasonHash === hash);
+          if (found) return found;
+        }
+        return undefined;
+      };
+      expect(await disputed()).to.include({ state: "Finalized", disputeReasonHash: hash, disputeReasonText: null });
+      const res = await put(base, hash, { text: REVENUE_REASON });
       expect(res.status, res.text).to.equal(201);
-      expect((await get(base, `/v1/dispute-reasons/${hashOf(REVENUE_REASON)}`)).body!.data).to.include({ text: REVENUE_REASON });
+      expect((await get(base, `/v1/dispute-reasons/${hash}`)).body!.data).to.include({ text: REVENUE_REASON });
+      expect(await disputed()).to.include({ disputeReasonHash: hash, disputeReasonText: REVENUE_REASON });
     });
 
     it("refuses with the fix: another text (422), no such dispute (404), over 1000 bytes (422), bad bodies (400), too big (413)", async function () {

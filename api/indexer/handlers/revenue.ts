@@ -14,11 +14,13 @@ export function registerRevenueHandlers(registry: HandlerRegistry): void {
       period.evidenceHash = e.args.evidenceHash;
       period.submittedAt = log.timestamp;
       period.disputedBy = null;
+      period.disputeReasonHash = null;
     })
     .on("ledger:RevenueDisputed", ({ event: e, log, state }) => {
       const period = state.period(e.args.agreementId, e.args.periodIndex, log);
       period.state = "Disputed";
       period.disputedBy = lower(e.args.by);
+      period.disputeReasonHash = e.args.reasonHash.toLowerCase();
     })
     .on("ledger:RevenueDisputeResolved", ({ event: e, log, state }) => {
       state.period(e.args.agreementId, e.args.periodIndex, log).state = e.args.upheld ? "Rejected" : "Cleared";

@@ -9,7 +9,7 @@ import { privateKeyToAccount } from "viem/accounts";
 import pg from "pg";
 import pino from "pino";
 import { openDatabase, type DatabaseHandle } from "../../../api/db/database";
-import { SCHEMA_VERSION } from "../../../api/db/schema";
+import { DDL, SCHEMA_VERSION } from "../../../api/db/schema";
 import { scratchPostgres } from "../../../scripts/lib/scratchDatabase";
 import type { Deployment } from "../../../sdk/deployment";
 import { deployTo, nodeRpc, startHardhatNode, type RunningNode } from "../../helpers/hardhatNode";
@@ -177,7 +177,9 @@ async function activityRun(d: LedgerDriver): Promise<SharedChain["facts"]> {
 // ------------------------------------------------------------------------------------------ databases
 
 const PGLITE_VERSION = (JSON.parse(fs.readFileSync(path.join(__dirname, "../../../node_modules/@electric-sql/pglite/package.json"), "utf8")) as { version: string }).version;
-const TEMPLATE = path.join(os.tmpdir(), `dsx-api-pglite-template-v${SCHEMA_VERSION}-${PGLITE_VERSION}.tar.gz`);
+// keyed by the schema's text too: a column changed before a version is released must not meet an older template
+const DDL_HASH = keccak256(stringToHex(DDL.join(";"))).slice(2, 14);
+const TEMPLATE = path.join(os.tmpdir(), `dsx-api-pglite-template-v${SCHEMA_VERSION}-${DDL_HASH}-${PGLITE_VERSION}.tar.gz`);
 let template: Promise<Blob> | undefined;
 
 /** A fresh migrated PGlite database (from a cached template: creating one from nothing takes ~20 s here). */
