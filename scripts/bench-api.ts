@@ -238,7 +238,11 @@ async function serve(): Promise<void> {
   // cost of the answers' size alone is measured beside the API's
   const bodies = new Map<string, string[]>();
   for (const [key, paths] of Object.entries(ceilingPaths())) {
-    bodies.set(key, await Promise.all(paths.map(async (p) => (await fetch(`http://127.0.0.1:${unc}${p}`)).text())));
+    const texts: string[] = [];
+    for (let i = 0; i < paths.length; i += 32) {
+      texts.push(...(await Promise.all(paths.slice(i, i + 32).map(async (p) => (await fetch(`http://127.0.0.1:${unc}${p}`)).text()))));
+    }
+    bodies.set(key, texts);
   }
   baseline.get("/body/:key/:i", (req, res) => {
     const body = bodies.get(req.params.key)?.[Number(req.params.i)];
@@ -445,7 +449,8 @@ async function main(): Promise<void> {
 
 /** The API paths whose answers the ceiling routes send again from bare Express (`<key>-bytes`). */
 function ceilingPaths(): Record<"agreement" | "list" | "usage", string[]> {
-  const ids = Array.from({ length: AGREEMENTS }, (_, i) => i + 1);
+  // 1 000 answers of each are enough to send round robin (at 10× the data: the first 1 000 agreements')
+  const ids = Array.from({ length: Math.min(AGREEMENTS, 1000) }, (_, i) => i + 1);
   return {
     agreement: ids.map((id) => `/v1/agreements/${id}`),
     list: listPaths(),
