@@ -39,7 +39,13 @@ export async function startApi(
   const dep = given.deployment ?? loadDeployment(config.deploymentsDir, config.chainId);
   // a bad subscriptions file stops the start before anything is opened
   const subscriptions = config.webhooksFile && config.indexer ? loadSubscriptions(config.webhooksFile) : undefined;
-  const database = given.database ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }));
+  const database =
+    given.database ??
+    (await openDatabase({
+      databaseUrl: config.databaseUrl,
+      dataDir: config.dataDir,
+      onIdleError: (err) => logger.warn({ err }, "an idle PostgreSQL connection failed; the pool opens another for the next query"),
+    }));
   logger.info({ engine: database.engine }, "database open");
   let indexer: Indexer | undefined;
   if (config.indexer) {

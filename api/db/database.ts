@@ -18,6 +18,12 @@ export interface OpenDatabaseOptions {
   dataDir?: string;
   /** PostgreSQL pool size (default 10). */
   poolSize?: number;
+  /**
+   * PostgreSQL only: told when an idle pooled connection fails (the server restarted, an administrator ended it). The
+   * pool drops that connection and opens another for the next query; without a listener node-postgres would throw
+   * the error out of the process.
+   */
+  onIdleError?: (error: Error) => void;
   /** PGlite only: start from this data-folder dump (`dumpDataDir()`), e.g. a migrated template in tests. */
   loadDataDir?: Blob;
 }
@@ -94,6 +100,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
       },
     });
     pool.on("connect", (client) => void client.query(GENERIC_PLANS).catch(() => undefined));
+    pool.on("error", (error) => options.onIdleError?.(error));
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: preparingPool(pool) }) });
     handle = { db, engine: "postgres", close: () => db.destroy() };
   } else {

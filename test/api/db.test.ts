@@ -1,10 +1,13 @@
 // The database layer on its own: PGlite's prepared-statement path against PGlite's own query(), errors and
-// transactions through it, one-shape query templates, and the refusal of another schema version.
+// transactions through it, one-shape query templates, the refusal of another schema version, and PostgreSQL
+// connections ended under the pool.
 import { expect } from "chai";
 import { CompiledQuery, sql } from "kysely";
+import pg from "pg";
 import { openDatabase, type DatabaseHandle } from "../../api/db/database";
 import { SCHEMA_VERSION } from "../../api/db/schema";
 import { qb, QueryTemplate } from "../../api/db/template";
+import { until } from "../helpers/until";
 import { newPglite, newPostgres, postgresReachable } from "./helpers/fixture";
 
 const MAX = "115792089237316195423570985008687907853269984665640564039457584007913129639935";
@@ -67,6 +70,32 @@ describe("api/db: the two engines behind one Kysely", function () {
       }
     } finally {
       await h.close();
+    }
+  });
+
+  it("on PostgreSQL, idle connections ended by the server are reported and replaced, never thrown out of the process", async function () {
+    if (!(await postgresReachable())) this.skip();
+    const scratch = await newPostgres();
+    const failures: Error[] = [];
+    const h = await openDatabase({ databaseUrl: scratch.url, poolSize: 3, onIdleError: (e) => void failures.push(e) });
+    try {
+      // three connections in the pool, then idle
+      await Promise.all([1, 2, 3].map(() => sql`select pg_sleep(0.05)`.execute(h.db)));
+      const admin = new pg.Client({ connectionString: scratch.url });
+      await admin.connect();
+      try {
+        const ended = await admin.query("select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()");
+        expect(ended.rowCount, "connections ended").to.be.at.least(3);
+      } finally {
+        await admin.end();
+      }
+      await until("the pool to hear of its ended connections", () => failures.length >= 3, 10_000, () => `${failures.length} heard`);
+      expect(failures.every((e) => /terminating connection/.test(e.message)), failures.map((e) => e.message).join("; ")).to.equal(true);
+      const { rows } = await sql<{ n: number }>`select 7 as n`.execute(h.db);
+      expect(rows).to.deep.equal([{ n: 7 }]);
+    } finally {
+      await h.close();
+      await scratch.close();
     }
   });
 
