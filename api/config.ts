@@ -38,6 +38,8 @@ export const apiConfigSchema = z.strictObject({
   webhookRetryBaseMs: int(1, 86_400_000).default(10_000),
   webhookRetryMaxDelayMs: int(1, 86_400_000).default(3_600_000),
   webhookRetryForMs: int(0, 30 * 86_400_000).default(3 * 86_400_000),
+  /** Days finished deliveries are kept before the lease holder deletes them (0: forever). */
+  webhookRetentionDays: int(0, 36_500).default(30),
   /** How long before a due date `payment.due_soon` goes out, by the chain's clock (docs/notifications.md). */
   dueSoonSeconds: int(0, 365 * 86_400).default(3 * 86_400),
 });
@@ -74,6 +76,7 @@ export const API_ENV = {
   webhookRetryBaseMs: "DSX_API_WEBHOOK_RETRY_BASE_MS",
   webhookRetryMaxDelayMs: "DSX_API_WEBHOOK_RETRY_MAX_DELAY_MS",
   webhookRetryForMs: "DSX_API_WEBHOOK_RETRY_FOR_MS",
+  webhookRetentionDays: "DSX_API_WEBHOOK_RETENTION_DAYS",
   dueSoonSeconds: "DSX_API_DUE_SOON_SECONDS",
 } as const;
 

@@ -76,6 +76,7 @@ export async function startApi(
       timeoutMs: config.webhookTimeoutMs,
       pollIntervalMs: config.pollIntervalMs,
       retry: { baseDelayMs: config.webhookRetryBaseMs, maxDelayMs: config.webhookRetryMaxDelayMs, retryForMs: config.webhookRetryForMs },
+      retentionMs: config.webhookRetentionDays * 86_400_000,
     });
     const delivery = webhooks;
     indexer.onNotificationsInserted(async (trx, rows) => {

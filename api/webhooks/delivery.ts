@@ -6,10 +6,15 @@ import type { Logger } from "pino";
 import type { Database } from "../db/schema";
 import type { Indexer } from "../indexer/indexer";
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from "./backoff";
-import { claimDue, enqueueDeliveries, notificationsById, recordOutcome, type AttemptOutcome, type Delivery, type StoredNotification } from "./outbox";
+import { claimDue, enqueueDeliveries, notificationsById, pruneFinished, recordOutcome, type AttemptOutcome, type Delivery, type StoredNotification } from "./outbox";
 import { deliveryBody } from "./payload";
 import { EVENT_ID_HEADER, SIGNATURE_HEADER, signatureHeader } from "./signature";
 import type { Subscription } from "./subscriptions";
+
+/** Finished deliveries are kept this long by default (30 days), looked at hourly, deleted 1 000 rows a statement. */
+export const DEFAULT_RETENTION_MS = 30 * 86_400_000;
+const PRUNE_EVERY_MS = 3_600_000;
+const PRUNE_BATCH = 1000;
 
 /** The part of the indexer delivery needs: who holds the lease, and when a chunk committed. */
 export type LeaseSource = Pick<Indexer, "owner" | "status" | "onLeaseAttempt" | "onCheckpoint">;
@@ -29,6 +34,11 @@ export interface WebhookDeliveryOptions {
   /** Wait between looks at the outbox when nothing is due (default 1000 ms); a committed chunk looks at once. */
   pollIntervalMs?: number;
   retry?: RetryPolicy;
+  /**
+   * How long finished deliveries (delivered, failed for good) are kept after their last event before the lease holder
+   * deletes them, hourly (default 30 days; 0: kept forever). Pending deliveries are never deleted.
+   */
+  retentionMs?: number;
   /** The clock (unix ms) and the jitter's randomness; injected by tests. */
   now?: () => number;
   random?: () => number;
@@ -69,6 +79,8 @@ export function startWebhookDelivery(options: WebhookDeliveryOptions): WebhookDe
   const policy = options.retry ?? DEFAULT_RETRY_POLICY;
   const now = options.now ?? Date.now;
   const random = options.random ?? Math.random;
+  const retentionMs = options.retentionMs ?? DEFAULT_RETENTION_MS;
+  let prunedAt = -Infinity;
   // held past the timeout by a margin (as long again, at most 5 s) for the outcome's write; a process killed
   // mid-attempt leaves the delivery to be claimed again after it
   const holdMs = timeoutMs + Math.min(timeoutMs, 5_000);
@@ -100,8 +112,18 @@ export function startWebhookDelivery(options: WebhookDeliveryOptions): WebhookDe
     else log.warn({ ...fields, status: outcome.status, error: outcome.error }, "webhook attempt failed; retrying later");
   }
 
+  /** Deletes finished deliveries past the retention, at most hourly, in bounded statements. */
+  async function prune(): Promise<void> {
+    if (retentionMs <= 0 || now() - prunedAt < PRUNE_EVERY_MS) return;
+    prunedAt = now();
+    let deleted = 0;
+    for (let n = PRUNE_BATCH; n === PRUNE_BATCH && !stopping; deleted += n) n = await pruneFinished(db, now() - retentionMs, PRUNE_BATCH);
+    if (deleted > 0) log.info({ deleted, retentionMs }, "finished webhook deliveries past the retention deleted");
+  }
+
   async function round(): Promise<number> {
     if (!indexer.status().holdsLease) return 0;
+    await prune();
     const enabled = [...subscriptions.values()].filter((s) => s.enabled).map((s) => s.id);
     const claimed = await claimDue(db, { owner: indexer.owner, now: now(), limit: concurrency - inFlight.size, holdMs, subscriptionIds: enabled });
     if (claimed.length === 0) return 0;

@@ -124,6 +124,29 @@ export async function recordOutcome(
   return Number(result.numUpdatedRows) === 1 ? status : undefined;
 }
 
+/**
+ * Deletes up to `limit` finished deliveries (delivered, or failed for good) whose last event (delivery, last attempt)
+ * is before `before` (unix ms); pending ones are never touched. Their notifications stay in the feed.
+ * @returns how many were deleted (fewer than `limit`: nothing older is left).
+ */
+export async function pruneFinished(db: Kysely<Database>, before: number, limit = 1000): Promise<number> {
+  const result = await db
+    .deleteFrom("webhook_deliveries")
+    .where(
+      "id",
+      "in",
+      db
+        .selectFrom("webhook_deliveries")
+        .select("id")
+        .where("status", "in", ["delivered", "failed"])
+        .where((eb) => eb(eb.fn.coalesce("delivered_at", "last_attempt_at", "created_at"), "<", before))
+        .orderBy("id")
+        .limit(limit),
+    )
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
 /** Filters of {@link listDeliveries}. */
 export interface DeliveryFilter {
   status?: DeliveryStatus;

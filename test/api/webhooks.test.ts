@@ -17,7 +17,7 @@ import type { NotificationDraft } from "../../api/notifications/types";
 import { DEFAULT_RETRY_POLICY, nextAttemptAt } from "../../api/webhooks/backoff";
 import { startWebhookDelivery, type WebhookDelivery } from "../../api/webhooks/delivery";
 import { registerWebhookMetrics } from "../../api/webhooks/metrics";
-import { countByStatus, listDeliveries, redeliver } from "../../api/webhooks/outbox";
+import { countByStatus, listDeliveries, pruneFinished, redeliver } from "../../api/webhooks/outbox";
 import { loadSubscriptions, type Subscription } from "../../api/webhooks/subscriptions";
 import { ConfigError } from "../../sdk/errors";
 import { apiConfigSchema } from "../../api/config";
@@ -293,6 +293,41 @@ for (const engine of ["pglite", "postgres"] as const) {
         for (const res of stalled) res.destroy();
         server.closeAllConnections();
         server.close();
+      }
+    });
+
+    // last in this block: the pruning deletes the earlier tests' finished deliveries too
+    it("when finished deliveries are older than the retention, the lease holder deletes them; pending and recent ones stay", async function () {
+      const r = await receiver();
+      try {
+        const day = 86_400_000;
+        let clock = Date.now();
+        const options = { now: () => clock, retry: { baseDelayMs: 1, maxDelayMs: 1, retryForMs: 0 }, retentionMs: 10 * day };
+        const subs = [sub("kept", r.url), sub("down", "http://127.0.0.1:9/")];
+        const d = await start(subs, options);
+        const ids = await notify(d, 2);
+        const rows = async () => (await Promise.all(ids.map((id) => listDeliveries(database.db, { notificationId: id })))).flat();
+        // "kept" delivered, "down" failed at its first refusal (no retry window)
+        await until("2 delivered and 2 failed", async () => (await rows()).filter((x) => x.status !== "pending").length === 4, 30_000);
+        // a pending delivery as old as can be (to a subscription no longer configured: never claimed)
+        await database.db
+          .insertInto("webhook_deliveries")
+          .values({ notification_id: ids[0], notification_seq: 0, subscription_id: "gone", status: "pending", attempts: 3, next_attempt_at: 0, created_at: 0, retry_since: 0 })
+          .execute();
+        await d.stop();
+        delivery = undefined;
+
+        clock += 11 * day; // past the 10-day retention: a new lease holder's first round prunes
+        await start(subs, options);
+        let seen: unknown[] = [];
+        await until("the finished deliveries deleted", async () => (seen = await rows()).length === 1, 30_000, () => JSON.stringify(seen));
+        expect((await rows()).map((x) => [x.subscription_id, x.status])).to.deep.equal([["gone", "pending"]]);
+        const recent = await notify(delivery!, 1);
+        await until("the recent one delivered", async () => (await listDeliveries(database.db, { notificationId: recent[0] })).some((x) => x.status === "delivered"), 30_000);
+        expect(await pruneFinished(database.db, clock - 10 * day), "nothing recent is deleted").to.equal(0);
+        expect((await listDeliveries(database.db, { notificationId: recent[0] })).map((x) => x.subscription_id).sort()).to.deep.equal(["down", "kept"]);
+      } finally {
+        r.server.close();
       }
     });
   });
