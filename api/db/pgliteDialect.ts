@@ -66,14 +66,6 @@ export class PGliteQueryError extends Error {
 type Parsers = PGlite["parsers"];
 type FieldParser = (value: string, oid: number) => unknown;
 
-const BOOL_OID = 16;
-const INT8_OID = 20;
-const INT2_OID = 21;
-const INT4_OID = 23;
-const TEXT_OID = 25;
-const VARCHAR_OID = 1043;
-const NUMERIC_OID = 1700;
-
 /**
  * How a field's text becomes its value. The fast kinds give exactly what the instance's parser gives for
  * PostgreSQL's text output of that type, without a string per field where none is needed: integers of up to 15
@@ -90,12 +82,12 @@ const enum Kind {
 }
 
 function kindOf(oid: number, parser: FieldParser | undefined): Kind {
-  if (oid === INT8_OID) return parser === int8ToNumber ? Kind.Integer : Kind.Parser;
-  if (oid === INT2_OID || oid === INT4_OID) return parser === types.parsers[oid] ? Kind.Integer : Kind.Parser;
-  if (oid === BOOL_OID) return parser === types.parsers[oid] ? Kind.Bool : Kind.Parser;
-  if (oid === NUMERIC_OID) return parser === numericAsText ? Kind.Ascii : Kind.Parser;
+  if (oid === types.INT8) return parser === int8ToNumber ? Kind.Integer : Kind.Parser;
+  if (oid === types.INT2 || oid === types.INT4) return parser === types.parsers[oid] ? Kind.Integer : Kind.Parser;
+  if (oid === types.BOOL) return parser === types.parsers[oid] ? Kind.Bool : Kind.Parser;
+  if (oid === types.NUMERIC) return parser === numericAsText ? Kind.Ascii : Kind.Parser;
   // PGlite's own text parsers are the identity
-  if (oid === TEXT_OID || oid === VARCHAR_OID) return parser === undefined || parser === types.parsers[oid] ? Kind.Text : Kind.Parser;
+  if (oid === types.TEXT || oid === types.VARCHAR) return parser === undefined || parser === types.parsers[oid] ? Kind.Text : Kind.Parser;
   return Kind.Parser;
 }
 
