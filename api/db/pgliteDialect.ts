@@ -36,6 +36,21 @@ const READ_ONLY = /^\s*(select|with)\b/i;
 interface Prepared {
   name: string;
   paramTypes: number[];
+  /** Its rows' fields, from Describe at Parse time (undefined: the statement returns no rows). */
+  description?: Description;
+}
+
+/** The fields of a statement's rows and how each becomes its value. */
+interface Description {
+  names: string[];
+  oids: number[];
+  fieldParsers: (FieldParser | undefined)[];
+  kinds: Kind[];
+}
+
+function describe(fields: readonly { name: string; oid: number }[], parsers: Parsers): Description {
+  const fieldParsers = fields.map((f) => parsers[f.oid] ?? types.parsers[f.oid]);
+  return { names: fields.map((f) => f.name), oids: fields.map((f) => f.oid), fieldParsers, kinds: fields.map((f, i) => kindOf(f.oid, fieldParsers[i])) };
 }
 
 function concat(parts: Uint8Array[]): Uint8Array {
@@ -98,15 +113,13 @@ const NON_ASCII = /[\x80-\xff]/;
  * Reads the backend messages of one Bind/Describe/Execute/Sync batch: the rows (values parsed by type OID
  * like `PGlite.query()` does), the affected row count, or the error.
  */
-function readAnswer<R>(bytes: Uint8Array, parsers: Parsers, query: string): QueryResult<R> {
+function readAnswer<R>(bytes: Uint8Array, parsers: Parsers, query: string, described?: Description): QueryResult<R> {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const int32 = (p: number): number => (buf[p] << 24) | (buf[p + 1] << 16) | (buf[p + 2] << 8) | buf[p + 3];
   const int16 = (p: number): number => (buf[p] << 8) | buf[p + 1];
   const rows: R[] = [];
-  let names: string[] = [];
-  let fieldParsers: (FieldParser | undefined)[] = [];
-  let kinds: Kind[] = [];
-  let oids: number[] = [];
+  // a prepared statement's fields are known from its Describe; a RowDescription in the answer replaces them
+  let { names, fieldParsers, kinds, oids } = described ?? { names: [], fieldParsers: [], kinds: [], oids: [] };
   // the answer as one latin1 string (one char per byte): ASCII fields are slices of it
   let latin1: string | undefined;
   let affected: bigint | undefined;
@@ -120,21 +133,14 @@ function readAnswer<R>(bytes: Uint8Array, parsers: Parsers, query: string): Quer
       case 0x54: {
         // RowDescription: per field its name, table oid (4), column (2), type oid (4), size (2), modifier (4), format (2)
         const count = int16(start);
-        names = new Array<string>(count);
-        fieldParsers = new Array(count);
-        kinds = new Array<Kind>(count);
-        oids = new Array<number>(count);
+        const fields: { name: string; oid: number }[] = [];
         let p = start + 2;
         for (let i = 0; i < count; i++) {
           const nul = buf.indexOf(0, p);
-          names[i] = buf.toString("utf8", p, nul);
-          p = nul + 1;
-          const oid = int32(p + 6);
-          oids[i] = oid;
-          fieldParsers[i] = parsers[oid] ?? types.parsers[oid];
-          kinds[i] = kindOf(oid, fieldParsers[i]);
-          p += 18;
+          fields.push({ name: buf.toString("utf8", p, nul), oid: int32(nul + 1 + 6) });
+          p = nul + 1 + 18;
         }
+        ({ names, fieldParsers, kinds, oids } = describe(fields, parsers));
         break;
       }
       case 0x44: {
@@ -223,18 +229,14 @@ class PGliteConnection implements DatabaseConnection {
       return serialize ? serialize(value) : String(value);
     });
     const ser = protocol.serialize;
-    const message = concat([
-      ser.bind({ statement: statement.name, values }),
-      ser.describe({ type: "P" }),
-      ser.execute({}),
-      ser.sync(),
-    ]);
+    // no Describe: the statement's fields were described when it was parsed (text format, as bound here)
+    const message = concat([ser.bind({ statement: statement.name, values }), ser.execute({}), ser.sync()]);
     // the stream variant hands the output bytes over as they come, without PGlite's own message parsing
     const chunks: Uint8Array[] = [];
     await this.pg.runExclusive(() =>
       this.pg.execProtocolRawStream(message, { syncToFs: !READ_ONLY.test(text), onRawData: (data) => void chunks.push(data.slice()) }),
     );
-    return readAnswer<R>(chunks.length === 1 ? chunks[0] : concat(chunks), parsers, text);
+    return readAnswer<R>(chunks.length === 1 ? chunks[0] : concat(chunks), parsers, text, statement.description);
   }
 
   private async prepare(text: string): Promise<Prepared> {
@@ -243,7 +245,12 @@ class PGliteConnection implements DatabaseConnection {
     const { messages } = await this.pg.runExclusive(() =>
       this.pg.execProtocol(concat([ser.parse({ name, text }), ser.describe({ type: "S", name }), ser.sync()]), { syncToFs: false }),
     );
-    const statement = { name, paramTypes: pgliteParse.parseDescribeStatementResults(messages) };
+    const rowDescription = messages.find((m) => m.name === "rowDescription") as { fields: { name: string; dataTypeID: number }[] } | undefined;
+    const statement: Prepared = {
+      name,
+      paramTypes: pgliteParse.parseDescribeStatementResults(messages),
+      description: rowDescription && describe(rowDescription.fields.map((f) => ({ name: f.name, oid: f.dataTypeID })), this.pg.parsers),
+    };
     this.prepared.set(text, statement);
     return statement;
   }
