@@ -19,7 +19,6 @@
 //   BENCH_PROFILE=<dir>                  a V8 CPU profile of the server per route (first round) in <dir>
 import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
-import { Session } from "node:inspector/promises";
 import os from "node:os";
 import path from "node:path";
 import express from "express";
@@ -31,6 +30,7 @@ import type { Database } from "../api/db/schema";
 import { responseCacheStats } from "../api/http/responseCache";
 import { encodeCursor } from "../api/services/cursor";
 import { planUrls, printPlans } from "./lib/benchPlans";
+import { startCpuProfile } from "./lib/cpuProfile";
 import { startLiveBlocks } from "./lib/liveBlocks";
 import { scratchDatabase } from "./lib/scratchDatabase";
 
@@ -213,18 +213,10 @@ async function serve(): Promise<void> {
     res.json({ data: { hello: "world" }, meta: { chainId: 31337 } });
   });
   // BENCH_PROFILE=<dir>: a V8 CPU profile of the server process per route, during its first round's load
-  const session = new Session();
+  let stopProfile: Awaited<ReturnType<typeof startCpuProfile>> | undefined;
   baseline.post("/__bench/profile/:action", async (req, res) => {
-    if (req.params.action === "start") {
-      session.connect();
-      await session.post("Profiler.enable");
-      await session.post("Profiler.start");
-    } else {
-      const { profile } = await session.post("Profiler.stop");
-      session.disconnect();
-      fs.mkdirSync(process.env.BENCH_PROFILE!, { recursive: true });
-      fs.writeFileSync(path.join(process.env.BENCH_PROFILE!, `${String(req.query.name)}.cpuprofile`), JSON.stringify(profile));
-    }
+    if (req.params.action === "start") stopProfile = await startCpuProfile();
+    else await stopProfile?.(process.env.BENCH_PROFILE!, String(req.query.name));
     res.end();
   });
   baseline.get("/__bench/stats", (_req, res) => {
@@ -244,18 +236,17 @@ async function serve(): Promise<void> {
     }
     bodies.set(key, texts);
   }
-  baseline.get("/body/:key/:i", (req, res) => {
-    const body = bodies.get(req.params.key)?.[Number(req.params.i)];
+  const sendCaptured = (req: express.Request, res: express.Response) => {
+    const body = bodies.get(String(req.params.key))?.[Number(req.params.i)];
     if (body === undefined) res.status(404).end();
     else res.type("application/json").send(body);
-  });
+  };
+  baseline.get("/body/:key/:i", sendCaptured);
   // and the same bytes after one trivial prepared statement on the same database: any answer needs at least that
   const trivial = CompiledQuery.raw("select $1::int8 as n", [1]);
   baseline.get("/statement/:key/:i", async (req, res) => {
     await handle.db.executeQuery(trivial);
-    const body = bodies.get(req.params.key)?.[Number(req.params.i)];
-    if (body === undefined) res.status(404).end();
-    else res.type("application/json").send(body);
+    sendCaptured(req, res);
   });
   const ports: Ports = { api, uncached: unc, baseline: base, engine: handle.engine, seedMs };
   process.stdout.write(JSON.stringify(ports) + "\n");

@@ -8,15 +8,13 @@
 //   BENCH_DATABASE_URL=postgres://dsx:dsx@127.0.0.1:5432/dsx_test npm run bench:index
 //   BENCH_ROUNDS=3 BENCH_CHUNK=2000 BENCH_BATCHES=120 BENCH_LINES=40 LOG_LEVEL=debug (per-chunk timings)
 //   BENCH_PROFILE=<dir>   a V8 CPU profile of the first round's indexing in <dir>
-import fs from "node:fs";
-import { Session } from "node:inspector/promises";
-import path from "node:path";
 import pino from "pino";
 import { keccak256, stringToHex, type Hex } from "viem";
 import { createIndexerClient } from "../api/indexer/client";
 import { Indexer } from "../api/indexer/indexer";
 import { skuToBytes32 } from "../sdk/eip712";
 import { deployTo, startHardhatNode } from "../test/helpers/hardhatNode";
+import { startCpuProfile } from "./lib/cpuProfile";
 import { scratchDatabase } from "./lib/scratchDatabase";
 import { DSXC, LedgerDriver } from "../test/helpers/ledgerDriver";
 
@@ -73,21 +71,11 @@ async function main(): Promise<void> {
           chunkSize: CHUNK,
           confirmations: 0,
         });
-        const profiled = process.env.BENCH_PROFILE && round === 0 ? new Session() : undefined;
-        if (profiled) {
-          profiled.connect();
-          await profiled.post("Profiler.enable");
-          await profiled.post("Profiler.start");
-        }
+        const stopProfile = process.env.BENCH_PROFILE && round === 0 ? await startCpuProfile() : undefined;
         const i0 = performance.now();
         await indexer.syncToHead();
         indexMs.push(performance.now() - i0);
-        if (profiled) {
-          const { profile } = await profiled.post("Profiler.stop");
-          profiled.disconnect();
-          fs.mkdirSync(process.env.BENCH_PROFILE!, { recursive: true });
-          fs.writeFileSync(path.join(process.env.BENCH_PROFILE!, `index-${handle.engine}.cpuprofile`), JSON.stringify(profile));
-        }
+        await stopProfile?.(process.env.BENCH_PROFILE!, `index-${handle.engine}`);
         await indexer.stop();
         engine = handle.engine;
         lines = (await handle.db.selectFrom("usage_lines").select((eb) => eb.fn.countAll<string>().as("n")).executeTakeFirstOrThrow()).n;
