@@ -1,33 +1,16 @@
 import { expect } from "chai";
 import type { DatabaseHandle } from "../../api/db/database";
-import { createIndexerClient } from "../../api/indexer/client";
-import { Indexer } from "../../api/indexer/indexer";
 import { decodeEventLog, isAddress, zeroAddress, type Hex } from "viem";
 import { decodeLog } from "../../api/indexer/events";
 import { dsxCreditAbi, revenueShareLedgerAbi } from "../../sdk/abis";
-import { dumpTables, newPglite, newPostgres, nodeRpc, postgresReachable, sharedChain, silentLogger, type SharedChain } from "./helpers/fixture";
+import { chainIndexer, dumpTables, newPglite, newPostgres, nodeRpc, postgresReachable, sharedChain, type ChainIndexerOptions, type SharedChain } from "./helpers/fixture";
 import { DSXC } from "../helpers/ledgerDriver";
 import { expectTotalsMatchRows } from "./helpers/totals";
 import type { PartnerViewData as PartnerView, SignerSetViewData as SignerSetView } from "../../auditor/chain/snapshot";
 
-function indexer(chain: SharedChain, db: DatabaseHandle, options: { chunkSize?: number; targetLogs?: number; owner?: string; confirmations?: number } = {}) {
-  return new Indexer({
-    db: db.db,
-    publicClient: createIndexerClient(chain.node.url, chain.deployment.chainId),
-    deployment: chain.deployment,
-    logger: silentLogger,
-    chunkSize: options.chunkSize ?? 50,
-    targetLogs: options.targetLogs,
-    confirmations: options.confirmations ?? 2,
-    pollIntervalMs: 50,
-    leaseTtlMs: 5_000,
-    owner: options.owner,
-  });
-}
-
 /** Indexes to the head and gives the lease up. */
-async function sync(chain: SharedChain, db: DatabaseHandle, options: Parameters<typeof indexer>[2] = {}) {
-  const i = indexer(chain, db, options);
+async function sync(chain: SharedChain, db: DatabaseHandle, options: ChainIndexerOptions = {}) {
+  const i = chainIndexer(chain, db, options);
   const checkpoint = await i.syncToHead();
   await i.stop();
   return checkpoint;
@@ -178,14 +161,14 @@ describe("api/indexer: following the ledger into the database", function () {
     it("it resumes from its checkpoint and ends with the rows a single run gives", async function () {
       const { driver, node } = chain;
       const db = await fresh();
-      const first = indexer(chain, db);
+      const first = chainIndexer(chain, db);
       const cp1 = await first.syncToHead();
       await first.stop();
       const snapshot = (await nodeRpc(node.url, "evm_snapshot")) as string;
       try {
         await driver.pay(1n, 2n * DSXC);
         await driver.call(driver.admin, "recordAudit", 2n, 1n, `0x${"11".repeat(32)}`, false);
-        const second = indexer(chain, db);
+        const second = chainIndexer(chain, db);
         const cp2 = await second.syncToHead();
         await second.stop();
         expect(cp2.number).to.be.greaterThan(cp1.number);
@@ -203,7 +186,7 @@ describe("api/indexer: following the ledger into the database", function () {
     it("it rolls back to the common ancestor, re-indexes the new branch, and matches a fresh index", async function () {
       const { driver, node } = chain;
       const db = await fresh();
-      const idx = indexer(chain, db, { chunkSize: 3 });
+      const idx = chainIndexer(chain, db, { chunkSize: 3 });
       await idx.syncToHead();
       const s0 = (await nodeRpc(node.url, "evm_snapshot")) as string;
       let s1: string | undefined;
@@ -240,8 +223,8 @@ describe("api/indexer: following the ledger into the database", function () {
 
   describe("when two indexers share one database", function () {
     it("only the lease holder writes; the other waits", async function () {
-      const a = indexer(chain, db, { owner: "writer-a" });
-      const b = indexer(chain, db, { owner: "writer-b" });
+      const a = chainIndexer(chain, db, { owner: "writer-a" });
+      const b = chainIndexer(chain, db, { owner: "writer-b" });
       await a.syncToHead();
       // b's first attempt at the lease, while a holds it
       const attempted = new Promise<boolean>((resolve) => b.onLeaseAttempt(resolve));

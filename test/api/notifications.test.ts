@@ -4,7 +4,6 @@ import { EventSource } from "eventsource";
 import { getAddress } from "viem";
 import { createApp } from "../../api/app";
 import type { DatabaseHandle } from "../../api/db/database";
-import { createIndexerClient } from "../../api/indexer/client";
 import { Indexer } from "../../api/indexer/indexer";
 import { notificationId } from "../../api/notifications/ids";
 import type { NotificationRow } from "../../api/notifications/store";
@@ -12,23 +11,9 @@ import { eventStreamHandler, type EventStreamHandler } from "../../api/notificat
 import { NOTIFICATION_TYPES } from "../../api/notifications/types";
 import { iso } from "../../api/services/format";
 import { DAY, DSXC } from "../helpers/ledgerDriver";
-import { newPglite, newPostgres, nodeRpc, postgresReachable, sharedChain, silentLogger, type SharedChain } from "./helpers/fixture";
+import { chainIndexer, newPglite, newPostgres, nodeRpc, postgresReachable, sharedChain, silentLogger, type SharedChain } from "./helpers/fixture";
 import { until, untilValue } from "../helpers/until";
 import { get, listen, validatorsFrom, type Json } from "./helpers/http";
-
-function indexer(chain: SharedChain, db: DatabaseHandle, options: { chunkSize?: number; confirmations?: number; dueSoonSeconds?: number } = {}) {
-  return new Indexer({
-    db: db.db,
-    publicClient: createIndexerClient(chain.node.url, chain.deployment.chainId),
-    deployment: chain.deployment,
-    logger: silentLogger,
-    chunkSize: options.chunkSize ?? 50,
-    confirmations: options.confirmations ?? 2,
-    pollIntervalMs: 50,
-    leaseTtlMs: 5_000,
-    notifications: { dueSoonSeconds: options.dueSoonSeconds },
-  });
-}
 
 const rowsOf = (db: DatabaseHandle): Promise<NotificationRow[]> => db.db.selectFrom("notifications").selectAll().orderBy("seq").execute();
 
@@ -63,7 +48,7 @@ for (const engine of ["pglite", "postgres"] as const) {
       if (engine === "postgres" && !(await postgresReachable())) this.skip();
       chain = await sharedChain();
       db = await fresh();
-      idx = indexer(chain, db);
+      idx = chainIndexer(chain, db);
       await idx.syncToHead();
       stream = eventStreamHandler({
         db: db.db,
@@ -125,19 +110,19 @@ for (const engine of ["pglite", "postgres"] as const) {
 
       it("re-indexing from scratch with other chunks, or after a restart, gives the same ids with the same content", async function () {
         const scratch = await fresh();
-        const other = indexer(chain, scratch, { chunkSize: 7 });
+        const other = chainIndexer(chain, scratch, { chunkSize: 7 });
         await other.syncToHead();
         await other.stop();
         expect(byId(await rowsOf(scratch))).to.deep.equal(byId(await rowsOf(db)));
 
         // a restart: the first indexer stops when its first notifications are stored, a second one goes on
         const restarted = await fresh();
-        const first = indexer(chain, restarted, { chunkSize: 3 });
+        const first = chainIndexer(chain, restarted, { chunkSize: 3 });
         first.start();
         await until("the first notifications", async () => (await restarted.db.selectFrom("notification_state").selectAll().executeTakeFirst()) !== undefined, 20_000);
         await first.stop();
         const partial = (await rowsOf(restarted)).length;
-        const second = indexer(chain, restarted, { chunkSize: 11 });
+        const second = chainIndexer(chain, restarted, { chunkSize: 11 });
         await second.syncToHead();
         await second.stop();
         const rows = await rowsOf(restarted);
@@ -244,7 +229,7 @@ for (const engine of ["pglite", "postgres"] as const) {
 
           // derived from scratch at other points in time: the same ids
           const scratch = await fresh();
-          const other = indexer(chain, scratch, { chunkSize: 13 });
+          const other = chainIndexer(chain, scratch, { chunkSize: 13 });
           await other.syncToHead();
           await other.stop();
           expect([...byId(await rowsOf(scratch)).keys()].sort()).to.deep.equal([...byId(await rowsOf(db)).keys()].sort());
@@ -258,7 +243,7 @@ for (const engine of ["pglite", "postgres"] as const) {
     describe("when the chain reorganizes inside the confirmation depth (evm_snapshot / evm_revert)", function () {
       it("it notifies nothing of the orphaned blocks and the new branch once final", async function () {
         const scratch = await fresh();
-        const deep = indexer(chain, scratch, { confirmations: 3, chunkSize: 3 });
+        const deep = chainIndexer(chain, scratch, { confirmations: 3, chunkSize: 3 });
         await deep.syncToHead();
         const s0 = (await nodeRpc(chain.node.url, "evm_snapshot")) as string;
         let s1: string | undefined;

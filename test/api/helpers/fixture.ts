@@ -9,6 +9,8 @@ import { privateKeyToAccount } from "viem/accounts";
 import pg from "pg";
 import pino from "pino";
 import { openDatabase, type DatabaseHandle } from "../../../api/db/database";
+import { createIndexerClient } from "../../../api/indexer/client";
+import { Indexer } from "../../../api/indexer/indexer";
 import { DDL, SCHEMA_VERSION } from "../../../api/db/schema";
 import { scratchPostgres } from "../../../scripts/lib/scratchDatabase";
 import type { Deployment } from "../../../sdk/deployment";
@@ -173,6 +175,36 @@ async function activityRun(d: LedgerDriver): Promise<SharedChain["facts"]> {
   };
 }
 
+
+/** What a test changes in {@link chainIndexer}. */
+export interface ChainIndexerOptions {
+  chunkSize?: number;
+  targetLogs?: number;
+  owner?: string;
+  confirmations?: number;
+  /** The `payment.due_soon` window (notifications are derived either way). */
+  dueSoonSeconds?: number;
+}
+
+/**
+ * An indexer of the shared chain through the production JSON-RPC client (api/indexer/client.ts): ranges of at most 50
+ * blocks, 2 confirmations, a poll every 50 ms, a 5 s writer lease.
+ */
+export function chainIndexer(chain: SharedChain, db: DatabaseHandle, options: ChainIndexerOptions = {}): Indexer {
+  return new Indexer({
+    db: db.db,
+    publicClient: createIndexerClient(chain.node.url, chain.deployment.chainId),
+    deployment: chain.deployment,
+    logger: silentLogger,
+    chunkSize: options.chunkSize ?? 50,
+    targetLogs: options.targetLogs,
+    confirmations: options.confirmations ?? 2,
+    pollIntervalMs: 50,
+    leaseTtlMs: 5_000,
+    owner: options.owner,
+    notifications: { dueSoonSeconds: options.dueSoonSeconds },
+  });
+}
 
 // ------------------------------------------------------------------------------------------ databases
 
