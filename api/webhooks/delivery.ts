@@ -116,8 +116,13 @@ export function startWebhookDelivery(options: WebhookDeliveryOptions): WebhookDe
   async function prune(): Promise<void> {
     if (retentionMs <= 0 || now() - prunedAt < PRUNE_EVERY_MS) return;
     prunedAt = now();
+    const before = prunedAt - retentionMs;
     let deleted = 0;
-    for (let n = PRUNE_BATCH; n === PRUNE_BATCH && !stopping; deleted += n) n = await pruneFinished(db, now() - retentionMs, PRUNE_BATCH);
+    let batch: number;
+    do {
+      batch = await pruneFinished(db, before, PRUNE_BATCH);
+      deleted += batch;
+    } while (batch === PRUNE_BATCH && !stopping);
     if (deleted > 0) log.info({ deleted, retentionMs }, "finished webhook deliveries past the retention deleted");
   }
 
