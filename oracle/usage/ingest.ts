@@ -14,7 +14,7 @@ import { billSlurmRecord, createSlurmParser, type SlurmRecord } from "../sources
 import type { SourceEvent } from "../sources/types";
 import type { UsageRecord, UsageSourceSettings } from "../sources/usage";
 import { jobKey, type UsageState } from "../state/usageState";
-import { loadKeccak } from "./hashing";
+import { loadKeccak } from "../../sdk/keccak";
 import { PackBuilder } from "./packs";
 import type { WindowGrid } from "./slicing";
 

@@ -22,7 +22,7 @@ import { cutsOf, readChainContext, type ChainContext } from "./chainContext";
 import { sourceConfigOf, type UsageConfig } from "./config";
 import { usageRootOfHashes } from "./evidence";
 import { faultPoint } from "./faults";
-import { loadKeccak } from "./hashing";
+import { loadKeccak } from "../../sdk/keccak";
 import { ingestFiles, listInputFiles, type IngestCounts } from "./ingest";
 import { resumeWaitingRows, takeAcceptedRows } from "./resume";
 import { emptySummary, type UsageRunSummary } from "./summary";

@@ -1,7 +1,7 @@
 import type { Server } from "node:http";
 import { expect } from "chai";
 import { EventSource } from "eventsource";
-import { getAddress } from "viem";
+import { getAddress, keccak256, stringToHex } from "viem";
 import { createApp } from "../../api/app";
 import type { DatabaseHandle } from "../../api/db/database";
 import { Indexer } from "../../api/indexer/indexer";
@@ -106,6 +106,13 @@ for (const engine of ["pglite", "postgres"] as const) {
         const rejected = rows.filter((r) => r.type === "usage.line_rejected").map((r) => JSON.parse(r.data) as Json);
         expect(rejected.map((d) => d.reason)).to.include.members(["NoRate", "SiblingRejected", "NotOpen"]);
         expect(new Set(rows.map((r) => r.id)).size).to.equal(rows.length);
+        // stored as the compact JSON of the draft (what the insert hooks, the webhook outbox, are handed)
+        for (const r of rows) expect([r.data, r.addresses]).to.deep.equal([JSON.stringify(JSON.parse(r.data)), JSON.stringify(JSON.parse(r.addresses))]);
+        // each id is the documented one (docs/notifications.md), computed here with viem's keccak
+        for (const r of rows.filter((row) => row.tx_hash !== null)) {
+          const key = [r.tx_hash, r.log_index, ...(r.type === "usage.batch_recorded" ? [r.agreement_id] : [])];
+          expect(r.id, r.type).to.equal(`evt_${keccak256(stringToHex([chain.deployment.chainId, r.type, ...key].join("|"))).slice(2)}`);
+        }
       });
 
       it("re-indexing from scratch with other chunks, or after a restart, gives the same ids with the same content", async function () {

@@ -16,7 +16,7 @@ import { hashUsageBatch, ledgerDomain, skuToBytes32, sortSignaturesBySigner, usa
 import { fileLineBlocks, textLines } from "../../oracle/sources/lines";
 import { signBatch, submitUsageCalldata, usageBatchDigest } from "../../oracle/usage/batch";
 import { LeafHasher, usageTreeNodes, usageTreeOf, USAGE_LEAF_ENCODING, type UsageLeaf } from "../../oracle/usage/evidence";
-import { keccak256Bytes, keccakLoaded, loadKeccak } from "../../oracle/usage/hashing";
+import { keccak256Bytes, keccakLoaded, loadKeccak } from "../../sdk/keccak";
 import { LeafHashPool } from "../../oracle/usage/hashPool";
 import { PackBuilder, packLines, packSlices, packSliceLeaf } from "../../oracle/usage/packs";
 import { sliceRecord, WindowGrid } from "../../oracle/usage/slicing";
