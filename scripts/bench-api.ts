@@ -6,7 +6,8 @@
 // are measured in rounds (baseline first in each) and the median round is reported, so a burst of load from
 // elsewhere on the machine shifts a round, not the ratios. The `*-bytes` routes are ceilings: bare Express sending
 // the very answers of the agreement, list and usage routes (captured at start), i.e. the cost of their size alone;
-// `agreement-statement` runs one trivial prepared statement (`select $1::int8`) on the same database before it.
+// `agreement-statement` runs one trivial prepared statement (`select $1::int8`) on the same database before it, and
+// the `*-read` routes the very statements the API ran for each of those answers (no view, no JSON, no middleware).
 // PGlite by default; PostgreSQL when BENCH_DATABASE_URL names a server (the bench creates a database of its own
 // there and drops it at the end). A benchmark, not a test: it prints figures.
 //   npm run bench:api
@@ -29,7 +30,7 @@ import type { DatabaseHandle } from "../api/db/database";
 import type { Database } from "../api/db/schema";
 import { responseCacheStats } from "../api/http/responseCache";
 import { encodeCursor } from "../api/services/cursor";
-import { planUrls, printPlans } from "./lib/benchPlans";
+import { capture, planUrls, printPlans } from "./lib/benchPlans";
 import { startCpuProfile } from "./lib/cpuProfile";
 import { startLiveBlocks } from "./lib/liveBlocks";
 import { scratchDatabase } from "./lib/scratchDatabase";
@@ -248,6 +249,17 @@ async function serve(): Promise<void> {
     await handle.db.executeQuery(trivial);
     sendCaptured(req, res);
   });
+  // and the same bytes after the very statements the route ran for that answer (captured on their way to the
+  // database, run again as the API runs them: prepared, same text and parameters): the database's share alone
+  const statements = new Map<string, CompiledQuery[][]>();
+  for (const [key, paths] of Object.entries(ceilingPaths())) {
+    const captured = await capture(handle.db, uncached, paths);
+    statements.set(key, paths.map((p) => captured.get(p)!.map((c) => CompiledQuery.raw(c.sql, [...c.parameters]))));
+  }
+  baseline.get("/read/:key/:i", async (req, res) => {
+    for (const q of statements.get(String(req.params.key))?.[Number(req.params.i)] ?? []) await handle.db.executeQuery(q);
+    sendCaptured(req, res);
+  });
   const ports: Ports = { api, uncached: unc, baseline: base, engine: handle.engine, seedMs };
   process.stdout.write(JSON.stringify(ports) + "\n");
 }
@@ -367,6 +379,12 @@ async function main(): Promise<void> {
         name: `ceiling: bare Express sending the ${key} answers' bytes`,
         origin: `http://127.0.0.1:${ports.baseline}`,
         paths: paths.map((_, i) => `/body/${key}/${i}`),
+      })),
+      ...Object.entries(ceilingPaths()).map(([key, paths]) => ({
+        key: `${key}-read`,
+        name: `ceiling: bare Express running the ${key} route's own statements, then sending its answers' bytes`,
+        origin: `http://127.0.0.1:${ports.baseline}`,
+        paths: paths.map((_, i) => `/read/${key}/${i}`),
       })),
       {
         key: "agreement-statement",

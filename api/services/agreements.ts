@@ -131,28 +131,29 @@ export function positionView(p: Selectable<PositionsTable>, now: number): Positi
   };
 }
 
-/** The checkpoint and the program's pause figures (one statement; the rows are joined beside them). */
-function atState() {
-  return qb
-    .selectFrom("indexer_state as s")
-    .leftJoin("program as pr", (j) => j.on("pr.id", "=", 1))
-    .select(stateColumns)
-    .select(["pr.paused as _pr_paused", "pr.last_unpaused_at as _pr_last_unpaused_at"])
-    .where("s.id", "=", 1);
+/**
+ * The checkpoint and, unless `program` is false, the program's pause figures (one statement; the rows are joined
+ * beside them). The per-log lists need no pause figures: without that join their statement costs a fifth less.
+ */
+function atState(program = true) {
+  const q = qb.selectFrom("indexer_state as s").select(stateColumns).where("s.id", "=", 1);
+  if (!program) return q;
+  return q.leftJoin("program as pr", (j) => j.on("pr.id", "=", 1)).select(["pr.paused as _pr_paused", "pr.last_unpaused_at as _pr_last_unpaused_at"]);
 }
 
 /**
- * `page` (a keyset page query) in one statement with the checkpoint and, when `agreementId` is given, whether
- * that agreement exists; rows come back in `order`.
+ * `page` (a keyset page query) in one statement with the checkpoint (and the program's pause figures unless
+ * `program` is false) and, when `agreementId` is given, whether that agreement exists; rows come back in `order`.
  */
 function pageAtState(
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any table's page
   page: SelectQueryBuilder<Database, any, any>,
   order: readonly string[],
   agreementId?: string,
+  program = true,
 ) {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the joined subquery's columns are known only at run time
-  let q: any = atState().leftJoin(page.as("x"), (j) => j.onTrue()).selectAll("x");
+  let q: any = (atState(program) as SelectQueryBuilder<any, any, any>).leftJoin(page.as("x"), (j) => j.onTrue()).selectAll("x");
   if (agreementId !== undefined) q = q.select(sql<boolean>`exists (select 1 from agreements where id = ${agreementId})`.as("_found"));
   for (const column of order) q = q.orderBy(`x.${column}`);
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- as above
@@ -328,7 +329,7 @@ function logList(table: "usage_lines" | EventTable, byColumn?: "partner" | "paye
       const [block, log] = [a.afterBlock, a.afterLog];
       q = q.where((eb) => eb.or([eb("block_number", ">", block), eb.and([eb("block_number", "=", block), eb("log_index", ">", log)])]));
     }
-    return pageAtState(q.orderBy("block_number").orderBy("log_index").limit(a.take), LOG_ORDER, a.id);
+    return pageAtState(q.orderBy("block_number").orderBy("log_index").limit(a.take), LOG_ORDER, a.id, false);
   });
 }
 

@@ -11,7 +11,7 @@ const SINGLE_ROW_TABLES = new Set(["indexer_state", "program", "schema_version"]
 /** A sequential scan reading this many rows (returned or filtered out, over all loops) is flagged. */
 const SEQ_SCAN_ROWS = 100;
 
-interface Captured {
+export interface Captured {
   sql: string;
   parameters: readonly unknown[];
 }
@@ -28,7 +28,7 @@ function literal(value: unknown): string {
  * Runs `urls` against `app` while capturing every statement sent through `db`'s executor (a one-statement read
  * or the statements of a snapshot transaction).
  */
-async function capture(db: Kysely<Database>, app: Express, urls: string[]): Promise<Map<string, Captured[]>> {
+export async function capture(db: Kysely<Database>, app: Express, urls: string[]): Promise<Map<string, Captured[]>> {
   // the executor's prototype: transactions and per-connection instances share it
   let proto = Object.getPrototypeOf(db.getExecutor()) as Record<string, unknown>;
   while (proto && !Object.prototype.hasOwnProperty.call(proto, "executeQuery")) proto = Object.getPrototypeOf(proto) as Record<string, unknown>;
