@@ -19,7 +19,7 @@ import type {
 import { cursorShapes, decodeCursor, paginate } from "./cursor";
 import { addr, iso, isoOrNull, skuName } from "./format";
 import { migrationAt } from "./pending";
-import { stateColumns, stateOf, type ReadContext, type Reader } from "./snapshot";
+import { checkpointOnce, stateOf, type ReadContext, type Reader } from "./snapshot";
 
 /** An agreement row with `_delinquent` (api/db/rules.ts) selected beside it. */
 type AgreementRow = Selectable<AgreementsTable> & { _delinquent?: boolean | null };
@@ -136,9 +136,9 @@ export function positionView(p: Selectable<PositionsTable>, now: number): Positi
  * beside them). The per-log lists need no pause figures: without that join their statement costs a fifth less.
  */
 function atState(program = true) {
-  const q = qb.selectFrom("indexer_state as s").select(stateColumns).where("s.id", "=", 1);
-  if (!program) return q;
-  return q.leftJoin("program as pr", (j) => j.on("pr.id", "=", 1)).select(["pr.paused as _pr_paused", "pr.last_unpaused_at as _pr_last_unpaused_at"]);
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the derived table's columns depend on `program`
+  const q = qb.selectFrom(checkpointOnce({ program })).select(sql.ref<string>("s._s").as("_s")) as SelectQueryBuilder<any, any, any>;
+  return program ? q.select([sql.ref<boolean>("s._pr_paused").as("_pr_paused"), sql.ref<number>("s._pr_last_unpaused_at").as("_pr_last_unpaused_at")]) : q;
 }
 
 /**
@@ -153,7 +153,7 @@ function pageAtState(
   program = true,
 ) {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the joined subquery's columns are known only at run time
-  let q: any = (atState(program) as SelectQueryBuilder<any, any, any>).leftJoin(page.as("x"), (j) => j.onTrue()).selectAll("x");
+  let q: any = atState(program).leftJoin(page.as("x"), (j) => j.onTrue()).selectAll("x");
   if (agreementId !== undefined) q = q.select(sql<boolean>`exists (select 1 from agreements where id = ${agreementId})`.as("_found"));
   for (const column of order) q = q.orderBy(`x.${column}`);
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- as above

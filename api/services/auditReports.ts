@@ -14,7 +14,7 @@ import { qb, QueryTemplate } from "../db/template";
 import { auditReportFile, type AgreementAudit, type AuditReportFile } from "../schemas/resources";
 import { auditView } from "./agreements";
 import { addr, iso } from "./format";
-import { stateColumns, stateOf, type Reader } from "./snapshot";
+import { checkpointOnce, stateOf, type Reader } from "./snapshot";
 
 /** A report file as read: its name, hash and parsed content. */
 export interface LoadedReport {
@@ -116,12 +116,11 @@ const withResult = (c: CheckTally) => ({ ...c, result: c.failed === 0 ? ("pass" 
 
 const auditsOf = new QueryTemplate((a: { id: string }) =>
   qb
-    .selectFrom("indexer_state as s")
+    .selectFrom(checkpointOnce({ ledger: true }))
     .leftJoin("audits as x", (j) => j.on("x.agreement_id", "=", a.id))
-    .select(stateColumns)
-    .select(["s.ledger as _s_ledger", sql<boolean>`exists (select 1 from agreements where id = ${a.id})`.as("_found")])
+    .select([sql.ref<string>("s._s").as("_s"), sql.ref<string>("s._s_ledger").as("_s_ledger")])
+    .select(sql<boolean>`exists (select 1 from agreements where id = ${a.id})`.as("_found"))
     .selectAll("x")
-    .where("s.id", "=", 1)
     .orderBy("x.block_number")
     .orderBy("x.log_index"),
 );

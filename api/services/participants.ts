@@ -22,7 +22,7 @@ import { addr, iso, isoOrNull, skuName } from "./format";
 import { payoutAt, signerSetAt } from "./pending";
 import { checkpointNowSql, delinquentSql } from "../db/rules";
 import { qb, QueryTemplate } from "../db/template";
-import { defaultProgram, stateColumns, stateOf, type ReadContext, type Reader } from "./snapshot";
+import { checkpointOnce, defaultProgram, stateColumn, stateOf, type ReadContext, type Reader } from "./snapshot";
 import type { PartnersTable, ProgramTable, UsageBatchesTable, UsageDisputesTable } from "../db/schema";
 import type { Selectable } from "kysely";
 
@@ -53,11 +53,10 @@ const partnerList = new QueryTemplate((a: { active?: boolean; after?: string; ta
   if (a.active !== undefined) q = q.where("active", "=", a.active);
   if (a.after !== undefined) q = q.where("address", ">", a.after);
   return qb
-    .selectFrom("indexer_state as s")
+    .selectFrom(checkpointOnce())
     .leftJoin(q.orderBy("address").limit(a.take).as("x"), (j) => j.onTrue())
-    .select(stateColumns)
+    .select(sql.ref<string>("s._s").as("_s"))
     .selectAll("x")
-    .where("s.id", "=", 1)
     .orderBy("x.address");
 });
 
@@ -283,7 +282,7 @@ const programQuery = new QueryTemplate((_: Record<string, never>) =>
   qb
     .selectFrom("indexer_state as s")
     .leftJoin("program as pr", (j) => j.on("pr.id", "=", 1))
-    .select(stateColumns)
+    .select(stateColumn)
     .selectAll("s")
     .select(PROGRAM_COLUMNS.map((c) => sql.ref(`pr.${c}`).as(`_pr_${c}`)))
     // the totals are kept by the indexer (api/indexer/totals.ts); only the delinquent count depends on the

@@ -2,8 +2,9 @@
 // either ONE SQL statement that also selects the checkpoint (PostgreSQL gives every statement one snapshot,
 // so the checkpoint and the rows agree; no transaction, one round trip), or, for answers that need several
 // statements, one repeatable-read read-only transaction that reads the checkpoint first.
-import { sql, type Kysely, type Selectable, type Transaction } from "kysely";
+import { sql, type Kysely, type Selectable, type SelectQueryBuilder, type Transaction } from "kysely";
 import type { Database, IndexerStateTable, ProgramTable } from "../db/schema";
+import { qb } from "../db/template";
 import { iso } from "./format";
 
 export type ReadDb = Kysely<Database> | Transaction<Database>;
@@ -61,6 +62,7 @@ export function metaOf(state: StateRow | undefined, chainId: number): Meta {
   };
 }
 
+/** The checkpoint columns a read needs, in the order of {@link stateColumn}'s array. */
 const STATE_COLUMNS = [
   "checkpoint_number",
   "checkpoint_hash",
@@ -70,22 +72,42 @@ const STATE_COLUMNS = [
   "reporting_grace",
 ] as const satisfies readonly (keyof StateRow)[];
 
-/** Prefix of the checkpoint columns a one-statement read selects beside its rows. */
-const P = "_s_";
+/**
+ * The checkpoint as ONE column, `_s`: the JSON array of {@link STATE_COLUMNS}, for a query whose FROM holds
+ * `indexer_state as s` (a list decodes one value per row for it instead of six; {@link stateOf} parses it once).
+ */
+export const stateColumn = sql<string>`json_build_array(${sql.join(STATE_COLUMNS.map((c) => sql.ref(`s.${c}`)))})::text`.as("_s");
 
-/** The checkpoint columns, aliased `_s_<name>`, for a query whose FROM holds `indexer_state as s`. */
-export const stateColumns = STATE_COLUMNS.map((c) => sql.ref(`s.${c}`).as(`${P}${c}`));
+/**
+ * The checkpoint row as a derived table `s` built once per statement, for reads that join many rows beside it: `_s`
+ * ({@link stateColumn}), `checkpoint_timestamp` (the rules' "now", api/db/rules.ts), the program's pause figures
+ * (`_pr_paused`, `_pr_last_unpaused_at`) when `program`, and `_s_ledger` when `ledger`. `offset 0` keeps the planner
+ * from merging it into the outer query, where `_s` would be built again for every row.
+ */
+export function checkpointOnce(options: { program?: boolean; ledger?: boolean } = {}) {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- columns chosen by the options
+  let q: SelectQueryBuilder<Database, any, any> = qb.selectFrom("indexer_state as s").select([stateColumn, "s.checkpoint_timestamp"]).where("s.id", "=", 1);
+  if (options.program) {
+    q = q.leftJoin("program as pr", (j) => j.on("pr.id", "=", 1)).select(["pr.paused as _pr_paused", "pr.last_unpaused_at as _pr_last_unpaused_at"]);
+  }
+  if (options.ledger) q = q.select("s.ledger as _s_ledger");
+  return q.modifyEnd(sql`offset 0`).as("s");
+}
+
+type StateArray = [number | null, string | null, number | null, number | null, number, number];
 
 /** The checkpoint out of a row of a one-statement read (undefined when the query found no state row). */
 export function stateOf(row: Record<string, unknown> | undefined): StateRow | undefined {
-  if (!row || row[`${P}deployment_block`] === undefined || row[`${P}deployment_block`] === null) return undefined;
+  const json = row?._s;
+  if (typeof json !== "string") return undefined;
+  const [checkpointNumber, checkpointHash, checkpointTimestamp, finalNumber, deploymentBlock, reportingGrace] = JSON.parse(json) as StateArray;
   return {
-    checkpoint_number: row[`${P}checkpoint_number`] as number | null,
-    checkpoint_hash: row[`${P}checkpoint_hash`] as string | null,
-    checkpoint_timestamp: row[`${P}checkpoint_timestamp`] as number | null,
-    final_number: row[`${P}final_number`] as number | null,
-    deployment_block: row[`${P}deployment_block`] as number,
-    reporting_grace: row[`${P}reporting_grace`] as number,
+    checkpoint_number: checkpointNumber,
+    checkpoint_hash: checkpointHash,
+    checkpoint_timestamp: checkpointTimestamp,
+    final_number: finalNumber,
+    deployment_block: deploymentBlock,
+    reporting_grace: reportingGrace,
   };
 }
 
