@@ -136,9 +136,9 @@ export function positionView(p: Selectable<PositionsTable>, now: number): Positi
  * beside them). The per-log lists need no pause figures: without that join their statement costs a fifth less.
  */
 function atState(program = true) {
+  const checkpoint = checkpointOnce({ program });
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the derived table's columns depend on `program`
-  const q = qb.selectFrom(checkpointOnce({ program })).select(sql.ref<string>("s._s").as("_s")) as SelectQueryBuilder<any, any, any>;
-  return program ? q.select([sql.ref<boolean>("s._pr_paused").as("_pr_paused"), sql.ref<number>("s._pr_last_unpaused_at").as("_pr_last_unpaused_at")]) : q;
+  return qb.selectFrom(checkpoint.table).select(checkpoint.columns as any) as SelectQueryBuilder<any, any, any>;
 }
 
 /**

@@ -114,11 +114,14 @@ export class AuditUnavailable extends Error {
 type CheckTally = AuditReportFile["program"]["checks"][number];
 const withResult = (c: CheckTally) => ({ ...c, result: c.failed === 0 ? ("pass" as const) : ("fail" as const) });
 
+const checkpoint = checkpointOnce({ ledger: true });
+
 const auditsOf = new QueryTemplate((a: { id: string }) =>
   qb
-    .selectFrom(checkpointOnce({ ledger: true }))
+    .selectFrom(checkpoint.table)
     .leftJoin("audits as x", (j) => j.on("x.agreement_id", "=", a.id))
-    .select([sql.ref<string>("s._s").as("_s"), sql.ref<string>("s._s_ledger").as("_s_ledger")])
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the derived table's columns
+    .select(checkpoint.columns as any)
     .select(sql<boolean>`exists (select 1 from agreements where id = ${a.id})`.as("_found"))
     .selectAll("x")
     .orderBy("x.block_number")
@@ -132,7 +135,7 @@ const auditsOf = new QueryTemplate((a: { id: string }) =>
 export async function agreementAudit(r: Reader, reports: AuditReports | undefined, chainId: number, id: string): Promise<AgreementAudit> {
   const { rows } = await r.db.executeQuery(auditsOf.compile({ id }));
   r.at(stateOf(rows[0]));
-  const first = rows[0]!;
+  const first = rows[0] as (typeof rows)[number] & { _s_ledger: string }; // `_s_ledger`: a column of `checkpoint`
   if (first._found !== true) throw new AuditUnavailable(`No agreement ${id} is indexed.`);
   if (!reports) throw new AuditUnavailable("This server has no audit report folder configured (DSX_API_AUDIT_DIR).");
   const loaded = await reports.latest(chainId, first._s_ledger);

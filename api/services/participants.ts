@@ -52,10 +52,12 @@ const partnerList = new QueryTemplate((a: { active?: boolean; after?: string; ta
   let q = qb.selectFrom("partners").selectAll();
   if (a.active !== undefined) q = q.where("active", "=", a.active);
   if (a.after !== undefined) q = q.where("address", ">", a.after);
+  const checkpoint = checkpointOnce();
   return qb
-    .selectFrom(checkpointOnce())
+    .selectFrom(checkpoint.table)
     .leftJoin(q.orderBy("address").limit(a.take).as("x"), (j) => j.onTrue())
-    .select(sql.ref<string>("s._s").as("_s"))
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the derived table's columns
+    .select(checkpoint.columns as any)
     .selectAll("x")
     .orderBy("x.address");
 });

@@ -79,19 +79,26 @@ const STATE_COLUMNS = [
 export const stateColumn = sql<string>`json_build_array(${sql.join(STATE_COLUMNS.map((c) => sql.ref(`s.${c}`)))})::text`.as("_s");
 
 /**
- * The checkpoint row as a derived table `s` built once per statement, for reads that join many rows beside it: `_s`
- * ({@link stateColumn}), `checkpoint_timestamp` (the rules' "now", api/db/rules.ts), the program's pause figures
- * (`_pr_paused`, `_pr_last_unpaused_at`) when `program`, and `_s_ledger` when `ledger`. `offset 0` keeps the planner
- * from merging it into the outer query, where `_s` would be built again for every row.
+ * The checkpoint row as a derived table `s` built once per statement, for reads that join many rows beside it, and
+ * the columns of it such a read selects: `_s` ({@link stateColumn}), the program's pause figures (`_pr_paused`,
+ * `_pr_last_unpaused_at`) when `program`, and `_s_ledger` when `ledger`. The table also holds `checkpoint_timestamp`
+ * (the rules' "now", api/db/rules.ts) for use inside the statement. `offset 0` keeps the planner from merging it into
+ * the outer query, where `_s` would be built again for every row.
+ * @example qb.selectFrom(checkpoint.table).select(checkpoint.columns) // with const checkpoint = checkpointOnce()
  */
 export function checkpointOnce(options: { program?: boolean; ledger?: boolean } = {}) {
+  const columns = ["s._s"];
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- columns chosen by the options
   let q: SelectQueryBuilder<Database, any, any> = qb.selectFrom("indexer_state as s").select([stateColumn, "s.checkpoint_timestamp"]).where("s.id", "=", 1);
   if (options.program) {
     q = q.leftJoin("program as pr", (j) => j.on("pr.id", "=", 1)).select(["pr.paused as _pr_paused", "pr.last_unpaused_at as _pr_last_unpaused_at"]);
+    columns.push("s._pr_paused", "s._pr_last_unpaused_at");
   }
-  if (options.ledger) q = q.select("s.ledger as _s_ledger");
-  return q.modifyEnd(sql`offset 0`).as("s");
+  if (options.ledger) {
+    q = q.select("s.ledger as _s_ledger");
+    columns.push("s._s_ledger");
+  }
+  return { table: q.modifyEnd(sql`offset 0`).as("s"), columns };
 }
 
 type StateArray = [number | null, string | null, number | null, number | null, number, number];
