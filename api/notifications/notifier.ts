@@ -83,7 +83,6 @@ export class Notifier {
    */
   async advance(final: FinalBlock, renew: (trx: Transaction<Database>) => Promise<void>): Promise<NotificationRow[]> {
     try {
-      await loadKeccak(); // the ids' hash (hash-wasm) ready before deriving
       if (!this.deriver) await this.rebuild();
       if (final.number <= this.notifiedThrough) return [];
       const started = performance.now();
@@ -127,7 +126,7 @@ export class Notifier {
    */
   async rebuilding(db: Kysely<Database> | Transaction<Database>): Promise<{ add(raw: RawLog, decoded: DecodedLog | undefined): void; finish(): void }> {
     const { chainId, startBlock, dueSoonSeconds } = this.options;
-    await loadKeccak();
+    await loadKeccak(); // the ids' hash (hash-wasm) ready before any deriver exists: every deriver is made here
     this.reset();
     const state = await readNotificationState(db);
     const through = state?.notified_through ?? startBlock;
