@@ -56,6 +56,8 @@ async function main(): Promise<void> {
     let logs = 0;
     let engine = "";
     let lines = "";
+    const headerClient = createIndexerClient(node.url, deployment.chainId);
+    const blockNumbers = Array.from({ length: head - deployment.deploymentBlock + 1 }, (_, k) => deployment.deploymentBlock + k);
     for (let round = 0; round < ROUNDS; round++) {
       // (1) raw eth_getLogs over the same range, the indexer's largest chunk, the same addresses
       logs = 0;
@@ -67,10 +69,8 @@ async function main(): Promise<void> {
       rawMs.push(performance.now() - r0);
       // (1b) what else the node must serve the indexer: the headers of the range's blocks (Hardhat's logs carry no
       // blockTimestamp), in JSON-RPC batches of 250 as the indexer asks for them
-      const headerClient = createIndexerClient(node.url, deployment.chainId);
       const h0 = performance.now();
-      const numbers = Array.from({ length: head - deployment.deploymentBlock + 1 }, (_, k) => deployment.deploymentBlock + k);
-      await Promise.all(numbers.map((n) => headerClient.request({ method: "eth_getBlockByNumber", params: [toHex(n), false] })));
+      await Promise.all(blockNumbers.map((n) => headerClient.request({ method: "eth_getBlockByNumber", params: [toHex(n), false] })));
       headersMs.push(performance.now() - h0);
 
       // (2) the indexer from scratch, into a fresh database

@@ -65,7 +65,11 @@ export class CpuMeter {
   stop(): Record<string, number> {
     const now = snapshot();
     const children = new Map<number, number[]>();
-    for (const s of now) children.set(s.ppid, [...(children.get(s.ppid) ?? []), s.pid]);
+    for (const s of now) {
+      const siblings = children.get(s.ppid);
+      if (siblings) siblings.push(s.pid);
+      else children.set(s.ppid, [s.pid]);
+    }
     const delta = new Map(now.map((s) => [s.pid, s.cpuMs - (this.before.get(s.pid) ?? 0)]));
     const out: Record<string, number> = {};
     for (const [name, group] of Object.entries(this.groups)) {
