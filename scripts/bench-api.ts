@@ -227,15 +227,14 @@ async function serve(): Promise<void> {
   const servers = [app, uncached, baseline].map((a) => a.listen(0, "127.0.0.1"));
   await Promise.all(servers.map((s) => new Promise((r) => s.once("listening", r))));
   const [api, unc, base] = servers.map((s) => (s.address() as { port: number }).port);
-  // the ceilings: bare Express sending the very bytes the API answers (captured once from the uncached app), so the
-  // cost of the answers' size alone is measured beside the API's
+  // the ceilings: bare Express sending the very bytes the API answers (captured once from the uncached app, with the
+  // statements it ran for each), so the cost of the answers' size alone is measured beside the API's
   const bodies = new Map<string, string[]>();
+  const statements = new Map<string, CompiledQuery[][]>();
   for (const [key, paths] of Object.entries(ceilingPaths())) {
-    const texts: string[] = [];
-    for (let i = 0; i < paths.length; i += 32) {
-      texts.push(...(await Promise.all(paths.slice(i, i + 32).map(async (p) => (await fetch(`http://127.0.0.1:${unc}${p}`)).text()))));
-    }
-    bodies.set(key, texts);
+    const answers = await capture(handle.db, uncached, paths);
+    bodies.set(key, paths.map((p) => answers.get(p)!.body));
+    statements.set(key, paths.map((p) => answers.get(p)!.statements.map((c) => CompiledQuery.raw(c.sql, [...c.parameters]))));
   }
   const sendCaptured = (req: express.Request, res: express.Response) => {
     const body = bodies.get(String(req.params.key))?.[Number(req.params.i)];
@@ -251,11 +250,6 @@ async function serve(): Promise<void> {
   });
   // and the same bytes after the very statements the route ran for that answer (captured on their way to the
   // database, run again as the API runs them: prepared, same text and parameters): the database's share alone
-  const statements = new Map<string, CompiledQuery[][]>();
-  for (const [key, paths] of Object.entries(ceilingPaths())) {
-    const captured = await capture(handle.db, uncached, paths);
-    statements.set(key, paths.map((p) => captured.get(p)!.map((c) => CompiledQuery.raw(c.sql, [...c.parameters]))));
-  }
   baseline.get("/read/:key/:i", async (req, res) => {
     for (const q of statements.get(String(req.params.key))?.[Number(req.params.i)] ?? []) await handle.db.executeQuery(q);
     sendCaptured(req, res);

@@ -25,10 +25,10 @@ function literal(value: unknown): string {
 }
 
 /**
- * Runs `urls` against `app` while capturing every statement sent through `db`'s executor (a one-statement read
- * or the statements of a snapshot transaction).
+ * Runs `urls` against `app`, one at a time, while capturing every statement sent through `db`'s executor (a
+ * one-statement read or the statements of a snapshot transaction); each URL's statements and its answer's text.
  */
-export async function capture(db: Kysely<Database>, app: Express, urls: string[]): Promise<Map<string, Captured[]>> {
+export async function capture(db: Kysely<Database>, app: Express, urls: string[]): Promise<Map<string, { statements: Captured[]; body: string }>> {
   // the executor's prototype: transactions and per-connection instances share it
   let proto = Object.getPrototypeOf(db.getExecutor()) as Record<string, unknown>;
   while (proto && !Object.prototype.hasOwnProperty.call(proto, "executeQuery")) proto = Object.getPrototypeOf(proto) as Record<string, unknown>;
@@ -41,14 +41,14 @@ export async function capture(db: Kysely<Database>, app: Express, urls: string[]
   const server = app.listen(0, "127.0.0.1");
   await new Promise((resolve) => server.once("listening", resolve));
   const origin = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-  const out = new Map<string, Captured[]>();
+  const out = new Map<string, { statements: Captured[]; body: string }>();
   try {
     for (const url of urls) {
       sink = [];
       const res = await fetch(origin + url);
-      await res.arrayBuffer();
-      if (res.status !== 200) throw new Error(`GET ${url} answered ${res.status}: the plans would not be the route's own`);
-      out.set(url, sink);
+      const body = await res.text();
+      if (res.status !== 200) throw new Error(`GET ${url} answered ${res.status}: the statements captured would not be the route's own`);
+      out.set(url, { statements: sink, body });
     }
   } finally {
     proto.executeQuery = original;
@@ -81,7 +81,7 @@ export async function printPlans(db: Kysely<Database>, app: Express, urls: strin
   const captured = await capture(db, app, urls);
   const seqScans: string[] = [];
   let n = 0;
-  for (const [url, statements] of captured) {
+  for (const [url, { statements }] of captured) {
     console.log(`\n### GET ${url}`);
     for (const statement of statements) {
       if (!/^\s*(select|with)\b/i.test(statement.sql)) continue;
