@@ -10,6 +10,7 @@ import { pinoHttp } from "pino-http";
 import { dashboard } from "./dashboard";
 import type { Database } from "./db/schema";
 import { errorHandler, HttpProblem, methodNotAllowed, notFoundHandler, PROBLEM, sendProblem, validationProblem } from "./http/problem";
+import { answerJson } from "./http/rawJson";
 import { buildOpenApiDocument, renderDocsPage } from "./openapi";
 import { ResponseCache } from "./http/responseCache";
 import { notIndexedYet, routes, specialRoutes, type RouteDeps, type RouteSpec } from "./routes/definitions";
@@ -284,7 +285,7 @@ export function createApp(options: AppOptions): Express {
         }
         const body = await route.handler(reader(res, minBlock), input, deps);
         const payload = route.list ? { ...(body as object), meta: res.locals.meta } : { data: body, meta: res.locals.meta };
-        const json = JSON.stringify(payload);
+        const json = answerJson(payload);
         if (cacheable) cache.set(res.locals.meta, req.originalUrl, json);
         res.type("application/json").send(json);
       } catch (err) {

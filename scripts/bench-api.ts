@@ -27,10 +27,12 @@ import { CompiledQuery, sql } from "kysely";
 import pino from "pino";
 import { createApp } from "../api/app";
 import type { DatabaseHandle } from "../api/db/database";
-import type { Database } from "../api/db/schema";
+import type { Database, UsageLineFacts } from "../api/db/schema";
 import { responseCacheStats } from "../api/http/responseCache";
 import { encodeCursor } from "../api/services/cursor";
+import { usageLineJson } from "../api/services/usageLineView";
 import { capture, planUrls, printPlans } from "./lib/benchPlans";
+import { agreementViewsPage, makeViewTables, usageViewsPage } from "./lib/benchViews";
 import { startCpuProfile } from "./lib/cpuProfile";
 import { startLiveBlocks } from "./lib/liveBlocks";
 import { scratchDatabase } from "./lib/scratchDatabase";
@@ -118,11 +120,12 @@ export async function seed(handle: DatabaseHandle): Promise<void> {
       lines_accepted: LINES_PER_AGREEMENT, lines_rejected: 0, block_number: block, log_index: LINES_PER_AGREEMENT, tx_hash: hex(block, 32), submitted_at: T0 + 7200,
     });
     for (let k = 0; k < LINES_PER_AGREEMENT; k++) {
-      lines.push({
+      const line: UsageLineFacts = {
         block_number: block, log_index: k, batch_id: batchId, agreement_id: String(id), partner: partners[id % 2],
         sku: "0x6231303000000000000000000000000000000000000000000000000000000000", gpu_seconds: "28800", accepted: k % 25 !== 0,
         reason: k % 25 === 0 ? "OverGpuBound" : null, credits: "32000000", receivable_added: "22400000", tx_hash: hex(block, 32), timestamp: T0 + 7200 + k,
-      });
+      };
+      lines.push({ ...line, view: usageLineJson(line) });
     }
     if (lines.length >= 20_000) await flushLines();
     periods.push({
@@ -254,6 +257,18 @@ async function serve(): Promise<void> {
     for (const q of statements.get(String(req.params.key))?.[Number(req.params.i)] ?? []) await handle.db.executeQuery(q);
     sendCaptured(req, res);
   });
+  // and the same bytes after reading the page as stored views (scripts/lib/benchViews.ts): what a design that renders
+  // items at index time would allow
+  await makeViewTables(handle.db);
+  const viewReads: Record<string, CompiledQuery[]> = {
+    list: listAfterIds().map((after) => agreementViewsPage("Active", after)),
+    usage: ceilingPaths().usage.map((_, i) => usageViewsPage(String(i + 1))),
+  };
+  baseline.get("/views/:key/:i", async (req, res) => {
+    const query = viewReads[String(req.params.key)]?.[Number(req.params.i)];
+    if (query) await handle.db.executeQuery(query);
+    sendCaptured(req, res);
+  });
   const ports: Ports = { api, uncached: unc, baseline: base, engine: handle.engine, seedMs };
   process.stdout.write(JSON.stringify(ports) + "\n");
 }
@@ -380,6 +395,12 @@ async function main(): Promise<void> {
         origin: `http://127.0.0.1:${ports.baseline}`,
         paths: paths.map((_, i) => `/read/${key}/${i}`),
       })),
+      ...(["list", "usage"] as const).map((key) => ({
+        key: `${key}-views-read`,
+        name: `ceiling: bare Express reading the ${key} page as stored views (one text column a row), then sending its answers' bytes`,
+        origin: `http://127.0.0.1:${ports.baseline}`,
+        paths: ceilingPaths()[key].map((_, i) => `/views/${key}/${i}`),
+      })),
       {
         key: "agreement-statement",
         name: "ceiling: bare Express running one trivial prepared statement, then sending the agreement answers' bytes",
@@ -461,14 +482,16 @@ function ceilingPaths(): Record<"agreement" | "list" | "usage", string[]> {
   };
 }
 
+/** The cursors (agreement ids) of 20 pages of 50 Active agreements spread over the whole id range; the first has none. */
+function listAfterIds(): (string | undefined)[] {
+  return Array.from({ length: 20 }, (_, page) => (page === 0 ? undefined : String(Math.floor((page * (AGREEMENTS - 60)) / 19))));
+}
+
 /** 20 pages of 50 Active agreements (every tenth agreement is Terminated), spread over the whole id range. */
 function listPaths(): string[] {
-  const out = ["/v1/agreements?status=Active&limit=50"];
-  for (let page = 1; page < 20; page++) {
-    const after = Math.floor((page * (AGREEMENTS - 60)) / 19);
-    out.push(`/v1/agreements?status=Active&limit=50&cursor=${encodeCursor([String(after)])}`);
-  }
-  return out;
+  return listAfterIds().map((after) =>
+    after === undefined ? "/v1/agreements?status=Active&limit=50" : `/v1/agreements?status=Active&limit=50&cursor=${encodeCursor([after])}`,
+  );
 }
 
 if (require.main === module) {

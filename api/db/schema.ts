@@ -245,7 +245,16 @@ export interface UsageLinesTable {
   receivable_added: Uint;
   tx_hash: string;
   timestamp: Int8;
+  /**
+   * The line as the API answers it: the JSON text of `usageLineView` (api/services/usageLineView.ts) of the columns
+   * above, rendered by the indexer when it inserts the line (lines never change), so a page of lines is read as
+   * one text column a row and written out as is. A change to that view is a schema change (SCHEMA_VERSION).
+   */
+  view: string;
 }
+
+/** A usage line as the indexer's handlers collect it: its view is rendered when the line is written. */
+export type UsageLineFacts = Omit<UsageLinesTable, "view">;
 
 export interface UsageDisputesTable {
   batch_id: string;
@@ -343,7 +352,7 @@ const U = "numeric(78, 0)";
  * The schema, idempotent (`if not exists`). Bump SCHEMA_VERSION when tables or columns change; a new index is
  * created by the next open of a database of the same version.
  */
-export const SCHEMA_VERSION = 6;
+export const SCHEMA_VERSION = 7;
 export const DDL: readonly string[] = [
   `create table if not exists schema_version (version int primary key)`,
   `create table if not exists indexer_state (
@@ -415,7 +424,7 @@ export const DDL: readonly string[] = [
   `create table if not exists usage_lines (
     block_number bigint not null, log_index int not null, batch_id text not null, agreement_id ${U} not null,
     partner text not null, sku text not null, gpu_seconds ${U} not null, accepted boolean not null, reason text,
-    credits ${U} not null, receivable_added ${U} not null, tx_hash text not null, timestamp bigint not null,
+    credits ${U} not null, receivable_added ${U} not null, tx_hash text not null, timestamp bigint not null, view text not null,
     primary key (block_number, log_index))`,
   `create index if not exists usage_lines_agreement on usage_lines (agreement_id, block_number, log_index)`,
   // no index on batch_id: a batch's lines are in the batch's own block (one transaction), found by the primary key

@@ -16,7 +16,7 @@ import type {
   RevenuePeriodsTable,
   UsageBatchesTable,
   UsageDisputesTable,
-  UsageLinesTable,
+  UsageLineFacts,
 } from "../db/schema";
 import type { DecodedLog } from "./events";
 import { ledgerHandlers } from "./handlers";
@@ -36,7 +36,7 @@ export interface ModelChanges {
   revenuePeriods: RevenuePeriodsTable[];
   usageDisputes: UsageDisputesTable[];
   usageBatches: UsageBatchesTable[];
-  usageLines: UsageLinesTable[];
+  usageLines: UsageLineFacts[];
   payments: PaymentsTable[];
   distributions: DistributionsTable[];
   claims: ClaimsTable[];

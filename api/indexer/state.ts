@@ -8,7 +8,7 @@ import type {
   DistributionsTable,
   PaymentsTable,
   UsageBatchesTable,
-  UsageLinesTable,
+  UsageLineFacts,
 } from "../db/schema";
 
 /** The model keys every address by its lower-case form. */
@@ -172,7 +172,7 @@ export function where(log: LogPosition): string {
 export function emptyInserts() {
   return {
     usageBatches: [] as UsageBatchesTable[],
-    usageLines: [] as UsageLinesTable[],
+    usageLines: [] as UsageLineFacts[],
     payments: [] as PaymentsTable[],
     distributions: [] as DistributionsTable[],
     claims: [] as ClaimsTable[],
@@ -197,7 +197,7 @@ export class LedgerState {
   /** (agreement, partner) pairs with accepted lines in a batch whose UsageBatchRecorded has not come yet. */
   readonly openBatchPairs = new Map<string, Set<string>>();
   /** Rejected lines of a batch whose UsageBatchRecorded (which names the partner) has not come yet. */
-  readonly openRejected = new Map<string, UsageLinesTable[]>();
+  readonly openRejected = new Map<string, UsageLineFacts[]>();
   readonly program: Program = {
     treasury: null,
     paused: false,

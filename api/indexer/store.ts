@@ -4,6 +4,7 @@ import { deflateRawSync, inflateRawSync } from "node:zlib";
 import { sql, type Kysely, type Selectable, type Transaction } from "kysely";
 import type { Database, IndexerStateTable } from "../db/schema";
 import { LOG_TABLES, STATE_TABLES } from "../db/schema";
+import { usageLineJson } from "../services/usageLineView";
 import type { ModelChanges } from "./model";
 import type { RawLog } from "./events";
 
@@ -81,7 +82,7 @@ const COLUMN_TYPES = {
   },
   usage_lines: {
     block_number: "int8", log_index: "int4", batch_id: "text", agreement_id: "numeric", partner: "text", sku: "text", gpu_seconds: "numeric",
-    accepted: "bool", reason: "text", credits: "numeric", receivable_added: "numeric", tx_hash: "text", timestamp: "int8",
+    accepted: "bool", reason: "text", credits: "numeric", receivable_added: "numeric", tx_hash: "text", timestamp: "int8", view: "text",
   },
   usage_disputes: {
     batch_id: "text", agreement_id: "numeric", state: "text", disputed_by: "text", reason_hash: "text", disputed_at: "int8",
@@ -253,7 +254,8 @@ async function writeChanges(trx: Db, changes: ModelChanges): Promise<void> {
   await upsertMany(trx, "revenue_periods", ["agreement_id", "period_index"], changes.revenuePeriods);
   await upsertMany(trx, "usage_disputes", ["batch_id", "agreement_id"], changes.usageDisputes);
   await insertMany(trx, "usage_batches", changes.usageBatches);
-  await insertMany(trx, "usage_lines", changes.usageLines);
+  // each line with its view as the API answers it (lines never change: rendered once, here)
+  await insertMany(trx, "usage_lines", changes.usageLines.map((line) => Object.assign(line, { view: usageLineJson(line) })));
   await insertMany(trx, "payments", changes.payments);
   await insertMany(trx, "distributions", changes.distributions);
   await insertMany(trx, "claims", changes.claims);

@@ -5,6 +5,7 @@ import { limitsInForce, reportingClose as reportingCloseOf, REPORTING_CLOSE_PAUS
 import type { AgreementsTable, AuditsTable, Database, DistributionsTable, PaymentsTable, PositionsTable, UsageLinesTable } from "../db/schema";
 import { POSITION_COLUMNS } from "../db/schema";
 import { checkpointNowSql, delinquentSql } from "../db/rules";
+import { RawJson } from "../http/rawJson";
 import { qb, QueryTemplate } from "../db/template";
 import type {
   Agreement,
@@ -17,7 +18,7 @@ import type {
   UsageLine,
 } from "../schemas/resources";
 import { cursorShapes, decodeCursor, paginate } from "./cursor";
-import { addr, iso, isoOrNull, skuName } from "./format";
+import { addr, iso, isoOrNull } from "./format";
 import { migrationAt } from "./pending";
 import { checkpointOnce, stateOf, type ReadContext, type Reader } from "./snapshot";
 
@@ -269,36 +270,6 @@ export interface UsageFilters {
   cursor?: string;
 }
 
-export function usageLineView(r: {
-  batch_id: string;
-  agreement_id: string;
-  partner: string;
-  sku: string;
-  gpu_seconds: string;
-  accepted: boolean;
-  reason: string | null;
-  credits: string;
-  receivable_added: string;
-  timestamp: number;
-  block_number: number;
-  tx_hash: string;
-}): UsageLine {
-  return {
-    batchId: r.batch_id,
-    agreementId: r.agreement_id,
-    partner: addr(r.partner),
-    sku: skuName(r.sku),
-    gpuSeconds: r.gpu_seconds,
-    accepted: r.accepted,
-    reason: r.reason,
-    credits: r.credits,
-    receivableAdded: r.receivable_added,
-    recordedAt: iso(r.timestamp),
-    blockNumber: r.block_number,
-    txHash: r.tx_hash,
-  };
-}
-
 /** A sub-list of an agreement: undefined when the agreement is unknown (→ 404). */
 export type SubPage<T> = Page<T> | undefined;
 
@@ -317,10 +288,11 @@ type LogListArgs = {
 };
 
 /** The page query over a per-log table; `byColumn` is the optional filter's column (part of the shape). */
-function logList(table: "usage_lines" | EventTable, byColumn?: "partner" | "payer" | "beneficiary" | "auditor") {
+function logList(table: "usage_lines" | EventTable, byColumn?: "partner" | "payer" | "beneficiary" | "auditor", columns?: readonly string[]) {
   return new QueryTemplate((a: LogListArgs) => {
     // eslint-disable-next-line @typescript-eslint/no-explicit-any -- four tables with the same key columns
-    let q: SelectQueryBuilder<Database, any, any> = qb.selectFrom(table).selectAll().where("agreement_id", "=", a.id);
+    let q: SelectQueryBuilder<Database, any, any> = qb.selectFrom(table).where("agreement_id", "=", a.id);
+    q = columns ? q.select(columns as never) : q.selectAll();
     if (a.by !== undefined && byColumn) q = q.where(byColumn, "=", a.by);
     if (a.accepted !== undefined) q = q.where("accepted", "=", a.accepted);
     if (a.from !== undefined) q = q.where("timestamp", ">=", a.from);
@@ -333,15 +305,16 @@ function logList(table: "usage_lines" | EventTable, byColumn?: "partner" | "paye
   });
 }
 
-const usageList = logList("usage_lines", "partner");
+/** Usage lines are read as their stored views (`usage_lines.view`) and sent as is: one text column a row. */
+const usageList = logList("usage_lines", "partner", ["block_number", "log_index", "view"]);
 
-export async function listUsage(r: Reader, id: string, f: UsageFilters): Promise<SubPage<UsageLine>> {
+export async function listUsage(r: Reader, id: string, f: UsageFilters): Promise<SubPage<RawJson<UsageLine>>> {
   const limit = f.limit ?? 50;
   const after = decodeCursor(f.cursor, cursorShapes.log);
   const args: LogListArgs = { id, by: f.partner, accepted: f.accepted, from: f.from, to: f.to, afterBlock: after?.[0], afterLog: after?.[1], take: limit + 1 };
-  const { rows, found } = await runPage<LogListArgs, Selectable<UsageLinesTable>>(r, usageList, args, "block_number");
+  const { rows, found } = await runPage<LogListArgs, Pick<UsageLinesTable, "block_number" | "log_index" | "view">>(r, usageList, args, "block_number");
   if (!found) return undefined;
-  return paginate(rows, limit, usageLineView, (row) => [row.block_number, row.log_index]);
+  return paginate(rows, limit, (row) => new RawJson<UsageLine>(row.view), (row) => [row.block_number, row.log_index]);
 }
 
 export interface RevenueFilters {

@@ -16,7 +16,8 @@ import {
   type UsageBatchSummary,
 } from "../schemas/resources";
 import type { Page } from "./agreements";
-import { positionView, usageLineView } from "./agreements";
+import { positionView } from "./agreements";
+import { usageLineView } from "./usageLineView";
 import { cursorShapes, decodeCursor, paginate } from "./cursor";
 import { addr, iso, isoOrNull, skuName } from "./format";
 import { payoutAt, signerSetAt } from "./pending";

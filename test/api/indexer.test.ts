@@ -1,6 +1,7 @@
+import assert from "node:assert";
 import { expect } from "chai";
 import type { DatabaseHandle } from "../../api/db/database";
-import { decodeEventLog, isAddress, zeroAddress, type Hex } from "viem";
+import { decodeEventLog, getAddress, hexToString, isAddress, zeroAddress, type Hex } from "viem";
 import { decodeLog } from "../../api/indexer/events";
 import { dsxCreditAbi, revenueShareLedgerAbi } from "../../sdk/abis";
 import { chainIndexer, dumpTables, newPglite, newPostgres, nodeRpc, postgresReachable, sharedChain, type ChainIndexerOptions, type SharedChain } from "./helpers/fixture";
@@ -82,6 +83,30 @@ describe("api/indexer: following the ledger into the database", function () {
       const lines = await db.db.selectFrom("usage_lines").select(["accepted", "reason"]).execute();
       const reasons = new Set(lines.filter((l) => !l.accepted).map((l) => l.reason));
       expect([...reasons]).to.include.members(["NoRate", "SiblingRejected", "NotOpen", "OverAuthorization"]);
+    });
+
+    it("stores each usage line's answer (its view) as the line's own columns give it", async function () {
+      const lines = await db.db.selectFrom("usage_lines").selectAll().execute();
+      expect(lines.length).to.be.greaterThan(0);
+      for (const l of lines) {
+        // built here from the columns without the API's mappers: EIP-55 (viem), the sku's text, ISO 8601 seconds
+        const expected = {
+          batchId: l.batch_id,
+          agreementId: l.agreement_id,
+          partner: getAddress(l.partner),
+          sku: hexToString(l.sku as Hex, { size: 32 }).replace(/\0+$/, ""),
+          gpuSeconds: l.gpu_seconds,
+          accepted: l.accepted,
+          reason: l.reason,
+          credits: l.credits,
+          receivableAdded: l.receivable_added,
+          recordedAt: new Date(l.timestamp * 1000).toISOString().replace(".000Z", "Z"),
+          blockNumber: l.block_number,
+          txHash: l.tx_hash,
+        };
+        // node:assert, not chai: with Hardhat's matchers chai's equal takes "0xAB" and "0xab" for the same number
+        assert.strictEqual(l.view, JSON.stringify(expected), `line ${l.block_number}/${l.log_index}`);
+      }
     });
 
     it("it keeps PROGRAM's pending changes and what events put in force, as the ledger's views show them at that block", async function () {

@@ -1,6 +1,6 @@
 // Usage (PROTOCOL §6): a batch's accepted lines (credits burned, receivable booked), its rejected lines, the batch
 // itself (which names the partner the lines before it did not), and usage disputes with their refunds.
-import type { UsageLinesTable } from "../../db/schema";
+import type { UsageLineFacts } from "../../db/schema";
 import { USAGE_REJECTION } from "../events";
 import { ReplayError, decimal as s, lower, where } from "../state";
 import type { HandlerRegistry } from "./registry";
@@ -37,7 +37,7 @@ export function registerUsageHandlers(registry: HandlerRegistry): void {
       });
     })
     .on("ledger:UsageLineRejected", ({ event: e, log, state }) => {
-      const line: UsageLinesTable = {
+      const line: UsageLineFacts = {
         block_number: log.blockNumber,
         log_index: log.logIndex,
         tx_hash: log.txHash,
