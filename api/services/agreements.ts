@@ -215,8 +215,15 @@ const agreementList = new QueryTemplate((a: AgreementListArgs) => {
   }
   if (a.status !== undefined) q = q.where("agreements.status", "=", a.status);
   if (a.startup !== undefined) q = q.where("agreements.startup", "=", a.startup);
-  if (a.from !== undefined) q = q.where("agreements.created_at", ">=", a.from);
-  if (a.to !== undefined) q = q.where("agreements.created_at", "<", a.to);
+  // a creation window is an id range: ids are given in creation order and block times never decrease, so the
+  // agreements created in [from, to) are those from the first one created at or after `from` up to (not including)
+  // the first one created at or after `to`. Bounding the id (the page's order) keeps the read to the page; with
+  // the times themselves as the condition every agreement of the window was read and sorted.
+  const idColumn = a.partner !== undefined ? "pp.agreement_id" : "agreements.id";
+  const firstCreatedFrom = (t: number) => sql`(select id from agreements where created_at >= ${t} order by created_at, id limit 1)`;
+  // none created at or after `from`: null, so no row; none at or after `to`: no upper bound (10^78 > every uint256)
+  if (a.from !== undefined) q = q.where(sql.ref(idColumn), ">=", firstCreatedFrom(a.from));
+  if (a.to !== undefined) q = q.where(sql.ref(idColumn), "<", sql`coalesce(${firstCreatedFrom(a.to)}, 1e78)`);
   return pageAtState(q.limit(a.take), ["id"]).select(delinquentColumn("x"));
 });
 

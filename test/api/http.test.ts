@@ -258,6 +258,28 @@ for (const engine of ["pglite", "postgres"] as const) {
       expect(await ids(`partner=${chain.facts.partners[1]}`)).to.deep.equal(["1"]);
       expect(await ids("from=2099-01-01T00:00:00Z")).to.deep.equal([]);
       expect(await ids("to=2020-01-01T00:00:00Z")).to.deep.equal([]);
+      // a creation window (read as an id range) gives exactly the agreements created in it, paged or not, alone
+      // or with a partner: every window bounded by the agreements' own times and a second either side
+      const everyAgreement = (await get(base, "/v1/agreements?limit=500")).body!.data as Json[];
+      const created = everyAgreement.map((a) => ({ id: a.id as string, t: Date.parse(a.createdAt as string) / 1000 }));
+      const partnerIds = new Set(await ids(`partner=${chain.facts.partners[0]}&limit=500`));
+      const times = [...new Set(created.flatMap(({ t }) => [t - 1, t, t + 1]))];
+      const isoOf = (t: number) => new Date(t * 1000).toISOString().replace(".000Z", "Z");
+      for (const from of [undefined, ...times]) {
+        for (const to of [undefined, ...times]) {
+          const window = [from === undefined ? "" : `from=${isoOf(from)}`, to === undefined ? "" : `to=${isoOf(to)}`].filter(Boolean).join("&");
+          const inWindow = created.filter(({ t }) => (from === undefined || t >= from) && (to === undefined || t < to)).map(({ id }) => id);
+          expect(await ids(`${window}&limit=500`), window).to.deep.equal(inWindow);
+          expect(await ids(`${window}&partner=${chain.facts.partners[0]}&limit=500`), `${window} partner`).to.deep.equal(inWindow.filter((id) => partnerIds.has(id)));
+        }
+      }
+      const paged: string[] = [];
+      for (let cursor: string | null = ""; cursor !== null; ) {
+        const page = await get(base, `/v1/agreements?from=${isoOf(created[1].t)}&limit=1${cursor ? `&cursor=${cursor}` : ""}`);
+        paged.push(...(page.body!.data as Json[]).map((a) => a.id as string));
+        cursor = page.body!.nextCursor as string | null;
+      }
+      expect(paged).to.deep.equal(created.filter(({ t }) => t >= created[1].t).map(({ id }) => id));
 
       const usage = await get(base, "/v1/agreements/3/usage?accepted=false&limit=500");
       expectValid("/v1/agreements/:id/usage", usage.body);
