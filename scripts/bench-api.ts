@@ -7,7 +7,8 @@
 // elsewhere on the machine shifts a round, not the ratios. The `*-bytes` routes are ceilings: bare Express sending
 // the very answers of the agreement, list and usage routes (captured at start), i.e. the cost of their size alone;
 // `agreement-statement` runs one trivial prepared statement (`select $1::int8`) on the same database before it, and
-// the `*-read` routes the very statements the API ran for each of those answers (no view, no JSON, no middleware).
+// the `*-read` routes the very statements the API ran for each of those answers (no view, no JSON, no middleware);
+// `list-views-read` and `usage-views-read` read each page from tables of rendered items (scripts/lib/benchViews.ts).
 // PGlite by default; PostgreSQL when BENCH_DATABASE_URL names a server (the bench creates a database of its own
 // there and drops it at the end). A benchmark, not a test: it prints figures.
 //   npm run bench:api
