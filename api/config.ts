@@ -2,6 +2,7 @@
 // read, with one deprecation line), parsed with zod; a bad setting stops the start with one line naming it and the fix.
 import { z } from "zod";
 import { loadConfig } from "../sdk/config";
+import { DEFAULT_DUE_SOON_SECONDS, WEBHOOK_DEFAULTS } from "./defaults";
 
 const int = (min: number, max: number) =>
   z.coerce.number({ error: "expected a whole number" }).int({ error: "expected a whole number" }).min(min).max(max);
@@ -32,16 +33,16 @@ export const apiConfigSchema = z.strictObject({
   shutdownTimeoutMs: int(0, 600_000).default(10_000),
   /** The webhook subscriptions file (docs/webhooks.md); unset: no webhooks. Delivered by the indexing process only. */
   webhooksFile: z.string().min(1).optional(),
-  webhookConcurrency: int(1, 256).default(4),
-  webhookTimeoutMs: int(100, 120_000).default(10_000),
+  webhookConcurrency: int(1, 256).default(WEBHOOK_DEFAULTS.concurrency),
+  webhookTimeoutMs: int(100, 120_000).default(WEBHOOK_DEFAULTS.timeoutMs),
   /** Retries: the first wait, the longest wait, and how long after the notification attempts go on (3 days). */
-  webhookRetryBaseMs: int(1, 86_400_000).default(10_000),
-  webhookRetryMaxDelayMs: int(1, 86_400_000).default(3_600_000),
-  webhookRetryForMs: int(0, 30 * 86_400_000).default(3 * 86_400_000),
+  webhookRetryBaseMs: int(1, 86_400_000).default(WEBHOOK_DEFAULTS.retry.baseDelayMs),
+  webhookRetryMaxDelayMs: int(1, 86_400_000).default(WEBHOOK_DEFAULTS.retry.maxDelayMs),
+  webhookRetryForMs: int(0, 30 * 86_400_000).default(WEBHOOK_DEFAULTS.retry.retryForMs),
   /** Days finished deliveries are kept before the lease holder deletes them (0: forever). */
-  webhookRetentionDays: int(0, 36_500).default(30),
+  webhookRetentionDays: int(0, 36_500).default(WEBHOOK_DEFAULTS.retentionMs / 86_400_000),
   /** How long before a due date `payment.due_soon` goes out, by the chain's clock (docs/notifications.md). */
-  dueSoonSeconds: int(0, 365 * 86_400).default(3 * 86_400),
+  dueSoonSeconds: int(0, 365 * 86_400).default(DEFAULT_DUE_SOON_SECONDS),
 });
 
 export type ApiConfig = z.output<typeof apiConfigSchema>;

@@ -13,14 +13,13 @@ import { checkpointNowSql, delinquentSql } from "../db/rules";
 import type { Database } from "../db/schema";
 import type { Indexer } from "../indexer/indexer";
 import { routes } from "../routes/definitions";
+import { DEFAULT_DUE_SOON_SECONDS } from "../defaults";
 
 /** Route label of a request no route pattern matched (404s): one label, whatever the URL. */
 export const UNMATCHED_ROUTE = "unmatched";
 /** Route label of a successful answer no route pattern gave (the dashboard's static files). */
 export const STATIC_ROUTE = "static";
 
-/** Default window of `dsx_agreements_due_soon`: 3 days, the notifications' `dueSoonSeconds` default. */
-export const DEFAULT_DUE_SOON_SECONDS = 3 * 24 * 3600;
 
 export interface ApiMetricsOptions {
   db: Kysely<Database>;

@@ -3,6 +3,7 @@
 // each final block, tells what fell due (payment.due_soon) or overdue (agreement.delinquent, sdk/ledgerRules.ts).
 import { zeroAddress } from "viem";
 import { isDelinquent } from "../../sdk/ledgerRules";
+import { DEFAULT_DUE_SOON_SECONDS } from "../defaults";
 import { USAGE_REJECTION, type DecodedLog } from "../indexer/events";
 import { ledgerHandlers } from "../indexer/handlers";
 import { inForceAt, LedgerState, emptyInserts, type Agreement, type SignerSet } from "../indexer/state";
@@ -17,8 +18,6 @@ export interface FinalBlock {
   timestamp: number;
 }
 
-/** The default warning time before a due date: 3 days. */
-export const DEFAULT_DUE_SOON_SECONDS = 3 * 86_400;
 
 /** A usage batch's lines per agreement, collected until its UsageBatchRecorded names the partner. */
 interface BatchPart {

@@ -1,5 +1,6 @@
 // When a failed delivery is tried again (SERVICES §4): exponential backoff with jitter, for up to 3 days after the
 // notification was enqueued; then the delivery is `failed` (an operator can still redeliver it).
+import { WEBHOOK_DEFAULTS } from "../defaults";
 
 /** How a delivery is retried (milliseconds). */
 export interface RetryPolicy {
@@ -11,8 +12,8 @@ export interface RetryPolicy {
   retryForMs: number;
 }
 
-/** 10 s, 20 s, 40 s, … doubling up to an hour between attempts (before jitter), for 3 days: about 100 attempts. */
-export const DEFAULT_RETRY_POLICY: RetryPolicy = { baseDelayMs: 10_000, maxDelayMs: 3_600_000, retryForMs: 3 * 24 * 3_600_000 };
+/** 10 s, 20 s, 40 s, … doubling up to an hour between attempts (before jitter), for 3 days (api/defaults.ts). */
+export const DEFAULT_RETRY_POLICY: RetryPolicy = WEBHOOK_DEFAULTS.retry;
 
 /**
  * The time of the next attempt after `attempts` failed ones, or undefined when the retry window has passed: the

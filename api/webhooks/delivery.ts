@@ -4,6 +4,7 @@
 import type { Kysely, Transaction } from "kysely";
 import type { Logger } from "pino";
 import type { Database } from "../db/schema";
+import { WEBHOOK_DEFAULTS } from "../defaults";
 import type { Indexer } from "../indexer/indexer";
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from "./backoff";
 import { claimDue, enqueueDeliveries, notificationsById, pruneFinished, recordOutcome, type AttemptOutcome, type Delivery, type StoredNotification } from "./outbox";
@@ -12,7 +13,7 @@ import { EVENT_ID_HEADER, SIGNATURE_HEADER, signatureHeader } from "./signature"
 import type { Subscription } from "./subscriptions";
 
 /** Finished deliveries are kept this long by default (30 days), looked at hourly, deleted 1 000 rows a statement. */
-export const DEFAULT_RETENTION_MS = 30 * 86_400_000;
+export const DEFAULT_RETENTION_MS = WEBHOOK_DEFAULTS.retentionMs;
 const PRUNE_EVERY_MS = 3_600_000;
 const PRUNE_BATCH = 1000;
 
@@ -73,8 +74,8 @@ export interface WebhookDelivery {
 export function startWebhookDelivery(options: WebhookDeliveryOptions): WebhookDelivery {
   const { db, indexer, chainId } = options;
   const log = options.logger.child({ component: "webhooks" });
-  const concurrency = options.concurrency ?? 4;
-  const timeoutMs = options.timeoutMs ?? 10_000;
+  const concurrency = options.concurrency ?? WEBHOOK_DEFAULTS.concurrency;
+  const timeoutMs = options.timeoutMs ?? WEBHOOK_DEFAULTS.timeoutMs;
   const pollIntervalMs = options.pollIntervalMs ?? 1000;
   const policy = options.retry ?? DEFAULT_RETRY_POLICY;
   const now = options.now ?? Date.now;
