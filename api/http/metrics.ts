@@ -20,7 +20,6 @@ export const UNMATCHED_ROUTE = "unmatched";
 /** Route label of a successful answer no route pattern gave (the dashboard's static files). */
 export const STATIC_ROUTE = "static";
 
-
 export interface ApiMetricsOptions {
   db: Kysely<Database>;
   /** The indexer of this process, if any: adds its reorgs and whether this process holds the lease. */

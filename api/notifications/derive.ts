@@ -18,7 +18,6 @@ export interface FinalBlock {
   timestamp: number;
 }
 
-
 /** A usage batch's lines per agreement, collected until its UsageBatchRecorded names the partner. */
 interface BatchPart {
   accepted: number;
